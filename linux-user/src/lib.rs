@@ -1,0 +1,1 @@
+//! Linux user-mode emulation: ELF loading, the guest address space, syscall translation. Per-guest ABI glue lives in `<arch>/` modules.
