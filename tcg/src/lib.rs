@@ -1,1 +1,12 @@
-//! The translation core: IR, optimizer, interpreter and Cranelift backends, code cache and cpu loop. Knows no guest.
+//! The translation core: IR, optimizer, interpreter and Cranelift backends,
+//! code cache and cpu loop. Knows no guest: guests plug in through the
+//! `Frontend` trait and a `#[repr(C)]` state struct that starts with
+//! `CpuCommon`.
+
+pub mod cpu;
+pub mod guest;
+pub mod helper;
+pub mod ir;
+
+pub use cpu::CpuCommon;
+pub use guest::{CodeReader, Frontend};

@@ -1,1 +1,41 @@
-//! The AArch64 guest: CPU state, decoder tables, translation to tcg IR, helpers.
+//! The AArch64 guest: CPU state, decoder tables, translation to tcg IR,
+//! helpers and the CPU models user mode can choose with `-cpu`. Knows nothing
+//! about Linux or about how blocks are executed.
+
+pub mod cpu;
+pub mod decode;
+pub mod model;
+pub mod translate;
+
+pub use cpu::CpuState;
+pub use model::{CpuModel, Features};
+
+use tcg::ir::{GlobalDef, IrBlock};
+use tcg::{CodeReader, Frontend};
+
+/// The AArch64 frontend for one CPU model.
+pub struct Aarch64 {
+    pub model: &'static CpuModel,
+}
+
+impl Frontend for Aarch64 {
+    fn name(&self) -> &'static str {
+        "aarch64"
+    }
+    fn globals(&self) -> &'static [GlobalDef] {
+        &cpu::GLOBALS
+    }
+    fn pc_global(&self) -> usize {
+        cpu::G_PC
+    }
+    fn translate(&self, pc: u64, flags: u32, code: &dyn CodeReader, max_insns: usize) -> IrBlock {
+        translate::translate_block(&self.model.features, pc, flags, code, max_insns)
+    }
+    fn disas(&self, pc: u64, bytes: &[u8]) -> String {
+        let mut s = String::new();
+        for (i, w) in bytes.chunks(4).enumerate() {
+            s.push_str(&format!("{:#010x}: {:02x?}\n", pc + 4 * i as u64, w));
+        }
+        s
+    }
+}

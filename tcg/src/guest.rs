@@ -1,0 +1,28 @@
+//! What a guest frontend provides to the core.
+
+use crate::ir::{GlobalDef, IrBlock};
+
+/// Reads guest code for translation. Returns `None` where the address is not
+/// mapped executable; the frontend then ends the block with its
+/// instruction-abort exit at that pc.
+pub trait CodeReader {
+    fn read_u32(&self, addr: u64) -> Option<u32>;
+    fn read_u16(&self, addr: u64) -> Option<u16>;
+    fn read_u8(&self, addr: u64) -> Option<u8>;
+}
+
+/// A guest architecture's frontend.
+pub trait Frontend: Sync {
+    /// Short name (`aarch64`).
+    fn name(&self) -> &'static str;
+    /// The guest-state fields the IR accesses as globals.
+    fn globals(&self) -> &'static [GlobalDef];
+    /// Index in `globals()` of the pc.
+    fn pc_global(&self) -> usize;
+    /// Translates one block at `pc` under decode flags `flags`, of at most
+    /// `max_insns` guest instructions. Never panics on any input: an unknown
+    /// encoding becomes the guest's undefined-instruction exit.
+    fn translate(&self, pc: u64, flags: u32, code: &dyn CodeReader, max_insns: usize) -> IrBlock;
+    /// One line of disassembly per instruction of `bytes` at `pc` (for `-d in_asm`).
+    fn disas(&self, pc: u64, bytes: &[u8]) -> String;
+}
