@@ -3,10 +3,14 @@
 //! `Frontend` trait and a `#[repr(C)]` state struct that starts with
 //! `CpuCommon`.
 
+pub mod backend;
+pub mod cache;
 pub mod cpu;
+pub mod exec;
 pub mod guest;
 pub mod helper;
 pub mod ir;
+pub mod opt;
 
 pub use cpu::CpuCommon;
 pub use guest::{CodeReader, Frontend};

@@ -109,7 +109,11 @@ impl Builder {
     /// Calls `helper(env, args...)`; its 64-bit result (truncated for an i32
     /// `out`) goes to `out` if given.
     pub fn call(&mut self, helper: &'static Helper, out: Option<Temp>, args: &[Temp]) {
-        assert!(args.len() < MAX_ARGS, "helper {} has too many args", helper.name);
+        assert!(
+            args.len() < MAX_ARGS,
+            "helper {} has too many args",
+            helper.name
+        );
         debug_assert_eq!(args.len(), helper.nargs as usize, "helper {}", helper.name);
         let mut a = [0u32; MAX_ARGS];
         a[0] = out.map_or(NO_TEMP, |t| t.0);

@@ -54,11 +54,21 @@ impl OpInfo {
 }
 
 macro_rules! const_ty {
-    (Imm) => { u64 };
-    (Cond) => { super::types::Cond };
-    (Label) => { super::types::Label };
-    (MemOp) => { super::types::MemOp };
-    (U32) => { u32 };
+    (Imm) => {
+        u64
+    };
+    (Cond) => {
+        super::types::Cond
+    };
+    (Label) => {
+        super::types::Label
+    };
+    (MemOp) => {
+        super::types::MemOp
+    };
+    (U32) => {
+        u32
+    };
 }
 
 macro_rules! const_enc {

@@ -42,7 +42,12 @@ pub fn verify(b: &IrBlock) -> Result<(), VerifyError> {
                 return Err(err(format!("temp {} out of range", t.0)));
             }
             if b.ty(t) != *ty {
-                return Err(err(format!("temp {} is {:?}, expected {:?}", t.0, b.ty(t), ty)));
+                return Err(err(format!(
+                    "temp {} is {:?}, expected {:?}",
+                    t.0,
+                    b.ty(t),
+                    ty
+                )));
             }
         }
         let mut k = 0;
@@ -61,7 +66,17 @@ pub fn verify(b: &IrBlock) -> Result<(), VerifyError> {
                         label_defined[l] = true;
                     }
                 }
-                ConstKind::U32 if matches!(insn.opc, Opcode::ExtractI32 | Opcode::SextractI32 | Opcode::DepositI32 | Opcode::ExtractI64 | Opcode::SextractI64 | Opcode::DepositI64) => {
+                ConstKind::U32
+                    if matches!(
+                        insn.opc,
+                        Opcode::ExtractI32
+                            | Opcode::SextractI32
+                            | Opcode::DepositI32
+                            | Opcode::ExtractI64
+                            | Opcode::SextractI64
+                            | Opcode::DepositI64
+                    ) =>
+                {
                     let bits = info.outs[0].bits();
                     let (pos, len) = (insn.c(0), insn.c(1));
                     if len == 0 || pos + len > bits {

@@ -1,0 +1,473 @@
+//! Tier 0: the IR interpreter. Starts instantly, needs no code memory, and is
+//! the reference the JIT is tested against.
+//!
+//! A block is lowered once into `Code`: every temp operand becomes a byte
+//! offset from the env pointer (globals at their field offsets, locals in
+//! `CpuCommon::scratch`), labels become op indices. Execution is then one
+//! `match` per op with no per-operand branching.
+
+use crate::cpu::{exit, OFF_SCRATCH};
+use crate::helper::Helper;
+use crate::ir::{Cond, Insn, IrBlock, MemOp, Opcode, TempKind, Terminal, Type, NO_TEMP};
+
+#[derive(Clone, Copy)]
+struct Op {
+    opc: Opcode,
+    /// Calls: the result temp is 32-bit.
+    r32: bool,
+    /// Operand env offsets / constants, in `Insn::args` order.
+    a: [u32; 6],
+    imm: u64,
+}
+
+#[derive(Clone)]
+enum Term {
+    Jump(u64),
+    Indirect(u32),
+    Cond {
+        cond: Cond,
+        a: u32,
+        b: u32,
+        ty: Type,
+        taken: u64,
+        not_taken: u64,
+    },
+    Exit {
+        pc: u64,
+        reason: u32,
+    },
+}
+
+/// A block lowered for interpretation.
+pub struct Code {
+    ops: Vec<Op>,
+    term: Term,
+    pc_off: u32,
+}
+
+fn temp_off(b: &IrBlock, t: u32) -> u32 {
+    match b.temps[t as usize].kind {
+        TempKind::Global(off) => off,
+        TempKind::Local => OFF_SCRATCH + 8 * (t - b.n_globals),
+    }
+}
+
+/// Lowers an (optimized) IR block. Returns `None` if it needs more temps
+/// than the scratch area holds.
+pub fn lower(b: &IrBlock) -> Option<Code> {
+    if b.temps.len() - b.n_globals as usize > crate::cpu::SCRATCH_SLOTS {
+        return None;
+    }
+    // Label -> op index.
+    let mut label_at = vec![0u32; b.n_labels as usize];
+    for (i, insn) in b.insns.iter().enumerate() {
+        if insn.opc == Opcode::SetLabel {
+            label_at[insn.c(0) as usize] = i as u32;
+        }
+    }
+    let ops = b
+        .insns
+        .iter()
+        .map(|insn| lower_insn(b, insn, &label_at))
+        .collect();
+    let term = match &b.terminal {
+        Terminal::Jump(pc) => Term::Jump(*pc),
+        Terminal::Indirect(t) => Term::Indirect(temp_off(b, t.0)),
+        Terminal::Cond {
+            cond,
+            a,
+            b: bb,
+            taken,
+            not_taken,
+        } => Term::Cond {
+            cond: *cond,
+            a: temp_off(b, a.0),
+            b: temp_off(b, bb.0),
+            ty: b.ty(*a),
+            taken: *taken,
+            not_taken: *not_taken,
+        },
+        Terminal::Exit { pc, reason } => Term::Exit {
+            pc: *pc,
+            reason: *reason,
+        },
+    };
+    Some(Code {
+        ops,
+        term,
+        pc_off: temp_off(b, b.pc_global.0),
+    })
+}
+
+fn lower_insn(b: &IrBlock, insn: &Insn, label_at: &[u32]) -> Op {
+    let mut a = insn.args;
+    if insn.opc == Opcode::Call {
+        if a[0] != NO_TEMP {
+            a[0] = temp_off(b, a[0]);
+        }
+        for slot in a.iter_mut().skip(1).take(insn.nargs as usize) {
+            *slot = temp_off(b, *slot);
+        }
+        return Op {
+            opc: insn.opc,
+            r32: insn.args[0] != NO_TEMP && b.ty(insn.t(0)) == Type::I32,
+            a,
+            imm: insn.imm,
+        };
+    }
+    let info = insn.info();
+    let nt = info.outs.len() + info.ins.len();
+    for slot in a.iter_mut().take(nt) {
+        *slot = temp_off(b, *slot);
+    }
+    // Labels become op indices.
+    let mut k = nt;
+    for c in info.consts {
+        match c {
+            crate::ir::ConstKind::Imm => continue,
+            crate::ir::ConstKind::Label => a[k] = label_at[a[k] as usize],
+            _ => {}
+        }
+        k += 1;
+    }
+    Op {
+        opc: insn.opc,
+        r32: false,
+        a,
+        imm: insn.imm,
+    }
+}
+
+/// Runs a lowered block on `env`; returns an `exit` code.
+///
+/// # Safety
+/// `env` must point to the guest state struct the block was translated for,
+/// whose `CpuCommon::guest_base` maps every guest address the block touches.
+pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
+    // SAFETY (whole function): operand offsets were computed from the guest's
+    // globals and the scratch area, all inside the env struct.
+    macro_rules! r64 {
+        ($o:expr) => {
+            (env.add($o as usize) as *const u64).read_unaligned()
+        };
+    }
+    macro_rules! r32 {
+        ($o:expr) => {
+            (env.add($o as usize) as *const u32).read_unaligned()
+        };
+    }
+    macro_rules! w64 {
+        ($o:expr, $v:expr) => {
+            (env.add($o as usize) as *mut u64).write_unaligned($v)
+        };
+    }
+    macro_rules! w32 {
+        ($o:expr, $v:expr) => {
+            (env.add($o as usize) as *mut u32).write_unaligned($v)
+        };
+    }
+    let common = &*(env as *const crate::cpu::CpuCommon);
+    let base = common.guest_base as *mut u8;
+    let ops = &code.ops[..];
+    let mut ip = 0usize;
+    while ip < ops.len() {
+        let op = ops.get_unchecked(ip);
+        ip += 1;
+        let a = &op.a;
+        use Opcode::*;
+        match op.opc {
+            MovI32 => w32!(a[0], r32!(a[1])),
+            MovI64 => w64!(a[0], r64!(a[1])),
+            MoviI32 => w32!(a[0], op.imm as u32),
+            MoviI64 => w64!(a[0], op.imm),
+
+            AddI32 => w32!(a[0], r32!(a[1]).wrapping_add(r32!(a[2]))),
+            SubI32 => w32!(a[0], r32!(a[1]).wrapping_sub(r32!(a[2]))),
+            MulI32 => w32!(a[0], r32!(a[1]).wrapping_mul(r32!(a[2]))),
+            AndI32 => w32!(a[0], r32!(a[1]) & r32!(a[2])),
+            OrI32 => w32!(a[0], r32!(a[1]) | r32!(a[2])),
+            XorI32 => w32!(a[0], r32!(a[1]) ^ r32!(a[2])),
+            AndcI32 => w32!(a[0], r32!(a[1]) & !r32!(a[2])),
+            OrcI32 => w32!(a[0], r32!(a[1]) | !r32!(a[2])),
+            EqvI32 => w32!(a[0], !(r32!(a[1]) ^ r32!(a[2]))),
+            ShlI32 => w32!(a[0], r32!(a[1]) << (r32!(a[2]) & 31)),
+            ShrI32 => w32!(a[0], r32!(a[1]) >> (r32!(a[2]) & 31)),
+            SarI32 => w32!(a[0], ((r32!(a[1]) as i32) >> (r32!(a[2]) & 31)) as u32),
+            RotlI32 => w32!(a[0], r32!(a[1]).rotate_left(r32!(a[2]) & 31)),
+            RotrI32 => w32!(a[0], r32!(a[1]).rotate_right(r32!(a[2]) & 31)),
+            DivsI32 => w32!(a[0], sdiv32(r32!(a[1]), r32!(a[2]))),
+            DivuI32 => w32!(a[0], r32!(a[1]).checked_div(r32!(a[2])).unwrap_or(0)),
+            RemsI32 => w32!(a[0], srem32(r32!(a[1]), r32!(a[2]))),
+            RemuI32 => w32!(
+                a[0],
+                r32!(a[1]).checked_rem(r32!(a[2])).unwrap_or(r32!(a[1]))
+            ),
+            NegI32 => w32!(a[0], r32!(a[1]).wrapping_neg()),
+            NotI32 => w32!(a[0], !r32!(a[1])),
+            ClzI32 => w32!(a[0], r32!(a[1]).leading_zeros()),
+            CtzI32 => w32!(a[0], r32!(a[1]).trailing_zeros()),
+            CtpopI32 => w32!(a[0], r32!(a[1]).count_ones()),
+            Bswap16I32 => w32!(a[0], (r32!(a[1]) as u16).swap_bytes() as u32),
+            Bswap32I32 => w32!(a[0], r32!(a[1]).swap_bytes()),
+            Ext8sI32 => w32!(a[0], r32!(a[1]) as i8 as i32 as u32),
+            Ext8uI32 => w32!(a[0], r32!(a[1]) as u8 as u32),
+            Ext16sI32 => w32!(a[0], r32!(a[1]) as i16 as i32 as u32),
+            Ext16uI32 => w32!(a[0], r32!(a[1]) as u16 as u32),
+            ExtractI32 => w32!(a[0], extract64(r32!(a[1]) as u64, a[2], a[3]) as u32),
+            SextractI32 => w32!(a[0], sextract64(r32!(a[1]) as u64, a[2], a[3]) as u32),
+            DepositI32 => w32!(
+                a[0],
+                deposit64(r32!(a[1]) as u64, r32!(a[2]) as u64, a[3], a[4]) as u32
+            ),
+            SetcondI32 => w32!(
+                a[0],
+                Cond::from_u32(a[3]).eval32(r32!(a[1]), r32!(a[2])) as u32
+            ),
+            MovcondI32 => {
+                let c = Cond::from_u32(a[5]).eval32(r32!(a[1]), r32!(a[2]));
+                w32!(a[0], if c { r32!(a[3]) } else { r32!(a[4]) })
+            }
+
+            AddI64 => w64!(a[0], r64!(a[1]).wrapping_add(r64!(a[2]))),
+            SubI64 => w64!(a[0], r64!(a[1]).wrapping_sub(r64!(a[2]))),
+            MulI64 => w64!(a[0], r64!(a[1]).wrapping_mul(r64!(a[2]))),
+            MulhsI64 => w64!(
+                a[0],
+                ((r64!(a[1]) as i64 as i128 * r64!(a[2]) as i64 as i128) >> 64) as u64
+            ),
+            MulhuI64 => w64!(
+                a[0],
+                ((r64!(a[1]) as u128 * r64!(a[2]) as u128) >> 64) as u64
+            ),
+            AndI64 => w64!(a[0], r64!(a[1]) & r64!(a[2])),
+            OrI64 => w64!(a[0], r64!(a[1]) | r64!(a[2])),
+            XorI64 => w64!(a[0], r64!(a[1]) ^ r64!(a[2])),
+            AndcI64 => w64!(a[0], r64!(a[1]) & !r64!(a[2])),
+            OrcI64 => w64!(a[0], r64!(a[1]) | !r64!(a[2])),
+            EqvI64 => w64!(a[0], !(r64!(a[1]) ^ r64!(a[2]))),
+            ShlI64 => w64!(a[0], r64!(a[1]) << (r64!(a[2]) & 63)),
+            ShrI64 => w64!(a[0], r64!(a[1]) >> (r64!(a[2]) & 63)),
+            SarI64 => w64!(a[0], ((r64!(a[1]) as i64) >> (r64!(a[2]) & 63)) as u64),
+            RotlI64 => w64!(a[0], r64!(a[1]).rotate_left((r64!(a[2]) & 63) as u32)),
+            RotrI64 => w64!(a[0], r64!(a[1]).rotate_right((r64!(a[2]) & 63) as u32)),
+            DivsI64 => w64!(a[0], sdiv64(r64!(a[1]), r64!(a[2]))),
+            DivuI64 => w64!(a[0], r64!(a[1]).checked_div(r64!(a[2])).unwrap_or(0)),
+            RemsI64 => w64!(a[0], srem64(r64!(a[1]), r64!(a[2]))),
+            RemuI64 => w64!(
+                a[0],
+                r64!(a[1]).checked_rem(r64!(a[2])).unwrap_or(r64!(a[1]))
+            ),
+            NegI64 => w64!(a[0], r64!(a[1]).wrapping_neg()),
+            NotI64 => w64!(a[0], !r64!(a[1])),
+            ClzI64 => w64!(a[0], r64!(a[1]).leading_zeros() as u64),
+            CtzI64 => w64!(a[0], r64!(a[1]).trailing_zeros() as u64),
+            CtpopI64 => w64!(a[0], r64!(a[1]).count_ones() as u64),
+            Bswap16I64 => w64!(a[0], (r64!(a[1]) as u16).swap_bytes() as u64),
+            Bswap32I64 => w64!(a[0], (r64!(a[1]) as u32).swap_bytes() as u64),
+            Bswap64I64 => w64!(a[0], r64!(a[1]).swap_bytes()),
+            Ext8sI64 => w64!(a[0], r64!(a[1]) as i8 as i64 as u64),
+            Ext8uI64 => w64!(a[0], r64!(a[1]) as u8 as u64),
+            Ext16sI64 => w64!(a[0], r64!(a[1]) as i16 as i64 as u64),
+            Ext16uI64 => w64!(a[0], r64!(a[1]) as u16 as u64),
+            Ext32sI64 => w64!(a[0], r64!(a[1]) as i32 as i64 as u64),
+            Ext32uI64 => w64!(a[0], r64!(a[1]) as u32 as u64),
+            ExtractI64 => w64!(a[0], extract64(r64!(a[1]), a[2], a[3])),
+            SextractI64 => w64!(a[0], sextract64(r64!(a[1]), a[2], a[3])),
+            DepositI64 => w64!(a[0], deposit64(r64!(a[1]), r64!(a[2]), a[3], a[4])),
+            SetcondI64 => w64!(
+                a[0],
+                Cond::from_u32(a[3]).eval64(r64!(a[1]), r64!(a[2])) as u64
+            ),
+            MovcondI64 => {
+                let c = Cond::from_u32(a[5]).eval64(r64!(a[1]), r64!(a[2]));
+                w64!(a[0], if c { r64!(a[3]) } else { r64!(a[4]) })
+            }
+
+            ExtrlI64I32 => w32!(a[0], r64!(a[1]) as u32),
+            ExtrhI64I32 => w32!(a[0], (r64!(a[1]) >> 32) as u32),
+            ExtuI32I64 => w64!(a[0], r32!(a[1]) as u64),
+            ExtsI32I64 => w64!(a[0], r32!(a[1]) as i32 as i64 as u64),
+
+            SetLabel | InsnStart => {}
+            Br => ip = a[0] as usize,
+            BrcondI32 => {
+                if Cond::from_u32(a[2]).eval32(r32!(a[0]), r32!(a[1])) {
+                    ip = a[3] as usize;
+                }
+            }
+            BrcondI64 => {
+                if Cond::from_u32(a[2]).eval64(r64!(a[0]), r64!(a[1])) {
+                    ip = a[3] as usize;
+                }
+            }
+            Exit => return exit::guest(op.imm as u32),
+
+            LdI32 => w32!(
+                a[0],
+                guest_load(base, r64!(a[1]), MemOp(a[2] as u16)) as u32
+            ),
+            LdI64 => w64!(a[0], guest_load(base, r64!(a[1]), MemOp(a[2] as u16))),
+            StI32 => guest_store(base, r64!(a[1]), r32!(a[0]) as u64, MemOp(a[2] as u16)),
+            StI64 => guest_store(base, r64!(a[1]), r64!(a[0]), MemOp(a[2] as u16)),
+
+            LdEnvI32 => w32!(a[0], env_load(env, a[1], MemOp(a[2] as u16)) as u32),
+            LdEnvI64 => w64!(a[0], env_load(env, a[1], MemOp(a[2] as u16))),
+            StEnvI32 => env_store(env, a[1], r32!(a[0]) as u64, MemOp(a[2] as u16)),
+            StEnvI64 => env_store(env, a[1], r64!(a[0]), MemOp(a[2] as u16)),
+
+            Call => {
+                let h = &*(op.imm as *const Helper);
+                let mut args = [0u64; 5];
+                for (i, v) in args.iter_mut().enumerate().take(h.nargs as usize) {
+                    *v = r64!(a[i + 1]);
+                }
+                let r = h.invoke(env, &args);
+                if a[0] != NO_TEMP {
+                    if op.r32 {
+                        w32!(a[0], r as u32);
+                    } else {
+                        w64!(a[0], r);
+                    }
+                }
+            }
+        }
+    }
+    match &code.term {
+        Term::Jump(pc) => {
+            w64!(code.pc_off, *pc);
+            exit::JUMP0
+        }
+        Term::Indirect(t) => {
+            let pc = r64!(*t);
+            w64!(code.pc_off, pc);
+            exit::INDIRECT
+        }
+        Term::Cond {
+            cond,
+            a,
+            b,
+            ty,
+            taken,
+            not_taken,
+        } => {
+            let c = match ty {
+                Type::I32 => cond.eval32(r32!(*a), r32!(*b)),
+                _ => cond.eval64(r64!(*a), r64!(*b)),
+            };
+            if c {
+                w64!(code.pc_off, *taken);
+                exit::JUMP0
+            } else {
+                w64!(code.pc_off, *not_taken);
+                exit::JUMP1
+            }
+        }
+        Term::Exit { pc, reason } => {
+            w64!(code.pc_off, *pc);
+            exit::guest(*reason)
+        }
+    }
+}
+
+#[inline(always)]
+fn sdiv32(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        0
+    } else {
+        (a as i32).wrapping_div(b as i32) as u32
+    }
+}
+#[inline(always)]
+fn srem32(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a
+    } else {
+        (a as i32).wrapping_rem(b as i32) as u32
+    }
+}
+#[inline(always)]
+fn sdiv64(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        0
+    } else {
+        (a as i64).wrapping_div(b as i64) as u64
+    }
+}
+#[inline(always)]
+fn srem64(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        (a as i64).wrapping_rem(b as i64) as u64
+    }
+}
+
+#[inline(always)]
+pub fn extract64(v: u64, pos: u32, len: u32) -> u64 {
+    (v >> pos) & (u64::MAX >> (64 - len))
+}
+#[inline(always)]
+pub fn sextract64(v: u64, pos: u32, len: u32) -> u64 {
+    (((v >> pos) << (64 - len)) as i64 >> (64 - len)) as u64
+}
+#[inline(always)]
+pub fn deposit64(a: u64, b: u64, pos: u32, len: u32) -> u64 {
+    let mask = (u64::MAX >> (64 - len)) << pos;
+    (a & !mask) | ((b << pos) & mask)
+}
+
+#[inline(always)]
+unsafe fn guest_load(base: *mut u8, addr: u64, m: MemOp) -> u64 {
+    let p = base.wrapping_add(addr as usize);
+    let v = match m.log2() {
+        0 => p.read() as u64,
+        1 => {
+            let v = (p as *const u16).read_unaligned();
+            (if m.is_be() { v.swap_bytes() } else { v }) as u64
+        }
+        2 => {
+            let v = (p as *const u32).read_unaligned();
+            (if m.is_be() { v.swap_bytes() } else { v }) as u64
+        }
+        _ => {
+            let v = (p as *const u64).read_unaligned();
+            if m.is_be() {
+                v.swap_bytes()
+            } else {
+                v
+            }
+        }
+    };
+    if m.is_signed() {
+        let sh = 64 - 8 * m.bytes();
+        ((v << sh) as i64 >> sh) as u64
+    } else {
+        v
+    }
+}
+
+#[inline(always)]
+unsafe fn guest_store(base: *mut u8, addr: u64, v: u64, m: MemOp) {
+    let p = base.wrapping_add(addr as usize);
+    match m.log2() {
+        0 => p.write(v as u8),
+        1 => {
+            let v = v as u16;
+            (p as *mut u16).write_unaligned(if m.is_be() { v.swap_bytes() } else { v })
+        }
+        2 => {
+            let v = v as u32;
+            (p as *mut u32).write_unaligned(if m.is_be() { v.swap_bytes() } else { v })
+        }
+        _ => (p as *mut u64).write_unaligned(if m.is_be() { v.swap_bytes() } else { v }),
+    }
+}
+
+#[inline(always)]
+unsafe fn env_load(env: *mut u8, off: u32, m: MemOp) -> u64 {
+    guest_load(env, off as u64, MemOp(m.0 & !0x10))
+}
+#[inline(always)]
+unsafe fn env_store(env: *mut u8, off: u32, v: u64, m: MemOp) {
+    guest_store(env, off as u64, v, MemOp(m.0 & !0x10))
+}

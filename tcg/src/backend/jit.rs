@@ -1,0 +1,854 @@
+//! Tier 1: compiles IR blocks to host code with Cranelift.
+//!
+//! Each block becomes a function `fn(env) -> exit` in Cranelift's `tail`
+//! calling convention, so a block can tail-call the next one: direct jumps go
+//! through a chain slot (patched by the cpu loop once the target is
+//! compiled), indirect jumps through the per-cpu jump cache. Guest globals
+//! used by a block live in Cranelift variables (host registers) and are
+//! written back at exits and around helpers that touch the env.
+
+use super::codemem::CodeMem;
+use crate::cpu::{
+    exit, JmpEntry, JMP_CACHE_SIZE, OFF_CUR_FLAGS, OFF_EXIT_REQUEST, OFF_JMP_CACHE, OFF_LAST_TB,
+};
+use crate::ir::{Cond, Insn, IrBlock, MemOp, Opcode, Temp, TempKind, Terminal, Type, NO_TEMP};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    types, AbiParam, Block, InstBuilder, MemFlagsData, Signature, UserFuncName, Value,
+};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::{control::ControlPlane, Context};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+
+#[derive(Debug, thiserror::Error)]
+pub enum JitError {
+    #[error("cranelift: {0}")]
+    Codegen(String),
+    #[error("code memory full")]
+    Full,
+    #[error("code memory: {0}")]
+    Mem(#[from] std::io::Error),
+}
+
+/// What the JIT needs to know about the block's place in the cache.
+pub struct BlockLinks {
+    /// Address of the `Tb`, stored in `last_tb` when a chain slot is empty.
+    pub tb: usize,
+    /// Addresses of the two chain slots (`AtomicUsize`, 0 = not chained).
+    pub slots: [usize; 2],
+}
+
+pub struct Jit {
+    isa: OwnedTargetIsa,
+    ctx: Context,
+    fctx: FunctionBuilderContext,
+    mem: CodeMem,
+    trampoline: usize,
+    guest_base: u64,
+    pub compiled: u64,
+}
+
+const CODE_MEM_SIZE: usize = 512 << 20;
+
+fn block_sig() -> Signature {
+    let mut sig = Signature::new(CallConv::Tail);
+    sig.params.push(AbiParam::new(types::I64));
+    sig.returns.push(AbiParam::new(types::I64));
+    sig
+}
+
+fn cl_type(t: Type) -> types::Type {
+    match t {
+        Type::I32 => types::I32,
+        Type::I64 => types::I64,
+        Type::V128 => types::I128,
+    }
+}
+
+impl Jit {
+    pub fn new(guest_base: u64) -> Result<Jit, JitError> {
+        let mut flags = settings::builder();
+        let set = |f: &mut settings::Builder, k: &str, v: &str| {
+            f.set(k, v).map_err(|e| JitError::Codegen(e.to_string()))
+        };
+        set(&mut flags, "opt_level", "speed")?;
+        set(
+            &mut flags,
+            "enable_verifier",
+            if cfg!(debug_assertions) {
+                "true"
+            } else {
+                "false"
+            },
+        )?;
+        set(&mut flags, "preserve_frame_pointers", "true")?;
+        let isa = cranelift_native::builder()
+            .map_err(|e| JitError::Codegen(e.to_string()))?
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| JitError::Codegen(e.to_string()))?;
+        let mut jit = Jit {
+            isa,
+            ctx: Context::new(),
+            fctx: FunctionBuilderContext::new(),
+            mem: CodeMem::new(CODE_MEM_SIZE)?,
+            trampoline: 0,
+            guest_base,
+            compiled: 0,
+        };
+        jit.trampoline = jit.build_trampoline()?;
+        jit.mem.keep_current();
+        Ok(jit)
+    }
+
+    /// `extern "sysv64" fn(env, code) -> u64`: enters tail-convention code.
+    fn build_trampoline(&mut self) -> Result<usize, JitError> {
+        self.ctx.clear();
+        let mut sig = Signature::new(CallConv::SystemV);
+        sig.params.push(AbiParam::new(types::I64));
+        sig.params.push(AbiParam::new(types::I64));
+        sig.returns.push(AbiParam::new(types::I64));
+        self.ctx.func.signature = sig;
+        self.ctx.func.name = UserFuncName::user(0, 0);
+        {
+            let mut fb = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
+            let blk = fb.create_block();
+            fb.append_block_params_for_function_params(blk);
+            fb.switch_to_block(blk);
+            let env = fb.block_params(blk)[0];
+            let code = fb.block_params(blk)[1];
+            let sref = fb.import_signature(block_sig());
+            let call = fb.ins().call_indirect(sref, code, &[env]);
+            let r = fb.inst_results(call)[0];
+            fb.ins().return_(&[r]);
+            fb.seal_all_blocks();
+            fb.finalize(self.isa.frontend_config());
+        }
+        self.emit()
+    }
+
+    fn emit(&mut self) -> Result<usize, JitError> {
+        let code = self
+            .ctx
+            .compile(&*self.isa, &mut ControlPlane::default())
+            .map_err(|e| JitError::Codegen(format!("{:?}", e.inner)))?;
+        if !code.buffer.relocs().is_empty() {
+            return Err(JitError::Codegen("unexpected relocations".into()));
+        }
+        let bytes = code.code_buffer().to_vec();
+        self.mem.place(&bytes).ok_or(JitError::Full)
+    }
+
+    /// Runs compiled code at `code` on `env`; returns an `exit` code.
+    ///
+    /// # Safety
+    /// `code` must come from `compile` on this `Jit` (not reset since), and
+    /// `env` must be the guest state struct it was compiled for.
+    pub unsafe fn enter(&self, code: usize, env: *mut u8) -> u64 {
+        let f: extern "sysv64" fn(*mut u8, usize) -> u64 = std::mem::transmute(self.trampoline);
+        f(env, code)
+    }
+
+    /// Drops all compiled code.
+    pub fn reset(&mut self) {
+        self.mem.reset();
+    }
+
+    pub fn code_bytes(&self) -> usize {
+        self.mem.used()
+    }
+
+    /// Compiles one block; returns the host address of its code.
+    pub fn compile(&mut self, b: &IrBlock, links: &BlockLinks) -> Result<usize, JitError> {
+        self.ctx.clear();
+        self.ctx.func.signature = block_sig();
+        self.ctx.func.name = UserFuncName::user(0, 1);
+        let fcfg = self.isa.frontend_config();
+        {
+            let fb = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
+            let mut t = Translator::new(fb, b, self.guest_base);
+            t.translate(links);
+            t.fb.seal_all_blocks();
+            t.fb.finalize(fcfg);
+        }
+        match self.emit() {
+            Ok(a) => {
+                self.compiled += 1;
+                Ok(a)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+struct Translator<'a> {
+    fb: FunctionBuilder<'a>,
+    b: &'a IrBlock,
+    vars: Vec<Option<Variable>>,
+    env: Value,
+    guest_base: u64,
+    labels: Vec<Block>,
+    /// Globals read or written in the block (loaded at entry).
+    used_globals: Vec<u32>,
+    /// Globals written in the block (stored at exits).
+    written_globals: Vec<u32>,
+}
+
+fn intcc(c: Cond) -> IntCC {
+    match c {
+        Cond::Eq => IntCC::Equal,
+        Cond::Ne => IntCC::NotEqual,
+        Cond::Lt => IntCC::SignedLessThan,
+        Cond::Ge => IntCC::SignedGreaterThanOrEqual,
+        Cond::Le => IntCC::SignedLessThanOrEqual,
+        Cond::Gt => IntCC::SignedGreaterThan,
+        Cond::Ltu => IntCC::UnsignedLessThan,
+        Cond::Geu => IntCC::UnsignedGreaterThanOrEqual,
+        Cond::Leu => IntCC::UnsignedLessThanOrEqual,
+        Cond::Gtu => IntCC::UnsignedGreaterThan,
+        // Handled by callers.
+        Cond::Never | Cond::Always | Cond::TstEq | Cond::TstNe => IntCC::Equal,
+    }
+}
+
+impl<'a> Translator<'a> {
+    fn new(fb: FunctionBuilder<'a>, b: &'a IrBlock, guest_base: u64) -> Self {
+        let mut used = vec![false; b.n_globals as usize];
+        let mut written = vec![false; b.n_globals as usize];
+        for insn in &b.insns {
+            for t in insn.ins() {
+                if b.is_global(t) {
+                    used[t.index()] = true;
+                }
+            }
+            for t in insn.outs() {
+                if b.is_global(t) {
+                    used[t.index()] = true;
+                    written[t.index()] = true;
+                }
+            }
+        }
+        for t in b.terminal_uses() {
+            if b.is_global(t) {
+                used[t.index()] = true;
+            }
+        }
+        let idx = |v: Vec<bool>| {
+            v.iter()
+                .enumerate()
+                .filter(|(_, &u)| u)
+                .map(|(i, _)| i as u32)
+                .collect()
+        };
+        Translator {
+            fb,
+            b,
+            vars: vec![None; b.temps.len()],
+            env: Value::from_u32(0),
+            guest_base,
+            labels: Vec::new(),
+            used_globals: idx(used),
+            written_globals: idx(written),
+        }
+    }
+
+    fn var(&mut self, t: Temp) -> Variable {
+        if let Some(v) = self.vars[t.index()] {
+            return v;
+        }
+        let v = self.fb.declare_var(cl_type(self.b.ty(t)));
+        self.vars[t.index()] = Some(v);
+        v
+    }
+    fn get(&mut self, t: Temp) -> Value {
+        let v = self.var(t);
+        self.fb.use_var(v)
+    }
+    fn set(&mut self, t: Temp, val: Value) {
+        let v = self.var(t);
+        self.fb.def_var(v, val);
+    }
+    fn global_off(&self, g: u32) -> i32 {
+        match self.b.temps[g as usize].kind {
+            TempKind::Global(off) => off as i32,
+            TempKind::Local => unreachable!("not a global"),
+        }
+    }
+    fn load_globals(&mut self) {
+        for i in 0..self.used_globals.len() {
+            let g = self.used_globals[i];
+            let ty = cl_type(self.b.temps[g as usize].ty);
+            let off = self.global_off(g);
+            let v = self
+                .fb
+                .ins()
+                .load(ty, MemFlagsData::trusted(), self.env, off);
+            self.set(Temp(g), v);
+        }
+    }
+    fn store_globals(&mut self) {
+        for i in 0..self.written_globals.len() {
+            let g = self.written_globals[i];
+            let off = self.global_off(g);
+            let v = self.get(Temp(g));
+            self.fb
+                .ins()
+                .store(MemFlagsData::trusted(), v, self.env, off);
+        }
+    }
+    fn iconst(&mut self, ty: Type, v: u64) -> Value {
+        match ty {
+            Type::I32 => self.fb.ins().iconst(types::I32, v as u32 as i32 as i64),
+            _ => self.fb.ins().iconst(types::I64, v as i64),
+        }
+    }
+    fn cmp(&mut self, c: Cond, a: Value, b: Value) -> Value {
+        match c {
+            Cond::Always => self.fb.ins().iconst(types::I8, 1),
+            Cond::Never => self.fb.ins().iconst(types::I8, 0),
+            Cond::TstEq => {
+                let x = self.fb.ins().band(a, b);
+                self.fb.ins().icmp_imm_s(IntCC::Equal, x, 0)
+            }
+            Cond::TstNe => {
+                let x = self.fb.ins().band(a, b);
+                self.fb.ins().icmp_imm_s(IntCC::NotEqual, x, 0)
+            }
+            _ => self.fb.ins().icmp(intcc(c), a, b),
+        }
+    }
+    /// Starts a fresh (possibly unreachable) block after a terminator.
+    fn fresh_block(&mut self) {
+        let blk = self.fb.create_block();
+        self.fb.switch_to_block(blk);
+    }
+
+    fn translate(&mut self, links: &BlockLinks) {
+        let entry = self.fb.create_block();
+        self.fb.append_block_params_for_function_params(entry);
+        self.fb.switch_to_block(entry);
+        self.env = self.fb.block_params(entry)[0];
+        // Leave at once if the cpu loop asked (signals, invalidation).
+        let req = self.fb.ins().load(
+            types::I32,
+            MemFlagsData::trusted(),
+            self.env,
+            OFF_EXIT_REQUEST,
+        );
+        let body = self.fb.create_block();
+        let bail = self.fb.create_block();
+        self.fb.ins().brif(req, bail, &[], body, &[]);
+        self.fb.switch_to_block(bail);
+        let code = self.fb.ins().iconst(types::I64, exit::REQUEST as i64);
+        self.fb.ins().return_(&[code]);
+        self.fb.switch_to_block(body);
+        self.labels = (0..self.b.n_labels)
+            .map(|_| self.fb.create_block())
+            .collect();
+        self.load_globals();
+        for insn in &self.b.insns {
+            self.insn(insn);
+        }
+        self.terminal(links);
+    }
+
+    fn chain_exit(&mut self, slot: usize, pc: u64, links: &BlockLinks) {
+        let pc_off = self.global_off(self.b.pc_global.0);
+        let pcv = self.fb.ins().iconst(types::I64, pc as i64);
+        self.fb
+            .ins()
+            .store(MemFlagsData::trusted(), pcv, self.env, pc_off);
+        let slot_addr = self.fb.ins().iconst(types::I64, links.slots[slot] as i64);
+        let target = self
+            .fb
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), slot_addr, 0);
+        let go = self.fb.create_block();
+        let out = self.fb.create_block();
+        self.fb.ins().brif(target, go, &[], out, &[]);
+        self.fb.switch_to_block(go);
+        let sref = self.fb.import_signature(block_sig());
+        self.fb
+            .ins()
+            .return_call_indirect(sref, target, &[self.env]);
+        self.fb.switch_to_block(out);
+        let tb = self.fb.ins().iconst(types::I64, links.tb as i64);
+        self.fb
+            .ins()
+            .store(MemFlagsData::trusted(), tb, self.env, OFF_LAST_TB);
+        let code = self.fb.ins().iconst(types::I64, slot as i64);
+        self.fb.ins().return_(&[code]);
+    }
+
+    fn terminal(&mut self, links: &BlockLinks) {
+        self.store_globals();
+        let pc_off = self.global_off(self.b.pc_global.0);
+        match self.b.terminal.clone() {
+            Terminal::Jump(pc) => self.chain_exit(0, pc, links),
+            Terminal::Cond {
+                cond,
+                a,
+                b,
+                taken,
+                not_taken,
+            } => {
+                let (av, bv) = (self.get(a), self.get(b));
+                let c = self.cmp(cond, av, bv);
+                let t = self.fb.create_block();
+                let f = self.fb.create_block();
+                self.fb.ins().brif(c, t, &[], f, &[]);
+                self.fb.switch_to_block(t);
+                self.chain_exit(0, taken, links);
+                self.fb.switch_to_block(f);
+                self.chain_exit(1, not_taken, links);
+            }
+            Terminal::Indirect(t) => {
+                let pc = self.get(t);
+                self.fb
+                    .ins()
+                    .store(MemFlagsData::trusted(), pc, self.env, pc_off);
+                // Jump cache: entry = jmp_cache[(pc >> 2) & (N - 1)].
+                let jc = self.fb.ins().load(
+                    types::I64,
+                    MemFlagsData::trusted(),
+                    self.env,
+                    OFF_JMP_CACHE,
+                );
+                let idx = self.fb.ins().ushr_imm_s(pc, 2);
+                let idx = self.fb.ins().band_imm_s(idx, (JMP_CACHE_SIZE - 1) as i64);
+                let off = self
+                    .fb
+                    .ins()
+                    .imul_imm_s(idx, std::mem::size_of::<JmpEntry>() as i64);
+                let e = self.fb.ins().iadd(jc, off);
+                let epc = self
+                    .fb
+                    .ins()
+                    .load(types::I64, MemFlagsData::trusted(), e, 0);
+                let eflags = self
+                    .fb
+                    .ins()
+                    .load(types::I64, MemFlagsData::trusted(), e, 8);
+                let code = self
+                    .fb
+                    .ins()
+                    .load(types::I64, MemFlagsData::trusted(), e, 16);
+                let flags = self
+                    .fb
+                    .ins()
+                    .uload32(MemFlagsData::trusted(), self.env, OFF_CUR_FLAGS);
+                let m1 = self.fb.ins().icmp(IntCC::Equal, epc, pc);
+                let m2 = self.fb.ins().icmp(IntCC::Equal, eflags, flags);
+                let m3 = self.fb.ins().icmp_imm_s(IntCC::NotEqual, code, 0);
+                let m = self.fb.ins().band(m1, m2);
+                let m = self.fb.ins().band(m, m3);
+                let go = self.fb.create_block();
+                let out = self.fb.create_block();
+                self.fb.ins().brif(m, go, &[], out, &[]);
+                self.fb.switch_to_block(go);
+                let sref = self.fb.import_signature(block_sig());
+                self.fb.ins().return_call_indirect(sref, code, &[self.env]);
+                self.fb.switch_to_block(out);
+                let r = self.fb.ins().iconst(types::I64, exit::INDIRECT as i64);
+                self.fb.ins().return_(&[r]);
+            }
+            Terminal::Exit { pc, reason } => {
+                let pcv = self.fb.ins().iconst(types::I64, pc as i64);
+                self.fb
+                    .ins()
+                    .store(MemFlagsData::trusted(), pcv, self.env, pc_off);
+                let r = self.fb.ins().iconst(types::I64, exit::guest(reason) as i64);
+                self.fb.ins().return_(&[r]);
+            }
+        }
+    }
+
+    fn host_addr(&mut self, addr: Value) -> Value {
+        let base = self.fb.ins().iconst(types::I64, self.guest_base as i64);
+        self.fb.ins().iadd(base, addr)
+    }
+
+    fn load_mem(&mut self, ty: Type, p: Value, off: i32, m: MemOp, flags: MemFlagsData) -> Value {
+        let ins = self.fb.ins();
+        let raw = match m.log2() {
+            0 => ins.uload8(types::I32, flags, p, off),
+            1 => ins.uload16(types::I32, flags, p, off),
+            2 => ins.load(types::I32, flags, p, off),
+            _ => ins.load(types::I64, flags, p, off),
+        };
+        let raw = if m.is_be() && m.log2() > 0 {
+            match m.log2() {
+                1 => {
+                    let n = self.fb.ins().ireduce(types::I16, raw);
+                    let s = self.fb.ins().bswap(n);
+                    self.fb.ins().uextend(types::I32, s)
+                }
+                _ => self.fb.ins().bswap(raw),
+            }
+        } else {
+            raw
+        };
+        // Now `raw` is i32 (sizes 1..4) or i64 (size 8), zero-extended.
+        let want = cl_type(ty);
+        match m.log2() {
+            3 => {
+                if want == types::I32 {
+                    self.fb.ins().ireduce(types::I32, raw)
+                } else {
+                    raw
+                }
+            }
+            sz => {
+                let v = if m.is_signed() && sz < 2 {
+                    let narrow = if sz == 0 { types::I8 } else { types::I16 };
+                    let n = self.fb.ins().ireduce(narrow, raw);
+                    self.fb.ins().sextend(types::I32, n)
+                } else {
+                    raw
+                };
+                if want == types::I64 {
+                    if m.is_signed() {
+                        self.fb.ins().sextend(types::I64, v)
+                    } else {
+                        self.fb.ins().uextend(types::I64, v)
+                    }
+                } else {
+                    v
+                }
+            }
+        }
+    }
+
+    fn store_mem(&mut self, v: Value, p: Value, off: i32, m: MemOp, flags: MemFlagsData) {
+        let vt = self.fb.func.dfg.value_type(v);
+        let narrow = match m.log2() {
+            0 => types::I8,
+            1 => types::I16,
+            2 => types::I32,
+            _ => types::I64,
+        };
+        let mut x = if narrow.bits() < vt.bits() {
+            self.fb.ins().ireduce(narrow, v)
+        } else {
+            v
+        };
+        if m.is_be() && m.log2() > 0 {
+            x = self.fb.ins().bswap(x);
+        }
+        self.fb.ins().store(flags, x, p, off);
+    }
+
+    fn insn(&mut self, insn: &Insn) {
+        use Opcode::*;
+        let b = self.b;
+        let t = |i: usize| insn.t(i);
+        macro_rules! bin {
+            ($m:ident) => {{
+                let (x, y) = (self.get(t(1)), self.get(t(2)));
+                let r = self.fb.ins().$m(x, y);
+                self.set(t(0), r);
+            }};
+        }
+        macro_rules! un {
+            ($m:ident) => {{
+                let x = self.get(t(1));
+                let r = self.fb.ins().$m(x);
+                self.set(t(0), r);
+            }};
+        }
+        match insn.opc {
+            MovI32 | MovI64 => {
+                let v = self.get(t(1));
+                self.set(t(0), v);
+            }
+            MoviI32 | MoviI64 => {
+                let v = self.iconst(b.ty(t(0)), insn.imm);
+                self.set(t(0), v);
+            }
+            AddI32 | AddI64 => bin!(iadd),
+            SubI32 | SubI64 => bin!(isub),
+            MulI32 | MulI64 => bin!(imul),
+            MulhsI64 => bin!(smulhi),
+            MulhuI64 => bin!(umulhi),
+            AndI32 | AndI64 => bin!(band),
+            OrI32 | OrI64 => bin!(bor),
+            XorI32 | XorI64 => bin!(bxor),
+            AndcI32 | AndcI64 => bin!(band_not),
+            OrcI32 | OrcI64 => bin!(bor_not),
+            EqvI32 | EqvI64 => bin!(bxor_not),
+            ShlI32 | ShlI64 => bin!(ishl),
+            ShrI32 | ShrI64 => bin!(ushr),
+            SarI32 | SarI64 => bin!(sshr),
+            RotlI32 | RotlI64 => bin!(rotl),
+            RotrI32 | RotrI64 => bin!(rotr),
+            DivsI32 | DivsI64 | RemsI32 | RemsI64 | DivuI32 | DivuI64 | RemuI32 | RemuI64 => {
+                self.division(insn)
+            }
+            NegI32 | NegI64 => un!(ineg),
+            NotI32 | NotI64 => un!(bnot),
+            ClzI32 | ClzI64 => un!(clz),
+            CtzI32 | CtzI64 => un!(ctz),
+            CtpopI32 | CtpopI64 => un!(popcnt),
+            Bswap16I32 | Bswap16I64 | Bswap32I64 => {
+                let x = self.get(t(1));
+                let narrow = if insn.opc == Bswap32I64 {
+                    types::I32
+                } else {
+                    types::I16
+                };
+                let n = self.fb.ins().ireduce(narrow, x);
+                let s = self.fb.ins().bswap(n);
+                let r = self.fb.ins().uextend(cl_type(b.ty(t(0))), s);
+                self.set(t(0), r);
+            }
+            Bswap32I32 | Bswap64I64 => un!(bswap),
+            Ext8sI32 | Ext8uI32 | Ext16sI32 | Ext16uI32 | Ext8sI64 | Ext8uI64 | Ext16sI64
+            | Ext16uI64 | Ext32sI64 | Ext32uI64 => {
+                let (narrow, signed) = match insn.opc {
+                    Ext8sI32 | Ext8sI64 => (types::I8, true),
+                    Ext8uI32 | Ext8uI64 => (types::I8, false),
+                    Ext16sI32 | Ext16sI64 => (types::I16, true),
+                    Ext16uI32 | Ext16uI64 => (types::I16, false),
+                    Ext32sI64 => (types::I32, true),
+                    _ => (types::I32, false),
+                };
+                let x = self.get(t(1));
+                let n = self.fb.ins().ireduce(narrow, x);
+                let ty = cl_type(b.ty(t(0)));
+                let r = if signed {
+                    self.fb.ins().sextend(ty, n)
+                } else {
+                    self.fb.ins().uextend(ty, n)
+                };
+                self.set(t(0), r);
+            }
+            ExtractI32 | ExtractI64 | SextractI32 | SextractI64 => {
+                let bits = b.ty(t(0)).bits();
+                let (pos, len) = (insn.c(0), insn.c(1));
+                let x = self.get(t(1));
+                let r = if matches!(insn.opc, ExtractI32 | ExtractI64) {
+                    let s = self.fb.ins().ushr_imm_s(x, pos as i64);
+                    if pos + len == bits {
+                        s
+                    } else {
+                        let mask = if len == 64 {
+                            u64::MAX
+                        } else {
+                            (1u64 << len) - 1
+                        };
+                        let m = self.iconst(b.ty(t(0)), mask);
+                        self.fb.ins().band(s, m)
+                    }
+                } else {
+                    let s = self.fb.ins().ishl_imm_s(x, (bits - pos - len) as i64);
+                    self.fb.ins().sshr_imm_s(s, (bits - len) as i64)
+                };
+                self.set(t(0), r);
+            }
+            DepositI32 | DepositI64 => {
+                let (pos, len) = (insn.c(0), insn.c(1));
+                let bits = b.ty(t(0)).bits();
+                let fmask = if len == 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << len) - 1
+                };
+                let mask = if bits == 32 {
+                    (fmask << pos) as u32 as u64
+                } else {
+                    fmask << pos
+                };
+                let (x, y) = (self.get(t(1)), self.get(t(2)));
+                let ty = b.ty(t(0));
+                let km = self.iconst(ty, !mask);
+                let keep = self.fb.ins().band(x, km);
+                let sh = self.fb.ins().ishl_imm_s(y, pos as i64);
+                let im = self.iconst(ty, mask);
+                let ins = self.fb.ins().band(sh, im);
+                let r = self.fb.ins().bor(keep, ins);
+                self.set(t(0), r);
+            }
+            SetcondI32 | SetcondI64 => {
+                let (x, y) = (self.get(t(1)), self.get(t(2)));
+                let c = self.cmp(Cond::from_u32(insn.c(0)), x, y);
+                let r = self.fb.ins().uextend(cl_type(b.ty(t(0))), c);
+                self.set(t(0), r);
+            }
+            MovcondI32 | MovcondI64 => {
+                let (c1, c2) = (self.get(t(1)), self.get(t(2)));
+                let (v1, v2) = (self.get(t(3)), self.get(t(4)));
+                let c = self.cmp(Cond::from_u32(insn.c(0)), c1, c2);
+                let r = self.fb.ins().select(c, v1, v2);
+                self.set(t(0), r);
+            }
+            ExtrlI64I32 => {
+                let x = self.get(t(1));
+                let r = self.fb.ins().ireduce(types::I32, x);
+                self.set(t(0), r);
+            }
+            ExtrhI64I32 => {
+                let x = self.get(t(1));
+                let s = self.fb.ins().ushr_imm_s(x, 32);
+                let r = self.fb.ins().ireduce(types::I32, s);
+                self.set(t(0), r);
+            }
+            ExtuI32I64 => {
+                let x = self.get(t(1));
+                let r = self.fb.ins().uextend(types::I64, x);
+                self.set(t(0), r);
+            }
+            ExtsI32I64 => {
+                let x = self.get(t(1));
+                let r = self.fb.ins().sextend(types::I64, x);
+                self.set(t(0), r);
+            }
+            SetLabel => {
+                let l = self.labels[insn.c(0) as usize];
+                self.fb.ins().jump(l, &[]);
+                self.fb.switch_to_block(l);
+            }
+            Br => {
+                let l = self.labels[insn.c(0) as usize];
+                self.fb.ins().jump(l, &[]);
+                self.fresh_block();
+            }
+            BrcondI32 | BrcondI64 => {
+                let (x, y) = (self.get(t(0)), self.get(t(1)));
+                let c = self.cmp(Cond::from_u32(insn.c(0)), x, y);
+                let l = self.labels[insn.c(1) as usize];
+                let next = self.fb.create_block();
+                self.fb.ins().brif(c, l, &[], next, &[]);
+                self.fb.switch_to_block(next);
+            }
+            Exit => {
+                self.store_globals();
+                let r = self
+                    .fb
+                    .ins()
+                    .iconst(types::I64, exit::guest(insn.imm as u32) as i64);
+                self.fb.ins().return_(&[r]);
+                self.fresh_block();
+            }
+            InsnStart => {}
+            LdI32 | LdI64 => {
+                let a = self.get(t(1));
+                let p = self.host_addr(a);
+                let v = self.load_mem(
+                    b.ty(t(0)),
+                    p,
+                    0,
+                    MemOp(insn.c(0) as u16),
+                    MemFlagsData::new(),
+                );
+                self.set(t(0), v);
+            }
+            StI32 | StI64 => {
+                let (v, a) = (self.get(t(0)), self.get(t(1)));
+                let p = self.host_addr(a);
+                self.store_mem(v, p, 0, MemOp(insn.c(0) as u16), MemFlagsData::new());
+            }
+            LdEnvI32 | LdEnvI64 => {
+                let m = MemOp(insn.c(1) as u16 & !0x10);
+                let v = self.load_mem(
+                    b.ty(t(0)),
+                    self.env,
+                    insn.c(0) as i32,
+                    m,
+                    MemFlagsData::trusted(),
+                );
+                self.set(t(0), v);
+            }
+            StEnvI32 | StEnvI64 => {
+                let m = MemOp(insn.c(1) as u16 & !0x10);
+                let v = self.get(t(0));
+                self.store_mem(v, self.env, insn.c(0) as i32, m, MemFlagsData::trusted());
+            }
+            Call => self.call(insn),
+        }
+    }
+
+    fn division(&mut self, insn: &Insn) {
+        use Opcode::*;
+        let ty = cl_type(self.b.ty(insn.t(0)));
+        let (x, y) = (self.get(insn.t(1)), self.get(insn.t(2)));
+        let zero = self.fb.ins().iconst(ty, 0);
+        let one = self.fb.ins().iconst(ty, 1);
+        let y_is_zero = self.fb.ins().icmp_imm_s(IntCC::Equal, y, 0);
+        let signed = matches!(insn.opc, DivsI32 | DivsI64 | RemsI32 | RemsI64);
+        // A divisor that cannot trap: 1 for zero, and for MIN / -1.
+        let mut safe = self.fb.ins().select(y_is_zero, one, y);
+        if signed {
+            let min = if ty == types::I32 {
+                i32::MIN as i64
+            } else {
+                i64::MIN
+            };
+            let x_min = self.fb.ins().icmp_imm_s(IntCC::Equal, x, min);
+            let y_m1 = self.fb.ins().icmp_imm_s(IntCC::Equal, y, -1);
+            let ovf = self.fb.ins().band(x_min, y_m1);
+            safe = self.fb.ins().select(ovf, one, safe);
+            if matches!(insn.opc, RemsI32 | RemsI64) {
+                // MIN % -1 == 0; with divisor 1 the remainder is 0 too.
+            }
+        }
+        let r = match insn.opc {
+            DivsI32 | DivsI64 => {
+                let q = self.fb.ins().sdiv(x, safe);
+                self.fb.ins().select(y_is_zero, zero, q)
+            }
+            DivuI32 | DivuI64 => {
+                let q = self.fb.ins().udiv(x, safe);
+                self.fb.ins().select(y_is_zero, zero, q)
+            }
+            RemsI32 | RemsI64 => {
+                let q = self.fb.ins().srem(x, safe);
+                self.fb.ins().select(y_is_zero, x, q)
+            }
+            _ => {
+                let q = self.fb.ins().urem(x, safe);
+                self.fb.ins().select(y_is_zero, x, q)
+            }
+        };
+        self.set(insn.t(0), r);
+    }
+
+    fn call(&mut self, insn: &Insn) {
+        let h = insn.helper();
+        let touches_env = h.reads_env() || h.writes_env();
+        if touches_env {
+            self.store_globals();
+        }
+        let mut sig = Signature::new(CallConv::SystemV);
+        sig.params.push(AbiParam::new(types::I64));
+        for _ in 0..h.nargs {
+            sig.params.push(AbiParam::new(types::I64));
+        }
+        sig.returns.push(AbiParam::new(types::I64));
+        let sref = self.fb.import_signature(sig);
+        let mut args = vec![self.env];
+        for a in insn.ins() {
+            let v = self.get(a);
+            let v = if self.b.ty(a) == Type::I32 {
+                self.fb.ins().uextend(types::I64, v)
+            } else {
+                v
+            };
+            args.push(v);
+        }
+        let f = self.fb.ins().iconst(types::I64, h.addr() as i64);
+        let call = self.fb.ins().call_indirect(sref, f, &args);
+        let r = self.fb.inst_results(call)[0];
+        if h.writes_env() {
+            self.load_globals();
+        }
+        if insn.args[0] != NO_TEMP {
+            let out = insn.t(0);
+            let r = if self.b.ty(out) == Type::I32 {
+                self.fb.ins().ireduce(types::I32, r)
+            } else {
+                r
+            };
+            self.set(out, r);
+        }
+    }
+}

@@ -1,0 +1,385 @@
+//! The cpu loop: find or translate the block at the guest pc, run it on the
+//! chosen backend, chain compiled blocks, tier hot blocks up to the JIT, and
+//! return to the caller (user-mode or system-mode loop) on guest exits.
+
+use crate::backend::interp;
+use crate::backend::jit::{BlockLinks, Jit};
+use crate::cache::{CodeCache, Tb};
+use crate::cpu::{exit, CpuCommon, JmpEntry, JMP_CACHE_SIZE};
+use crate::guest::{CodeReader, Frontend};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+
+/// Which backend runs blocks.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    /// Interpret everything.
+    Interp,
+    /// Compile every block on first use.
+    Jit,
+    /// Interpret first, compile blocks once hot.
+    Auto,
+}
+
+impl std::str::FromStr for BackendKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "interp" => Ok(BackendKind::Interp),
+            "jit" => Ok(BackendKind::Jit),
+            "auto" => Ok(BackendKind::Auto),
+            _ => Err(format!("unknown backend '{s}' (interp, jit, auto)")),
+        }
+    }
+}
+
+/// Why `Engine::run` returned.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum GuestExit {
+    /// The guest raised exit reason `n` (guest-defined: syscall, exception...).
+    Guest(u32),
+    /// `exit_request` was set (signal pending, invalidation...).
+    Interrupted,
+}
+
+/// Translation and execution statistics (`-d exec,stats` style reporting).
+#[derive(Default, Debug, Clone)]
+pub struct Stats {
+    pub translated: u64,
+    pub compiled: u64,
+    pub jit_failures: u64,
+    pub interp_execs: u64,
+    pub jit_entries: u64,
+    pub chained: u64,
+    pub flushes: u64,
+}
+
+/// Debug output switches (`-d in_asm,op,op_opt,out_asm,exec`).
+#[derive(Default, Debug, Clone, Copy)]
+pub struct LogFlags {
+    pub in_asm: bool,
+    pub op: bool,
+    pub op_opt: bool,
+    pub out_asm: bool,
+    pub exec: bool,
+}
+
+/// Runs guest code for one cpu.
+pub struct Engine {
+    frontend: Box<dyn Frontend + Send>,
+    code: Box<dyn CodeReader + Send + Sync>,
+    kind: BackendKind,
+    cache: CodeCache,
+    jit: Option<Jit>,
+    jmp_cache: Box<[JmpEntry]>,
+    pc_off: usize,
+    threshold: u32,
+    max_insns: usize,
+    optimize: bool,
+    pub log: LogFlags,
+    pub stats: Stats,
+}
+
+fn default_threshold() -> u32 {
+    std::env::var("MIMIC_JIT_THRESHOLD")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100)
+}
+
+impl Engine {
+    pub fn new(
+        frontend: Box<dyn Frontend + Send>,
+        kind: BackendKind,
+        code: Box<dyn CodeReader + Send + Sync>,
+    ) -> Engine {
+        let pc_global = frontend.pc_global();
+        let pc_off = frontend.globals()[pc_global].offset as usize;
+        Engine {
+            frontend,
+            code,
+            kind,
+            cache: CodeCache::default(),
+            jit: None,
+            jmp_cache: vec![JmpEntry::default(); JMP_CACHE_SIZE].into_boxed_slice(),
+            pc_off,
+            threshold: default_threshold(),
+            max_insns: 512,
+            optimize: true,
+            log: LogFlags::default(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// Limits blocks to `n` guest instructions (`-one-insn-per-tb` is 1).
+    pub fn set_max_insns(&mut self, n: usize) {
+        self.max_insns = n.max(1);
+        self.flush();
+    }
+
+    /// Turns the IR optimizer off (for debugging the optimizer itself).
+    pub fn set_optimize(&mut self, on: bool) {
+        self.optimize = on;
+    }
+
+    pub fn backend(&self) -> BackendKind {
+        self.kind
+    }
+
+    /// Drops all translations (self-modifying code, unmapped code).
+    pub fn flush(&mut self) {
+        self.cache.flush();
+        if let Some(j) = &mut self.jit {
+            j.reset();
+        }
+        for e in self.jmp_cache.iter_mut() {
+            *e = JmpEntry::default();
+        }
+        self.stats.flushes += 1;
+    }
+
+    /// Guest code in `start..end` changed or went away.
+    pub fn invalidate(&mut self, start: u64, end: u64) {
+        if self.cache.overlaps_code(start, end) {
+            self.flush();
+        }
+    }
+
+    fn guest_base(env: *mut u8) -> u64 {
+        // SAFETY: env points at a guest state struct starting with CpuCommon.
+        unsafe { (*(env as *const CpuCommon)).guest_base }
+    }
+
+    fn jit(&mut self, env: *mut u8) -> Option<&mut Jit> {
+        if self.jit.is_none() {
+            match Jit::new(Self::guest_base(env)) {
+                Ok(j) => self.jit = Some(j),
+                Err(e) => {
+                    tracing::warn!(target: "unimp", "JIT unavailable, interpreting: {e}");
+                    self.kind = BackendKind::Interp;
+                    return None;
+                }
+            }
+        }
+        self.jit.as_mut()
+    }
+
+    fn translate(&mut self, pc: u64, flags: u32) -> Tb {
+        let mut ir = self
+            .frontend
+            .translate(pc, flags, self.code.as_ref(), self.max_insns);
+        self.stats.translated += 1;
+        if self.log.in_asm {
+            let mut bytes = Vec::with_capacity(ir.guest_size as usize);
+            for a in pc..pc + ir.guest_size as u64 {
+                match self.code.read_u8(a) {
+                    Some(b) => bytes.push(b),
+                    None => break,
+                }
+            }
+            eprintln!("IN:\n{}", self.frontend.disas(pc, &bytes));
+        }
+        if self.log.op {
+            eprintln!("OP:\n{ir}");
+        }
+        #[cfg(debug_assertions)]
+        if let Err(e) = crate::ir::verify(&ir) {
+            panic!("frontend produced invalid IR: {e}\n{ir}");
+        }
+        if self.optimize {
+            crate::opt::optimize(&mut ir);
+            #[cfg(debug_assertions)]
+            if let Err(e) = crate::ir::verify(&ir) {
+                panic!("optimizer produced invalid IR: {e}\n{ir}");
+            }
+            if self.log.op_opt {
+                eprintln!("OP after optimization:\n{ir}");
+            }
+        }
+        let interp = match interp::lower(&ir) {
+            Some(c) => c,
+            None => {
+                // Too many temps: retranslate as a shorter block.
+                let saved = self.max_insns;
+                self.max_insns = (ir.guest_insns as usize / 2).max(1);
+                let tb = self.translate(pc, flags);
+                self.max_insns = saved;
+                return tb;
+            }
+        };
+        Tb {
+            pc,
+            flags,
+            ir,
+            interp,
+            jit: AtomicUsize::new(0),
+            exec_count: AtomicU32::new(0),
+            chain: [AtomicUsize::new(0), AtomicUsize::new(0)],
+            jit_failed: AtomicBool::new(false),
+        }
+    }
+
+    /// Compiles `tb` if it is not compiled yet; returns its code (0 on failure).
+    fn compile(&mut self, tb: *const Tb, env: *mut u8) -> usize {
+        // SAFETY: `tb` points into the cache, which is not flushed here.
+        let tbr = unsafe { &*tb };
+        let code = tbr.jit_code();
+        if code != 0 || tbr.jit_failed.load(Ordering::Relaxed) {
+            return code;
+        }
+        let links = BlockLinks {
+            tb: tb as usize,
+            slots: [
+                &tbr.chain[0] as *const AtomicUsize as usize,
+                &tbr.chain[1] as *const AtomicUsize as usize,
+            ],
+        };
+        let log_out = self.log.out_asm;
+        let Some(jit) = self.jit(env) else { return 0 };
+        match jit.compile(&tbr.ir, &links) {
+            Ok(code) => {
+                tbr.jit.store(code, Ordering::Release);
+                self.stats.compiled += 1;
+                if log_out {
+                    eprintln!("OUT: block {:#x} compiled at {code:#x}", tbr.pc);
+                }
+                code
+            }
+            Err(crate::backend::jit::JitError::Full) => {
+                // Out of code memory: start over (the caller retries).
+                self.flush();
+                0
+            }
+            Err(e) => {
+                tracing::warn!(target: "unimp", "JIT failed for block {:#x}: {e}", tbr.pc);
+                tbr.jit_failed.store(true, Ordering::Relaxed);
+                self.stats.jit_failures += 1;
+                0
+            }
+        }
+    }
+
+    fn lookup(&mut self, pc: u64, flags: u32) -> *const Tb {
+        let idx = (pc >> 2) as usize & (JMP_CACHE_SIZE - 1);
+        let e = self.jmp_cache[idx];
+        if e.tb != 0 && e.pc == pc && e.flags == flags as u64 {
+            return e.tb as *const Tb;
+        }
+        let tb: *const Tb = match self.cache.get(pc, flags) {
+            Some(tb) => tb,
+            None => {
+                let tb = self.translate(pc, flags);
+                self.cache.insert(tb)
+            }
+        };
+        // SAFETY: just looked up in the live cache.
+        let code = unsafe { (*tb).jit_code() };
+        self.jmp_cache[idx] = JmpEntry {
+            pc,
+            flags: flags as u64,
+            code,
+            tb: tb as usize,
+        };
+        tb
+    }
+
+    /// Runs the guest on `env` until it exits to the caller.
+    ///
+    /// `env` must point to the frontend's guest state struct (starting with
+    /// `CpuCommon`, with `guest_base` set) and stay valid during the call.
+    pub fn run(&mut self, env: *mut u8) -> GuestExit {
+        // SAFETY: per the contract above.
+        let common = unsafe { &mut *(env as *mut CpuCommon) };
+        common.jmp_cache = self.jmp_cache.as_mut_ptr();
+        // A pending (tb, slot) to chain to the next block.
+        let mut chain_from: Option<(*const Tb, usize)> = None;
+        loop {
+            if common.exit_request.load(Ordering::Relaxed) != 0 {
+                common.exit_request.store(0, Ordering::Relaxed);
+                return GuestExit::Interrupted;
+            }
+            // SAFETY: pc_off is the pc global's offset in the state struct.
+            let pc = unsafe { (env.add(self.pc_off) as *const u64).read() };
+            let flags = common.cur_flags;
+            let flushes = self.stats.flushes;
+            let mut tb = self.lookup(pc, flags);
+            if self.stats.flushes != flushes {
+                chain_from = None;
+            }
+            // SAFETY: tb points into the live cache (no flush since lookup).
+            let mut code = unsafe { (*tb).jit_code() };
+            if code == 0 && self.kind != BackendKind::Interp {
+                let hot = match self.kind {
+                    BackendKind::Jit => true,
+                    // SAFETY: as above.
+                    _ => (unsafe { (*tb).exec_count.load(Ordering::Relaxed) }) >= self.threshold,
+                };
+                if hot {
+                    let flushes = self.stats.flushes;
+                    code = self.compile(tb, env);
+                    if self.stats.flushes != flushes {
+                        // Code memory was full and got flushed: start over.
+                        chain_from = None;
+                        continue;
+                    }
+                    if code != 0 {
+                        let idx = (pc >> 2) as usize & (JMP_CACHE_SIZE - 1);
+                        self.jmp_cache[idx].code = code;
+                    }
+                }
+            }
+            if let Some((from, slot)) = chain_from.take() {
+                // SAFETY: `from` was live at the previous iteration and no
+                // flush happened since (checked above).
+                let from = unsafe { &*from };
+                if code != 0 && from.jit_code() != 0 && from.flags == flags {
+                    from.chain[slot].store(code, Ordering::Release);
+                    self.stats.chained += 1;
+                }
+            }
+            if self.log.exec {
+                eprintln!(
+                    "Trace: pc={pc:#x} flags={flags:#x} {}",
+                    if code != 0 { "jit" } else { "interp" }
+                );
+            }
+            let r = if code != 0 {
+                self.stats.jit_entries += 1;
+                // SAFETY: code was compiled by our JIT for this guest.
+                let jit = self.jit.as_ref().expect("compiled code without a JIT");
+                let r = unsafe { jit.enter(code, env) };
+                if r == exit::JUMP0 || r == exit::JUMP1 {
+                    tb = common.last_tb as *const Tb;
+                }
+                r
+            } else {
+                self.stats.interp_execs += 1;
+                // SAFETY: tb is live; env is the guest state it was built for.
+                unsafe {
+                    (*tb).exec_count.fetch_add(1, Ordering::Relaxed);
+                    interp::exec(&(*tb).interp, env)
+                }
+            };
+            match r & 0xff {
+                exit::JUMP0 | exit::JUMP1 => chain_from = Some((tb, (r & 0xff) as usize)),
+                exit::INDIRECT => {}
+                exit::REQUEST => {
+                    common.exit_request.store(0, Ordering::Relaxed);
+                    return GuestExit::Interrupted;
+                }
+                _ => return GuestExit::Guest((r >> 32) as u32),
+            }
+        }
+    }
+
+    pub fn cache_len(&self) -> usize {
+        self.cache.len()
+    }
+}
+
+/// Offset of the global named `name` (for tests and debugging).
+pub fn global_offset(f: &dyn Frontend, name: &str) -> Option<u32> {
+    f.globals()
+        .iter()
+        .find(|g| g.name == name)
+        .map(|g| g.offset)
+}

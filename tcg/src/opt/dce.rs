@@ -1,0 +1,64 @@
+//! Backward pass: removes pure ops whose results are never read, including
+//! guest flag computations overwritten before any reader.
+//!
+//! Liveness is per block and conservative at control flow: at a label or a
+//! branch every temp counts as live. All globals are live at the block's end,
+//! at `exit` ops and at helpers that touch the env. Guest memory ops are not
+//! sync points: precise guest state at a fault is recovered by re-running the
+//! faulting block unoptimized, not from optimized code.
+
+use crate::helper::NO_SIDE_EFFECTS;
+use crate::ir::{IrBlock, Opcode, NO_TEMP};
+
+pub fn dce(b: &mut IrBlock) {
+    let n = b.temps.len();
+    let ng = b.n_globals as usize;
+    let mut live = vec![false; n];
+    live[..ng].fill(true);
+    for t in b.terminal_uses() {
+        live[t.index()] = true;
+    }
+    let mut keep = vec![true; b.insns.len()];
+    for (i, insn) in b.insns.iter().enumerate().rev() {
+        let info = insn.info();
+        let removable = match insn.opc {
+            Opcode::Call => insn.helper().flags & NO_SIDE_EFFECTS != 0,
+            _ => info.is_pure(),
+        };
+        if removable {
+            let any_live = insn.outs().any(|t| live[t.index()]);
+            if !any_live {
+                keep[i] = false;
+                continue;
+            }
+        }
+        match insn.opc {
+            Opcode::SetLabel | Opcode::Br | Opcode::BrcondI32 | Opcode::BrcondI64 => {
+                live.fill(true);
+            }
+            Opcode::Exit => live[..ng].fill(true),
+            Opcode::Call => {
+                if insn.args[0] != NO_TEMP {
+                    live[insn.args[0] as usize] = false;
+                }
+                let h = insn.helper();
+                if h.reads_env() || h.writes_env() {
+                    live[..ng].fill(true);
+                }
+            }
+            _ => {
+                for t in insn.outs() {
+                    live[t.index()] = false;
+                }
+            }
+        }
+        for t in insn.ins() {
+            live[t.index()] = true;
+        }
+    }
+    let mut i = 0;
+    b.insns.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+}
