@@ -1,0 +1,254 @@
+//! Random IR programs run on the interpreter (unoptimized and optimized) and
+//! on the JIT must leave identical guest state and memory. This keeps the two
+//! backends and the optimizer equivalent.
+
+use tcg::backend::interp;
+use tcg::backend::jit::{BlockLinks, Jit};
+use tcg::cpu::CpuCommon;
+use tcg::helper::{READS_ENV, WRITES_ENV};
+use tcg::ir::{Builder, Cond, GlobalDef, IrBlock, MemOp, Temp, Terminal, Type};
+
+#[repr(C)]
+struct State {
+    common: CpuCommon,
+    r: [u64; 8],
+    w: [u32; 4],
+    pc: u64,
+    extra: u64,
+}
+
+const ROFF: u32 = std::mem::offset_of!(State, r) as u32;
+const WOFF: u32 = std::mem::offset_of!(State, w) as u32;
+const PCOFF: u32 = std::mem::offset_of!(State, pc) as u32;
+
+static GLOBALS: [GlobalDef; 13] = [
+    GlobalDef { name: "r0", offset: ROFF, ty: Type::I64 },
+    GlobalDef { name: "r1", offset: ROFF + 8, ty: Type::I64 },
+    GlobalDef { name: "r2", offset: ROFF + 16, ty: Type::I64 },
+    GlobalDef { name: "r3", offset: ROFF + 24, ty: Type::I64 },
+    GlobalDef { name: "r4", offset: ROFF + 32, ty: Type::I64 },
+    GlobalDef { name: "r5", offset: ROFF + 40, ty: Type::I64 },
+    GlobalDef { name: "r6", offset: ROFF + 48, ty: Type::I64 },
+    GlobalDef { name: "r7", offset: ROFF + 56, ty: Type::I64 },
+    GlobalDef { name: "w0", offset: WOFF, ty: Type::I32 },
+    GlobalDef { name: "w1", offset: WOFF + 4, ty: Type::I32 },
+    GlobalDef { name: "w2", offset: WOFF + 8, ty: Type::I32 },
+    GlobalDef { name: "w3", offset: WOFF + 12, ty: Type::I32 },
+    GlobalDef { name: "pc", offset: PCOFF, ty: Type::I64 },
+];
+
+extern "C" fn mix(env: *mut u8, a: u64, b: u64) -> u64 {
+    // SAFETY: env is a State in these tests.
+    let s = unsafe { &mut *(env as *mut State) };
+    s.extra = s.extra.wrapping_mul(31).wrapping_add(a ^ b.rotate_left(7));
+    s.r[7] = s.r[7].wrapping_add(1);
+    s.extra ^ s.r[0]
+}
+tcg::helper!(HELPER_MIX, "mix", A2(mix), READS_ENV | WRITES_ENV);
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const MEM: usize = 4096;
+
+fn interesting(r: &mut Rng) -> u64 {
+    match r.below(6) {
+        0 => 0,
+        1 => u64::MAX,
+        2 => 1u64 << 63,
+        3 => r.below(70),
+        4 => 0x8000_0000,
+        _ => r.next(),
+    }
+}
+
+fn random_block(seed: u64) -> IrBlock {
+    let mut r = Rng(seed | 1);
+    let mut b = Builder::new(&GLOBALS, 12);
+    let mut t64: Vec<Temp> = (0..8).map(|i| b.global(i)).collect();
+    let mut t32: Vec<Temp> = (8..12).map(|i| b.global(i)).collect();
+    let mut pending: Vec<tcg::ir::Label> = vec![];
+    let n = 20 + r.below(60);
+    for _ in 0..n {
+        let pick64 = |r: &mut Rng, v: &Vec<Temp>| v[r.below(v.len() as u64) as usize];
+        let a64 = pick64(&mut r, &t64);
+        let c64 = pick64(&mut r, &t64);
+        let a32 = pick64(&mut r, &t32);
+        let c32 = pick64(&mut r, &t32);
+        // Destination: a global or a fresh temp.
+        let d64 = if r.below(3) == 0 { b.temp_i64() } else { b.global(r.below(8) as usize) };
+        let d32 = if r.below(3) == 0 { b.temp_i32() } else { b.global(8 + r.below(4) as usize) };
+        match r.below(44) {
+            0 => b.add_i64(d64, a64, c64),
+            1 => b.sub_i64(d64, a64, c64),
+            2 => b.mul_i64(d64, a64, c64),
+            3 => b.mulhs_i64(d64, a64, c64),
+            4 => b.mulhu_i64(d64, a64, c64),
+            5 => b.and_i64(d64, a64, c64),
+            6 => b.or_i64(d64, a64, c64),
+            7 => b.xor_i64(d64, a64, c64),
+            8 => b.andc_i64(d64, a64, c64),
+            9 => b.shl_i64(d64, a64, c64),
+            10 => b.shr_i64(d64, a64, c64),
+            11 => b.sar_i64(d64, a64, c64),
+            12 => b.rotr_i64(d64, a64, c64),
+            13 => b.divs_i64(d64, a64, c64),
+            14 => b.divu_i64(d64, a64, c64),
+            15 => b.rems_i64(d64, a64, c64),
+            16 => b.remu_i64(d64, a64, c64),
+            17 => b.clz_i64(d64, a64),
+            18 => b.ctz_i64(d64, a64),
+            19 => b.ctpop_i64(d64, a64),
+            20 => b.bswap64_i64(d64, a64),
+            21 => b.ext32s_i64(d64, a64),
+            22 => b.ext16u_i64(d64, a64),
+            23 => {
+                let pos = r.below(63) as u32;
+                let len = 1 + r.below(64 - pos as u64) as u32;
+                b.extract_i64(d64, a64, pos, len)
+            }
+            24 => {
+                let pos = r.below(63) as u32;
+                let len = 1 + r.below(64 - pos as u64) as u32;
+                b.sextract_i64(d64, a64, pos, len)
+            }
+            25 => {
+                let pos = r.below(63) as u32;
+                let len = 1 + r.below(64 - pos as u64) as u32;
+                b.deposit_i64(d64, a64, c64, pos, len)
+            }
+            26 => b.setcond_i64(d64, a64, c64, Cond::from_u32(r.below(14) as u32)),
+            27 => {
+                let v = pick64(&mut r, &t64);
+                b.movcond_i64(d64, a64, c64, v, a64, Cond::from_u32(r.below(14) as u32))
+            }
+            28 => b.movi_i64(d64, interesting(&mut r)),
+            29 => b.add_i32(d32, a32, c32),
+            30 => b.mul_i32(d32, a32, c32),
+            31 => b.shr_i32(d32, a32, c32),
+            32 => b.sar_i32(d32, a32, c32),
+            33 => b.divs_i32(d32, a32, c32),
+            34 => b.rems_i32(d32, a32, c32),
+            35 => b.extrl_i64_i32(d32, a64),
+            36 => b.exts_i32_i64(d64, a32),
+            37 => b.clz_i32(d32, a32),
+            38 => b.movi_i32(d32, interesting(&mut r)),
+            39 | 40 => {
+                // Memory: address masked into the buffer.
+                let addr = b.temp_i64();
+                let m = b.const_i64((MEM - 8) as u64);
+                b.and_i64(addr, a64, m);
+                let memop = MemOp::size_log2(r.below(4) as u32)
+                    .with_big_endian(r.below(2) == 0);
+                let memop = if r.below(2) == 0 && memop.log2() < 3 { memop.signed() } else { memop };
+                if r.below(2) == 0 {
+                    b.ld_i64(d64, addr, memop, 0);
+                } else {
+                    b.st_i64(c64, addr, MemOp(memop.0 & !8), 0);
+                }
+            }
+            41 => b.call(&HELPER_MIX, Some(d64), &[a64, c64]),
+            42 => {
+                let l = b.new_label();
+                b.brcond_i64(a64, c64, Cond::from_u32(r.below(14) as u32), l);
+                pending.push(l);
+            }
+            _ => {
+                if let Some(l) = pending.pop() {
+                    b.set_label(l);
+                }
+            }
+        }
+        if !b.ty(d64).eq(&Type::I64) {
+            unreachable!();
+        }
+        if r.below(4) == 0 {
+            t64.push(d64);
+        }
+        if r.below(4) == 0 {
+            t32.push(d32);
+        }
+    }
+    for l in pending {
+        b.set_label(l);
+    }
+    let ta = t64[r.below(t64.len() as u64) as usize];
+    let tb = t64[r.below(t64.len() as u64) as usize];
+    let term = match r.below(3) {
+        0 => Terminal::Cond { cond: Cond::from_u32(r.below(14) as u32), a: ta, b: tb, taken: 0x1000, not_taken: 0x2000 },
+        1 => Terminal::Exit { pc: 0x3000, reason: 7 },
+        _ => Terminal::Jump(0x4000),
+    };
+    b.finish(0, 0, 4, 1, term)
+}
+
+fn fresh_state(seed: u64, mem: &mut [u8]) -> Box<State> {
+    let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut s = Box::new(State {
+        common: CpuCommon::default(),
+        r: [0; 8],
+        w: [0; 4],
+        pc: 0,
+        extra: 5,
+    });
+    for x in s.r.iter_mut() {
+        *x = interesting(&mut r);
+    }
+    for x in s.w.iter_mut() {
+        *x = interesting(&mut r) as u32;
+    }
+    for (i, m) in mem.iter_mut().enumerate() {
+        *m = (i as u64).wrapping_mul(seed | 3) as u8;
+    }
+    s.common.guest_base = mem.as_mut_ptr() as u64;
+    s
+}
+
+fn snapshot(s: &State, mem: &[u8]) -> (Vec<u64>, Vec<u32>, u64, u64, Vec<u8>) {
+    (s.r.to_vec(), s.w.to_vec(), s.pc, s.extra, mem.to_vec())
+}
+
+#[test]
+fn interpreter_optimizer_and_jit_agree_on_random_blocks() {
+    let mut mem_a = vec![0u8; MEM];
+    let mut mem_b = vec![0u8; MEM];
+    let mut mem_c = vec![0u8; MEM];
+    for seed in 1..400u64 {
+        let ir = random_block(seed);
+        tcg::ir::verify(&ir).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{ir}"));
+        let mut opt = ir.clone();
+        tcg::opt::optimize(&mut opt);
+        tcg::ir::verify(&opt).unwrap_or_else(|e| panic!("seed {seed} after opt: {e}\n{opt}"));
+
+        let mut sa = fresh_state(seed, &mut mem_a);
+        let code = interp::lower(&ir).expect("lower");
+        let ra = unsafe { interp::exec(&code, &mut *sa as *mut State as *mut u8) };
+
+        let mut sb = fresh_state(seed, &mut mem_b);
+        let code = interp::lower(&opt).expect("lower");
+        let rb = unsafe { interp::exec(&code, &mut *sb as *mut State as *mut u8) };
+
+        let mut sc = fresh_state(seed, &mut mem_c);
+        let mut jit = Jit::new(sc.common.guest_base).expect("jit");
+        let slots = [std::sync::atomic::AtomicUsize::new(0), std::sync::atomic::AtomicUsize::new(0)];
+        let links = BlockLinks { tb: 0x1234, slots: [&slots[0] as *const _ as usize, &slots[1] as *const _ as usize] };
+        let c = jit.compile(&opt, &links).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{opt}"));
+        let rc = unsafe { jit.enter(c, &mut *sc as *mut State as *mut u8) };
+
+        let a = snapshot(&sa, &mem_a);
+        assert_eq!(ra, rb, "seed {seed}: exit differs (optimizer)\n{ir}\n{opt}");
+        assert_eq!(a, snapshot(&sb, &mem_b), "seed {seed}: state differs (optimizer)\n{ir}\n{opt}");
+        assert_eq!(ra, rc, "seed {seed}: exit differs (jit)\n{opt}");
+        assert_eq!(a, snapshot(&sc, &mem_c), "seed {seed}: state differs (jit)\n{opt}");
+    }
+}
