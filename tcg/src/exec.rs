@@ -176,10 +176,10 @@ impl Engine {
                     None => break,
                 }
             }
-            eprintln!("IN:\n{}", self.frontend.disas(pc, &bytes));
+            tracing::info!(target: "in_asm", "IN:\n{}", self.frontend.disas(pc, &bytes));
         }
         if self.log.op {
-            eprintln!("OP:\n{ir}");
+            tracing::info!(target: "op", "OP:\n{ir}");
         }
         #[cfg(debug_assertions)]
         if let Err(e) = crate::ir::verify(&ir) {
@@ -192,7 +192,7 @@ impl Engine {
                 panic!("optimizer produced invalid IR: {e}\n{ir}");
             }
             if self.log.op_opt {
-                eprintln!("OP after optimization:\n{ir}");
+                tracing::info!(target: "op_opt", "OP after optimization:\n{ir}");
             }
         }
         let interp = match interp::lower(&ir) {
@@ -240,7 +240,7 @@ impl Engine {
                 tbr.jit.store(code, Ordering::Release);
                 self.stats.compiled += 1;
                 if log_out {
-                    eprintln!("OUT: block {:#x} compiled at {code:#x}", tbr.pc);
+                    tracing::info!(target: "out_asm", "OUT: block {:#x} compiled at {code:#x}", tbr.pc);
                 }
                 code
             }
@@ -337,7 +337,8 @@ impl Engine {
                 }
             }
             if self.log.exec {
-                eprintln!(
+                tracing::info!(
+                    target: "exec",
                     "Trace: pc={pc:#x} flags={flags:#x} {}",
                     if code != 0 { "jit" } else { "interp" }
                 );
