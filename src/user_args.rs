@@ -1,0 +1,232 @@
+//! QEMU linux-user's command line, so existing scripts and binfmt setups work
+//! unchanged: options come before the program, single or double dash, and
+//! each has an environment variable (`QEMU_*`, or the `MIMIC_*` equivalent,
+//! which wins).
+
+use linux_user::run::RunOptions;
+use linux_user::LoadOptions;
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
+use tcg::exec::{BackendKind, LogFlags};
+
+pub struct ParsedRun {
+    pub run: RunOptions,
+    pub log_items: Vec<String>,
+    pub log_file: Option<String>,
+}
+
+pub enum Parsed {
+    Run(Box<ParsedRun>),
+    /// Informational option handled (help, version): exit with this status.
+    Exit(i32),
+}
+
+const HELP: &str = "\
+usage: mimic run [OPTIONS] PROGRAM [ARGS...]
+
+Options (QEMU linux-user names; environment variable in brackets,
+MIMIC_* equivalents of each QEMU_* variable are accepted too):
+  -h                    print this help
+  -L PATH               guest root for the interpreter and guest paths [QEMU_LD_PREFIX]
+  -E VAR=VALUE          set a variable in the guest environment [QEMU_SET_ENV]
+  -U VAR                remove a variable from the guest environment [QEMU_UNSET_ENV]
+  -0 ARGV0              argv[0] for the guest [QEMU_ARGV0]
+  -cpu MODEL            CPU model; -cpu help lists them [QEMU_CPU]
+  -s SIZE               stack size (K, M, G suffixes) [QEMU_STACK_SIZE]
+  -r RELEASE            kernel release uname reports [QEMU_UNAME]
+  -seed N               seed for AT_RANDOM and guest randomness [QEMU_RAND_SEED]
+  -d ITEMS              debug output, comma separated; -d help lists them [QEMU_LOG]
+  -D FILE               write debug output to FILE [QEMU_LOG_FILENAME]
+  -strace               log guest syscalls [QEMU_STRACE]
+  -one-insn-per-tb      one guest instruction per block [QEMU_ONE_INSN_PER_TB]
+  -B ADDR, -R SIZE      accepted for compatibility (Mimic places guest memory itself)
+  --backend interp|jit|auto   execution backend (default auto) [MIMIC_BACKEND]
+  -version              print the version";
+
+fn env_var(qemu: &str) -> Option<OsString> {
+    let mimic = qemu.replacen("QEMU_", "MIMIC_", 1);
+    std::env::var_os(&mimic).or_else(|| std::env::var_os(qemu))
+}
+
+fn env_str(qemu: &str) -> Option<String> {
+    env_var(qemu).map(|v| v.to_string_lossy().into_owned())
+}
+
+/// Parses sizes like `8M`, `512k`, `1G`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.chars().last() {
+        Some('k' | 'K') => (&s[..s.len() - 1], 1u64 << 10),
+        Some('m' | 'M') => (&s[..s.len() - 1], 1 << 20),
+        Some('g' | 'G') => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("invalid size '{s}'"))
+}
+
+pub fn parse(arch: Option<String>, args: &[OsString]) -> Result<Parsed, String> {
+    let mut ld_prefix = env_var("QEMU_LD_PREFIX").map(PathBuf::from);
+    let mut set_env: Vec<String> = env_str("QEMU_SET_ENV")
+        .map(|v| v.split(',').map(str::to_string).collect())
+        .unwrap_or_default();
+    let mut unset_env: Vec<String> = env_str("QEMU_UNSET_ENV")
+        .map(|v| v.split(',').map(str::to_string).collect())
+        .unwrap_or_default();
+    let mut argv0: Option<OsString> = env_var("QEMU_ARGV0");
+    let mut cpu = env_str("QEMU_CPU");
+    let mut stack_size = env_str("QEMU_STACK_SIZE").map(|s| parse_size(&s)).transpose()?;
+    let mut release = env_str("QEMU_UNAME");
+    let mut seed = env_str("QEMU_RAND_SEED")
+        .map(|s| s.parse::<u64>().map_err(|_| format!("invalid seed '{s}'")))
+        .transpose()?;
+    let mut log_items: Vec<String> = env_str("QEMU_LOG")
+        .map(|v| v.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect())
+        .unwrap_or_default();
+    let mut log_file = env_str("QEMU_LOG_FILENAME");
+    let mut strace = env_var("QEMU_STRACE").is_some();
+    let mut one_insn = env_var("QEMU_ONE_INSN_PER_TB").is_some();
+    let mut backend: BackendKind = match env_str("MIMIC_BACKEND") {
+        Some(b) => b.parse()?,
+        None => BackendKind::Auto,
+    };
+
+    let mut i = 0;
+    while i < args.len() {
+        let raw = args[i].to_string_lossy().into_owned();
+        if !raw.starts_with('-') || raw == "-" {
+            break;
+        }
+        i += 1;
+        if raw == "--" {
+            break;
+        }
+        let (name, inline) = match raw.trim_start_matches('-').split_once('=') {
+            Some((n, v)) => (n.to_string(), Some(v.to_string())),
+            None => (raw.trim_start_matches('-').to_string(), None),
+        };
+        let mut value = |what: &str| -> Result<String, String> {
+            if let Some(v) = inline.clone() {
+                return Ok(v);
+            }
+            let v = args
+                .get(i)
+                .ok_or_else(|| format!("option -{what} needs an argument"))?;
+            i += 1;
+            Ok(v.to_string_lossy().into_owned())
+        };
+        match name.as_str() {
+            "h" | "help" => {
+                println!("{HELP}");
+                return Ok(Parsed::Exit(0));
+            }
+            "version" | "V" => {
+                println!("mimic {} (QEMU linux-user compatible)", env!("CARGO_PKG_VERSION"));
+                return Ok(Parsed::Exit(0));
+            }
+            "L" => ld_prefix = Some(PathBuf::from(value("L")?)),
+            "E" => set_env.extend(value("E")?.split(',').map(str::to_string)),
+            "U" => unset_env.extend(value("U")?.split(',').map(str::to_string)),
+            "0" => argv0 = Some(OsString::from(value("0")?)),
+            "cpu" => {
+                let v = value("cpu")?;
+                if v == "help" || v == "?" {
+                    println!("Available CPUs (aarch64):");
+                    for m in target_aarch64::model::MODELS {
+                        println!("  {}", m.name);
+                    }
+                    return Ok(Parsed::Exit(0));
+                }
+                cpu = Some(v);
+            }
+            "s" => stack_size = Some(parse_size(&value("s")?)?),
+            "r" => release = Some(value("r")?),
+            "seed" => {
+                let v = value("seed")?;
+                seed = Some(v.parse().map_err(|_| format!("invalid seed '{v}'"))?);
+            }
+            "d" => {
+                let v = value("d")?;
+                if v == "help" {
+                    println!("Log items (comma separated):");
+                    for (n, d) in crate::logging::ITEMS {
+                        println!("  {n:<10} {d}");
+                    }
+                    return Ok(Parsed::Exit(0));
+                }
+                log_items.extend(v.split(',').filter(|s| !s.is_empty()).map(str::to_string));
+            }
+            "D" => log_file = Some(value("D")?),
+            "strace" => strace = true,
+            "one-insn-per-tb" | "singlestep" => one_insn = true,
+            "B" | "R" => {
+                value(&name)?;
+            }
+            "backend" => backend = value("backend")?.parse()?,
+            "g" => {
+                return Err("-g: the gdbstub is not available yet in this version".into());
+            }
+            _ => return Err(format!("unknown option '{raw}' (try -h)")),
+        }
+    }
+    let Some(program) = args.get(i) else {
+        return Err("no program given (try -h)".into());
+    };
+    let program = PathBuf::from(program);
+    let mut argv: Vec<Vec<u8>> = args[i..].iter().map(|a| a.as_bytes().to_vec()).collect();
+    if let Some(a0) = argv0 {
+        argv[0] = a0.into_vec();
+    }
+    // Guest environment: the host's, edited by -E / -U.
+    let mut envp: Vec<Vec<u8>> = std::env::vars_os()
+        .map(|(k, v)| {
+            let mut e = k.into_vec();
+            e.push(b'=');
+            e.extend(v.into_vec());
+            e
+        })
+        .collect();
+    for u in &unset_env {
+        let key = format!("{u}=");
+        envp.retain(|e| !e.starts_with(key.as_bytes()));
+    }
+    for s in &set_env {
+        let Some((k, _)) = s.split_once('=') else {
+            return Err(format!("-E expects VAR=VALUE, got '{s}'"));
+        };
+        let key = format!("{k}=");
+        envp.retain(|e| !e.starts_with(key.as_bytes()));
+        envp.push(s.as_bytes().to_vec());
+    }
+    if strace && !log_items.iter().any(|s| s == "strace") {
+        log_items.push("strace".into());
+    }
+    let mut load = LoadOptions {
+        ld_prefix,
+        random_seed: seed,
+        ..LoadOptions::default()
+    };
+    if let Some(s) = stack_size {
+        load.stack_size = s;
+    }
+    Ok(Parsed::Run(Box::new(ParsedRun {
+        run: RunOptions {
+            program,
+            argv,
+            envp,
+            cpu,
+            forced_arch: arch,
+            backend,
+            log: LogFlags::default(),
+            strace,
+            one_insn_per_tb: one_insn,
+            uname_release: release,
+            load,
+        },
+        log_items,
+        log_file,
+    })))
+}
