@@ -1,4 +1,74 @@
-//! The block layer: image formats (raw, qcow2, QED, VMDK, VHDX), NBD, throttling
-//! filters, behind one `BlockDriver` trait. Knows nothing about CPUs or guests.
+//! The block layer: Mimic's disk images.
+//!
+//! This crate owns everything between a guest's (or a tool's) byte-addressed
+//! disk and the host files that store it: the [`BlockDriver`] trait, the
+//! format drivers (raw, qcow2 v2/v3, QED, VMDK, VHDX), the throttle filter,
+//! format probing and backing chains, and `mimic img` (qemu-img's
+//! subcommands, in [`img`]). QEMU's on-disk formats are the contract: images
+//! written here are read by QEMU and pass `qemu-img check`, and the other way
+//! round. It knows nothing about CPUs or guests.
 
+pub mod driver;
+pub mod error;
+pub mod file;
 pub mod img;
+pub mod json;
+pub mod qcow2;
+pub mod raw;
+
+pub use driver::{BlockDriver, CheckReport, Extent, Fix, SnapshotInfo};
+pub use error::{BlockError, Result};
+
+use std::path::Path;
+
+/// Longest backing chain Mimic follows (guards against loops).
+pub const MAX_CHAIN_DEPTH: usize = 64;
+
+/// Guesses an image's format from its first bytes, as qemu does.
+pub fn probe_format(path: &Path) -> Result<&'static str> {
+    let f = file::HostFile::open(path, true)?;
+    let mut b = [0u8; 512];
+    f.read_at(0, &mut b)?;
+    Ok(probe_bytes(&b))
+}
+
+/// Format of an image whose first 512 bytes are `b`.
+pub fn probe_bytes(b: &[u8]) -> &'static str {
+    if b.len() >= 4 && b[..4] == [b'Q', b'F', b'I', 0xfb] {
+        return "qcow2";
+    }
+    "raw"
+}
+
+/// Opens an image (probing the format when `format` is None) with its
+/// backing chain.
+pub fn open_image(path: &Path, format: Option<&str>, read_only: bool) -> Result<Box<dyn BlockDriver>> {
+    open_chain(path, format, read_only, 0)
+}
+
+/// Opens an image without its backing file.
+pub fn open_image_no_backing(path: &Path, format: Option<&str>, read_only: bool) -> Result<Box<dyn BlockDriver>> {
+    open_with(path, format, &qcow2::OpenOpts { read_only, no_backing: true, ..Default::default() }, 0)
+}
+
+pub(crate) fn open_chain(path: &Path, format: Option<&str>, read_only: bool, depth: usize) -> Result<Box<dyn BlockDriver>> {
+    open_with(path, format, &qcow2::OpenOpts { read_only, ..Default::default() }, depth)
+}
+
+/// Opens with explicit options (used by `check`, which may open corrupt
+/// images read/write to repair them).
+pub fn open_with(path: &Path, format: Option<&str>, o: &qcow2::OpenOpts, depth: usize) -> Result<Box<dyn BlockDriver>> {
+    if depth > MAX_CHAIN_DEPTH {
+        return Err(BlockError::Invalid("backing chain too long (loop?)".into()));
+    }
+    let fmt = match format {
+        Some(f) => f.to_string(),
+        None => probe_format(path)?.to_string(),
+    };
+    let o = &qcow2::OpenOpts { depth, ..o.clone() };
+    match fmt.as_str() {
+        "raw" => Ok(Box::new(raw::Raw::open(path, o.read_only)?)),
+        "qcow2" => Ok(Box::new(qcow2::Qcow2::open(path, o)?)),
+        other => Err(BlockError::Unsupported(format!("Unknown driver '{other}'"))),
+    }
+}

@@ -1,0 +1,166 @@
+//! `create`: make a new image.
+
+use super::{parse_bool, parse_opts, parse_size, Args};
+use crate::error::{BlockError, Result};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub(crate) fn run(args: &[String]) -> Result<i32> {
+    let a = Args::parse(args, "f:o:b:F:uqhU", &["object=", "help"])?;
+    let fmt = a.get("f").unwrap_or_else(|| "raw".into());
+    let mut opts = match a.joined("o") {
+        Some(o) => parse_opts(&o)?,
+        None => BTreeMap::new(),
+    };
+    if let Some(b) = a.get("b") {
+        opts.insert("backing_file".into(), b);
+    }
+    if let Some(f) = a.get("F") {
+        opts.insert("backing_fmt".into(), f);
+    }
+    let Some(path) = a.pos.first() else {
+        return Err(BlockError::Other("Expecting image file name".into()));
+    };
+    if a.pos.len() > 2 {
+        return Err(BlockError::Other("Unexpected argument".into()));
+    }
+    let mut size = match a.pos.get(1) {
+        Some(s) => Some(parse_size(s)?),
+        None => opts.get("size").map(|s| parse_size(s)).transpose()?,
+    };
+    if let Some(bf) = opts.get("backing_file").cloned() {
+        let bpath = crate::qcow2::resolve_backing(Path::new(path), &bf);
+        if !opts.contains_key("backing_fmt") {
+            if let Ok(f) = crate::probe_format(&bpath) {
+                opts.insert("backing_fmt".into(), f.to_string());
+            }
+        }
+        if size.is_none() || !a.has("u") {
+            let b = crate::open_image(&bpath, opts.get("backing_fmt").map(|s| s.as_str()), true);
+            match b {
+                Ok(b) => {
+                    if size.is_none() {
+                        size = Some(b.length());
+                    }
+                }
+                Err(e) if size.is_none() => {
+                    return Err(BlockError::Other(format!("Could not open backing image: {e}")));
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    let Some(size) = size else {
+        return Err(BlockError::Other("Image creation needs a size parameter".into()));
+    };
+    if !a.has("q") {
+        println!("Formatting '{path}', fmt={fmt} {}", describe(&fmt, size, &opts));
+    }
+    create_image(&fmt, Path::new(path), size, &opts)?;
+    Ok(0)
+}
+
+/// The option summary qemu-img prints after "Formatting".
+fn describe(fmt: &str, size: u64, o: &BTreeMap<String, String>) -> String {
+    let mut v: Vec<String> = Vec::new();
+    let g = |k: &str| o.get(k).cloned();
+    match fmt {
+        "qcow2" => {
+            v.push(format!("cluster_size={}", g("cluster_size").map(|c| parse_size(&c).unwrap_or(0)).unwrap_or(65536)));
+            if let Some(c) = g("compat") {
+                v.push(format!("compat={c}"));
+            }
+            v.push("extended_l2=off".into());
+            v.push("compression_type=zlib".into());
+            v.push(format!("size={size}"));
+            if let Some(b) = g("backing_file") {
+                v.push(format!("backing_file={b}"));
+            }
+            if let Some(b) = g("backing_fmt") {
+                v.push(format!("backing_fmt={b}"));
+            }
+            if let Some(p) = g("preallocation") {
+                v.push(format!("preallocation={p}"));
+            }
+            v.push(format!("lazy_refcounts={}", g("lazy_refcounts").unwrap_or_else(|| "off".into())));
+            v.push(format!("refcount_bits={}", g("refcount_bits").unwrap_or_else(|| "16".into())));
+        }
+        _ => {
+            v.push(format!("size={size}"));
+            for (k, val) in o {
+                if k != "size" {
+                    v.push(format!("{k}={val}"));
+                }
+            }
+        }
+    }
+    v.join(" ")
+}
+
+/// Creates an image of format `fmt` (qemu's `-o` option names).
+pub fn create_image(fmt: &str, path: &Path, size: u64, o: &BTreeMap<String, String>) -> Result<()> {
+    let known: &[&str] = match fmt {
+        "raw" => &["size", "preallocation"],
+        "qcow2" => &[
+            "size",
+            "compat",
+            "backing_file",
+            "backing_fmt",
+            "cluster_size",
+            "preallocation",
+            "lazy_refcounts",
+            "refcount_bits",
+            "compression_type",
+            "extended_l2",
+            "encryption",
+        ],
+        other => return Err(BlockError::Other(format!("Unknown file format '{other}'"))),
+    };
+    for k in o.keys() {
+        if !known.contains(&k.as_str()) {
+            return Err(BlockError::Other(format!("Invalid parameter '{k}'")));
+        }
+    }
+    let prealloc = o.get("preallocation").cloned().unwrap_or_else(|| "off".into());
+    match fmt {
+        "raw" => crate::raw::Raw::create(path, size, &prealloc),
+        "qcow2" => {
+            let mut c = crate::qcow2::CreateOpts { size, preallocation: prealloc, ..Default::default() };
+            if let Some(v) = o.get("compat") {
+                c.version = match v.as_str() {
+                    "0.10" | "v2" => 2,
+                    "1.1" | "v3" => 3,
+                    _ => return Err(BlockError::Other(format!("Invalid compatibility level: '{v}'"))),
+                };
+            }
+            if let Some(v) = o.get("cluster_size") {
+                c.cluster_size = parse_size(v)?;
+            }
+            if let Some(v) = o.get("lazy_refcounts") {
+                c.lazy_refcounts = parse_bool("lazy_refcounts", v)?;
+            }
+            if let Some(v) = o.get("refcount_bits") {
+                c.refcount_bits = v.parse().map_err(|_| BlockError::Other("Invalid refcount_bits".into()))?;
+            }
+            if let Some(v) = o.get("compression_type") {
+                if v != "zlib" {
+                    return Err(BlockError::Unsupported(format!("compression_type={v}")));
+                }
+            }
+            if let Some(v) = o.get("extended_l2") {
+                if parse_bool("extended_l2", v)? {
+                    return Err(BlockError::Unsupported("extended_l2=on".into()));
+                }
+            }
+            if let Some(v) = o.get("encryption") {
+                if parse_bool("encryption", v)? {
+                    return Err(BlockError::Unsupported("encryption".into()));
+                }
+            }
+            c.backing_file = o.get("backing_file").cloned();
+            c.backing_format = o.get("backing_fmt").cloned();
+            crate::qcow2::create(path, &c)
+        }
+        _ => unreachable!(),
+    }
+}
