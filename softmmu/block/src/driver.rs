@@ -67,6 +67,8 @@ pub struct CheckReport {
     /// Counts found before the repair (for the "were found and repaired" text).
     pub pre_leaks: u64,
     pub pre_corruptions: u64,
+    /// The check could not complete (qemu-img prints "Check failed" and exits 1).
+    pub failed: Option<String>,
 }
 
 /// A block device: a format driver over a file, or a filter over a driver.

@@ -46,6 +46,10 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
     for m in &first.messages {
         eprintln!("{m}");
     }
+    if let Some(f) = &first.failed {
+        eprintln!("mimic-img: Check failed: {f}");
+        return Ok(1);
+    }
     let mut r = first.clone();
     if first.leaks_fixed > 0 || first.corruptions_fixed > 0 {
         let second = d.check(Fix::None)?;
@@ -137,12 +141,12 @@ pub fn report_json(path: &str, fmt: &str, r: &CheckReport) -> Json {
     if r.corruptions > 0 {
         j.push("corruptions", r.corruptions);
     }
+    if r.corruptions_fixed > 0 {
+        j.push("corruptions-fixed", r.corruptions_fixed);
+    }
     j.push("check-errors", r.check_errors);
     if r.leaks > 0 {
         j.push("leaks", r.leaks);
-    }
-    if r.corruptions_fixed > 0 {
-        j.push("corruptions-fixed", r.corruptions_fixed);
     }
     if r.leaks_fixed > 0 {
         j.push("leaks-fixed", r.leaks_fixed);

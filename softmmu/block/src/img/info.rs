@@ -55,7 +55,7 @@ pub fn image_info(path: &Path, d: &mut dyn BlockDriver) -> Result<Json> {
     let name = path.to_string_lossy().into_owned();
     let file_path = d.file_path().unwrap_or_else(|| path.to_path_buf());
     let meta = std::fs::metadata(&file_path)?;
-    let flen = meta.len();
+    let flen = meta.len().div_ceil(512) * 512;
     let actual = {
         use std::os::unix::fs::MetadataExt;
         meta.blocks() * 512

@@ -194,6 +194,17 @@ impl Qcow2 {
                 }
             }
         }
+        if need_rebuild && fix == Fix::Leaks && !self.f.read_only {
+            for &(c, disk, want) in &mismatch {
+                if disk < want {
+                    r.messages.push(format!("ERROR cluster {c} refcount={disk} reference={want}"));
+                }
+            }
+            r.messages.push("ERROR need to rebuild refcount structures".into());
+            r.failed = Some("Input/output error".into());
+            r.check_errors += 1;
+            return Ok(r);
+        }
         let fix_leaks = fix != Fix::None;
         let fix_errors = fix == Fix::All;
         let can_fix = !self.f.read_only;
