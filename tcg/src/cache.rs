@@ -1,10 +1,16 @@
 //! The translation cache: blocks keyed by (guest pc, decode flags), each with
 //! its IR, interpreter code, optional JIT code and two chain slots.
+//!
+//! Invalidation is per guest page: the blocks on the page are marked dead,
+//! removed from the lookup map, and every chain slot that jumps into them is
+//! cleared (each block records who chained to it). Dead blocks stay allocated
+//! until the next full flush, so a stale pointer never dangles.
 
 use crate::backend::interp;
 use crate::ir::IrBlock;
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// One translated block.
 pub struct Tb {
@@ -19,12 +25,43 @@ pub struct Tb {
     /// Compiled code of the direct-jump targets (0: not chained).
     pub chain: [AtomicUsize; 2],
     /// Set when compiling failed, so it is not retried.
-    pub jit_failed: std::sync::atomic::AtomicBool,
+    pub jit_failed: AtomicBool,
+    /// Set when the block's code was invalidated.
+    pub dead: AtomicBool,
+    /// Chain slots of other blocks that jump here: (`*const Tb`, slot).
+    pub incoming: Mutex<Vec<(usize, u8)>>,
 }
 
 impl Tb {
+    pub fn new(pc: u64, flags: u32, ir: IrBlock, interp: interp::Code) -> Tb {
+        Tb {
+            pc,
+            flags,
+            ir,
+            interp,
+            jit: AtomicUsize::new(0),
+            exec_count: AtomicU32::new(0),
+            chain: [AtomicUsize::new(0), AtomicUsize::new(0)],
+            jit_failed: AtomicBool::new(false),
+            dead: AtomicBool::new(false),
+            incoming: Mutex::new(Vec::new()),
+        }
+    }
+
     pub fn jit_code(&self) -> usize {
         self.jit.load(Ordering::Acquire)
+    }
+
+    pub fn is_dead(&self) -> bool {
+        self.dead.load(Ordering::Relaxed)
+    }
+
+    /// Points `from`'s chain slot at this block's code.
+    pub fn chain_from(&self, from: &Tb, slot: usize, code: usize) {
+        from.chain[slot].store(code, Ordering::Release);
+        if let Ok(mut inc) = self.incoming.lock() {
+            inc.push((from as *const Tb as usize, slot as u8));
+        }
     }
 }
 
@@ -33,11 +70,13 @@ const PAGE_BITS: u32 = 12;
 /// All blocks of one address space.
 #[derive(Default)]
 pub struct CodeCache {
+    /// Boxed so chain slots and `last_tb` pointers stay valid as it grows.
+    #[allow(clippy::vec_box)]
     blocks: Vec<Box<Tb>>,
     map: HashMap<(u64, u32), usize>,
-    /// Guest pages that hold translated code.
-    code_pages: HashSet<u64>,
-    pub flushes: u64,
+    /// Guest page -> blocks with code on it.
+    pages: HashMap<u64, Vec<usize>>,
+    live: usize,
 }
 
 impl CodeCache {
@@ -48,40 +87,81 @@ impl CodeCache {
     pub fn insert(&mut self, tb: Tb) -> &Tb {
         let first = tb.pc >> PAGE_BITS;
         let last = (tb.pc + tb.ir.guest_size.max(1) as u64 - 1) >> PAGE_BITS;
+        let idx = self.blocks.len();
         for p in first..=last {
-            self.code_pages.insert(p);
+            self.pages.entry(p).or_default().push(idx);
         }
-        let key = (tb.pc, tb.flags);
+        self.map.insert((tb.pc, tb.flags), idx);
         self.blocks.push(Box::new(tb));
-        self.map.insert(key, self.blocks.len() - 1);
-        self.blocks.last().map(|b| &**b).expect("just pushed")
+        self.live += 1;
+        &self.blocks[idx]
     }
 
-    /// True if `start..end` overlaps a page holding translated code.
-    pub fn overlaps_code(&self, start: u64, end: u64) -> bool {
+    /// Kills every block with code in `start..end`; returns the dead blocks'
+    /// addresses (for purging jump caches).
+    pub fn invalidate(&mut self, start: u64, end: u64) -> Vec<usize> {
+        let mut dead = Vec::new();
         if end <= start {
-            return false;
+            return dead;
         }
         let (first, last) = (start >> PAGE_BITS, (end - 1) >> PAGE_BITS);
-        if last - first > self.code_pages.len() as u64 {
-            return self.code_pages.iter().any(|&p| p >= first && p <= last);
+        let pages: Vec<u64> = if last - first > self.pages.len() as u64 {
+            self.pages
+                .keys()
+                .copied()
+                .filter(|&p| p >= first && p <= last)
+                .collect()
+        } else {
+            (first..=last)
+                .filter(|p| self.pages.contains_key(p))
+                .collect()
+        };
+        for p in pages {
+            let Some(list) = self.pages.remove(&p) else {
+                continue;
+            };
+            for idx in list {
+                let tb = &self.blocks[idx];
+                if tb.dead.swap(true, Ordering::AcqRel) {
+                    continue;
+                }
+                self.live -= 1;
+                if self.map.get(&(tb.pc, tb.flags)) == Some(&idx) {
+                    self.map.remove(&(tb.pc, tb.flags));
+                }
+                if let Ok(inc) = tb.incoming.lock() {
+                    for &(from, slot) in inc.iter() {
+                        // SAFETY: blocks are only freed by `flush`, so every
+                        // recorded `from` is still allocated.
+                        let from = unsafe { &*(from as *const Tb) };
+                        from.chain[slot as usize].store(0, Ordering::Release);
+                    }
+                }
+                dead.push(&**tb as *const Tb as usize);
+            }
         }
-        (first..=last).any(|p| self.code_pages.contains(&p))
+        dead
     }
 
     /// Drops every block (the caller resets JIT code memory and jump caches).
     pub fn flush(&mut self) {
         self.blocks.clear();
         self.map.clear();
-        self.code_pages.clear();
-        self.flushes += 1;
+        self.pages.clear();
+        self.live = 0;
     }
 
+    /// Live blocks.
     pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// Blocks allocated, dead ones included.
+    pub fn allocated(&self) -> usize {
         self.blocks.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.blocks.is_empty()
+        self.live == 0
     }
 }

@@ -7,7 +7,7 @@ use crate::backend::jit::{BlockLinks, Jit};
 use crate::cache::{CodeCache, Tb};
 use crate::cpu::{exit, CpuCommon, JmpEntry, JMP_CACHE_SIZE};
 use crate::guest::{CodeReader, Frontend};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Which backend runs blocks.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -51,6 +51,7 @@ pub struct Stats {
     pub jit_entries: u64,
     pub chained: u64,
     pub flushes: u64,
+    pub invalidated: u64,
 }
 
 /// Debug output switches (`-d in_asm,op,op_opt,out_asm,exec`).
@@ -137,9 +138,22 @@ impl Engine {
         self.stats.flushes += 1;
     }
 
-    /// Guest code in `start..end` changed or went away.
+    /// Guest code in `start..end` changed or went away: its blocks are
+    /// dropped and nothing chains into them any more.
     pub fn invalidate(&mut self, start: u64, end: u64) {
-        if self.cache.overlaps_code(start, end) {
+        let dead = self.cache.invalidate(start, end);
+        if dead.is_empty() {
+            return;
+        }
+        self.stats.invalidated += dead.len() as u64;
+        for e in self.jmp_cache.iter_mut() {
+            if e.tb != 0 && dead.contains(&e.tb) {
+                *e = JmpEntry::default();
+            }
+        }
+        // Dead blocks' code stays in the arena until it fills up; flush
+        // everything when dead blocks dominate, to bound memory.
+        if self.cache.allocated() > 4 * self.cache.len() + 4096 {
             self.flush();
         }
     }
@@ -206,16 +220,7 @@ impl Engine {
                 return tb;
             }
         };
-        Tb {
-            pc,
-            flags,
-            ir,
-            interp,
-            jit: AtomicUsize::new(0),
-            exec_count: AtomicU32::new(0),
-            chain: [AtomicUsize::new(0), AtomicUsize::new(0)],
-            jit_failed: AtomicBool::new(false),
-        }
+        Tb::new(pc, flags, ir, interp)
     }
 
     /// Compiles `tb` if it is not compiled yet; returns its code (0 on failure).
@@ -286,6 +291,9 @@ impl Engine {
     ///
     /// `env` must point to the frontend's guest state struct (starting with
     /// `CpuCommon`, with `guest_base` set) and stay valid during the call.
+    /// (Kept a safe fn so guest loops read naturally; the env pointer is the
+    /// one contract the caller must keep.)
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
     pub fn run(&mut self, env: *mut u8) -> GuestExit {
         // SAFETY: per the contract above.
         let common = unsafe { &mut *(env as *mut CpuCommon) };
@@ -331,8 +339,10 @@ impl Engine {
                 // SAFETY: `from` was live at the previous iteration and no
                 // flush happened since (checked above).
                 let from = unsafe { &*from };
-                if code != 0 && from.jit_code() != 0 && from.flags == flags {
-                    from.chain[slot].store(code, Ordering::Release);
+                // SAFETY: tb is live (just looked up).
+                let to = unsafe { &*tb };
+                if code != 0 && from.jit_code() != 0 && from.flags == flags && !from.is_dead() {
+                    to.chain_from(from, slot, code);
                     self.stats.chained += 1;
                 }
             }

@@ -22,19 +22,71 @@ const WOFF: u32 = std::mem::offset_of!(State, w) as u32;
 const PCOFF: u32 = std::mem::offset_of!(State, pc) as u32;
 
 static GLOBALS: [GlobalDef; 13] = [
-    GlobalDef { name: "r0", offset: ROFF, ty: Type::I64 },
-    GlobalDef { name: "r1", offset: ROFF + 8, ty: Type::I64 },
-    GlobalDef { name: "r2", offset: ROFF + 16, ty: Type::I64 },
-    GlobalDef { name: "r3", offset: ROFF + 24, ty: Type::I64 },
-    GlobalDef { name: "r4", offset: ROFF + 32, ty: Type::I64 },
-    GlobalDef { name: "r5", offset: ROFF + 40, ty: Type::I64 },
-    GlobalDef { name: "r6", offset: ROFF + 48, ty: Type::I64 },
-    GlobalDef { name: "r7", offset: ROFF + 56, ty: Type::I64 },
-    GlobalDef { name: "w0", offset: WOFF, ty: Type::I32 },
-    GlobalDef { name: "w1", offset: WOFF + 4, ty: Type::I32 },
-    GlobalDef { name: "w2", offset: WOFF + 8, ty: Type::I32 },
-    GlobalDef { name: "w3", offset: WOFF + 12, ty: Type::I32 },
-    GlobalDef { name: "pc", offset: PCOFF, ty: Type::I64 },
+    GlobalDef {
+        name: "r0",
+        offset: ROFF,
+        ty: Type::I64,
+    },
+    GlobalDef {
+        name: "r1",
+        offset: ROFF + 8,
+        ty: Type::I64,
+    },
+    GlobalDef {
+        name: "r2",
+        offset: ROFF + 16,
+        ty: Type::I64,
+    },
+    GlobalDef {
+        name: "r3",
+        offset: ROFF + 24,
+        ty: Type::I64,
+    },
+    GlobalDef {
+        name: "r4",
+        offset: ROFF + 32,
+        ty: Type::I64,
+    },
+    GlobalDef {
+        name: "r5",
+        offset: ROFF + 40,
+        ty: Type::I64,
+    },
+    GlobalDef {
+        name: "r6",
+        offset: ROFF + 48,
+        ty: Type::I64,
+    },
+    GlobalDef {
+        name: "r7",
+        offset: ROFF + 56,
+        ty: Type::I64,
+    },
+    GlobalDef {
+        name: "w0",
+        offset: WOFF,
+        ty: Type::I32,
+    },
+    GlobalDef {
+        name: "w1",
+        offset: WOFF + 4,
+        ty: Type::I32,
+    },
+    GlobalDef {
+        name: "w2",
+        offset: WOFF + 8,
+        ty: Type::I32,
+    },
+    GlobalDef {
+        name: "w3",
+        offset: WOFF + 12,
+        ty: Type::I32,
+    },
+    GlobalDef {
+        name: "pc",
+        offset: PCOFF,
+        ty: Type::I64,
+    },
 ];
 
 extern "C" fn mix(env: *mut u8, a: u64, b: u64) -> u64 {
@@ -86,8 +138,16 @@ fn random_block(seed: u64) -> IrBlock {
         let a32 = pick64(&mut r, &t32);
         let c32 = pick64(&mut r, &t32);
         // Destination: a global or a fresh temp.
-        let d64 = if r.below(3) == 0 { b.temp_i64() } else { b.global(r.below(8) as usize) };
-        let d32 = if r.below(3) == 0 { b.temp_i32() } else { b.global(8 + r.below(4) as usize) };
+        let d64 = if r.below(3) == 0 {
+            b.temp_i64()
+        } else {
+            b.global(r.below(8) as usize)
+        };
+        let d32 = if r.below(3) == 0 {
+            b.temp_i32()
+        } else {
+            b.global(8 + r.below(4) as usize)
+        };
         match r.below(44) {
             0 => b.add_i64(d64, a64, c64),
             1 => b.sub_i64(d64, a64, c64),
@@ -148,9 +208,12 @@ fn random_block(seed: u64) -> IrBlock {
                 let addr = b.temp_i64();
                 let m = b.const_i64((MEM - 8) as u64);
                 b.and_i64(addr, a64, m);
-                let memop = MemOp::size_log2(r.below(4) as u32)
-                    .with_big_endian(r.below(2) == 0);
-                let memop = if r.below(2) == 0 && memop.log2() < 3 { memop.signed() } else { memop };
+                let memop = MemOp::size_log2(r.below(4) as u32).with_big_endian(r.below(2) == 0);
+                let memop = if r.below(2) == 0 && memop.log2() < 3 {
+                    memop.signed()
+                } else {
+                    memop
+                };
                 if r.below(2) == 0 {
                     b.ld_i64(d64, addr, memop, 0);
                 } else {
@@ -185,8 +248,17 @@ fn random_block(seed: u64) -> IrBlock {
     let ta = t64[r.below(t64.len() as u64) as usize];
     let tb = t64[r.below(t64.len() as u64) as usize];
     let term = match r.below(3) {
-        0 => Terminal::Cond { cond: Cond::from_u32(r.below(14) as u32), a: ta, b: tb, taken: 0x1000, not_taken: 0x2000 },
-        1 => Terminal::Exit { pc: 0x3000, reason: 7 },
+        0 => Terminal::Cond {
+            cond: Cond::from_u32(r.below(14) as u32),
+            a: ta,
+            b: tb,
+            taken: 0x1000,
+            not_taken: 0x2000,
+        },
+        1 => Terminal::Exit {
+            pc: 0x3000,
+            reason: 7,
+        },
         _ => Terminal::Jump(0x4000),
     };
     b.finish(0, 0, 4, 1, term)
@@ -240,15 +312,34 @@ fn interpreter_optimizer_and_jit_agree_on_random_blocks() {
 
         let mut sc = fresh_state(seed, &mut mem_c);
         let mut jit = Jit::new(sc.common.guest_base).expect("jit");
-        let slots = [std::sync::atomic::AtomicUsize::new(0), std::sync::atomic::AtomicUsize::new(0)];
-        let links = BlockLinks { tb: 0x1234, slots: [&slots[0] as *const _ as usize, &slots[1] as *const _ as usize] };
-        let c = jit.compile(&opt, &links).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{opt}"));
+        let slots = [
+            std::sync::atomic::AtomicUsize::new(0),
+            std::sync::atomic::AtomicUsize::new(0),
+        ];
+        let links = BlockLinks {
+            tb: 0x1234,
+            slots: [
+                &slots[0] as *const _ as usize,
+                &slots[1] as *const _ as usize,
+            ],
+        };
+        let c = jit
+            .compile(&opt, &links)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{opt}"));
         let rc = unsafe { jit.enter(c, &mut *sc as *mut State as *mut u8) };
 
         let a = snapshot(&sa, &mem_a);
         assert_eq!(ra, rb, "seed {seed}: exit differs (optimizer)\n{ir}\n{opt}");
-        assert_eq!(a, snapshot(&sb, &mem_b), "seed {seed}: state differs (optimizer)\n{ir}\n{opt}");
+        assert_eq!(
+            a,
+            snapshot(&sb, &mem_b),
+            "seed {seed}: state differs (optimizer)\n{ir}\n{opt}"
+        );
         assert_eq!(ra, rc, "seed {seed}: exit differs (jit)\n{opt}");
-        assert_eq!(a, snapshot(&sc, &mem_c), "seed {seed}: state differs (jit)\n{opt}");
+        assert_eq!(
+            a,
+            snapshot(&sc, &mem_c),
+            "seed {seed}: state differs (jit)\n{opt}"
+        );
     }
 }

@@ -1,0 +1,232 @@
+//! The cpu loop with a toy guest: a loop that must run the same on all
+//! backends (so chaining and the jump cache are exercised), and code that is
+//! rewritten and invalidated between runs.
+//!
+//! Toy ISA, 8 bytes per instruction: [op, r, _, _, imm: u32 le]
+//!   1 addi r, imm      r += imm
+//!   2 bnz  r, target   if r != 0 goto target (block end)
+//!   3 jr   r           goto r (indirect, block end)
+//!   4 exit imm         guest exit with reason imm
+//!   5 subi r, imm      r -= imm
+
+use std::sync::{Arc, Mutex};
+use tcg::cpu::CpuCommon;
+use tcg::exec::{BackendKind, Engine, GuestExit};
+use tcg::ir::{Builder, Cond, GlobalDef, IrBlock, Terminal, Type};
+use tcg::{CodeReader, Frontend};
+
+#[repr(C)]
+struct State {
+    common: CpuCommon,
+    r: [u64; 4],
+    pc: u64,
+}
+
+const R: u32 = std::mem::offset_of!(State, r) as u32;
+static GLOBALS: [GlobalDef; 5] = [
+    GlobalDef {
+        name: "r0",
+        offset: R,
+        ty: Type::I64,
+    },
+    GlobalDef {
+        name: "r1",
+        offset: R + 8,
+        ty: Type::I64,
+    },
+    GlobalDef {
+        name: "r2",
+        offset: R + 16,
+        ty: Type::I64,
+    },
+    GlobalDef {
+        name: "r3",
+        offset: R + 24,
+        ty: Type::I64,
+    },
+    GlobalDef {
+        name: "pc",
+        offset: std::mem::offset_of!(State, pc) as u32,
+        ty: Type::I64,
+    },
+];
+
+struct Toy;
+
+impl Frontend for Toy {
+    fn name(&self) -> &'static str {
+        "toy"
+    }
+    fn globals(&self) -> &'static [GlobalDef] {
+        &GLOBALS
+    }
+    fn pc_global(&self) -> usize {
+        4
+    }
+    fn translate(&self, pc: u64, flags: u32, code: &dyn CodeReader, max: usize) -> IrBlock {
+        let mut b = Builder::new(&GLOBALS, 4);
+        let mut at = pc;
+        let mut n = 0;
+        let term = loop {
+            let (Some(w0), Some(imm)) = (code.read_u32(at), code.read_u32(at + 4)) else {
+                break Terminal::Exit { pc: at, reason: 99 };
+            };
+            let (op, r) = (w0 & 0xff, (w0 >> 8 & 3) as usize);
+            b.insn_start(at);
+            n += 1;
+            at += 8;
+            let reg = b.global(r);
+            match op {
+                1 => b.addi_i64(reg, reg, imm as u64),
+                5 => {
+                    let k = b.const_i64(imm as u64);
+                    b.sub_i64(reg, reg, k)
+                }
+                2 => {
+                    let z = b.const_i64(0);
+                    break Terminal::Cond {
+                        cond: Cond::Ne,
+                        a: reg,
+                        b: z,
+                        taken: imm as u64,
+                        not_taken: at,
+                    };
+                }
+                3 => break Terminal::Indirect(reg),
+                4 => {
+                    break Terminal::Exit {
+                        pc: at,
+                        reason: imm,
+                    }
+                }
+                _ => {
+                    break Terminal::Exit {
+                        pc: at - 8,
+                        reason: 98,
+                    }
+                }
+            }
+            if n >= max {
+                break Terminal::Jump(at);
+            }
+        };
+        b.finish(pc, flags, (at - pc).max(8) as u32, n as u32, term)
+    }
+    fn disas(&self, _pc: u64, _bytes: &[u8]) -> String {
+        String::new()
+    }
+}
+
+#[derive(Clone)]
+struct Mem(Arc<Mutex<Vec<u8>>>);
+impl CodeReader for Mem {
+    fn read_u32(&self, a: u64) -> Option<u32> {
+        let m = self.0.lock().unwrap();
+        let a = a as usize;
+        m.get(a..a + 4)
+            .map(|s| u32::from_le_bytes(s.try_into().unwrap()))
+    }
+    fn read_u16(&self, _: u64) -> Option<u16> {
+        None
+    }
+    fn read_u8(&self, a: u64) -> Option<u8> {
+        self.0.lock().unwrap().get(a as usize).copied()
+    }
+}
+
+fn put(m: &Mem, at: usize, op: u32, r: u32, imm: u32) {
+    let mut v = m.0.lock().unwrap();
+    v[at..at + 4].copy_from_slice(&(op | r << 8).to_le_bytes());
+    v[at + 4..at + 8].copy_from_slice(&imm.to_le_bytes());
+}
+
+fn program(m: &Mem) {
+    // r0 = counter, r1 = accumulator, r2 = return address for jr
+    put(m, 0, 1, 0, 100_000); //   0: addi r0, 100000
+    put(m, 8, 1, 1, 3); //         8: addi r1, 3        <- loop
+    put(m, 16, 1, 2, 40); //      16: addi r2, 40 (r2 = 40 + ...)
+    put(m, 24, 5, 2, 0); //       24: subi r2, 0
+    put(m, 32, 3, 2, 0); //       32: jr r2 (-> 40 first time)
+    put(m, 40, 5, 2, 40); //      40: subi r2, 40 (back to 0)
+    put(m, 48, 5, 0, 1); //       48: subi r0, 1
+    put(m, 56, 2, 0, 8); //       56: bnz r0, 8
+    put(m, 64, 4, 0, 7); //       64: exit 7
+}
+
+fn run(kind: BackendKind) -> (u64, Engine, Box<State>, Mem) {
+    let mem = Mem(Arc::new(Mutex::new(vec![0u8; 4096])));
+    program(&mem);
+    let mut e = Engine::new(Box::new(Toy), kind, Box::new(mem.clone()));
+    let mut s = Box::new(State {
+        common: CpuCommon::default(),
+        r: [0; 4],
+        pc: 0,
+    });
+    let env = &mut *s as *mut State as *mut u8;
+    assert_eq!(e.run(env), GuestExit::Guest(7));
+    (s.r[1], e, s, mem)
+}
+
+#[test]
+fn loop_runs_the_same_on_every_backend() {
+    for kind in [BackendKind::Interp, BackendKind::Jit, BackendKind::Auto] {
+        let (acc, e, s, _) = run(kind);
+        assert_eq!(acc, 300_000, "{kind:?}");
+        assert_eq!(s.r[0], 0);
+        assert_eq!(s.pc, 72);
+        if kind != BackendKind::Interp {
+            assert!(e.stats.compiled > 0, "{kind:?} compiled nothing");
+            assert!(e.stats.chained > 0, "{kind:?} chained nothing");
+        }
+        if kind == BackendKind::Jit {
+            // Chained and jump-cached code must not come back to the loop
+            // on every iteration.
+            assert!(
+                e.stats.jit_entries < 1000,
+                "{} jit entries",
+                e.stats.jit_entries
+            );
+        }
+    }
+}
+
+#[test]
+fn rewritten_code_runs_after_invalidation() {
+    for kind in [BackendKind::Interp, BackendKind::Jit, BackendKind::Auto] {
+        let (_, mut e, mut s, mem) = run(kind);
+        // Change "addi r1, 3" into "addi r1, 5" and run again.
+        put(&mem, 8, 1, 1, 5);
+        e.invalidate(8, 16);
+        s.r = [0; 4];
+        s.pc = 0;
+        let env = &mut *s as *mut State as *mut u8;
+        assert_eq!(e.run(env), GuestExit::Guest(7));
+        assert_eq!(s.r[1], 500_000, "{kind:?}");
+        assert!(e.stats.invalidated > 0);
+    }
+}
+
+#[test]
+fn exit_request_stops_chained_code() {
+    let mem = Mem(Arc::new(Mutex::new(vec![0u8; 4096])));
+    // An endless loop: 0: addi r0,1 ; 8: bnz r0, 0 (r0 never returns to 0 in time)
+    put(&mem, 0, 1, 0, 1);
+    put(&mem, 8, 2, 0, 0);
+    let mut e = Engine::new(Box::new(Toy), BackendKind::Jit, Box::new(mem));
+    let mut s = Box::new(State {
+        common: CpuCommon::default(),
+        r: [0; 4],
+        pc: 0,
+    });
+    let flag: *const CpuCommon = &s.common;
+    let addr = flag as usize;
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        // SAFETY: the state outlives the thread (joined below).
+        unsafe { (*(addr as *const CpuCommon)).request_exit() };
+    });
+    let env = &mut *s as *mut State as *mut u8;
+    assert_eq!(e.run(env), GuestExit::Interrupted);
+    t.join().unwrap();
+    assert!(s.r[0] > 1000);
+}
