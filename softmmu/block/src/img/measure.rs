@@ -37,6 +37,12 @@ pub fn qcow2_prealloc_size(size: u64, cs: u64, refcount_order: u32) -> u64 {
 }
 
 pub(crate) fn run(args: &[String]) -> Result<i32> {
+    print!("{}", measure_text(args)?);
+    Ok(0)
+}
+
+/// The text `measure ARGS` prints.
+pub fn measure_text(args: &[String]) -> Result<String> {
     let a = Args::parse(args, "hf:O:o:l:s:U", &["output=", "size=", "object=", "image-opts", "force-share"])?;
     let json = a.json()?;
     let out_fmt = a.get("O").unwrap_or_else(|| "raw".into());
@@ -64,8 +70,8 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
             let order = rbits.trailing_zeros();
             let v3 = o.get("compat").map(|c| c != "0.10" && c != "v2").unwrap_or(true);
             let vsize = size.div_ceil(cs) * cs;
-            let mut req = vsize;
             let prealloc = o.get("preallocation").map(|s| s.as_str()).unwrap_or("off");
+            let mut req = if prealloc == "full" || prealloc == "falloc" { vsize } else { 0 };
             let mut bitmaps = None;
             if let Some(d) = src.as_mut() {
                 req = 0;
@@ -91,6 +97,7 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
         }
         other => return Err(BlockError::Unsupported(format!("measure for format {other}"))),
     };
+    let mut out = String::new();
     if json {
         let mut j = Json::obj();
         if let Some(b) = bitmaps {
@@ -98,13 +105,13 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
         }
         j.push("required", required);
         j.push("fully-allocated", full);
-        println!("{}", j.pretty());
+        out += &j.pretty();
+        out.push('\n');
     } else {
-        println!("required size: {required}");
-        println!("fully allocated size: {full}");
+        out += &format!("required size: {required}\nfully allocated size: {full}\n");
         if let Some(b) = bitmaps {
-            println!("bitmaps size: {b}");
+            out += &format!("bitmaps size: {b}\n");
         }
     }
-    Ok(0)
+    Ok(out)
 }

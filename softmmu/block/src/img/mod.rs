@@ -22,6 +22,8 @@ pub use create::create_image;
 pub use map::{map_entries, map_json, MapEntry};
 pub use check::{exit_code, report_human, report_json};
 pub use compare::compare;
+pub use info::image_info as info_json;
+pub use measure::measure_text;
 
 /// Entry point for `mimic img ARGS...` and `mimic-img ARGS...`. `args` excludes
 /// the program name. Returns the process exit status (qemu-img's codes).

@@ -177,6 +177,42 @@ impl Qcow2 {
         Ok(())
     }
 
+    /// Fails (before changing anything) if one more reference to the tree
+    /// would overflow a refcount.
+    fn check_tree_headroom(&mut self, l1: &[u64]) -> Result<()> {
+        let max = self.max_refcount();
+        let mut seen = std::collections::HashMap::<u64, u64>::new();
+        for &e in l1 {
+            let l2 = e & L1E_OFFSET_MASK;
+            if l2 == 0 {
+                continue;
+            }
+            *seen.entry(l2 / self.cs).or_default() += 1;
+            let t = self.l2_table(l2)?.clone();
+            for ent in t {
+                match self.classify(ent) {
+                    Ct::Normal(h) | Ct::ZeroAlloc(h) => *seen.entry(h / self.cs).or_default() += 1,
+                    Ct::Compressed(o, n) => {
+                        for c in o / self.cs..=(o + n.max(1) - 1) / self.cs {
+                            *seen.entry(c).or_default() += 1;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for (c, add) in seen {
+            if self.refcount(c)?.saturating_add(add) > max {
+                return Err(BlockError::Other(format!(
+                    "refcount overflow: cluster 0x{:x} cannot get another reference (refcount_bits={})",
+                    c * self.cs,
+                    self.rc_bits
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Sets each COPIED flag of the active tables to "refcount == 1".
     pub(crate) fn fix_copied(&mut self) -> Result<u64> {
         let mut fixed = 0;
@@ -261,6 +297,7 @@ impl Qcow2 {
         let id = self.snaps.iter().filter_map(|s| s.id.parse::<u64>().ok()).max().unwrap_or(0) + 1;
         // Copy of the active L1.
         let l1: Vec<u64> = self.l1.iter().map(|e| e & !OFLAG_COPIED).collect();
+        self.check_tree_headroom(&l1)?;
         let bytes = l1.len() as u64 * 8;
         let l1_off = if bytes > 0 {
             let n = bytes.div_ceil(self.cs);
