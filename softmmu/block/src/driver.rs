@@ -22,7 +22,14 @@ pub struct Extent {
 
 impl Extent {
     pub fn unallocated(len: u64) -> Extent {
-        Extent { len, allocated: false, data: false, zero: false, compressed: false, offset: None }
+        Extent {
+            len,
+            allocated: false,
+            data: false,
+            zero: false,
+            compressed: false,
+            offset: None,
+        }
     }
 }
 
@@ -108,36 +115,60 @@ pub trait BlockDriver: Send {
     }
     /// Change the backing file reference (metadata only: `rebase -u`).
     fn set_backing_file(&mut self, _file: Option<&str>, _fmt: Option<&str>) -> Result<()> {
-        Err(BlockError::Unsupported(format!("changing the backing file of a {} image", self.format_name())))
+        Err(BlockError::Unsupported(format!(
+            "changing the backing file of a {} image",
+            self.format_name()
+        )))
     }
     /// Write one cluster-aligned range compressed (convert -c).
     fn write_compressed(&mut self, _offset: u64, _buf: &[u8]) -> Result<()> {
-        Err(BlockError::Unsupported(format!("compression with {}", self.format_name())))
+        Err(BlockError::Unsupported(format!(
+            "compression with {}",
+            self.format_name()
+        )))
     }
     /// Drop every allocation so the image reads through to its backing file.
     fn make_empty(&mut self) -> Result<()> {
-        Err(BlockError::Unsupported(format!("emptying a {} image", self.format_name())))
+        Err(BlockError::Unsupported(format!(
+            "emptying a {} image",
+            self.format_name()
+        )))
     }
     fn snapshot_list(&mut self) -> Result<Vec<SnapshotInfo>> {
         Ok(Vec::new())
     }
     fn snapshot_create(&mut self, _name: &str) -> Result<()> {
-        Err(BlockError::Unsupported(format!("internal snapshots with {}", self.format_name())))
+        Err(BlockError::Unsupported(format!(
+            "internal snapshots with {}",
+            self.format_name()
+        )))
     }
     /// Revert the active image to the snapshot named (by id or name).
     fn snapshot_apply(&mut self, _name: &str) -> Result<()> {
-        Err(BlockError::Unsupported(format!("internal snapshots with {}", self.format_name())))
+        Err(BlockError::Unsupported(format!(
+            "internal snapshots with {}",
+            self.format_name()
+        )))
     }
     fn snapshot_delete(&mut self, _name: &str) -> Result<()> {
-        Err(BlockError::Unsupported(format!("internal snapshots with {}", self.format_name())))
+        Err(BlockError::Unsupported(format!(
+            "internal snapshots with {}",
+            self.format_name()
+        )))
     }
     /// Switch a read-only image to show the snapshot's contents (convert -l).
     fn snapshot_load_readonly(&mut self, _name: &str) -> Result<()> {
-        Err(BlockError::Unsupported(format!("internal snapshots with {}", self.format_name())))
+        Err(BlockError::Unsupported(format!(
+            "internal snapshots with {}",
+            self.format_name()
+        )))
     }
     /// Consistency check, optionally repairing.
     fn check(&mut self, _fix: Fix) -> Result<CheckReport> {
-        Err(BlockError::Unsupported(format!("checking {} images", self.format_name())))
+        Err(BlockError::Unsupported(format!(
+            "checking {} images",
+            self.format_name()
+        )))
     }
     /// Format-specific information for `info` (qemu's `format-specific.data`).
     fn format_specific(&self) -> Option<Json> {

@@ -18,12 +18,25 @@ pub struct HostFile {
 impl HostFile {
     pub fn open(path: &Path, read_only: bool) -> Result<HostFile> {
         let file = OpenOptions::new().read(true).write(!read_only).open(path)?;
-        Ok(HostFile { file, path: path.to_path_buf(), read_only })
+        Ok(HostFile {
+            file,
+            path: path.to_path_buf(),
+            read_only,
+        })
     }
 
     pub fn create(path: &Path) -> Result<HostFile> {
-        let file = OpenOptions::new().read(true).write(true).create(true).truncate(true).open(path)?;
-        Ok(HostFile { file, path: path.to_path_buf(), read_only: false })
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)?;
+        Ok(HostFile {
+            file,
+            path: path.to_path_buf(),
+            read_only: false,
+        })
     }
 
     pub fn len(&self) -> Result<u64> {
@@ -117,7 +130,14 @@ impl HostFile {
         if len == 0 {
             return Ok(());
         }
-        let r = unsafe { libc::fallocate(self.file.as_raw_fd(), 0, off as libc::off_t, len as libc::off_t) };
+        let r = unsafe {
+            libc::fallocate(
+                self.file.as_raw_fd(),
+                0,
+                off as libc::off_t,
+                len as libc::off_t,
+            )
+        };
         if r != 0 {
             self.write_zeroes_explicit(off, len)?;
         }

@@ -90,10 +90,16 @@ impl Json {
             Json::UInt(i) => i.to_string(),
             Json::Float(f) => format!("{f}"),
             Json::Str(s) => quote(s),
-            Json::Arr(a) => format!("[{}]", a.iter().map(|v| v.compact()).collect::<Vec<_>>().join(", ")),
+            Json::Arr(a) => format!(
+                "[{}]",
+                a.iter().map(|v| v.compact()).collect::<Vec<_>>().join(", ")
+            ),
             Json::Obj(m) => format!(
                 "{{{}}}",
-                m.iter().map(|(k, v)| format!("{}: {}", quote(k), v.compact())).collect::<Vec<_>>().join(", ")
+                m.iter()
+                    .map(|(k, v)| format!("{}: {}", quote(k), v.compact()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }

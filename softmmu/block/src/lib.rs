@@ -42,22 +42,57 @@ pub fn probe_bytes(b: &[u8]) -> &'static str {
 
 /// Opens an image (probing the format when `format` is None) with its
 /// backing chain.
-pub fn open_image(path: &Path, format: Option<&str>, read_only: bool) -> Result<Box<dyn BlockDriver>> {
+pub fn open_image(
+    path: &Path,
+    format: Option<&str>,
+    read_only: bool,
+) -> Result<Box<dyn BlockDriver>> {
     open_chain(path, format, read_only, 0)
 }
 
 /// Opens an image without its backing file.
-pub fn open_image_no_backing(path: &Path, format: Option<&str>, read_only: bool) -> Result<Box<dyn BlockDriver>> {
-    open_with(path, format, &qcow2::OpenOpts { read_only, no_backing: true, ..Default::default() }, 0)
+pub fn open_image_no_backing(
+    path: &Path,
+    format: Option<&str>,
+    read_only: bool,
+) -> Result<Box<dyn BlockDriver>> {
+    open_with(
+        path,
+        format,
+        &qcow2::OpenOpts {
+            read_only,
+            no_backing: true,
+            ..Default::default()
+        },
+        0,
+    )
 }
 
-pub(crate) fn open_chain(path: &Path, format: Option<&str>, read_only: bool, depth: usize) -> Result<Box<dyn BlockDriver>> {
-    open_with(path, format, &qcow2::OpenOpts { read_only, ..Default::default() }, depth)
+pub(crate) fn open_chain(
+    path: &Path,
+    format: Option<&str>,
+    read_only: bool,
+    depth: usize,
+) -> Result<Box<dyn BlockDriver>> {
+    open_with(
+        path,
+        format,
+        &qcow2::OpenOpts {
+            read_only,
+            ..Default::default()
+        },
+        depth,
+    )
 }
 
 /// Opens with explicit options (used by `check`, which may open corrupt
 /// images read/write to repair them).
-pub fn open_with(path: &Path, format: Option<&str>, o: &qcow2::OpenOpts, depth: usize) -> Result<Box<dyn BlockDriver>> {
+pub fn open_with(
+    path: &Path,
+    format: Option<&str>,
+    o: &qcow2::OpenOpts,
+    depth: usize,
+) -> Result<Box<dyn BlockDriver>> {
     if depth > MAX_CHAIN_DEPTH {
         return Err(BlockError::Invalid("backing chain too long (loop?)".into()));
     }

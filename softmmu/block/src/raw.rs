@@ -85,7 +85,14 @@ impl BlockDriver for Raw {
     fn block_status(&mut self, offset: u64, len: u64) -> Result<Extent> {
         check_range(offset, len, self.size)?;
         let (data, n) = self.file.data_status(offset, offset + len);
-        Ok(Extent { len: n.max(1).min(len), allocated: true, data, zero: !data, compressed: false, offset: Some(offset) })
+        Ok(Extent {
+            len: n.max(1).min(len),
+            allocated: true,
+            data,
+            zero: !data,
+            compressed: false,
+            offset: Some(offset),
+        })
     }
     fn resize(&mut self, new_len: u64, allow_shrink: bool) -> Result<()> {
         if new_len < self.size && !allow_shrink {

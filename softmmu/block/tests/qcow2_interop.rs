@@ -10,12 +10,20 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 fn opts(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
-    kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    kv.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// Random writes, zero writes, discards and snapshots mirrored into `reference`.
 /// Returns the snapshots taken: (name, content at that time).
-fn workload(d: &mut dyn BlockDriver, reference: &mut [u8], rng: &mut Rng, ops: usize, max_snaps: usize) -> Vec<(String, Vec<u8>)> {
+fn workload(
+    d: &mut dyn BlockDriver,
+    reference: &mut [u8],
+    rng: &mut Rng,
+    ops: usize,
+    max_snaps: usize,
+) -> Vec<(String, Vec<u8>)> {
     let size = reference.len() as u64;
     let cs = d.cluster_size().unwrap_or(512);
     let mut snaps: Vec<(String, Vec<u8>)> = Vec::new();
@@ -74,30 +82,72 @@ fn run_variant(tag: &str, size: u64, o: &[(&str, &str)], seed: u64, ops: usize, 
     write_raw(&rawref, &reference);
     assert_qemu_check_clean(&img, "qcow2");
     assert_qemu_compare(&img, "qcow2", &rawref);
-    assert!(read_all(&img, Some("qcow2")) == reference, "{tag}: Mimic reads back different data");
+    assert!(
+        read_all(&img, Some("qcow2")) == reference,
+        "{tag}: Mimic reads back different data"
+    );
     // Mimic's own check agrees.
-    assert_eq!(mimg(&["check", "-q", &img.to_string_lossy()]), 0, "{tag}: mimic check");
+    assert_eq!(
+        mimg(&["check", "-q", &img.to_string_lossy()]),
+        0,
+        "{tag}: mimic check"
+    );
     // Map is byte-identical to qemu-img's.
     let mut d = block::open_image(&img, Some("qcow2"), true).unwrap();
     let ours = block::img::map_json(d.as_mut()).unwrap();
     drop(d);
-    let (_, theirs, _) = qemu_img(&["map", "--output=json", "-f", "qcow2", &img.to_string_lossy()]);
+    let (_, theirs, _) = qemu_img(&[
+        "map",
+        "--output=json",
+        "-f",
+        "qcow2",
+        &img.to_string_lossy(),
+    ]);
     assert_eq!(ours, theirs, "{tag}: map --output=json differs");
     // Snapshot contents survive: qemu reads each one as it was.
     for (name, content) in &snaps {
         let out = dir.path("snap.raw");
-        let (rc, a, b) = qemu_img(&["convert", "-l", &format!("snapshot.name={name}"), "-O", "raw", &img.to_string_lossy(), &out.to_string_lossy()]);
+        let (rc, a, b) = qemu_img(&[
+            "convert",
+            "-l",
+            &format!("snapshot.name={name}"),
+            "-O",
+            "raw",
+            &img.to_string_lossy(),
+            &out.to_string_lossy(),
+        ]);
         assert_eq!(rc, 0, "{a}{b}");
-        assert!(std::fs::read(&out).unwrap() == *content, "{tag}: snapshot {name} content differs in qemu");
+        assert!(
+            std::fs::read(&out).unwrap() == *content,
+            "{tag}: snapshot {name} content differs in qemu"
+        );
         let out2 = dir.s("snap2.raw");
-        assert_eq!(mimg(&["convert", "-q", "-s", name, "-O", "raw", &img.to_string_lossy(), &out2]), 0);
-        assert!(std::fs::read(&out2).unwrap() == *content, "{tag}: snapshot {name} content differs in Mimic");
+        assert_eq!(
+            mimg(&[
+                "convert",
+                "-q",
+                "-s",
+                name,
+                "-O",
+                "raw",
+                &img.to_string_lossy(),
+                &out2
+            ]),
+            0
+        );
+        assert!(
+            std::fs::read(&out2).unwrap() == *content,
+            "{tag}: snapshot {name} content differs in Mimic"
+        );
     }
     // Applying the first snapshot restores it, and the image stays clean.
     if let Some((name, content)) = snaps.first() {
         assert_eq!(mimg(&["snapshot", "-a", name, &img.to_string_lossy()]), 0);
         assert_qemu_check_clean(&img, "qcow2");
-        assert!(qemu_read_all(&img, "qcow2", &dir) == *content, "{tag}: snapshot -a {name} did not restore content");
+        assert!(
+            qemu_read_all(&img, "qcow2", &dir) == *content,
+            "{tag}: snapshot -a {name} did not restore content"
+        );
     }
 }
 
@@ -108,32 +158,74 @@ fn random_io_v3_64k() {
 
 #[test]
 fn random_io_v2_64k() {
-    run_variant("v2-64k", (20 << 20) + 1536, &[("compat", "0.10")], 2, 300, 3);
+    run_variant(
+        "v2-64k",
+        (20 << 20) + 1536,
+        &[("compat", "0.10")],
+        2,
+        300,
+        3,
+    );
 }
 
 #[test]
 fn random_io_v3_4k_refcount64() {
-    run_variant("v3-4k-rc64", 8 << 20, &[("cluster_size", "4096"), ("refcount_bits", "64")], 3, 300, 3);
+    run_variant(
+        "v3-4k-rc64",
+        8 << 20,
+        &[("cluster_size", "4096"), ("refcount_bits", "64")],
+        3,
+        300,
+        3,
+    );
 }
 
 #[test]
 fn random_io_v3_512b_refcount2() {
-    run_variant("v3-512-rc2", 2 << 20, &[("cluster_size", "512"), ("refcount_bits", "2")], 4, 200, 1);
+    run_variant(
+        "v3-512-rc2",
+        2 << 20,
+        &[("cluster_size", "512"), ("refcount_bits", "2")],
+        4,
+        200,
+        1,
+    );
 }
 
 #[test]
 fn random_io_v3_1bit_refcounts_no_snapshots() {
-    run_variant("v3-rc1", 4 << 20, &[("cluster_size", "1024"), ("refcount_bits", "1")], 5, 200, 0);
+    run_variant(
+        "v3-rc1",
+        4 << 20,
+        &[("cluster_size", "1024"), ("refcount_bits", "1")],
+        5,
+        200,
+        0,
+    );
 }
 
 #[test]
 fn random_io_v3_lazy_refcounts_8bit() {
-    run_variant("v3-lazy", 8 << 20, &[("lazy_refcounts", "on"), ("refcount_bits", "8")], 6, 300, 3);
+    run_variant(
+        "v3-lazy",
+        8 << 20,
+        &[("lazy_refcounts", "on"), ("refcount_bits", "8")],
+        6,
+        300,
+        3,
+    );
 }
 
 #[test]
 fn random_io_v3_2m_clusters() {
-    run_variant("v3-2m", 16 << 20, &[("cluster_size", "2M"), ("refcount_bits", "32")], 7, 100, 3);
+    run_variant(
+        "v3-2m",
+        16 << 20,
+        &[("cluster_size", "2M"), ("refcount_bits", "32")],
+        7,
+        100,
+        3,
+    );
 }
 
 #[test]
@@ -166,9 +258,26 @@ fn refcount_table_growth() {
 fn qemu_written_images_read_identically() {
     require_qemu();
     let dir = TempDir::new("qemu-written");
-    for (i, o) in ["compat=1.1", "compat=0.10", "cluster_size=4096,refcount_bits=4", "cluster_size=512"].iter().enumerate() {
+    for (i, o) in [
+        "compat=1.1",
+        "compat=0.10",
+        "cluster_size=4096,refcount_bits=4",
+        "cluster_size=512",
+    ]
+    .iter()
+    .enumerate()
+    {
         let img = dir.path(&format!("q{i}.qcow2"));
-        let (rc, a, b) = qemu_img(&["create", "-q", "-f", "qcow2", "-o", o, &img.to_string_lossy(), "8M"]);
+        let (rc, a, b) = qemu_img(&[
+            "create",
+            "-q",
+            "-f",
+            "qcow2",
+            "-o",
+            o,
+            &img.to_string_lossy(),
+            "8M",
+        ]);
         assert_eq!(rc, 0, "{a}{b}");
         let mut rng = Rng(100 + i as u64);
         let mut cmds = Vec::new();
@@ -191,7 +300,10 @@ fn qemu_written_images_read_identically() {
             qemu_io("qcow2", &img, &["write -P 9 0 3M"]);
         }
         let theirs = qemu_read_all(&img, "qcow2", &dir);
-        assert!(read_all(&img, None) == theirs, "{o}: Mimic reads a qemu-written image differently");
+        assert!(
+            read_all(&img, None) == theirs,
+            "{o}: Mimic reads a qemu-written image differently"
+        );
         let mut d = block::open_image(&img, None, true).unwrap();
         let ours = block::img::map_json(d.as_mut()).unwrap();
         let (_, tmap, _) = qemu_img(&["map", "--output=json", &img.to_string_lossy()]);
@@ -208,23 +320,51 @@ fn compressed_clusters_both_ways() {
     let mut rng = Rng(7);
     for (i, c) in data.chunks_mut(65536).enumerate() {
         match i % 4 {
-            0 => rng.fill(c),                                     // incompressible
-            1 => c.iter_mut().enumerate().for_each(|(j, b)| *b = (j % 7) as u8), // compressible
-            2 => {}                                               // zero
+            0 => rng.fill(c), // incompressible
+            1 => c
+                .iter_mut()
+                .enumerate()
+                .for_each(|(j, b)| *b = (j % 7) as u8), // compressible
+            2 => {}           // zero
             _ => c[..1000].fill(0x55),
         }
     }
     write_raw(&src, &data);
     // Mimic compresses; qemu checks and reads.
     let ours = dir.s("ours.qcow2");
-    assert_eq!(mimg(&["convert", "-q", "-c", "-f", "raw", "-O", "qcow2", &src.to_string_lossy(), &ours]), 0);
+    assert_eq!(
+        mimg(&[
+            "convert",
+            "-q",
+            "-c",
+            "-f",
+            "raw",
+            "-O",
+            "qcow2",
+            &src.to_string_lossy(),
+            &ours
+        ]),
+        0
+    );
     assert_qemu_check_clean(Path::new(&ours), "qcow2");
     assert_qemu_compare(Path::new(&ours), "qcow2", &src);
     let (_, j, _) = qemu_img(&["check", "--output=json", &ours]);
-    assert!(j.contains("\"compressed-clusters\""), "no compressed clusters written: {j}");
+    assert!(
+        j.contains("\"compressed-clusters\""),
+        "no compressed clusters written: {j}"
+    );
     // qemu compresses; Mimic reads, maps and overwrites parts of it.
     let theirs = dir.path("theirs.qcow2");
-    let (rc, a, b) = qemu_img(&["convert", "-c", "-f", "raw", "-O", "qcow2", &src.to_string_lossy(), &theirs.to_string_lossy()]);
+    let (rc, a, b) = qemu_img(&[
+        "convert",
+        "-c",
+        "-f",
+        "raw",
+        "-O",
+        "qcow2",
+        &src.to_string_lossy(),
+        &theirs.to_string_lossy(),
+    ]);
     assert_eq!(rc, 0, "{a}{b}");
     assert!(read_all(&theirs, None) == data);
     let mut d = block::open_image(&theirs, None, true).unwrap();
@@ -260,13 +400,39 @@ fn backing_chain_cow_and_map() {
     // mid: raw-backed is not allowed here; qcow2 over qcow2 over qcow2.
     let mid = dir.s("mid.qcow2");
     let top = dir.s("top.qcow2");
-    assert_eq!(mimg(&["create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", &mid]), 0);
+    assert_eq!(
+        mimg(&[
+            "create",
+            "-q",
+            "-f",
+            "qcow2",
+            "-b",
+            "base.qcow2",
+            "-F",
+            "qcow2",
+            &mid
+        ]),
+        0
+    );
     {
         let mut d = block::open_image(Path::new(&mid), None, false).unwrap();
         workload(d.as_mut(), &mut reference, &mut rng, 80, 0);
         d.close().unwrap();
     }
-    assert_eq!(mimg(&["create", "-q", "-f", "qcow2", "-b", "mid.qcow2", "-F", "qcow2", &top]), 0);
+    assert_eq!(
+        mimg(&[
+            "create",
+            "-q",
+            "-f",
+            "qcow2",
+            "-b",
+            "mid.qcow2",
+            "-F",
+            "qcow2",
+            &top
+        ]),
+        0
+    );
     {
         let mut d = block::open_image(Path::new(&top), None, false).unwrap();
         // Partial-cluster writes over backing data exercise copy-on-write.
@@ -299,7 +465,10 @@ fn backing_chain_cow_and_map() {
     assert_qemu_compare(Path::new(&top), "qcow2", &rawref);
     assert_qemu_compare(Path::new(&mid), "qcow2", &rawref);
     // Safe rebase of top onto base keeps the content.
-    assert_eq!(mimg(&["rebase", "-q", "-b", "base.qcow2", "-F", "qcow2", &top]), 0);
+    assert_eq!(
+        mimg(&["rebase", "-q", "-b", "base.qcow2", "-F", "qcow2", &top]),
+        0
+    );
     assert_qemu_check_clean(Path::new(&top), "qcow2");
     assert_qemu_compare(Path::new(&top), "qcow2", &rawref);
     // Rebase onto nothing makes it standalone.
@@ -308,7 +477,10 @@ fn backing_chain_cow_and_map() {
     assert!(!info.contains("backing file"), "{info}");
     assert_qemu_compare(Path::new(&top), "qcow2", &rawref);
     // Unsafe rebase only rewrites the name.
-    assert_eq!(mimg(&["rebase", "-u", "-b", "base.qcow2", "-F", "qcow2", &top]), 0);
+    assert_eq!(
+        mimg(&["rebase", "-u", "-b", "base.qcow2", "-F", "qcow2", &top]),
+        0
+    );
     let (_, info, _) = qemu_img(&["info", &top]);
     assert!(info.contains("backing file: base.qcow2"), "{info}");
 }
@@ -331,7 +503,12 @@ fn damaged_images_same_verdict_and_repair() {
     require_qemu();
     let dir = TempDir::new("damaged");
     // (description, cluster whose refcount is changed, new value)
-    let cases: [(&str, u64, u16); 4] = [("leak", 7, 1), ("overcount", 5, 3), ("zero refcount on data", 5, 0), ("zero refcount on L2", 4, 0)];
+    let cases: [(&str, u64, u16); 4] = [
+        ("leak", 7, 1),
+        ("overcount", 5, 3),
+        ("zero refcount on data", 5, 0),
+        ("zero refcount on L2", 4, 0),
+    ];
     for (name, cluster, v) in cases {
         let img = dir.path("d.qcow2");
         let _ = std::fs::remove_file(&img);
@@ -363,11 +540,17 @@ fn damaged_images_same_verdict_and_repair() {
             ma.push("-q");
             ma.push(&asx);
             let m = mimg(&ma);
-            assert_eq!(m, q, "{name} check {fix:?}: mimic exit {m}, qemu exit {q}: {qo}{qe}");
+            assert_eq!(
+                m, q,
+                "{name} check {fix:?}: mimic exit {m}, qemu exit {q}: {qo}{qe}"
+            );
             if fix == Some("all") {
                 assert_qemu_check_clean(&a, "qcow2");
                 let want = qemu_read_all(&b, "qcow2", &dir);
-                assert!(qemu_read_all(&a, "qcow2", &dir) == want, "{name}: repair changed data");
+                assert!(
+                    qemu_read_all(&a, "qcow2", &dir) == want,
+                    "{name}: repair changed data"
+                );
             }
         }
         let _ = s;
@@ -381,15 +564,32 @@ fn info_json_and_human_match_qemu() {
     let base = dir.s("base.qcow2");
     let top = dir.s("top.qcow2");
     let raw = dir.s("r.raw");
-    assert_eq!(mimg(&["create", "-q", "-f", "qcow2", "-o", "compat=0.10", &base, "4M"]), 0);
-    assert_eq!(mimg(&["create", "-q", "-f", "qcow2", "-b", &base, "-F", "qcow2", &top]), 0);
+    assert_eq!(
+        mimg(&[
+            "create",
+            "-q",
+            "-f",
+            "qcow2",
+            "-o",
+            "compat=0.10",
+            &base,
+            "4M"
+        ]),
+        0
+    );
+    assert_eq!(
+        mimg(&["create", "-q", "-f", "qcow2", "-b", &base, "-F", "qcow2", &top]),
+        0
+    );
     assert_eq!(mimg(&["create", "-q", "-f", "raw", &raw, "1M"]), 0);
     let (rc, _, _) = qemu_img(&["info", "--output=json", &top]);
     assert_eq!(rc, 0);
     // Compare through the library: the JSON value Mimic builds vs qemu's text.
     for f in [&base, &top, &raw] {
         let mut d = block::open_image_no_backing(Path::new(f), None, true).unwrap();
-        let ours = block::img::info_json(Path::new(f), d.as_mut()).unwrap().pretty();
+        let ours = block::img::info_json(Path::new(f), d.as_mut())
+            .unwrap()
+            .pretty();
         let (_, theirs, _) = qemu_img(&["info", "--output=json", f]);
         assert_eq!(ours.trim_end(), theirs.trim_end(), "info --output=json {f}");
     }
@@ -400,19 +600,46 @@ fn resize_grow_and_shrink() {
     require_qemu();
     let dir = TempDir::new("resize");
     let img = dir.s("r.qcow2");
-    assert_eq!(mimg(&["create", "-q", "-f", "qcow2", "-o", "cluster_size=4096", &img, "3M"]), 0);
+    assert_eq!(
+        mimg(&[
+            "create",
+            "-q",
+            "-f",
+            "qcow2",
+            "-o",
+            "cluster_size=4096",
+            &img,
+            "3M"
+        ]),
+        0
+    );
     qemu_io("qcow2", Path::new(&img), &["write -P 1 0 3M"]);
     assert_eq!(mimg(&["resize", "-q", &img, "+2G"]), 0);
     assert_qemu_check_clean(Path::new(&img), "qcow2");
-    qemu_io("qcow2", Path::new(&img), &["read -P 1 0 3M", "read -P 0 3M 1M", "write -P 2 2G 1M"]);
-    assert_eq!(mimg(&["resize", "-q", &img, "1M"]), 1, "shrinking without --shrink must fail");
+    qemu_io(
+        "qcow2",
+        Path::new(&img),
+        &["read -P 1 0 3M", "read -P 0 3M 1M", "write -P 2 2G 1M"],
+    );
+    assert_eq!(
+        mimg(&["resize", "-q", &img, "1M"]),
+        1,
+        "shrinking without --shrink must fail"
+    );
     assert_eq!(mimg(&["resize", "-q", "--shrink", &img, "1M"]), 0);
     assert_qemu_check_clean(Path::new(&img), "qcow2");
     qemu_io("qcow2", Path::new(&img), &["read -P 1 0 1M"]);
     let (_, info, _) = qemu_img(&["info", &img]);
-    assert!(info.contains("virtual size: 1 MiB (1048576 bytes)"), "{info}");
+    assert!(
+        info.contains("virtual size: 1 MiB (1048576 bytes)"),
+        "{info}"
+    );
     assert_eq!(mimg(&["resize", "-q", &img, "+1M"]), 0);
-    qemu_io("qcow2", Path::new(&img), &["read -P 1 0 1M", "read -P 0 1M 1M"]);
+    qemu_io(
+        "qcow2",
+        Path::new(&img),
+        &["read -P 1 0 1M", "read -P 0 1M 1M"],
+    );
 }
 
 #[test]
@@ -422,12 +649,36 @@ fn convert_and_compare_roundtrip() {
     let src = dir.path("src.qcow2");
     let (rc, a, b) = qemu_img(&["create", "-q", "-f", "qcow2", &src.to_string_lossy(), "16M"]);
     assert_eq!(rc, 0, "{a}{b}");
-    qemu_io("qcow2", &src, &["write -P 1 0 1M", "write -z 2M 1M", "write -P 3 9M 5k", "write -P 4 15M 1M"]);
+    qemu_io(
+        "qcow2",
+        &src,
+        &[
+            "write -P 1 0 1M",
+            "write -z 2M 1M",
+            "write -P 3 9M 5k",
+            "write -P 4 15M 1M",
+        ],
+    );
     let s = src.to_string_lossy().into_owned();
     let raw = dir.s("out.raw");
     let q2 = dir.s("out.qcow2");
     assert_eq!(mimg(&["convert", "-q", "-O", "raw", &s, &raw]), 0);
-    assert_eq!(mimg(&["convert", "-q", "-W", "-m", "4", "-O", "qcow2", "-o", "cluster_size=16k,compat=0.10", &s, &q2]), 0);
+    assert_eq!(
+        mimg(&[
+            "convert",
+            "-q",
+            "-W",
+            "-m",
+            "4",
+            "-O",
+            "qcow2",
+            "-o",
+            "cluster_size=16k,compat=0.10",
+            &s,
+            &q2
+        ]),
+        0
+    );
     assert_qemu_check_clean(Path::new(&q2), "qcow2");
     assert_qemu_compare(Path::new(&q2), "qcow2", Path::new(&raw));
     assert_qemu_compare(&src, "qcow2", Path::new(&raw));
@@ -450,9 +701,17 @@ fn measure_matches_qemu() {
     let src = dir.path("m.qcow2");
     let (rc, a, b) = qemu_img(&["create", "-q", "-f", "qcow2", &src.to_string_lossy(), "64M"]);
     assert_eq!(rc, 0, "{a}{b}");
-    qemu_io("qcow2", &src, &["write -P 1 0 100k", "write -z 1M 128k", "write 5M 4k"]);
+    qemu_io(
+        "qcow2",
+        &src,
+        &["write -P 1 0 100k", "write -z 1M 128k", "write 5M 4k"],
+    );
     let s = src.to_string_lossy().into_owned();
-    for args in [vec!["measure", "-O", "qcow2", &s], vec!["measure", "--size", "1G", "-O", "qcow2"], vec!["measure", "-O", "raw", &s]] {
+    for args in [
+        vec!["measure", "-O", "qcow2", &s],
+        vec!["measure", "--size", "1G", "-O", "qcow2"],
+        vec!["measure", "-O", "raw", &s],
+    ] {
         let (_, theirs, _) = qemu_img(&args);
         let ours = capture_measure(&args[1..]);
         assert_eq!(ours, theirs, "{args:?}");

@@ -8,7 +8,11 @@ use crate::json::Json;
 use std::path::Path;
 
 pub(crate) fn run(args: &[String]) -> Result<i32> {
-    let a = Args::parse(args, "f:hr:T:qU", &["output=", "object=", "image-opts", "force-share"])?;
+    let a = Args::parse(
+        args,
+        "f:hr:T:qU",
+        &["output=", "object=", "image-opts", "force-share"],
+    )?;
     let json = a.json()?;
     let Some(path) = a.pos.first() else {
         return Err(BlockError::Other("Expecting one image file name".into()));
@@ -17,7 +21,11 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
         None => Fix::None,
         Some("leaks") => Fix::Leaks,
         Some("all") => Fix::All,
-        Some(o) => return Err(BlockError::Other(format!("Unknown option value for -r (expecting 'leaks' or 'all'): {o}"))),
+        Some(o) => {
+            return Err(BlockError::Other(format!(
+                "Unknown option value for -r (expecting 'leaks' or 'all'): {o}"
+            )))
+        }
     };
     let quiet = a.has("q");
     let fmt = super::fmt_of(path, a.get("f"))?;
@@ -28,7 +36,8 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
         no_dirty_repair: true,
         depth: 0,
     };
-    let mut d = crate::open_with(Path::new(path), Some(&fmt), &o, 0).map_err(|e| BlockError::Other(format!("Could not open '{path}': {e}")))?;
+    let mut d = crate::open_with(Path::new(path), Some(&fmt), &o, 0)
+        .map_err(|e| BlockError::Other(format!("Could not open '{path}': {e}")))?;
     let first = match d.check(fix) {
         Ok(r) => r,
         Err(BlockError::Unsupported(_)) => {
@@ -56,7 +65,11 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
         for m in &second.messages {
             eprintln!("{m}");
         }
-        r = CheckReport { leaks_fixed: first.leaks_fixed, corruptions_fixed: first.corruptions_fixed, ..second };
+        r = CheckReport {
+            leaks_fixed: first.leaks_fixed,
+            corruptions_fixed: first.corruptions_fixed,
+            ..second
+        };
     }
     d.close()?;
     if json {
@@ -103,7 +116,10 @@ pub fn report_human(r: &CheckReport) -> String {
             );
         }
         if r.check_errors > 0 {
-            o += &format!("\n{} internal errors have occurred during the check.\n", r.check_errors);
+            o += &format!(
+                "\n{} internal errors have occurred during the check.\n",
+                r.check_errors
+            );
         }
     }
     let total = r.total_clusters.unwrap_or(0);

@@ -13,17 +13,25 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
     };
     let mut top = super::open(path, a.get("f").as_deref(), false)?;
     let Some((bname, bfmt)) = top.backing_file() else {
-        return Err(BlockError::Other(format!("Image '{path}' does not have a backing file")));
+        return Err(BlockError::Other(format!(
+            "Image '{path}' does not have a backing file"
+        )));
     };
     let bpath = resolve_backing(Path::new(path), &bname);
     if let Some(b) = a.get("b") {
         let want = std::fs::canonicalize(b).ok();
         if want.is_none() || want != std::fs::canonicalize(&bpath).ok() {
-            return Err(BlockError::Unsupported("committing to a base other than the immediate backing file".into()));
+            return Err(BlockError::Unsupported(
+                "committing to a base other than the immediate backing file".into(),
+            ));
         }
     }
-    let mut base = crate::open_image(&bpath, bfmt.as_deref(), false)
-        .map_err(|e| BlockError::Other(format!("Could not open backing file '{}': {e}", bpath.display())))?;
+    let mut base = crate::open_image(&bpath, bfmt.as_deref(), false).map_err(|e| {
+        BlockError::Other(format!(
+            "Could not open backing file '{}': {e}",
+            bpath.display()
+        ))
+    })?;
     let len = top.length();
     if base.length() < len {
         base.resize(len, false)?;

@@ -6,7 +6,11 @@ use crate::driver::BlockDriver;
 use crate::error::Result;
 
 pub(crate) fn run(args: &[String]) -> Result<i32> {
-    let a = match Args::parse(args, "hf:F:T:pqsU", &["object=", "image-opts", "force-share"]) {
+    let a = match Args::parse(
+        args,
+        "hf:F:T:pqsU",
+        &["object=", "image-opts", "force-share"],
+    ) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("mimic-img: {e}");
@@ -55,7 +59,11 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
 }
 
 /// Compares guest contents; `Some(message)` describes the first difference.
-pub fn compare(a: &mut dyn BlockDriver, b: &mut dyn BlockDriver, strict: bool) -> Result<Option<String>> {
+pub fn compare(
+    a: &mut dyn BlockDriver,
+    b: &mut dyn BlockDriver,
+    strict: bool,
+) -> Result<Option<String>> {
     let (la, lb) = (a.length(), b.length());
     if strict && la != lb {
         return Ok(Some("Strict mode: Image size mismatch!".into()));
@@ -70,7 +78,11 @@ pub fn compare(a: &mut dyn BlockDriver, b: &mut dyn BlockDriver, strict: bool) -
         a.read(off, &mut ba[..n])?;
         b.read(off, &mut bb[..n])?;
         if ba[..n] != bb[..n] {
-            let i = ba[..n].iter().zip(&bb[..n]).position(|(x, y)| x != y).unwrap_or(0);
+            let i = ba[..n]
+                .iter()
+                .zip(&bb[..n])
+                .position(|(x, y)| x != y)
+                .unwrap_or(0);
             let at = (off + i as u64) / 512 * 512;
             return Ok(Some(format!("Content mismatch at offset {at}!")));
         }

@@ -13,7 +13,16 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
     let a = Args::parse(
         args,
         "hf:O:B:CF:co:l:S:pt:T:qnm:WUr:s:",
-        &["object=", "image-opts", "target-image-opts", "target-is-zero", "bitmaps", "salvage", "force-share", "target-format="],
+        &[
+            "object=",
+            "image-opts",
+            "target-image-opts",
+            "target-is-zero",
+            "bitmaps",
+            "salvage",
+            "force-share",
+            "target-format=",
+        ],
     )?;
     if a.pos.len() < 2 {
         return Err(BlockError::Other("Expecting image file name".into()));
@@ -29,7 +38,9 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
         None => 4096,
     };
     if let Some(m) = a.get("m") {
-        let n: u32 = m.parse().map_err(|_| BlockError::Other(format!("Invalid number of coroutines: '{m}'")))?;
+        let n: u32 = m
+            .parse()
+            .map_err(|_| BlockError::Other(format!("Invalid number of coroutines: '{m}'")))?;
         if !(1..=16).contains(&n) {
             return Err(BlockError::Other(format!("Invalid number of coroutines. Allowed number of coroutines is between 1 and 16 (got {n})")));
         }
@@ -43,13 +54,17 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
             } else if o.len() == 1 && o.values().next().map(|v| v == "on").unwrap_or(false) {
                 o.keys().next().cloned()
             } else {
-                return Err(BlockError::Other(format!("Invalid snapshot parameter '{l}'")));
+                return Err(BlockError::Other(format!(
+                    "Invalid snapshot parameter '{l}'"
+                )));
             }
         }
         _ => None,
     };
     if snapshot.is_some() && srcs.len() > 1 {
-        return Err(BlockError::Other("No support for concatenating multiple snapshot".into()));
+        return Err(BlockError::Other(
+            "No support for concatenating multiple snapshot".into(),
+        ));
     }
     let mut sources: Vec<Box<dyn BlockDriver>> = Vec::new();
     for s in srcs {
@@ -72,11 +87,14 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
         }
     }
     if compress && !["qcow2", "vmdk"].contains(&out_fmt.as_str()) {
-        return Err(BlockError::Other("Compression not supported for this file format".into()));
+        return Err(BlockError::Other(
+            "Compression not supported for this file format".into(),
+        ));
     }
     if !no_create {
         if compress && out_fmt == "vmdk" {
-            opts.entry("subformat".into()).or_insert_with(|| "streamOptimized".into());
+            opts.entry("subformat".into())
+                .or_insert_with(|| "streamOptimized".into());
         }
         if let Some(bf) = opts.get("backing_file").cloned() {
             if !opts.contains_key("backing_fmt") {
@@ -103,7 +121,14 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
         progress(0.0);
     }
     if compress {
-        copy_compressed(&mut sources, t.as_mut(), total, target_zero, cs, show_progress)?;
+        copy_compressed(
+            &mut sources,
+            t.as_mut(),
+            total,
+            target_zero,
+            cs,
+            show_progress,
+        )?;
         t.close()?;
         if show_progress {
             progress(100.0);
@@ -154,7 +179,13 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
 }
 
 /// Writes `buf` at `off`, skipping (or zeroing) `sparse`-sized all-zero blocks.
-fn write_sparse(t: &mut dyn BlockDriver, off: u64, buf: &[u8], sparse: u64, target_zero: bool) -> Result<()> {
+fn write_sparse(
+    t: &mut dyn BlockDriver,
+    off: u64,
+    buf: &[u8],
+    sparse: u64,
+    target_zero: bool,
+) -> Result<()> {
     if sparse == 0 {
         return t.write(off, buf);
     }
@@ -237,7 +268,11 @@ fn copy_compressed(
         let n = cs.min(total - off);
         let z = zero_run(sources, off, total - off)?;
         if z >= n {
-            let skip = if off + z >= total { total - off } else { z / cs * cs };
+            let skip = if off + z >= total {
+                total - off
+            } else {
+                z / cs * cs
+            };
             if !target_zero {
                 t.write_zeroes(off, skip, true)?;
             }

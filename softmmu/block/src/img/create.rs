@@ -44,17 +44,24 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
                     }
                 }
                 Err(e) if size.is_none() => {
-                    return Err(BlockError::Other(format!("Could not open backing image: {e}")));
+                    return Err(BlockError::Other(format!(
+                        "Could not open backing image: {e}"
+                    )));
                 }
                 Err(_) => {}
             }
         }
     }
     let Some(size) = size else {
-        return Err(BlockError::Other("Image creation needs a size parameter".into()));
+        return Err(BlockError::Other(
+            "Image creation needs a size parameter".into(),
+        ));
     };
     if !a.has("q") {
-        println!("Formatting '{path}', fmt={fmt} {}", describe(&fmt, size, &opts));
+        println!(
+            "Formatting '{path}', fmt={fmt} {}",
+            describe(&fmt, size, &opts)
+        );
     }
     create_image(&fmt, Path::new(path), size, &opts)?;
     Ok(0)
@@ -66,7 +73,12 @@ fn describe(fmt: &str, size: u64, o: &BTreeMap<String, String>) -> String {
     let g = |k: &str| o.get(k).cloned();
     match fmt {
         "qcow2" => {
-            v.push(format!("cluster_size={}", g("cluster_size").map(|c| parse_size(&c).unwrap_or(0)).unwrap_or(65536)));
+            v.push(format!(
+                "cluster_size={}",
+                g("cluster_size")
+                    .map(|c| parse_size(&c).unwrap_or(0))
+                    .unwrap_or(65536)
+            ));
             if let Some(c) = g("compat") {
                 v.push(format!("compat={c}"));
             }
@@ -82,8 +94,14 @@ fn describe(fmt: &str, size: u64, o: &BTreeMap<String, String>) -> String {
             if let Some(p) = g("preallocation") {
                 v.push(format!("preallocation={p}"));
             }
-            v.push(format!("lazy_refcounts={}", g("lazy_refcounts").unwrap_or_else(|| "off".into())));
-            v.push(format!("refcount_bits={}", g("refcount_bits").unwrap_or_else(|| "16".into())));
+            v.push(format!(
+                "lazy_refcounts={}",
+                g("lazy_refcounts").unwrap_or_else(|| "off".into())
+            ));
+            v.push(format!(
+                "refcount_bits={}",
+                g("refcount_bits").unwrap_or_else(|| "16".into())
+            ));
         }
         _ => {
             v.push(format!("size={size}"));
@@ -121,16 +139,27 @@ pub fn create_image(fmt: &str, path: &Path, size: u64, o: &BTreeMap<String, Stri
             return Err(BlockError::Other(format!("Invalid parameter '{k}'")));
         }
     }
-    let prealloc = o.get("preallocation").cloned().unwrap_or_else(|| "off".into());
+    let prealloc = o
+        .get("preallocation")
+        .cloned()
+        .unwrap_or_else(|| "off".into());
     match fmt {
         "raw" => crate::raw::Raw::create(path, size, &prealloc),
         "qcow2" => {
-            let mut c = crate::qcow2::CreateOpts { size, preallocation: prealloc, ..Default::default() };
+            let mut c = crate::qcow2::CreateOpts {
+                size,
+                preallocation: prealloc,
+                ..Default::default()
+            };
             if let Some(v) = o.get("compat") {
                 c.version = match v.as_str() {
                     "0.10" | "v2" => 2,
                     "1.1" | "v3" => 3,
-                    _ => return Err(BlockError::Other(format!("Invalid compatibility level: '{v}'"))),
+                    _ => {
+                        return Err(BlockError::Other(format!(
+                            "Invalid compatibility level: '{v}'"
+                        )))
+                    }
                 };
             }
             if let Some(v) = o.get("cluster_size") {
@@ -140,7 +169,9 @@ pub fn create_image(fmt: &str, path: &Path, size: u64, o: &BTreeMap<String, Stri
                 c.lazy_refcounts = parse_bool("lazy_refcounts", v)?;
             }
             if let Some(v) = o.get("refcount_bits") {
-                c.refcount_bits = v.parse().map_err(|_| BlockError::Other("Invalid refcount_bits".into()))?;
+                c.refcount_bits = v
+                    .parse()
+                    .map_err(|_| BlockError::Other("Invalid refcount_bits".into()))?;
             }
             if let Some(v) = o.get("compression_type") {
                 if v != "zlib" {

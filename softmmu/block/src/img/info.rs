@@ -8,7 +8,18 @@ use crate::qcow2::resolve_backing;
 use std::path::{Path, PathBuf};
 
 pub(crate) fn run(args: &[String]) -> Result<i32> {
-    let a = Args::parse(args, "f:hqU", &["output=", "backing-chain", "force-share", "object=", "image-opts", "limits"])?;
+    let a = Args::parse(
+        args,
+        "f:hqU",
+        &[
+            "output=",
+            "backing-chain",
+            "force-share",
+            "object=",
+            "image-opts",
+            "limits",
+        ],
+    )?;
     let json = a.json()?;
     let Some(path) = a.pos.first() else {
         return Err(BlockError::Other("Expecting one image file name".into()));
@@ -60,23 +71,27 @@ pub fn image_info(path: &Path, d: &mut dyn BlockDriver) -> Result<Json> {
         use std::os::unix::fs::MetadataExt;
         meta.blocks() * 512
     };
-    let child = Json::obj()
-        .with("name", "file")
-        .with(
-            "info",
-            Json::obj()
-                .with("children", Json::Arr(vec![]))
-                .with("virtual-size", flen)
-                .with("filename", name.as_str())
-                .with("format", "file")
-                .with("actual-size", actual)
-                .with("format-specific", Json::obj().with("type", "file").with("data", Json::obj()))
-                .with("dirty-flag", false),
-        );
+    let child = Json::obj().with("name", "file").with(
+        "info",
+        Json::obj()
+            .with("children", Json::Arr(vec![]))
+            .with("virtual-size", flen)
+            .with("filename", name.as_str())
+            .with("format", "file")
+            .with("actual-size", actual)
+            .with(
+                "format-specific",
+                Json::obj().with("type", "file").with("data", Json::obj()),
+            )
+            .with("dirty-flag", false),
+    );
     let mut j = Json::obj().with("children", Json::Arr(vec![child]));
     let snaps = d.snapshot_list()?;
     if !snaps.is_empty() {
-        j.push("snapshots", Json::Arr(snaps.iter().map(snapshot_json).collect()));
+        j.push(
+            "snapshots",
+            Json::Arr(snaps.iter().map(snapshot_json).collect()),
+        );
     }
     let backing = d.backing_file();
     if let Some((_, Some(f))) = &backing {
@@ -90,7 +105,10 @@ pub fn image_info(path: &Path, d: &mut dyn BlockDriver) -> Result<Json> {
     j.push("format", d.format_name());
     j.push("actual-size", actual);
     if let Some(fs) = d.format_specific() {
-        j.push("format-specific", Json::obj().with("type", d.format_name()).with("data", fs));
+        j.push(
+            "format-specific",
+            Json::obj().with("type", d.format_name()).with("data", fs),
+        );
     }
     if let Some((b, _)) = &backing {
         let full = resolve_backing(path, b);

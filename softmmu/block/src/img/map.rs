@@ -21,7 +21,12 @@ pub struct MapEntry {
 }
 
 /// Status of `[off, off+len)` resolved through the backing chain.
-pub fn chain_status(d: &mut dyn BlockDriver, off: u64, len: u64, depth: usize) -> Result<(Extent, usize, Option<PathBuf>)> {
+pub fn chain_status(
+    d: &mut dyn BlockDriver,
+    off: u64,
+    len: u64,
+    depth: usize,
+) -> Result<(Extent, usize, Option<PathBuf>)> {
     let e = d.block_status(off, len)?;
     if e.allocated {
         return Ok((e, depth, d.file_path()));
@@ -44,7 +49,9 @@ fn mergeable(a: &MapEntry, b: &MapEntry, human: bool) -> bool {
     if a.length == 0 || a.start + a.length != b.start {
         return false;
     }
-    if (a.zero, a.data, a.compressed, a.depth, a.present) != (b.zero, b.data, b.compressed, b.depth, b.present) {
+    if (a.zero, a.data, a.compressed, a.depth, a.present)
+        != (b.zero, b.data, b.compressed, b.depth, b.present)
+    {
         return false;
     }
     if a.offset.is_some() != b.offset.is_some() {
@@ -59,7 +66,12 @@ fn mergeable(a: &MapEntry, b: &MapEntry, human: bool) -> bool {
 }
 
 /// The merged map of `[start, end)`.
-pub fn map_entries(d: &mut dyn BlockDriver, start: u64, end: u64, human: bool) -> Result<Vec<MapEntry>> {
+pub fn map_entries(
+    d: &mut dyn BlockDriver,
+    start: u64,
+    end: u64,
+    human: bool,
+) -> Result<Vec<MapEntry>> {
     let mut out: Vec<MapEntry> = Vec::new();
     let mut off = start;
     while off < end {
@@ -108,14 +120,30 @@ pub fn map_json(d: &mut dyn BlockDriver) -> Result<String> {
 }
 
 pub(crate) fn run(args: &[String]) -> Result<i32> {
-    let a = Args::parse(args, "f:hU", &["output=", "object=", "image-opts", "force-share", "start-offset=", "max-length="])?;
+    let a = Args::parse(
+        args,
+        "f:hU",
+        &[
+            "output=",
+            "object=",
+            "image-opts",
+            "force-share",
+            "start-offset=",
+            "max-length=",
+        ],
+    )?;
     let json = a.json()?;
     let Some(path) = a.pos.first() else {
         return Err(BlockError::Other("Expecting one image file name".into()));
     };
     let mut d = super::open(path, a.get("f").as_deref(), true)?;
     let len = d.length();
-    let start = a.get("start-offset").map(|s| parse_size(&s)).transpose()?.unwrap_or(0).min(len);
+    let start = a
+        .get("start-offset")
+        .map(|s| parse_size(&s))
+        .transpose()?
+        .unwrap_or(0)
+        .min(len);
     let end = match a.get("max-length") {
         Some(m) => (start + parse_size(&m)?).min(len),
         None => len,
@@ -123,17 +151,28 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
     if json {
         let ents = map_entries(d.as_mut(), start, end, false)?;
         let lines: Vec<String> = ents.iter().map(entry_json).collect();
-        print!("[{}]\n", lines.join(",\n"));
+        println!("[{}]", lines.join(",\n"));
     } else {
         let ents = map_entries(d.as_mut(), start, end, true)?;
         println!("{:<16}{:<16}{:<16}File", "Offset", "Length", "Mapped to");
         for e in ents {
             if e.data && e.offset.is_none() {
-                return Err(BlockError::Other("File contains external, encrypted or compressed clusters.".into()));
+                return Err(BlockError::Other(
+                    "File contains external, encrypted or compressed clusters.".into(),
+                ));
             }
             if e.data && !e.zero {
-                let f = e.filename.map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
-                println!("{:<16}{:<16}{:<16}{}", hex(e.start), hex(e.length), hex(e.offset.unwrap_or(0)), f);
+                let f = e
+                    .filename
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                println!(
+                    "{:<16}{:<16}{:<16}{}",
+                    hex(e.start),
+                    hex(e.length),
+                    hex(e.offset.unwrap_or(0)),
+                    f
+                );
             }
         }
     }

@@ -43,7 +43,11 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
 
 /// The text `measure ARGS` prints.
 pub fn measure_text(args: &[String]) -> Result<String> {
-    let a = Args::parse(args, "hf:O:o:l:s:U", &["output=", "size=", "object=", "image-opts", "force-share"])?;
+    let a = Args::parse(
+        args,
+        "hf:O:o:l:s:U",
+        &["output=", "size=", "object=", "image-opts", "force-share"],
+    )?;
     let json = a.json()?;
     let out_fmt = a.get("O").unwrap_or_else(|| "raw".into());
     let o = match a.joined("o") {
@@ -51,7 +55,11 @@ pub fn measure_text(args: &[String]) -> Result<String> {
         None => Default::default(),
     };
     let (size, mut src) = match (a.get("size"), a.pos.first()) {
-        (Some(_), Some(_)) => return Err(BlockError::Other("--size N cannot be used together with a filename.".into())),
+        (Some(_), Some(_)) => {
+            return Err(BlockError::Other(
+                "--size N cannot be used together with a filename.".into(),
+            ))
+        }
         (Some(s), None) => (parse_size(&s)?, None),
         (None, Some(p)) => {
             let mut d = super::open(p, a.get("f").as_deref(), true)?;
@@ -60,18 +68,36 @@ pub fn measure_text(args: &[String]) -> Result<String> {
             }
             (d.length(), Some(d))
         }
-        (None, None) => return Err(BlockError::Other("Either --size N or one filename must be specified.".into())),
+        (None, None) => {
+            return Err(BlockError::Other(
+                "Either --size N or one filename must be specified.".into(),
+            ))
+        }
     };
     let (required, full, bitmaps) = match out_fmt.as_str() {
         "raw" => (size, size, None),
         "qcow2" => {
-            let cs = o.get("cluster_size").map(|c| parse_size(c)).transpose()?.unwrap_or(65536);
-            let rbits: u64 = o.get("refcount_bits").map(|r| r.parse().unwrap_or(16)).unwrap_or(16);
+            let cs = o
+                .get("cluster_size")
+                .map(|c| parse_size(c))
+                .transpose()?
+                .unwrap_or(65536);
+            let rbits: u64 = o
+                .get("refcount_bits")
+                .map(|r| r.parse().unwrap_or(16))
+                .unwrap_or(16);
             let order = rbits.trailing_zeros();
-            let v3 = o.get("compat").map(|c| c != "0.10" && c != "v2").unwrap_or(true);
+            let v3 = o
+                .get("compat")
+                .map(|c| c != "0.10" && c != "v2")
+                .unwrap_or(true);
             let vsize = size.div_ceil(cs) * cs;
             let prealloc = o.get("preallocation").map(|s| s.as_str()).unwrap_or("off");
-            let mut req = if prealloc == "full" || prealloc == "falloc" { vsize } else { 0 };
+            let mut req = if prealloc == "full" || prealloc == "falloc" {
+                vsize
+            } else {
+                0
+            };
             let mut bitmaps = None;
             if let Some(d) = src.as_mut() {
                 req = 0;
@@ -95,7 +121,11 @@ pub fn measure_text(args: &[String]) -> Result<String> {
             let full = qcow2_prealloc_size(size, cs, order);
             (full - vsize + req, full, bitmaps)
         }
-        other => return Err(BlockError::Unsupported(format!("measure for format {other}"))),
+        other => {
+            return Err(BlockError::Unsupported(format!(
+                "measure for format {other}"
+            )))
+        }
     };
     let mut out = String::new();
     if json {

@@ -18,17 +18,20 @@ use crate::error::{BlockError, Result};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 
-pub use create::create_image;
-pub use map::{map_entries, map_json, MapEntry};
 pub use check::{exit_code, report_human, report_json};
 pub use compare::compare;
+pub use create::create_image;
 pub use info::image_info as info_json;
+pub use map::{map_entries, map_json, MapEntry};
 pub use measure::measure_text;
 
 /// Entry point for `mimic img ARGS...` and `mimic-img ARGS...`. `args` excludes
 /// the program name. Returns the process exit status (qemu-img's codes).
 pub fn img_main(args: Vec<OsString>) -> i32 {
-    let args: Vec<String> = args.into_iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let args: Vec<String> = args
+        .into_iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let Some(cmd) = args.first() else {
         eprintln!("mimic-img: Not enough arguments\nTry 'mimic-img --help' for more information");
         return 1;
@@ -106,7 +109,9 @@ impl Args {
                 }
                 let val = if with_arg && val.is_none() {
                     i += 1;
-                    Some(args.get(i).cloned().ok_or_else(|| BlockError::Other(format!("option '--{name}' requires an argument")))?)
+                    Some(args.get(i).cloned().ok_or_else(|| {
+                        BlockError::Other(format!("option '--{name}' requires an argument"))
+                    })?)
                 } else {
                     val
                 };
@@ -125,7 +130,11 @@ impl Args {
                                 rest
                             } else {
                                 i += 1;
-                                args.get(i).cloned().ok_or_else(|| BlockError::Other(format!("option requires an argument -- '{c}'")))?
+                                args.get(i).cloned().ok_or_else(|| {
+                                    BlockError::Other(format!(
+                                        "option requires an argument -- '{c}'"
+                                    ))
+                                })?
                             };
                             a.opts.push((c.to_string(), Some(v)));
                             break;
@@ -147,12 +156,21 @@ impl Args {
 
     /// Last value of option `k`.
     pub fn get(&self, k: &str) -> Option<String> {
-        self.opts.iter().rev().find(|(n, _)| n == k).and_then(|(_, v)| v.clone())
+        self.opts
+            .iter()
+            .rev()
+            .find(|(n, _)| n == k)
+            .and_then(|(_, v)| v.clone())
     }
 
     /// All values of a repeatable option (`-o a=1 -o b=2`), joined by ','.
     pub fn joined(&self, k: &str) -> Option<String> {
-        let v: Vec<String> = self.opts.iter().filter(|(n, _)| n == k).filter_map(|(_, v)| v.clone()).collect();
+        let v: Vec<String> = self
+            .opts
+            .iter()
+            .filter(|(n, _)| n == k)
+            .filter_map(|(_, v)| v.clone())
+            .collect();
         (!v.is_empty()).then(|| v.join(","))
     }
 
@@ -161,7 +179,9 @@ impl Args {
         match self.get("output").as_deref() {
             None | Some("human") => Ok(false),
             Some("json") => Ok(true),
-            Some(o) => Err(BlockError::Other(format!("--output must be used with human or json as argument. (got {o})"))),
+            Some(o) => Err(BlockError::Other(format!(
+                "--output must be used with human or json as argument. (got {o})"
+            ))),
         }
     }
 }
@@ -169,9 +189,13 @@ impl Args {
 /// Parses qemu's size syntax: a number with an optional fraction and a
 /// suffix b/k/M/G/T/P/E (binary multiples; none = bytes).
 pub fn parse_size(s: &str) -> Result<u64> {
-    let bad = || BlockError::Other(format!("Invalid image size specified. You may use k, M, G, T, P or E suffixes for\nkilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes. (got '{s}')"));
+    let bad = || {
+        BlockError::Other(format!("Invalid image size specified. You may use k, M, G, T, P or E suffixes for\nkilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes. (got '{s}')"))
+    };
     let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (num, suf) = s.split_at(split);
     if num.is_empty() {
         return Err(bad());
@@ -190,12 +214,19 @@ pub fn parse_size(s: &str) -> Result<u64> {
         if mult == 1 && !f.chars().all(|c| c == '0') {
             return Err(bad());
         }
-        let i: u64 = if i.is_empty() { 0 } else { i.parse().map_err(|_| bad())? };
+        let i: u64 = if i.is_empty() {
+            0
+        } else {
+            i.parse().map_err(|_| bad())?
+        };
         let frac: f64 = format!("0.{f}").parse().map_err(|_| bad())?;
         let v = i.checked_mul(mult).ok_or_else(bad)? + (frac * mult as f64) as u64;
         Ok(v)
     } else {
-        num.parse::<u64>().map_err(|_| bad())?.checked_mul(mult).ok_or_else(bad)
+        num.parse::<u64>()
+            .map_err(|_| bad())?
+            .checked_mul(mult)
+            .ok_or_else(bad)
     }
 }
 
@@ -204,7 +235,11 @@ pub fn size_to_str(v: u64) -> String {
     const SUF: [&str; 7] = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
     let x = v as f64 / (1000.0 / 1024.0);
     // frexp exponent: smallest e with x < 2^e.
-    let e = if x == 0.0 { 0 } else { x.log2().floor() as i64 + 1 };
+    let e = if x == 0.0 {
+        0
+    } else {
+        x.log2().floor() as i64 + 1
+    };
     let i = ((e - 1) / 10).clamp(0, 6) as usize;
     let div = (1u128 << (i * 10)) as f64;
     format!("{} {}B", fmt_g3(v as f64 / div), SUF[i])
@@ -273,7 +308,9 @@ pub fn parse_bool(k: &str, v: &str) -> Result<bool> {
     match v {
         "on" | "yes" | "true" | "y" => Ok(true),
         "off" | "no" | "false" | "n" => Ok(false),
-        _ => Err(BlockError::Other(format!("Parameter '{k}' expects 'on' or 'off'"))),
+        _ => Err(BlockError::Other(format!(
+            "Parameter '{k}' expects 'on' or 'off'"
+        ))),
     }
 }
 

@@ -7,14 +7,24 @@ use crate::qcow2::resolve_backing;
 use std::path::Path;
 
 pub(crate) fn run(args: &[String]) -> Result<i32> {
-    let a = Args::parse(args, "hf:F:b:upt:T:qU", &["object=", "image-opts", "force-share"])?;
+    let a = Args::parse(
+        args,
+        "hf:F:b:upt:T:qU",
+        &["object=", "image-opts", "force-share"],
+    )?;
     let Some(path) = a.pos.first() else {
         return Err(BlockError::Other("Expecting one image file name".into()));
     };
     let Some(new_backing) = a.get("b") else {
-        return Err(BlockError::Other("Must specify backing file (-b) or use unsafe mode (-u)".into()));
+        return Err(BlockError::Other(
+            "Must specify backing file (-b) or use unsafe mode (-u)".into(),
+        ));
     };
-    let new_backing = if new_backing.is_empty() { None } else { Some(new_backing) };
+    let new_backing = if new_backing.is_empty() {
+        None
+    } else {
+        Some(new_backing)
+    };
     let mut new_fmt = a.get("F");
     if let (Some(nb), None) = (&new_backing, &new_fmt) {
         let p = resolve_backing(Path::new(path), nb);
@@ -33,7 +43,14 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
     let mut nb = match &new_backing {
         Some(b) => {
             let p = resolve_backing(Path::new(path), b);
-            Some(crate::open_image(&p, new_fmt.as_deref(), true).map_err(|e| BlockError::Other(format!("Could not open new backing file '{}': {e}", p.display())))?)
+            Some(
+                crate::open_image(&p, new_fmt.as_deref(), true).map_err(|e| {
+                    BlockError::Other(format!(
+                        "Could not open new backing file '{}': {e}",
+                        p.display()
+                    ))
+                })?,
+            )
         }
         None => None,
     };
@@ -73,7 +90,12 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
     Ok(0)
 }
 
-fn read_or_zero(d: Option<&mut dyn crate::BlockDriver>, dlen: u64, off: u64, buf: &mut [u8]) -> Result<()> {
+fn read_or_zero(
+    d: Option<&mut dyn crate::BlockDriver>,
+    dlen: u64,
+    off: u64,
+    buf: &mut [u8],
+) -> Result<()> {
     buf.fill(0);
     if let Some(d) = d {
         if off < dlen {

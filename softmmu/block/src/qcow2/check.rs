@@ -37,48 +37,68 @@ impl Qcow2 {
     fn count_refs(&mut self, r: &mut CheckReport, with_refcount_structs: bool) -> Result<Refs> {
         let cs = self.cs;
         let nclusters = self.f.len()?.div_ceil(cs).min(MAX_CHECK_CLUSTERS);
-        let mut refs = Refs { refs: vec![0; nclusters as usize], cs };
+        let mut refs = Refs {
+            refs: vec![0; nclusters as usize],
+            cs,
+        };
         refs.inc(0, cs);
         if !refs.inc(self.h.l1_table_offset, self.h.l1_size as u64 * 8) {
             r.corruptions += 1;
-            r.messages.push("ERROR: L1 table lies beyond the end of the image".into());
+            r.messages
+                .push("ERROR: L1 table lies beyond the end of the image".into());
         }
         let active = self.l1.clone();
         self.count_l1(&active, true, &mut refs, r)?;
         for s in self.snaps.clone() {
             if !refs.inc(s.l1_offset, s.l1_size as u64 * 8) {
                 r.corruptions += 1;
-                r.messages.push(format!("ERROR snapshot {} ({}) l1_offset={:#x}: L1 table is beyond the image end", s.id, s.name, s.l1_offset));
+                r.messages.push(format!(
+                    "ERROR snapshot {} ({}) l1_offset={:#x}: L1 table is beyond the image end",
+                    s.id, s.name, s.l1_offset
+                ));
                 continue;
             }
             let l1 = self.read_l1_at(s.l1_offset, s.l1_size)?;
             self.count_l1(&l1, false, &mut refs, r)?;
         }
         if self.h.nb_snapshots > 0 {
-            refs.inc(self.h.snapshots_offset, super::snapshot::table_size(&self.snaps));
+            refs.inc(
+                self.h.snapshots_offset,
+                super::snapshot::table_size(&self.snaps),
+            );
         }
         if with_refcount_structs {
-            refs.inc(self.h.refcount_table_offset, self.h.refcount_table_clusters as u64 * cs);
+            refs.inc(
+                self.h.refcount_table_offset,
+                self.h.refcount_table_clusters as u64 * cs,
+            );
             for i in 0..self.rt.len() {
                 let o = self.rt[i] & REFT_OFFSET_MASK;
                 if o == 0 {
                     continue;
                 }
-                if o % cs != 0 {
+                if !o.is_multiple_of(cs) {
                     r.corruptions += 1;
                     r.messages.push(format!("ERROR refcount block {i} is not cluster aligned; refcount table entry corrupted"));
                     continue;
                 }
                 if !refs.inc(o, cs) {
                     r.corruptions += 1;
-                    r.messages.push(format!("ERROR refcount block {i} is outside image"));
+                    r.messages
+                        .push(format!("ERROR refcount block {i} is outside image"));
                 }
             }
         }
         Ok(refs)
     }
 
-    fn count_l1(&mut self, l1: &[u64], active: bool, refs: &mut Refs, r: &mut CheckReport) -> Result<()> {
+    fn count_l1(
+        &mut self,
+        l1: &[u64],
+        active: bool,
+        refs: &mut Refs,
+        r: &mut CheckReport,
+    ) -> Result<()> {
         let cs = self.cs;
         let mut next_contig = 0u64;
         for &e in l1 {
@@ -86,14 +106,18 @@ impl Qcow2 {
             if l2 == 0 {
                 continue;
             }
-            if l2 % cs != 0 {
+            if !l2.is_multiple_of(cs) {
                 r.corruptions += 1;
-                r.messages.push(format!("ERROR l2_offset={l2:x}: Table is not cluster aligned; L1 entry corrupted"));
+                r.messages.push(format!(
+                    "ERROR l2_offset={l2:x}: Table is not cluster aligned; L1 entry corrupted"
+                ));
                 continue;
             }
             if !refs.inc(l2, cs) {
                 r.corruptions += 1;
-                r.messages.push(format!("ERROR l2_offset={l2:x}: L2 table is beyond the end of the image"));
+                r.messages.push(format!(
+                    "ERROR l2_offset={l2:x}: L2 table is beyond the end of the image"
+                ));
                 continue;
             }
             let t = self.l2_table(l2)?.clone();
@@ -107,7 +131,9 @@ impl Qcow2 {
                         }
                         if !refs.inc(o, n) {
                             r.corruptions += 1;
-                            r.messages.push(format!("ERROR compressed cluster at {o:#x} beyond the end of the image"));
+                            r.messages.push(format!(
+                                "ERROR compressed cluster at {o:#x} beyond the end of the image"
+                            ));
                         }
                     }
                     Ct::Normal(h) | Ct::ZeroAlloc(h) => {
@@ -119,13 +145,16 @@ impl Qcow2 {
                         if active {
                             r.allocated_clusters = Some(r.allocated_clusters.unwrap_or(0) + 1);
                             if next_contig != 0 && h != next_contig {
-                                r.fragmented_clusters = Some(r.fragmented_clusters.unwrap_or(0) + 1);
+                                r.fragmented_clusters =
+                                    Some(r.fragmented_clusters.unwrap_or(0) + 1);
                             }
                             next_contig = h + cs;
                         }
                         if !refs.inc(h, cs) {
                             r.corruptions += 1;
-                            r.messages.push(format!("ERROR offset={h:x}: Data cluster is beyond the end of the image"));
+                            r.messages.push(format!(
+                                "ERROR offset={h:x}: Data cluster is beyond the end of the image"
+                            ));
                         }
                     }
                     _ => {}
@@ -142,7 +171,7 @@ impl Qcow2 {
         for i in 0..self.l1.len() {
             let e = self.l1[i];
             let l2 = e & L1E_OFFSET_MASK;
-            if l2 == 0 || l2 % cs != 0 {
+            if l2 == 0 || !l2.is_multiple_of(cs) {
                 continue;
             }
             let rc = self.refcount(l2 / cs)?;
@@ -164,7 +193,9 @@ impl Qcow2 {
                     let rc = self.refcount(h / cs)?;
                     if (rc == 1) != (ent & OFLAG_COPIED != 0) {
                         bad += 1;
-                        r.messages.push(format!("ERROR OFLAG_COPIED data cluster: l2_entry={ent:x} refcount={rc}"));
+                        r.messages.push(format!(
+                            "ERROR OFLAG_COPIED data cluster: l2_entry={ent:x} refcount={rc}"
+                        ));
                     }
                 }
             }
@@ -176,7 +207,10 @@ impl Qcow2 {
         if !self.ro {
             self.flush_meta()?;
         }
-        let mut r = CheckReport { total_clusters: Some(self.h.size.div_ceil(self.cs)), ..Default::default() };
+        let mut r = CheckReport {
+            total_clusters: Some(self.h.size.div_ceil(self.cs)),
+            ..Default::default()
+        };
         let refs = self.count_refs(&mut r, true)?;
         let mut highest = 0u64;
         let mut need_rebuild = false;
@@ -197,10 +231,13 @@ impl Qcow2 {
         if need_rebuild && fix == Fix::Leaks && !self.f.read_only {
             for &(c, disk, want) in &mismatch {
                 if disk < want {
-                    r.messages.push(format!("ERROR cluster {c} refcount={disk} reference={want}"));
+                    r.messages.push(format!(
+                        "ERROR cluster {c} refcount={disk} reference={want}"
+                    ));
                 }
             }
-            r.messages.push("ERROR need to rebuild refcount structures".into());
+            r.messages
+                .push("ERROR need to rebuild refcount structures".into());
             r.failed = Some("Input/output error".into());
             r.check_errors += 1;
             return Ok(r);
@@ -221,7 +258,9 @@ impl Qcow2 {
             } else {
                 "Leaked"
             };
-            r.messages.push(format!("{what} cluster {c} refcount={disk} reference={want}"));
+            r.messages.push(format!(
+                "{what} cluster {c} refcount={disk} reference={want}"
+            ));
             if disk < want {
                 r.corruptions += 1;
                 if fixable {
@@ -277,7 +316,11 @@ impl Qcow2 {
         let mut scratch = CheckReport::default();
         let refs = self.count_refs(&mut scratch, false)?;
         let mut counts: Vec<u64> = refs.refs.iter().map(|&x| x as u64).collect();
-        let used_end = counts.iter().rposition(|&x| x > 0).map(|p| p as u64 + 1).unwrap_or(1);
+        let used_end = counts
+            .iter()
+            .rposition(|&x| x > 0)
+            .map(|p| p as u64 + 1)
+            .unwrap_or(1);
         counts.truncate(used_end as usize);
         // Never overwrite the old structures: a crash keeps the old ones valid.
         let used_end = used_end.max(self.f.len()?.div_ceil(cs));

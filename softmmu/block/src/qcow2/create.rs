@@ -39,7 +39,9 @@ impl Default for CreateOpts {
 
 pub fn create(path: &Path, o: &CreateOpts) -> Result<()> {
     let cs = o.cluster_size;
-    if !cs.is_power_of_two() || !(MIN_CLUSTER_BITS..=MAX_CLUSTER_BITS).contains(&cs.trailing_zeros()) {
+    if !cs.is_power_of_two()
+        || !(MIN_CLUSTER_BITS..=MAX_CLUSTER_BITS).contains(&cs.trailing_zeros())
+    {
         return invalid("Cluster size must be a power of two between 512 and 2048k");
     }
     let cb = cs.trailing_zeros();
@@ -93,7 +95,11 @@ pub fn create(path: &Path, o: &CreateOpts) -> Result<()> {
         nb_snapshots: 0,
         snapshots_offset: 0,
         incompatible: 0,
-        compatible: if o.lazy_refcounts { COMPAT_LAZY_REFCOUNTS } else { 0 },
+        compatible: if o.lazy_refcounts {
+            COMPAT_LAZY_REFCOUNTS
+        } else {
+            0
+        },
         autoclear: 0,
         refcount_order: rc_bits.trailing_zeros(),
         header_length: 0,
@@ -107,7 +113,8 @@ pub fn create(path: &Path, o: &CreateOpts) -> Result<()> {
     f.write_at(0, &hdr)?;
     let mut table = vec![0u8; (rtc * cs) as usize];
     for b in 0..nb {
-        table[(b * 8) as usize..(b * 8 + 8) as usize].copy_from_slice(&(rb_off + b * cs).to_be_bytes());
+        table[(b * 8) as usize..(b * 8 + 8) as usize]
+            .copy_from_slice(&(rb_off + b * cs).to_be_bytes());
         let mut blk = vec![0u8; cs as usize];
         for i in 0..epb {
             let c = b * epb + i;
@@ -127,7 +134,13 @@ pub fn create(path: &Path, o: &CreateOpts) -> Result<()> {
         if !["metadata", "falloc", "full"].contains(&o.preallocation.as_str()) {
             return invalid(format!("Invalid parameter '{}'", o.preallocation));
         }
-        let mut q = Qcow2::open(path, &OpenOpts { no_backing: true, ..Default::default() })?;
+        let mut q = Qcow2::open(
+            path,
+            &OpenOpts {
+                no_backing: true,
+                ..Default::default()
+            },
+        )?;
         q.preallocate(&o.preallocation)?;
         crate::driver::BlockDriver::close(&mut q)?;
     }

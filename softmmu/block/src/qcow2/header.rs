@@ -108,7 +108,10 @@ impl Header {
             h.autoclear = be64(buf, 88);
             h.refcount_order = be32(buf, 96);
             h.header_length = be32(buf, 100);
-            if h.header_length < 104 || h.header_length as u64 > cs || h.header_length as usize > buf.len() {
+            if h.header_length < 104
+                || h.header_length as u64 > cs
+                || h.header_length as usize > buf.len()
+            {
                 return invalid("qcow2 header length out of range");
             }
             if h.header_length > 104 {
@@ -119,7 +122,9 @@ impl Header {
             return invalid("refcount width too large");
         }
         if h.crypt_method != 0 {
-            return Err(crate::error::BlockError::Unsupported("encrypted qcow2 images".into()));
+            return Err(crate::error::BlockError::Unsupported(
+                "encrypted qcow2 images".into(),
+            ));
         }
         let unknown = h.incompatible & !INCOMPAT_KNOWN;
         if unknown != 0 {
@@ -128,7 +133,9 @@ impl Header {
             )));
         }
         if h.incompatible & INCOMPAT_COMPRESSION != 0 && h.compression_type != 0 {
-            return Err(crate::error::BlockError::Unsupported("zstd compression".into()));
+            return Err(crate::error::BlockError::Unsupported(
+                "zstd compression".into(),
+            ));
         }
         if h.size > (1u64 << 62) {
             return invalid("image size too large");
@@ -141,10 +148,10 @@ impl Header {
         if (h.l1_size as u64) < need {
             return invalid("L1 table is too small for the image size");
         }
-        if h.l1_table_offset % cs != 0 && h.l1_size > 0 {
+        if !h.l1_table_offset.is_multiple_of(cs) && h.l1_size > 0 {
             return invalid("L1 table offset is not cluster aligned");
         }
-        if h.refcount_table_offset % cs != 0 || h.refcount_table_offset == 0 {
+        if !h.refcount_table_offset.is_multiple_of(cs) || h.refcount_table_offset == 0 {
             return invalid("refcount table offset is invalid");
         }
         if h.refcount_table_clusters as u64 * cs > MAX_REFTABLE_BYTES.max(cs) {
@@ -153,7 +160,7 @@ impl Header {
         if h.nb_snapshots > 65536 {
             return invalid("too many snapshots");
         }
-        if h.nb_snapshots > 0 && h.snapshots_offset % cs != 0 {
+        if h.nb_snapshots > 0 && !h.snapshots_offset.is_multiple_of(cs) {
             return invalid("snapshot table offset is not cluster aligned");
         }
         // Extensions.
@@ -178,9 +185,15 @@ impl Header {
             }
             let data = &buf[off..off + len];
             match ty {
-                EXT_BACKING_FORMAT => h.backing_format = Some(String::from_utf8_lossy(data).into_owned()),
+                EXT_BACKING_FORMAT => {
+                    h.backing_format = Some(String::from_utf8_lossy(data).into_owned())
+                }
                 EXT_FEATURE_TABLE => {}
-                EXT_DATA_FILE => return Err(crate::error::BlockError::Unsupported("external data files".into())),
+                EXT_DATA_FILE => {
+                    return Err(crate::error::BlockError::Unsupported(
+                        "external data files".into(),
+                    ))
+                }
                 _ => h.unknown_ext.push((ty, data.to_vec())),
             }
             off += len.div_ceil(8) * 8;
@@ -190,7 +203,8 @@ impl Header {
             if l > 1023 || o + l > cs || (o + l) as usize > buf.len() {
                 return invalid("backing file name out of range");
             }
-            h.backing_file = Some(String::from_utf8_lossy(&buf[o as usize..(o + l) as usize]).into_owned());
+            h.backing_file =
+                Some(String::from_utf8_lossy(&buf[o as usize..(o + l) as usize]).into_owned());
         }
         Ok(h)
     }

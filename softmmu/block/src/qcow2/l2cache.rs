@@ -19,7 +19,11 @@ pub struct L2Cache {
 
 impl L2Cache {
     pub fn new(cap: usize) -> L2Cache {
-        L2Cache { map: HashMap::new(), tick: 0, cap }
+        L2Cache {
+            map: HashMap::new(),
+            tick: 0,
+            cap,
+        }
     }
     pub fn remove(&mut self, off: u64) {
         self.map.remove(&off);
@@ -29,7 +33,7 @@ impl L2Cache {
 impl Qcow2 {
     /// The L2 table at host offset `off` (loaded into the cache if needed).
     pub(crate) fn l2_table(&mut self, off: u64) -> Result<&mut Vec<u64>> {
-        if off % self.cs != 0 {
+        if !off.is_multiple_of(self.cs) {
             return Err(self.mark_corrupt(format!("L2 table offset 0x{off:x} unaligned")));
         }
         self.l2c.tick += 1;
@@ -40,8 +44,18 @@ impl Qcow2 {
             }
             let mut raw = vec![0u8; self.cs as usize];
             self.f.read_at(off, &mut raw)?;
-            let t = raw.chunks_exact(8).map(|c| u64::from_be_bytes(c.try_into().unwrap())).collect();
-            self.l2c.map.insert(off, super::l2cache::CachedL2 { t, dirty: false, used: tick });
+            let t = raw
+                .chunks_exact(8)
+                .map(|c| u64::from_be_bytes(c.try_into().unwrap()))
+                .collect();
+            self.l2c.map.insert(
+                off,
+                super::l2cache::CachedL2 {
+                    t,
+                    dirty: false,
+                    used: tick,
+                },
+            );
         }
         let e = self.l2c.map.get_mut(&off).unwrap();
         e.used = tick;
@@ -49,7 +63,12 @@ impl Qcow2 {
     }
 
     fn evict_l2(&mut self) -> Result<()> {
-        let victim = self.l2c.map.iter().min_by_key(|(_, v)| v.used).map(|(k, _)| *k);
+        let victim = self
+            .l2c
+            .map
+            .iter()
+            .min_by_key(|(_, v)| v.used)
+            .map(|(k, _)| *k);
         if let Some(off) = victim {
             if self.l2c.map[&off].dirty {
                 self.flush_refcounts()?;
@@ -63,7 +82,11 @@ impl Qcow2 {
 
     fn write_l2(&mut self, off: u64) -> Result<()> {
         self.check_meta_write(off, Meta::L2)?;
-        let raw: Vec<u8> = self.l2c.map[&off].t.iter().flat_map(|e| e.to_be_bytes()).collect();
+        let raw: Vec<u8> = self.l2c.map[&off]
+            .t
+            .iter()
+            .flat_map(|e| e.to_be_bytes())
+            .collect();
         self.f.write_at(off, &raw)?;
         self.l2c.map.get_mut(&off).unwrap().dirty = false;
         Ok(())
@@ -71,7 +94,13 @@ impl Qcow2 {
 
     /// Writes every dirty L2 table (refcounts must already be on disk).
     pub(crate) fn flush_l2(&mut self) -> Result<()> {
-        let dirty: Vec<u64> = self.l2c.map.iter().filter(|(_, v)| v.dirty).map(|(k, _)| *k).collect();
+        let dirty: Vec<u64> = self
+            .l2c
+            .map
+            .iter()
+            .filter(|(_, v)| v.dirty)
+            .map(|(k, _)| *k)
+            .collect();
         if dirty.is_empty() {
             return Ok(());
         }
@@ -109,7 +138,11 @@ impl Qcow2 {
         }
         let new = self.alloc_clusters(1)?;
         self.meta.insert(new / self.cs, Meta::L2);
-        let mut t = if old != 0 { self.l2_table(old)?.clone() } else { vec![0u64; 1 << self.l2_bits] };
+        let mut t = if old != 0 {
+            self.l2_table(old)?.clone()
+        } else {
+            vec![0u64; 1 << self.l2_bits]
+        };
         if old != 0 {
             for ent in t.iter_mut() {
                 if *ent & OFLAG_COMPRESSED == 0 && *ent & OFLAG_COPIED != 0 {
@@ -125,7 +158,14 @@ impl Qcow2 {
             self.evict_l2()?;
         }
         let tick = self.l2c.tick;
-        self.l2c.map.insert(new, CachedL2 { t, dirty: true, used: tick });
+        self.l2c.map.insert(
+            new,
+            CachedL2 {
+                t,
+                dirty: true,
+                used: tick,
+            },
+        );
         self.l1[l1i] = new | OFLAG_COPIED;
         self.l1_dirty = true;
         if old != 0 {

@@ -116,17 +116,27 @@ impl Qcow2 {
         let file_len = f.len()?;
         // L1 table.
         let l1_bytes = h.l1_size as u64 * 8;
-        if h.l1_size > 0 && h.l1_table_offset.saturating_add(l1_bytes) > file_len.max(cs) + (1 << 30) {
-            return Err(BlockError::Invalid("L1 table lies beyond the end of the file".into()));
+        if h.l1_size > 0
+            && h.l1_table_offset.saturating_add(l1_bytes) > file_len.max(cs) + (1 << 30)
+        {
+            return Err(BlockError::Invalid(
+                "L1 table lies beyond the end of the file".into(),
+            ));
         }
         let mut raw = vec![0u8; l1_bytes as usize];
         f.read_at(h.l1_table_offset, &mut raw)?;
-        let l1: Vec<u64> = raw.chunks_exact(8).map(|c| u64::from_be_bytes(c.try_into().unwrap())).collect();
+        let l1: Vec<u64> = raw
+            .chunks_exact(8)
+            .map(|c| u64::from_be_bytes(c.try_into().unwrap()))
+            .collect();
         // Refcount table.
         let rt_bytes = h.refcount_table_clusters as u64 * cs;
         let mut raw = vec![0u8; rt_bytes as usize];
         f.read_at(h.refcount_table_offset, &mut raw)?;
-        let rt: Vec<u64> = raw.chunks_exact(8).map(|c| u64::from_be_bytes(c.try_into().unwrap())).collect();
+        let rt: Vec<u64> = raw
+            .chunks_exact(8)
+            .map(|c| u64::from_be_bytes(c.try_into().unwrap()))
+            .collect();
         let rc_bits = 1u32 << h.refcount_order;
         let rb_entries = cs * 8 / rc_bits as u64;
         let corrupt = h.incompatible & INCOMPAT_CORRUPT != 0;
@@ -169,8 +179,14 @@ impl Qcow2 {
             if let Some(bf) = q.h.backing_file.clone() {
                 let bpath = resolve_backing(path, &bf);
                 let fmt = q.h.backing_format.clone();
-                let b = crate::open_chain(&bpath, fmt.as_deref(), true, opts.depth + 1)
-                    .map_err(|e| BlockError::Other(format!("Could not open backing file '{}': {e}", bpath.display())))?;
+                let b = crate::open_chain(&bpath, fmt.as_deref(), true, opts.depth + 1).map_err(
+                    |e| {
+                        BlockError::Other(format!(
+                            "Could not open backing file '{}': {e}",
+                            bpath.display()
+                        ))
+                    },
+                )?;
                 q.backing = Some(b);
             }
         }
@@ -206,8 +222,18 @@ impl Qcow2 {
                 m.entry(off / cs + i).or_insert(k);
             }
         };
-        add(&mut m, self.h.l1_table_offset, self.h.l1_size as u64 * 8, Meta::L1);
-        add(&mut m, self.h.refcount_table_offset, self.h.refcount_table_clusters as u64 * cs, Meta::RefTable);
+        add(
+            &mut m,
+            self.h.l1_table_offset,
+            self.h.l1_size as u64 * 8,
+            Meta::L1,
+        );
+        add(
+            &mut m,
+            self.h.refcount_table_offset,
+            self.h.refcount_table_clusters as u64 * cs,
+            Meta::RefTable,
+        );
         for &e in &self.rt {
             let o = e & REFT_OFFSET_MASK;
             if o != 0 {
@@ -221,7 +247,12 @@ impl Qcow2 {
             }
         }
         if self.h.nb_snapshots > 0 {
-            add(&mut m, self.h.snapshots_offset, snapshot::table_size(&self.snaps), Meta::SnapTable);
+            add(
+                &mut m,
+                self.h.snapshots_offset,
+                snapshot::table_size(&self.snaps),
+                Meta::SnapTable,
+            );
         }
         for s in self.snaps.clone() {
             add(&mut m, s.l1_offset, s.l1_size as u64 * 8, Meta::SnapL1);
@@ -242,7 +273,10 @@ impl Qcow2 {
         }
         let mut raw = vec![0u8; n as usize * 8];
         self.f.read_at(off, &mut raw)?;
-        Ok(raw.chunks_exact(8).map(|c| u64::from_be_bytes(c.try_into().unwrap())).collect())
+        Ok(raw
+            .chunks_exact(8)
+            .map(|c| u64::from_be_bytes(c.try_into().unwrap()))
+            .collect())
     }
 
     pub fn header(&self) -> &Header {
@@ -260,7 +294,11 @@ impl Qcow2 {
         }
         let off = e & L2E_OFFSET_MASK;
         if self.h.version >= 3 && e & OFLAG_ZERO != 0 {
-            return if off == 0 { Ct::ZeroPlain } else { Ct::ZeroAlloc(off) };
+            return if off == 0 {
+                Ct::ZeroPlain
+            } else {
+                Ct::ZeroAlloc(off)
+            };
         }
         if off == 0 {
             Ct::Unalloc
@@ -302,7 +340,9 @@ impl Qcow2 {
             let c2 = self.classify(e);
             let same = match (ct, c2) {
                 (Ct::Unalloc, Ct::Unalloc) | (Ct::ZeroPlain, Ct::ZeroPlain) => true,
-                (Ct::Normal(a), Ct::Normal(b)) | (Ct::ZeroAlloc(a), Ct::ZeroAlloc(b)) => b == a + k * cs,
+                (Ct::Normal(a), Ct::Normal(b)) | (Ct::ZeroAlloc(a), Ct::ZeroAlloc(b)) => {
+                    b == a + k * cs
+                }
                 _ => false,
             };
             if !same {
@@ -354,7 +394,11 @@ impl Qcow2 {
         let mut d = flate2::Decompress::new(false);
         match d.decompress(&src, &mut out, flate2::FlushDecompress::Finish) {
             Ok(_) if d.total_out() == self.cs => {}
-            _ => return Err(BlockError::Io(std::io::Error::other("could not decompress a compressed cluster"))),
+            _ => {
+                return Err(BlockError::Io(std::io::Error::other(
+                    "could not decompress a compressed cluster",
+                )))
+            }
         }
         self.decomp_cache = Some((coff, out.clone()));
         Ok(out)
@@ -386,7 +430,10 @@ impl Qcow2 {
     /// Sets the dirty bit before the first modification when lazy refcounts
     /// are enabled.
     fn mark_dirty(&mut self) -> Result<()> {
-        if self.h.compatible & COMPAT_LAZY_REFCOUNTS != 0 && !self.dirty_marked && self.h.version >= 3 {
+        if self.h.compatible & COMPAT_LAZY_REFCOUNTS != 0
+            && !self.dirty_marked
+            && self.h.version >= 3
+        {
             self.h.incompatible |= INCOMPAT_DIRTY;
             self.write_feature_bits()?;
             self.f.sync()?;
@@ -406,7 +453,11 @@ impl Qcow2 {
     pub(crate) fn write_header(&mut self) -> Result<()> {
         let buf = self.h.serialize()?;
         // Only the used part: the rest of cluster 0 is zero anyway.
-        let used = buf.iter().rposition(|&b| b != 0).map(|p| p + 1).unwrap_or(0);
+        let used = buf
+            .iter()
+            .rposition(|&b| b != 0)
+            .map(|p| p + 1)
+            .unwrap_or(0);
         let used = used.div_ceil(512) * 512;
         self.f.write_at(0, &buf[..used.max(512).min(buf.len())])?;
         self.f.sync()
@@ -590,18 +641,24 @@ impl Qcow2 {
             let e = self.l2_entry(vc)?;
             let ct = self.classify(e);
             let target = match ct {
-                Ct::Normal(h) | Ct::ZeroAlloc(h) if keep_alloc && e & OFLAG_COPIED != 0 => h | OFLAG_COPIED | OFLAG_ZERO,
+                Ct::Normal(h) | Ct::ZeroAlloc(h) if keep_alloc && e & OFLAG_COPIED != 0 => {
+                    h | OFLAG_COPIED | OFLAG_ZERO
+                }
                 _ => new,
             };
             if e == target {
                 continue;
             }
-            if e == 0 && (l1i as usize >= self.l1.len() || self.l1[l1i as usize] & L1E_OFFSET_MASK == 0) && target == 0 {
+            if e == 0
+                && (l1i as usize >= self.l1.len() || self.l1[l1i as usize] & L1E_OFFSET_MASK == 0)
+                && target == 0
+            {
                 continue;
             }
             self.l2_for_write(l1i)?;
             self.set_l2_entry(vc, target)?;
-            let keeps = matches!(ct, Ct::Normal(h) | Ct::ZeroAlloc(h) if target & L2E_OFFSET_MASK == h);
+            let keeps =
+                matches!(ct, Ct::Normal(h) | Ct::ZeroAlloc(h) if target & L2E_OFFSET_MASK == h);
             if !keeps && matches!(ct, Ct::Normal(_) | Ct::ZeroAlloc(_) | Ct::Compressed(..)) {
                 frees.push(ct);
             }
@@ -678,10 +735,8 @@ impl Qcow2 {
         self.flush_meta()?;
         let end = (self.last_used_cluster()? + 1) * cs;
         match mode {
-            "metadata" => {
-                if self.f.len()? < end {
-                    self.f.set_len(end)?;
-                }
+            "metadata" if self.f.len()? < end => {
+                self.f.set_len(end)?;
             }
             "falloc" => self.f.allocate(0, end)?,
             "full" => {
@@ -709,7 +764,9 @@ impl Qcow2 {
 /// Resolves a backing file name relative to the directory of the image.
 pub fn resolve_backing(image: &Path, backing: &str) -> PathBuf {
     let b = Path::new(backing);
-    if b.is_absolute() || backing.contains(':') && !Path::new(backing).exists() && backing.starts_with("json:") {
+    if b.is_absolute()
+        || backing.contains(':') && !Path::new(backing).exists() && backing.starts_with("json:")
+    {
         return b.to_path_buf();
     }
     match image.parent() {
@@ -782,7 +839,11 @@ impl BlockDriver for Qcow2 {
         let cs = self.cs;
         let end = offset + len;
         // The last cluster may be partial at the image end: treat it as whole.
-        let full_end = if end == self.h.size { end.div_ceil(cs) * cs } else { end / cs * cs };
+        let full_end = if end == self.h.size {
+            end.div_ceil(cs) * cs
+        } else {
+            end / cs * cs
+        };
         let head_end = offset.div_ceil(cs) * cs;
         if self.h.version < 3 || head_end >= full_end {
             if self.h.version < 3 && self.backing.is_none() && may_unmap && head_end < full_end {
@@ -807,15 +868,48 @@ impl BlockDriver for Qcow2 {
         let (ct, n) = self.map_run(offset, len.min(1 << 40))?;
         Ok(match ct {
             Ct::Unalloc => Extent::unallocated(n),
-            Ct::ZeroPlain => Extent { len: n, allocated: true, data: false, zero: true, compressed: false, offset: None },
-            Ct::ZeroAlloc(h) => Extent { len: n, allocated: true, data: false, zero: true, compressed: false, offset: Some(h) },
-            Ct::Compressed(..) => Extent { len: n, allocated: true, data: true, zero: false, compressed: true, offset: None },
-            Ct::Normal(h) if !self.looks_preallocated()? => {
-                Extent { len: n, allocated: true, data: true, zero: false, compressed: false, offset: Some(h) }
-            }
+            Ct::ZeroPlain => Extent {
+                len: n,
+                allocated: true,
+                data: false,
+                zero: true,
+                compressed: false,
+                offset: None,
+            },
+            Ct::ZeroAlloc(h) => Extent {
+                len: n,
+                allocated: true,
+                data: false,
+                zero: true,
+                compressed: false,
+                offset: Some(h),
+            },
+            Ct::Compressed(..) => Extent {
+                len: n,
+                allocated: true,
+                data: true,
+                zero: false,
+                compressed: true,
+                offset: None,
+            },
+            Ct::Normal(h) if !self.looks_preallocated()? => Extent {
+                len: n,
+                allocated: true,
+                data: true,
+                zero: false,
+                compressed: false,
+                offset: Some(h),
+            },
             Ct::Normal(h) => {
                 let (data, m) = self.f.data_status(h, h + n);
-                Extent { len: m.clamp(1, n), allocated: true, data: true, zero: !data, compressed: false, offset: Some(h) }
+                Extent {
+                    len: m.clamp(1, n),
+                    allocated: true,
+                    data: true,
+                    zero: !data,
+                    compressed: false,
+                    offset: Some(h),
+                }
             }
         })
     }
@@ -823,10 +917,14 @@ impl BlockDriver for Qcow2 {
         self.writable()?;
         if new_len < self.h.size {
             if !allow_shrink {
-                return Err(BlockError::Other("Use the --shrink option to perform a shrink operation.".into()));
+                return Err(BlockError::Other(
+                    "Use the --shrink option to perform a shrink operation.".into(),
+                ));
             }
             if !self.snaps.is_empty() {
-                return Err(BlockError::Unsupported("Can't shrink an image with internal snapshots".into()));
+                return Err(BlockError::Unsupported(
+                    "Can't shrink an image with internal snapshots".into(),
+                ));
             }
             let cs = self.cs;
             let start = new_len.div_ceil(cs) * cs;
@@ -834,7 +932,7 @@ impl BlockDriver for Qcow2 {
             if start < old_end {
                 self.set_clusters(start, old_end - start, 0, false)?;
             }
-            if new_len % cs != 0 {
+            if !new_len.is_multiple_of(cs) {
                 // Zero the tail of the last cluster so growing again reads zeroes.
                 let tail = start - new_len;
                 self.zero_partial(new_len, new_len + tail.min(self.h.size - new_len))?;
@@ -872,7 +970,10 @@ impl BlockDriver for Qcow2 {
         Some(self.cs)
     }
     fn backing_file(&self) -> Option<(String, Option<String>)> {
-        self.h.backing_file.clone().map(|b| (b, self.h.backing_format.clone()))
+        self.h
+            .backing_file
+            .clone()
+            .map(|b| (b, self.h.backing_format.clone()))
     }
     fn backing(&mut self) -> Option<&mut dyn BlockDriver> {
         match &mut self.backing {
@@ -884,7 +985,11 @@ impl BlockDriver for Qcow2 {
         self.writable()?;
         self.flush_meta()?;
         self.h.backing_file = file.map(|s| s.to_string());
-        self.h.backing_format = if file.is_some() { fmt.map(|s| s.to_string()) } else { None };
+        self.h.backing_format = if file.is_some() {
+            fmt.map(|s| s.to_string())
+        } else {
+            None
+        };
         self.write_header()
     }
     fn write_compressed(&mut self, offset: u64, buf: &[u8]) -> Result<()> {
@@ -923,7 +1028,10 @@ impl BlockDriver for Qcow2 {
         if self.h.version >= 3 {
             d.push("compat", "1.1");
             d.push("compression-type", "zlib");
-            d.push("lazy-refcounts", self.h.compatible & COMPAT_LAZY_REFCOUNTS != 0);
+            d.push(
+                "lazy-refcounts",
+                self.h.compatible & COMPAT_LAZY_REFCOUNTS != 0,
+            );
             d.push("refcount-bits", self.rc_bits);
             d.push("corrupt", self.h.incompatible & INCOMPAT_CORRUPT != 0);
             d.push("extended-l2", false);
@@ -991,13 +1099,18 @@ impl Qcow2 {
 
     fn compressed_write(&mut self, offset: u64, buf: &[u8]) -> Result<()> {
         let cs = self.cs;
-        if offset % cs != 0 || (buf.len() as u64 != cs && offset + buf.len() as u64 != self.h.size) {
-            return Err(BlockError::Other("compressed writes must cover exactly one cluster".into()));
+        if !offset.is_multiple_of(cs)
+            || (buf.len() as u64 != cs && offset + buf.len() as u64 != self.h.size)
+        {
+            return Err(BlockError::Other(
+                "compressed writes must cover exactly one cluster".into(),
+            ));
         }
         self.mark_dirty()?;
         let mut full = buf.to_vec();
         full.resize(cs as usize, 0);
-        let mut c = flate2::Compress::new_with_window_bits(flate2::Compression::default(), false, 12);
+        let mut c =
+            flate2::Compress::new_with_window_bits(flate2::Compression::default(), false, 12);
         let mut out = vec![0u8; cs as usize + 1024];
         let st = c.compress(&full, &mut out, flate2::FlushCompress::Finish);
         let clen = c.total_out() as usize;
@@ -1017,7 +1130,11 @@ impl Qcow2 {
         self.check_data_write(place, clen as u64)?;
         self.f.write_at(place, &out[..clen])?;
         let end = place + clen as u64;
-        self.comp_cursor = if end % cs != 0 { Some(end) } else { None };
+        self.comp_cursor = if !end.is_multiple_of(cs) {
+            Some(end)
+        } else {
+            None
+        };
         let x = 62 - (self.cb - 8);
         let nsec = ((place & 511) + clen as u64).div_ceil(512);
         let entry = OFLAG_COMPRESSED | ((nsec - 1) << x) | place;

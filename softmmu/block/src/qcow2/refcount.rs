@@ -19,7 +19,11 @@ pub struct RbCache {
 
 impl RbCache {
     pub fn new(cap: usize) -> RbCache {
-        RbCache { map: HashMap::new(), tick: 0, cap }
+        RbCache {
+            map: HashMap::new(),
+            tick: 0,
+            cap,
+        }
     }
 }
 
@@ -34,7 +38,9 @@ pub fn rb_get(data: &[u8], bits: u32, i: u64) -> u64 {
         _ => {
             let n = (bits / 8) as usize;
             let o = i as usize * n;
-            data[o..o + n].iter().fold(0u64, |a, &b| (a << 8) | b as u64)
+            data[o..o + n]
+                .iter()
+                .fold(0u64, |a, &b| (a << 8) | b as u64)
         }
     }
 }
@@ -71,7 +77,12 @@ impl Qcow2 {
         let tick = self.rbc.tick;
         if !self.rbc.map.contains_key(&off) {
             if self.rbc.map.len() >= self.rbc.cap {
-                let victim = self.rbc.map.iter().min_by_key(|(_, v)| v.used).map(|(k, _)| *k);
+                let victim = self
+                    .rbc
+                    .map
+                    .iter()
+                    .min_by_key(|(_, v)| v.used)
+                    .map(|(k, _)| *k);
                 if let Some(v) = victim {
                     if self.rbc.map[&v].dirty {
                         self.write_rb(v)?;
@@ -81,7 +92,14 @@ impl Qcow2 {
             }
             let mut data = vec![0u8; self.cs as usize];
             self.f.read_at(off, &mut data)?;
-            self.rbc.map.insert(off, CachedRb { data, dirty: false, used: tick });
+            self.rbc.map.insert(
+                off,
+                CachedRb {
+                    data,
+                    dirty: false,
+                    used: tick,
+                },
+            );
         }
         let e = self.rbc.map.get_mut(&off).unwrap();
         e.used = tick;
@@ -98,7 +116,13 @@ impl Qcow2 {
 
     /// Writes dirty refcount blocks, then the refcount table if it changed.
     pub(crate) fn flush_refcounts(&mut self) -> Result<()> {
-        let dirty: Vec<u64> = self.rbc.map.iter().filter(|(_, v)| v.dirty).map(|(k, _)| *k).collect();
+        let dirty: Vec<u64> = self
+            .rbc
+            .map
+            .iter()
+            .filter(|(_, v)| v.dirty)
+            .map(|(k, _)| *k)
+            .collect();
         for off in &dirty {
             self.write_rb(*off)?;
         }
@@ -125,7 +149,7 @@ impl Qcow2 {
         if off == 0 {
             return Ok(0);
         }
-        if off % self.cs != 0 {
+        if !off.is_multiple_of(self.cs) {
             return Err(self.mark_corrupt(format!("refcount block offset 0x{off:x} unaligned")));
         }
         let bits = self.rc_bits;
@@ -148,7 +172,13 @@ impl Qcow2 {
 
     /// Adds `delta` to the refcount of every cluster touched by
     /// `[off, off+len)`. Freed clusters are punched out of the file if `punch`.
-    pub(crate) fn update_refcount(&mut self, off: u64, len: u64, delta: i64, punch: bool) -> Result<()> {
+    pub(crate) fn update_refcount(
+        &mut self,
+        off: u64,
+        len: u64,
+        delta: i64,
+        punch: bool,
+    ) -> Result<()> {
         if len == 0 {
             return Ok(());
         }
@@ -181,7 +211,8 @@ impl Qcow2 {
             self.set_refcount(c, nv)?;
             if nv == 0 {
                 self.free_hint = self.free_hint.min(c);
-                if self.meta.get(&c) == Some(&Meta::L2) || self.meta.get(&c) == Some(&Meta::SnapL1) {
+                if self.meta.get(&c) == Some(&Meta::L2) || self.meta.get(&c) == Some(&Meta::SnapL1)
+                {
                     self.meta.remove(&c);
                     self.l2c.remove(c * self.cs);
                 }
@@ -216,7 +247,14 @@ impl Qcow2 {
         rb_set(&mut data, self.rc_bits, 0, 1);
         self.rbc.tick += 1;
         let tick = self.rbc.tick;
-        self.rbc.map.insert(off, CachedRb { data, dirty: true, used: tick });
+        self.rbc.map.insert(
+            off,
+            CachedRb {
+                data,
+                dirty: true,
+                used: tick,
+            },
+        );
         self.rt[rti as usize] = off;
         self.rt_dirty = true;
         if self.f.len()? < off + self.cs {
@@ -228,10 +266,13 @@ impl Qcow2 {
     /// Moves the refcount table to a larger place covering `need` blocks.
     fn grow_reftable(&mut self, need: u64) -> Result<()> {
         let per_cluster = self.cs / 8;
-        let new_entries = (need.max(self.rt.len() as u64 * 2) + 8).div_ceil(per_cluster) * per_cluster;
+        let new_entries =
+            (need.max(self.rt.len() as u64 * 2) + 8).div_ceil(per_cluster) * per_cluster;
         let new_clusters = new_entries / per_cluster;
         if new_clusters * self.cs > super::header::MAX_REFTABLE_BYTES.max(self.cs * 4) {
-            return Err(BlockError::Other("refcount table would be too large".into()));
+            return Err(BlockError::Other(
+                "refcount table would be too large".into(),
+            ));
         }
         let old_off = self.h.refcount_table_offset;
         let old_clusters = self.h.refcount_table_clusters as u64;

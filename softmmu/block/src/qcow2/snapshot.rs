@@ -100,7 +100,7 @@ pub fn read_table(q: &Qcow2) -> Result<Vec<Snapshot>> {
         if extra_len > 1024 {
             return invalid("snapshot extra data too large");
         }
-        if l1_offset % q.cs != 0 {
+        if !l1_offset.is_multiple_of(q.cs) {
             return invalid("snapshot L1 table offset not aligned");
         }
         if l1_size as u64 > super::header::MAX_L1_ENTRIES {
@@ -125,7 +125,11 @@ pub fn read_table(q: &Qcow2) -> Result<Vec<Snapshot>> {
         if extra.len() >= 24 {
             icount = Some(be64(extra, 16));
         }
-        let extra_rest = if extra.len() > 24 { extra[24..].to_vec() } else { Vec::new() };
+        let extra_rest = if extra.len() > 24 {
+            extra[24..].to_vec()
+        } else {
+            Vec::new()
+        };
         let e = extra_len as usize;
         let id = String::from_utf8_lossy(&rest[e..e + id_len as usize]).into_owned();
         let name = String::from_utf8_lossy(&rest[e + id_len as usize..]).into_owned();
@@ -167,7 +171,9 @@ impl Qcow2 {
             let t = self.l2_table(l2)?.clone();
             for ent in t {
                 match self.classify(ent) {
-                    Ct::Normal(h) | Ct::ZeroAlloc(h) => self.update_refcount(h, self.cs, delta, true)?,
+                    Ct::Normal(h) | Ct::ZeroAlloc(h) => {
+                        self.update_refcount(h, self.cs, delta, true)?
+                    }
                     Ct::Compressed(o, n) => self.update_refcount(o, n, delta, true)?,
                     _ => {}
                 }
@@ -223,7 +229,11 @@ impl Qcow2 {
                 continue;
             }
             let one = self.refcount(l2 / self.cs)? == 1;
-            let ne = if one { e | OFLAG_COPIED } else { e & !OFLAG_COPIED };
+            let ne = if one {
+                e | OFLAG_COPIED
+            } else {
+                e & !OFLAG_COPIED
+            };
             if ne != e {
                 self.l1[i] = ne;
                 self.l1_dirty = true;
@@ -235,7 +245,11 @@ impl Qcow2 {
             for (j, ent) in t.iter().enumerate() {
                 if let Ct::Normal(h) | Ct::ZeroAlloc(h) = self.classify(*ent) {
                     let one = self.refcount(h / self.cs)? == 1;
-                    let n = if one { ent | OFLAG_COPIED } else { ent & !OFLAG_COPIED };
+                    let n = if one {
+                        ent | OFLAG_COPIED
+                    } else {
+                        ent & !OFLAG_COPIED
+                    };
                     if n != *ent {
                         nt[j] = n;
                         changed = true;
@@ -254,7 +268,11 @@ impl Qcow2 {
     /// Writes a new snapshot table and points the header at it.
     fn write_snapshot_table(&mut self) -> Result<()> {
         let old_off = self.h.snapshots_offset;
-        let old_len = if self.h.nb_snapshots > 0 { table_size(&self.snaps_on_disk()?) } else { 0 };
+        let old_len = if self.h.nb_snapshots > 0 {
+            table_size(&self.snaps_on_disk()?)
+        } else {
+            0
+        };
         let raw = encode_table(&self.snaps);
         let (new_off, n) = if raw.is_empty() {
             (0, 0)
@@ -291,10 +309,18 @@ impl Qcow2 {
 
     pub(crate) fn snap_create(&mut self, name: &str) -> Result<()> {
         if self.snaps.iter().any(|s| s.name == name) {
-            return Err(BlockError::Other(format!("a snapshot named '{name}' already exists")));
+            return Err(BlockError::Other(format!(
+                "a snapshot named '{name}' already exists"
+            )));
         }
         self.flush_meta()?;
-        let id = self.snaps.iter().filter_map(|s| s.id.parse::<u64>().ok()).max().unwrap_or(0) + 1;
+        let id = self
+            .snaps
+            .iter()
+            .filter_map(|s| s.id.parse::<u64>().ok())
+            .max()
+            .unwrap_or(0)
+            + 1;
         // Copy of the active L1.
         let l1: Vec<u64> = self.l1.iter().map(|e| e & !OFLAG_COPIED).collect();
         self.check_tree_headroom(&l1)?;
@@ -317,7 +343,9 @@ impl Qcow2 {
             self.check_meta_write(l1_off, Meta::SnapL1)?;
             self.f.write_at(l1_off, &raw)?;
         }
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
         self.snaps.push(Snapshot {
             l1_offset: l1_off,
             l1_size: l1.len() as u32,

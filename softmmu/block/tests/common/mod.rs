@@ -9,14 +9,21 @@ use std::process::Command;
 /// must never pass silently without their peer.
 pub fn require_qemu() {
     for tool in ["qemu-img", "qemu-io"] {
-        let ok = Command::new(tool).arg("--version").output().map(|o| o.status.success()).unwrap_or(false);
+        let ok = Command::new(tool)
+            .arg("--version")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
         assert!(ok, "{tool} is not installed: run scripts/test (it installs qemu-utils) or `apt-get install -y qemu-utils`");
     }
 }
 
 /// Runs a command, returning (exit code, stdout, stderr).
 pub fn run(cmd: &str, args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
+    let o = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
     (
         o.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -37,7 +44,10 @@ pub fn qemu_io(fmt: &str, file: &Path, cmds: &[&str]) {
     a.push(file.to_string_lossy().into_owned());
     let args: Vec<&str> = a.iter().map(|s| s.as_str()).collect();
     let (rc, out, err) = run("qemu-io", &args);
-    assert!(rc == 0 && !out.contains("failed") && !err.contains("failed"), "qemu-io {args:?}: {out}{err}");
+    assert!(
+        rc == 0 && !out.contains("failed") && !err.contains("failed"),
+        "qemu-io {args:?}: {out}{err}"
+    );
 }
 
 /// `mimic img ARGS` through the library entry point.
@@ -101,7 +111,8 @@ pub fn write_raw(path: &Path, data: &[u8]) {
 
 /// Reads a whole image through Mimic.
 pub fn read_all(path: &Path, fmt: Option<&str>) -> Vec<u8> {
-    let mut d = block::open_image(path, fmt, true).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    let mut d = block::open_image(path, fmt, true)
+        .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
     let mut v = vec![0u8; d.length() as usize];
     d.read(0, &mut v).unwrap();
     v
@@ -110,7 +121,15 @@ pub fn read_all(path: &Path, fmt: Option<&str>) -> Vec<u8> {
 /// The image's content as qemu sees it (converted to raw by qemu-img).
 pub fn qemu_read_all(path: &Path, fmt: &str, dir: &TempDir) -> Vec<u8> {
     let out = dir.path("qemu-read.raw");
-    let (rc, o, e) = qemu_img(&["convert", "-f", fmt, "-O", "raw", &path.to_string_lossy(), &out.to_string_lossy()]);
+    let (rc, o, e) = qemu_img(&[
+        "convert",
+        "-f",
+        fmt,
+        "-O",
+        "raw",
+        &path.to_string_lossy(),
+        &out.to_string_lossy(),
+    ]);
     assert_eq!(rc, 0, "qemu-img convert: {o}{e}");
     let v = std::fs::read(&out).unwrap();
     let _ = std::fs::remove_file(&out);
@@ -125,6 +144,14 @@ pub fn assert_qemu_check_clean(path: &Path, fmt: &str) {
 
 /// `qemu-img compare` against a raw reference must say identical.
 pub fn assert_qemu_compare(path: &Path, fmt: &str, reference: &Path) {
-    let (rc, o, e) = qemu_img(&["compare", "-f", fmt, "-F", "raw", &path.to_string_lossy(), &reference.to_string_lossy()]);
+    let (rc, o, e) = qemu_img(&[
+        "compare",
+        "-f",
+        fmt,
+        "-F",
+        "raw",
+        &path.to_string_lossy(),
+        &reference.to_string_lossy(),
+    ]);
     assert_eq!(rc, 0, "qemu-img compare {}: {o}{e}", path.display());
 }
