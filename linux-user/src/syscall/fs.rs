@@ -1,0 +1,354 @@
+//! Path-based file system syscalls and file metadata: `openat`, the `stat`
+//! family, directories, links, permissions, times, `statfs`.
+
+use std::ffi::CString;
+
+use super::{host, Handler, Process, SysResult};
+use crate::abi::GuestAbi;
+use crate::errno::Errno;
+use crate::layout::misc::{convert_dirent64, TimePair};
+use crate::layout::stat::{encode_stat, encode_statx, HostStat};
+use crate::layout::statfs::{encode_statfs, KernelStatfs};
+
+pub(super) const HANDLERS: &[(&str, Handler)] = &[
+    ("openat", sys_openat),
+    ("newfstatat", sys_newfstatat),
+    ("fstat", sys_fstat),
+    ("statx", sys_statx),
+    ("getdents64", sys_getdents64),
+    ("readlinkat", sys_readlinkat),
+    ("faccessat", sys_faccessat),
+    ("faccessat2", sys_faccessat2),
+    ("unlinkat", sys_unlinkat),
+    ("mkdirat", sys_mkdirat),
+    ("mknodat", sys_mknodat),
+    ("renameat", sys_renameat),
+    ("renameat2", sys_renameat2),
+    ("symlinkat", sys_symlinkat),
+    ("linkat", sys_linkat),
+    ("truncate", sys_truncate),
+    ("getcwd", sys_getcwd),
+    ("chdir", sys_chdir),
+    ("fchdir", sys_fchdir),
+    ("chroot", sys_chroot),
+    ("umask", sys_umask),
+    ("utimensat", sys_utimensat),
+    ("fchmod", sys_fchmod),
+    ("fchmodat", sys_fchmodat),
+    ("fchown", sys_fchown),
+    ("fchownat", sys_fchownat),
+    ("statfs", sys_statfs),
+    ("fstatfs", sys_fstatfs),
+];
+
+fn dirfd(v: u64) -> i32 {
+    GuestAbi::int_arg(v)
+}
+
+/// A path argument that may be empty (for `AT_EMPTY_PATH`).
+fn path_or_empty(p: &Process, addr: u64) -> Result<CString, Errno> {
+    let raw = p.cstr_arg(addr)?;
+    if raw.is_empty() {
+        return Ok(CString::default());
+    }
+    p.path_arg(addr)
+}
+
+fn sys_openat(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let path = p.path_arg(a[1])?;
+    let flags = p.abi.open_flags.to_host(a[2] & 0xffff_ffff) as i32;
+    let mode = a[3] as libc::mode_t;
+    // SAFETY: `path` is a valid NUL-terminated string.
+    host(unsafe { libc::openat(dirfd(a[0]), path.as_ptr(), flags, mode) })
+}
+
+fn write_stat(p: &Process, addr: u64, st: &libc::stat) -> SysResult {
+    let b = encode_stat(p.abi.struct_layout.stat, &p.codec(), &HostStat::from(st));
+    p.write_mem(addr, &b)?;
+    Ok(0)
+}
+
+fn sys_newfstatat(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let path = path_or_empty(p, a[1])?;
+    // SAFETY: zeroed `struct stat` is valid; fstatat fills it.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: valid path string and a writable `struct stat`.
+    host(unsafe { libc::fstatat(dirfd(a[0]), path.as_ptr(), &mut st, a[3] as i32) })?;
+    write_stat(p, a[2], &st)
+}
+
+fn sys_fstat(p: &mut Process, a: [u64; 6]) -> SysResult {
+    // SAFETY: zeroed `struct stat` is valid.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: writable `struct stat`.
+    host(unsafe { libc::fstat(a[0] as i32, &mut st) })?;
+    write_stat(p, a[1], &st)
+}
+
+fn sys_statx(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let path = path_or_empty(p, a[1])?;
+    // SAFETY: zeroed `struct statx` is valid.
+    let mut st: libc::statx = unsafe { std::mem::zeroed() };
+    // SAFETY: valid path string and a writable `struct statx`.
+    host(unsafe {
+        libc::statx(
+            dirfd(a[0]),
+            path.as_ptr(),
+            a[2] as i32,
+            a[3] as u32,
+            &mut st,
+        )
+    })?;
+    p.write_mem(a[4], &encode_statx(&p.codec(), &st))?;
+    Ok(0)
+}
+
+fn sys_getdents64(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let count = (a[2] as u32 as usize).min(1 << 20);
+    let mut buf = vec![0u8; count];
+    // SAFETY: `buf` is `count` writable bytes.
+    let n =
+        host(unsafe { libc::syscall(libc::SYS_getdents64, a[0] as i32, buf.as_mut_ptr(), count) })?
+            as usize;
+    let out = convert_dirent64(&p.codec(), &buf[..n]);
+    p.write_mem(a[1], &out)?;
+    Ok(n as u64)
+}
+
+fn sys_readlinkat(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let size = a[3] as i32;
+    if size <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let raw = p.cstr_arg(a[1])?;
+    let target = if p.is_self_exe(&raw) {
+        use std::os::unix::ffi::OsStrExt;
+        p.exe_path.as_os_str().as_bytes().to_vec()
+    } else {
+        let path = p.path_arg(a[1])?;
+        let mut buf = vec![0u8; size as usize];
+        // SAFETY: valid path; `buf` has `size` writable bytes.
+        let n = host(unsafe {
+            libc::readlinkat(
+                dirfd(a[0]),
+                path.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        } as i64)?;
+        buf.truncate(n as usize);
+        buf
+    };
+    let n = target.len().min(size as usize);
+    p.write_mem(a[2], &target[..n])?;
+    Ok(n as u64)
+}
+
+fn sys_faccessat(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let path = p.path_arg(a[1])?;
+    // SAFETY: valid path string.
+    host(unsafe { libc::syscall(libc::SYS_faccessat, dirfd(a[0]), path.as_ptr(), a[2] as i32) })
+}
+
+fn sys_faccessat2(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let path = path_or_empty(p, a[1])?;
+    // SAFETY: valid path string.
+    host(unsafe {
+        libc::syscall(
+            libc::SYS_faccessat2,
+            dirfd(a[0]),
+            path.as_ptr(),
+            a[2] as i32,
+            a[3] as i32,
+        )
+    })
+}
+
+fn sys_unlinkat(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let path = p.path_arg(a[1])?;
+    // SAFETY: valid path string.
+    host(unsafe { libc::unlinkat(dirfd(a[0]), path.as_ptr(), a[2] as i32) })
+}
+
+fn sys_mkdirat(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let path = p.path_arg(a[1])?;
+    // SAFETY: valid path string.
+    host(unsafe { libc::mkdirat(dirfd(a[0]), path.as_ptr(), a[2] as libc::mode_t) })
+}
+
+fn sys_mknodat(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let path = p.path_arg(a[1])?;
+    // SAFETY: valid path string.
+    host(unsafe {
+        libc::mknodat(
+            dirfd(a[0]),
+            path.as_ptr(),
+            a[2] as libc::mode_t,
+            a[3] as u32 as u64,
+        )
+    })
+}
+
+fn sys_renameat(p: &mut Process, a: [u64; 6]) -> SysResult {
+    sys_renameat2(p, [a[0], a[1], a[2], a[3], 0, 0])
+}
+
+fn sys_renameat2(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let old = p.path_arg(a[1])?;
+    let new = p.path_arg(a[3])?;
+    // SAFETY: valid path strings.
+    host(unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            dirfd(a[0]),
+            old.as_ptr(),
+            dirfd(a[2]),
+            new.as_ptr(),
+            a[4] as u32,
+        )
+    })
+}
+
+fn sys_symlinkat(p: &mut Process, a: [u64; 6]) -> SysResult {
+    // The link's content is stored as the guest wrote it, unmapped.
+    let target = CString::new(p.cstr_arg(a[0])?).map_err(|_| Errno::EINVAL)?;
+    let link = p.path_arg(a[2])?;
+    // SAFETY: valid path strings.
+    host(unsafe { libc::symlinkat(target.as_ptr(), dirfd(a[1]), link.as_ptr()) })
+}
+
+fn sys_linkat(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let old = path_or_empty(p, a[1])?;
+    let new = p.path_arg(a[3])?;
+    // SAFETY: valid path strings.
+    host(unsafe {
+        libc::linkat(
+            dirfd(a[0]),
+            old.as_ptr(),
+            dirfd(a[2]),
+            new.as_ptr(),
+            a[4] as i32,
+        )
+    })
+}
+
+fn sys_truncate(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let path = p.path_arg(a[0])?;
+    let len = p.abi.long_arg(a[1]);
+    // SAFETY: valid path string.
+    host(unsafe { libc::truncate(path.as_ptr(), len) })
+}
+
+fn sys_getcwd(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let size = p.abi.ulong_arg(a[1]) as usize;
+    let mut buf = vec![0u8; size.min(super::PATH_MAX * 2)];
+    // SAFETY: `buf` has `buf.len()` writable bytes; the raw syscall returns
+    // the length including the NUL.
+    let n = host(unsafe { libc::syscall(libc::SYS_getcwd, buf.as_mut_ptr(), buf.len()) })?;
+    p.write_mem(a[0], &buf[..n as usize])?;
+    Ok(n)
+}
+
+fn sys_chdir(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let path = p.path_arg(a[0])?;
+    // SAFETY: valid path string.
+    host(unsafe { libc::chdir(path.as_ptr()) })
+}
+
+fn sys_fchdir(_: &mut Process, a: [u64; 6]) -> SysResult {
+    // SAFETY: plain fd argument.
+    host(unsafe { libc::fchdir(a[0] as i32) })
+}
+
+fn sys_chroot(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let path = p.path_arg(a[0])?;
+    // SAFETY: valid path string.
+    host(unsafe { libc::chroot(path.as_ptr()) })
+}
+
+fn sys_umask(_: &mut Process, a: [u64; 6]) -> SysResult {
+    // SAFETY: umask cannot fail.
+    Ok(unsafe { libc::umask(a[0] as libc::mode_t & 0o777) }.into())
+}
+
+fn sys_utimensat(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let c = p.codec();
+    let path = if p.abi.ulong_arg(a[1]) == 0 {
+        None
+    } else {
+        Some(path_or_empty(p, a[1])?)
+    };
+    let times = if p.abi.ulong_arg(a[2]) == 0 {
+        None
+    } else {
+        let n = TimePair::size(&c);
+        let b = p.read_mem(a[2], 2 * n)?;
+        Some([
+            TimePair::decode(&c, &b[..n]).to_timespec(),
+            TimePair::decode(&c, &b[n..]).to_timespec(),
+        ])
+    };
+    let pp = path.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
+    let tp = times.as_ref().map_or(std::ptr::null(), |t| t.as_ptr());
+    // SAFETY: `pp` is NULL or a valid string; `tp` NULL or two timespecs.
+    // The raw syscall accepts a NULL path (futimens semantics).
+    host(unsafe { libc::syscall(libc::SYS_utimensat, dirfd(a[0]), pp, tp, a[3] as i32) })
+}
+
+fn sys_fchmod(_: &mut Process, a: [u64; 6]) -> SysResult {
+    // SAFETY: plain arguments.
+    host(unsafe { libc::fchmod(a[0] as i32, a[1] as libc::mode_t) })
+}
+
+fn sys_fchmodat(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let path = p.path_arg(a[1])?;
+    // SAFETY: valid path string (raw syscall: no flags argument).
+    host(unsafe {
+        libc::syscall(
+            libc::SYS_fchmodat,
+            dirfd(a[0]),
+            path.as_ptr(),
+            a[2] as libc::mode_t,
+        )
+    })
+}
+
+fn sys_fchown(_: &mut Process, a: [u64; 6]) -> SysResult {
+    // SAFETY: plain arguments.
+    host(unsafe { libc::fchown(a[0] as i32, a[1] as u32, a[2] as u32) })
+}
+
+fn sys_fchownat(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let path = path_or_empty(p, a[1])?;
+    // SAFETY: valid path string.
+    host(unsafe {
+        libc::fchownat(
+            dirfd(a[0]),
+            path.as_ptr(),
+            a[2] as u32,
+            a[3] as u32,
+            a[4] as i32,
+        )
+    })
+}
+
+fn write_statfs(p: &Process, addr: u64, s: &KernelStatfs) -> SysResult {
+    let b = encode_statfs(p.abi.struct_layout.statfs, &p.codec(), s);
+    p.write_mem(addr, &b)?;
+    Ok(0)
+}
+
+fn sys_statfs(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let path = p.path_arg(a[0])?;
+    let mut s = KernelStatfs::default();
+    // SAFETY: valid path and a writable kernel `struct statfs`.
+    host(unsafe { libc::syscall(libc::SYS_statfs, path.as_ptr(), &mut s) })?;
+    write_statfs(p, a[1], &s)
+}
+
+fn sys_fstatfs(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let mut s = KernelStatfs::default();
+    // SAFETY: a writable kernel `struct statfs`.
+    host(unsafe { libc::syscall(libc::SYS_fstatfs, a[0] as i32, &mut s) })?;
+    write_statfs(p, a[1], &s)
+}
