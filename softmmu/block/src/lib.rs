@@ -14,6 +14,7 @@ pub mod file;
 pub mod img;
 pub mod json;
 pub mod qcow2;
+pub mod qed;
 pub mod raw;
 
 pub use driver::{BlockDriver, CheckReport, Extent, Fix, SnapshotInfo};
@@ -36,6 +37,9 @@ pub fn probe_format(path: &Path) -> Result<&'static str> {
 pub fn probe_bytes(b: &[u8]) -> &'static str {
     if b.len() >= 4 && b[..4] == [b'Q', b'F', b'I', 0xfb] {
         return "qcow2";
+    }
+    if b.len() >= 4 && b[..4] == *b"QED\0" {
+        return "qed";
     }
     "raw"
 }
@@ -104,6 +108,7 @@ pub fn open_with(
     match fmt.as_str() {
         "raw" => Ok(Box::new(raw::Raw::open(path, o.read_only)?)),
         "qcow2" => Ok(Box::new(qcow2::Qcow2::open(path, o)?)),
+        "qed" => Ok(Box::new(qed::Qed::open(path, o.read_only, o.no_backing, depth)?)),
         other => Err(BlockError::Unsupported(format!("Unknown driver '{other}'"))),
     }
 }

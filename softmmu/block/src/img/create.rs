@@ -103,6 +103,18 @@ fn describe(fmt: &str, size: u64, o: &BTreeMap<String, String>) -> String {
                 g("refcount_bits").unwrap_or_else(|| "16".into())
             ));
         }
+        "qed" => {
+            v.push(format!("size={size}"));
+            for k in ["backing_file", "backing_fmt"] {
+                if let Some(b) = g(k) {
+                    v.push(format!("{k}={b}"));
+                }
+            }
+            v.push(format!("cluster_size={}", g("cluster_size").map(|c| parse_size(&c).unwrap_or(0)).unwrap_or(65536)));
+            if let Some(t) = g("table_size") {
+                v.push(format!("table_size={t}"));
+            }
+        }
         _ => {
             v.push(format!("size={size}"));
             for (k, val) in o {
@@ -132,6 +144,7 @@ pub fn create_image(fmt: &str, path: &Path, size: u64, o: &BTreeMap<String, Stri
             "extended_l2",
             "encryption",
         ],
+        "qed" => &["size", "backing_file", "backing_fmt", "cluster_size", "table_size"],
         other => return Err(BlockError::Other(format!("Unknown file format '{other}'"))),
     };
     for k in o.keys() {
@@ -191,6 +204,12 @@ pub fn create_image(fmt: &str, path: &Path, size: u64, o: &BTreeMap<String, Stri
             c.backing_file = o.get("backing_file").cloned();
             c.backing_format = o.get("backing_fmt").cloned();
             crate::qcow2::create(path, &c)
+        }
+        "qed" => {
+            let cs = o.get("cluster_size").map(|c| parse_size(c)).transpose()?.unwrap_or(65536);
+            let ts: u32 = o.get("table_size").map(|t| t.parse().unwrap_or(0)).unwrap_or(4);
+            let b = o.get("backing_file").map(|b| (b.as_str(), o.get("backing_fmt").map(|s| s.as_str())));
+            crate::qed::create(path, size, cs, ts, b)
         }
         _ => unreachable!(),
     }
