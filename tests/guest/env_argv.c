@@ -24,22 +24,22 @@ int main(int argc, char **argv)
     for (char **e = environ; *e; e++) if (!strchr(*e, '=')) all_have_eq = 0;
     printf("all entries have '=': %d\n", all_have_eq);
 
-    printf("setenv=%d\n", setenv("MIMIC_TEST_A", "alpha", 1));
-    printf("getenv=%s\n", getenv("MIMIC_TEST_A"));
-    int r = setenv("MIMIC_TEST_A", "beta", 0);
-    printf("setenv no-overwrite=%d value=%s\n", r, getenv("MIMIC_TEST_A"));
-    setenv("MIMIC_TEST_A", "gamma", 1);
-    printf("overwritten=%s\n", getenv("MIMIC_TEST_A"));
-    static char pe[] = "MIMIC_TEST_B=from putenv";
+    printf("setenv=%d\n", setenv("GUESTPROG_VAR_A", "alpha", 1));
+    printf("getenv=%s\n", getenv("GUESTPROG_VAR_A"));
+    int r = setenv("GUESTPROG_VAR_A", "beta", 0);
+    printf("setenv no-overwrite=%d value=%s\n", r, getenv("GUESTPROG_VAR_A"));
+    setenv("GUESTPROG_VAR_A", "gamma", 1);
+    printf("overwritten=%s\n", getenv("GUESTPROG_VAR_A"));
+    static char pe[] = "GUESTPROG_VAR_B=from putenv";
     r = putenv(pe);
-    printf("putenv=%d value=%s\n", r, getenv("MIMIC_TEST_B"));
+    printf("putenv=%d value=%s\n", r, getenv("GUESTPROG_VAR_B"));
     int found = 0;
     for (char **e = environ; *e; e++)
-        if (strncmp(*e, "MIMIC_TEST_", 11) == 0) { found++; printf("environ has %s\n", *e); }
+        if (strncmp(*e, "GUESTPROG_VAR_", 14) == 0) { found++; printf("environ has %s\n", *e); }
     printf("found=%d\n", found);
-    unsetenv("MIMIC_TEST_A");
-    printf("after unsetenv=%s\n", getenv("MIMIC_TEST_A") ? getenv("MIMIC_TEST_A") : "(null)");
-    printf("missing=%s\n", getenv("MIMIC_SURELY_NOT_SET_12345") ? "set" : "(null)");
+    unsetenv("GUESTPROG_VAR_A");
+    printf("after unsetenv=%s\n", getenv("GUESTPROG_VAR_A") ? getenv("GUESTPROG_VAR_A") : "(null)");
+    printf("missing=%s\n", getenv("GUESTPROG_SURELY_NOT_SET_12345") ? "set" : "(null)");
     r = clearenv();
     printf("clearenv=%d environ empty=%d\n", r, environ == NULL || environ[0] == NULL);
 
