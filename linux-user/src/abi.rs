@@ -44,9 +44,36 @@ pub struct GuestAbi {
     pub minsigstksz: Option<u64>,
     /// Where a position-independent executable is loaded.
     pub et_dyn_base: u64,
+    /// Argument order of `clone`.
+    pub clone_args: CloneArgs,
     /// The lowest address `mmap` hands out without `MAP_FIXED`
     /// (the kernel's `vm.mmap_min_addr`).
     pub mmap_min_addr: u64,
+}
+
+/// The order of `clone`'s arguments after `flags` differs per architecture
+/// (the kernel's `CONFIG_CLONE_BACKWARDS*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloneArgs {
+    /// `flags, stack, parent_tid, tls, child_tid` (AArch64, ARM, PPC, MIPS,
+    /// RISC-V, i386, ...).
+    Backwards,
+    /// `flags, stack, parent_tid, child_tid, tls` (x86-64, SPARC, M68K,
+    /// SH, ...).
+    Forwards,
+    /// `stack, flags, parent_tid, child_tid, tls` (s390).
+    Backwards2,
+}
+
+impl CloneArgs {
+    /// `(flags, stack, parent_tid, child_tid, tls)` from the registers.
+    pub fn decode(self, a: [u64; 6]) -> (u64, u64, u64, u64, u64) {
+        match self {
+            CloneArgs::Backwards => (a[0], a[1], a[2], a[4], a[3]),
+            CloneArgs::Forwards => (a[0], a[1], a[2], a[3], a[4]),
+            CloneArgs::Backwards2 => (a[1], a[0], a[2], a[3], a[4]),
+        }
+    }
 }
 
 impl GuestAbi {

@@ -573,7 +573,7 @@ impl Image {
             if ph.filesz > 0 {
                 let delta = vaddr - start;
                 let map_len = file_end.next_multiple_of(page) - start;
-                if ph.offset >= delta && (ph.offset - delta) % HOST_PAGE == 0 {
+                if ph.offset >= delta && (ph.offset - delta).is_multiple_of(HOST_PAGE) {
                     space
                         .mmap(start, map_len, rw, fixed, fd, ph.offset - delta)
                         .map_err(fail)?;

@@ -231,6 +231,17 @@ impl GuestSpace {
         Ok(v)
     }
 
+    /// Fetch instruction bytes at `addr` (guest must have exec access; read
+    /// access is not needed, so execute-only pages work).
+    pub fn fetch(&self, addr: u64, buf: &mut [u8]) -> Result<(), Efault> {
+        if !self.check(addr, buf.len() as u64, libc::PROT_EXEC) {
+            return Err(Efault);
+        }
+        // SAFETY: exec pages are mapped host-readable (see `host_prot`).
+        unsafe { std::ptr::copy_nonoverlapping(self.g2h(addr), buf.as_mut_ptr(), buf.len()) };
+        Ok(())
+    }
+
     /// Copy `buf` into guest memory at `addr` (guest must have write access).
     pub fn write(&self, addr: u64, buf: &[u8]) -> Result<(), Efault> {
         if !self.check(addr, buf.len() as u64, libc::PROT_WRITE) {
@@ -310,7 +321,7 @@ impl GuestSpace {
         off: u64,
     ) -> Result<u64, Errno> {
         let kind = flags & libc::MAP_SHARED_VALIDATE;
-        if len == 0 || kind == 0 || off % self.page_size != 0 {
+        if len == 0 || kind == 0 || !off.is_multiple_of(self.page_size) {
             return Err(Errno::EINVAL);
         }
         let len = self.page_up(len).ok_or(Errno::ENOMEM)?;
@@ -319,7 +330,7 @@ impl GuestSpace {
         }
         let fixed = flags & (libc::MAP_FIXED | libc::MAP_FIXED_NOREPLACE) != 0;
         let start = if fixed {
-            if addr % self.page_size != 0 {
+            if !addr.is_multiple_of(self.page_size) {
                 return Err(Errno::EINVAL);
             }
             let end = self.range_end(addr, len).ok_or(Errno::ENOMEM)?;
@@ -414,7 +425,7 @@ impl GuestSpace {
 
     /// Guest `munmap`.
     pub fn munmap(&mut self, addr: u64, len: u64) -> Result<(), Errno> {
-        if addr % self.page_size != 0 || len == 0 {
+        if !addr.is_multiple_of(self.page_size) || len == 0 {
             return Err(Errno::EINVAL);
         }
         let len = self.page_up(len).ok_or(Errno::EINVAL)?;
@@ -427,7 +438,7 @@ impl GuestSpace {
 
     /// Guest `mprotect` (host `PROT_*` values).
     pub fn mprotect(&mut self, addr: u64, len: u64, prot: i32) -> Result<(), Errno> {
-        if addr % self.page_size != 0 {
+        if !addr.is_multiple_of(self.page_size) {
             return Err(Errno::EINVAL);
         }
         let unknown = prot & !(libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC);
@@ -473,7 +484,7 @@ impl GuestSpace {
         let known = libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED | libc::MREMAP_DONTUNMAP;
         let may_move = flags & libc::MREMAP_MAYMOVE != 0;
         let fixed = flags & libc::MREMAP_FIXED != 0;
-        if old % self.page_size != 0
+        if !old.is_multiple_of(self.page_size)
             || flags & !known != 0
             || (fixed || flags & libc::MREMAP_DONTUNMAP != 0) && !may_move
             || new_len == 0
@@ -488,7 +499,7 @@ impl GuestSpace {
             return Err(Errno::EFAULT);
         }
         if fixed {
-            if new_addr % self.page_size != 0 {
+            if !new_addr.is_multiple_of(self.page_size) {
                 return Err(Errno::EINVAL);
             }
             let new_end = self.range_end(new_addr, new_len).ok_or(Errno::EINVAL)?;
@@ -612,7 +623,7 @@ impl GuestSpace {
             libc::MADV_COLD,
             libc::MADV_PAGEOUT,
         ];
-        if addr % self.page_size != 0 {
+        if !addr.is_multiple_of(self.page_size) {
             return Err(Errno::EINVAL);
         }
         if !PASSED.contains(&advice) {
@@ -768,6 +779,12 @@ mod tests {
         assert!(!s.is_exec(a + P));
         assert!(s.check(a + P, P, RW));
         assert_eq!(s.take_invalidations(), vec![(a + P, a + 2 * P)]);
+        // Execute-only pages can be fetched from but not read.
+        s.mprotect(a + 2 * P, P, libc::PROT_EXEC).unwrap();
+        let mut insn = [0u8; 4];
+        assert_eq!(s.fetch(a + 2 * P, &mut insn), Ok(()));
+        assert_eq!(s.read(a + 2 * P, &mut insn), Err(Efault));
+        assert_eq!(s.fetch(a + P, &mut insn), Err(Efault));
         // Adding exec back invalidates nothing.
         s.mprotect(a + P, P, rx).unwrap();
         assert!(s.take_invalidations().is_empty());

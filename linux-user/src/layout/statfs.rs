@@ -83,13 +83,15 @@ mod tests {
     #[test]
     fn generic64_matches_host() {
         assert_eq!(std::mem::size_of::<KernelStatfs>(), GENERIC64.size);
-        let mut s = KernelStatfs::default();
-        s.f_fsid = [7, -1];
-        s.f_type = 0xef53;
-        s.f_bsize = 4096;
-        s.f_blocks = 1000;
-        s.f_namelen = 255;
-        s.f_flags = 0x20;
+        let s = KernelStatfs {
+            f_fsid: [7, -1],
+            f_type: 0xef53,
+            f_bsize: 4096,
+            f_blocks: 1000,
+            f_namelen: 255,
+            f_flags: 0x20,
+            ..KernelStatfs::default()
+        };
         let b = encode_statfs(&GENERIC64, &Codec::LE64, &s);
         // SAFETY: plain data of `b.len()` bytes.
         let raw =

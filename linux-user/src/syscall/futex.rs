@@ -27,7 +27,7 @@ fn sys_futex(p: &mut Process, a: [u64; 6]) -> SysResult {
     let uaddr = p.abi.ulong_arg(a[0]);
     let op = a[1] as u32;
     let val = a[2] as u32;
-    if uaddr % 4 != 0 {
+    if !uaddr.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
     match op & FUTEX_CMD_MASK {
@@ -109,7 +109,7 @@ mod tests {
     #[test]
     fn wake_op_encodings() {
         // FUTEX_OP(FUTEX_OP_SET, 1, FUTEX_OP_CMP_GT, 1)
-        let set1 = (0 << 28) | (4 << 24) | (1 << 12) | 1;
+        let set1 = (4 << 24) | (1 << 12) | 1; // op SET is 0
         assert_eq!(wake_op(set1, 7), Some(1));
         // FUTEX_OP(FUTEX_OP_ADD, -1, ...)
         let add_m1 = (1 << 28) | (0xfff << 12);

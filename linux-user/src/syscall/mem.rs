@@ -60,7 +60,7 @@ fn sys_madvise(p: &mut Process, a: [u64; 6]) -> SysResult {
 
 fn sys_msync(p: &mut Process, a: [u64; 6]) -> SysResult {
     let (addr, len) = (p.abi.ulong_arg(a[0]), p.abi.ulong_arg(a[1]));
-    if addr % p.space.page_size() != 0 {
+    if !addr.is_multiple_of(p.space.page_size()) {
         return Err(Errno::EINVAL);
     }
     if !p.space.check(addr, len, 0) {

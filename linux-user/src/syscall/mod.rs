@@ -18,6 +18,7 @@
 //! guest's state and succeed, but nothing is delivered yet (later work:
 //! delivery on the guest stack needs the cpu loop).
 
+pub mod exec;
 pub mod fd;
 pub mod fs;
 pub mod futex;
@@ -74,6 +75,10 @@ pub struct Process {
     pub robust_list: (u64, u64),
     /// `uname -r` override (`-r`); the host's release when `None`.
     pub uname_release: Option<String>,
+    /// How to start the emulator again for `execve` of a foreign program:
+    /// the host argv that precedes `-0 ARGV0 PROGRAM ARGS...` (by default
+    /// this executable, `run`, and `-L PREFIX` if there is one).
+    pub exec_prefix: Vec<std::ffi::OsString>,
     /// Resource limits the guest set that must not reach the host (they
     /// would constrain the emulator itself): `RLIMIT_AS`, `RLIMIT_DATA`,
     /// `RLIMIT_STACK`.
@@ -102,6 +107,7 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         .chain(proc_::HANDLERS)
         .chain(signal::HANDLERS)
         .chain(futex::HANDLERS)
+        .chain(exec::HANDLERS)
 }
 
 impl Process {
@@ -113,6 +119,7 @@ impl Process {
         exe_path: PathBuf,
         ld_prefix: Option<PathBuf>,
     ) -> Process {
+        let prefix_for_exec = ld_prefix.clone();
         let table = abi.syscalls;
         let mut handlers = vec![None; table.names.len()];
         for (nr, name) in table.entries() {
@@ -128,6 +135,7 @@ impl Process {
             clear_child_tid: 0,
             robust_list: (0, 0),
             uname_release: None,
+            exec_prefix: exec::default_prefix(prefix_for_exec.as_deref()),
             fake_rlimits: Vec::new(),
             handlers,
             exit: None,

@@ -1,5 +1,5 @@
 //! Process identity and limits: exit, ids, `uname`, `getrandom`, resource
-//! limits, scheduler queries, `sysinfo`, `prctl`, `kill`, `wait4`.
+//! limits, scheduler queries, `sysinfo`, `prctl`, `kill`.
 
 use super::{host, Handler, Process, SysResult};
 use crate::errno::Errno;
@@ -41,8 +41,6 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("kill", sys_kill),
     ("tgkill", sys_tgkill),
     ("tkill", sys_tkill),
-    ("wait4", sys_wait4),
-    ("waitid", sys_wait4),
 ];
 
 fn sys_exit(p: &mut Process, a: [u64; 6]) -> SysResult {
@@ -169,11 +167,7 @@ fn sys_getrandom(p: &mut Process, a: [u64; 6]) -> SysResult {
 
 /// Limits the guest may set without the host applying them: they would
 /// limit the emulator's own reservation and stack.
-const FAKE_RLIMITS: [u32; 3] = [
-    libc::RLIMIT_AS as u32,
-    libc::RLIMIT_DATA as u32,
-    libc::RLIMIT_STACK as u32,
-];
+const FAKE_RLIMITS: [u32; 3] = [libc::RLIMIT_AS, libc::RLIMIT_DATA, libc::RLIMIT_STACK];
 
 /// Number of resource limits Linux defines.
 const RLIM_NLIMITS: u32 = 16;
@@ -290,7 +284,12 @@ fn sys_getrusage(p: &mut Process, a: [u64; 6]) -> SysResult {
     let mut r: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: writable rusage.
     host(unsafe { libc::getrusage(a[0] as i32, &mut r) })?;
-    let c = p.codec();
+    p.write_mem(a[1], &encode_rusage(&p.codec(), &r))?;
+    Ok(0)
+}
+
+/// Encode `struct rusage`: two timevals then fourteen longs.
+pub(crate) fn encode_rusage(c: &Codec, r: &libc::rusage) -> Vec<u8> {
     let w = c.word;
     // Two timevals then fourteen longs.
     let mut b = vec![0u8; 4 * w + 14 * w];
@@ -298,8 +297,8 @@ fn sys_getrusage(p: &mut Process, a: [u64; 6]) -> SysResult {
         sec: t.tv_sec,
         frac: t.tv_usec,
     };
-    b[..2 * w].copy_from_slice(&tv(&r.ru_utime).encode(&c));
-    b[2 * w..4 * w].copy_from_slice(&tv(&r.ru_stime).encode(&c));
+    b[..2 * w].copy_from_slice(&tv(&r.ru_utime).encode(c));
+    b[2 * w..4 * w].copy_from_slice(&tv(&r.ru_stime).encode(c));
     let longs = [
         r.ru_maxrss,
         r.ru_ixrss,
@@ -319,8 +318,7 @@ fn sys_getrusage(p: &mut Process, a: [u64; 6]) -> SysResult {
     for (i, v) in longs.iter().enumerate() {
         c.put_word(&mut b, (4 + i) * w, *v as u64);
     }
-    p.write_mem(a[1], &b)?;
-    Ok(0)
+    b
 }
 
 fn sys_set_tid_address(p: &mut Process, a: [u64; 6]) -> SysResult {
@@ -346,7 +344,7 @@ fn sys_rseq(_: &mut Process, _: [u64; 6]) -> SysResult {
 fn sys_sched_getaffinity(p: &mut Process, a: [u64; 6]) -> SysResult {
     let len = p.abi.ulong_arg(a[1]) as usize;
     let w = p.abi.word() as usize;
-    if len % w != 0 {
+    if !len.is_multiple_of(w) {
         return Err(Errno::EINVAL);
     }
     let mut mask = vec![0u64; len.min(8192).div_ceil(8).max(1)];
@@ -474,10 +472,4 @@ fn sys_tkill(_: &mut Process, a: [u64; 6]) -> SysResult {
     let sig = host_signal(a[1])?;
     // SAFETY: plain arguments.
     host(unsafe { libc::syscall(libc::SYS_tkill, a[0] as i32, sig) })
-}
-
-/// The guest cannot have children yet (no fork/clone): as Linux says for a
-/// childless process.
-fn sys_wait4(_: &mut Process, _: [u64; 6]) -> SysResult {
-    Err(Errno::ECHILD)
 }

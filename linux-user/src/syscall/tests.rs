@@ -4,6 +4,7 @@
 use super::*;
 use crate::aarch64::ABI;
 use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 const SCRATCH: u64 = 0x10_0000;
 const SCRATCH_LEN: u64 = 0x10_0000;
@@ -671,4 +672,178 @@ fn terminal_ioctls_on_a_pty() {
     sc(&mut p, "close", &[s]);
     // SAFETY: closing our own fd.
     unsafe { libc::close(m) };
+}
+
+fn strv(p: &Process, at: u64, items: &[&[u8]]) -> u64 {
+    // Strings after the pointer array.
+    let mut ptrs = Vec::new();
+    let mut s = at + 8 * (items.len() as u64 + 1);
+    for it in items {
+        put_cstr(p, s, it);
+        ptrs.push(s);
+        s += it.len() as u64 + 1;
+    }
+    ptrs.push(0);
+    let b: Vec<u8> = ptrs.iter().flat_map(|v| v.to_le_bytes()).collect();
+    put(p, at, &b);
+    at
+}
+
+/// Run the clone syscall as glibc's fork does; in the child, run `child`
+/// and `_exit` with its result (never returning to the test harness).
+fn fork_with(p: &mut Process, child: impl FnOnce(&mut Process) -> i32) -> i64 {
+    const SIGCHLD: u64 = 17;
+    let flags = SIGCHLD | 0x100_0000 | 0x20_0000; // CHILD_SETTID | CHILD_CLEARTID
+    let pid = sc(p, "clone", &[flags, 0, 0, 0, SCRATCH + 0xf000]);
+    if pid == 0 {
+        let code = child(p);
+        // SAFETY: leave the forked test process at once.
+        unsafe { libc::_exit(code) };
+    }
+    pid
+}
+
+#[test]
+fn fork_wait4_and_exit_status() {
+    let mut p = process();
+    let pid = fork_with(&mut p, |p| {
+        // The child sees its own tid written by CLONE_CHILD_SETTID.
+        // SAFETY: gettid cannot fail.
+        let tid = unsafe { libc::gettid() } as u32;
+        if u32_at(p, SCRATCH + 0xf000) == tid && p.clear_child_tid == SCRATCH + 0xf000 {
+            7
+        } else {
+            1
+        }
+    });
+    assert!(pid > 0);
+    assert_eq!(
+        sc(&mut p, "wait4", &[pid as u64, SCRATCH, 0, SCRATCH + 0x100]),
+        pid
+    );
+    assert_eq!(u32_at(&p, SCRATCH), 7 << 8, "exited with 7");
+    assert_eq!(
+        sc(&mut p, "wait4", &[u64::MAX, SCRATCH, 0, 0]),
+        -10,
+        "ECHILD"
+    );
+    // Threads are refused for now.
+    assert_eq!(
+        sc(
+            &mut p,
+            "clone",
+            &[0x100 | 0x10000 | 0x800, SCRATCH, 0, 0, 0]
+        ),
+        -22
+    );
+}
+
+#[test]
+fn waitid_reports_the_child() {
+    let mut p = process();
+    let pid = fork_with(&mut p, |_| 3);
+    const P_PID: u64 = 1;
+    const WEXITED: u64 = 4;
+    assert_eq!(
+        sc(&mut p, "waitid", &[P_PID, pid as u64, SCRATCH, WEXITED, 0]),
+        0
+    );
+    let si = get(&p, SCRATCH, 28);
+    assert_eq!(
+        u32::from_le_bytes(si[0..4].try_into().unwrap()),
+        17,
+        "SIGCHLD"
+    );
+    assert_eq!(
+        u32::from_le_bytes(si[8..12].try_into().unwrap()),
+        1,
+        "CLD_EXITED"
+    );
+    assert_eq!(
+        i32::from_le_bytes(si[16..20].try_into().unwrap()),
+        pid as i32
+    );
+    assert_eq!(u32::from_le_bytes(si[24..28].try_into().unwrap()), 3);
+}
+
+#[test]
+fn execve_native_and_foreign() {
+    let mut p = process();
+    // A host program runs natively.
+    let pid = fork_with(&mut p, |p| {
+        let path = put_cstr(p, SCRATCH + 0x1000, b"/bin/sh");
+        let argv = strv(p, SCRATCH + 0x2000, &[b"sh", b"-c", b"exit $X"]);
+        let envp = strv(p, SCRATCH + 0x3000, &[b"X=4"]);
+        sc(p, "execve", &[path, argv, envp]) as i32
+    });
+    sc(&mut p, "wait4", &[pid as u64, SCRATCH, 0, 0]);
+    assert_eq!(u32_at(&p, SCRATCH), 4 << 8);
+
+    // A foreign ELF goes through the emulator prefix; here a stand-in
+    // command that checks what it was given.
+    let hello = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/aarch64/hello");
+    if !hello.exists() {
+        eprintln!("skipped: examples/aarch64/hello missing");
+        return;
+    }
+    p.exec_prefix = vec![
+        "/bin/sh".into(),
+        "-c".into(),
+        r#"[ "$1" = -0 ] && [ "$2" = myname ] && [ "$4" = arg1 ] && exit 6; exit 1"#.into(),
+        "stub".into(),
+    ];
+    let pid = fork_with(&mut p, |p| {
+        let path = put_cstr(p, SCRATCH + 0x1000, hello.as_os_str().as_bytes());
+        let argv = strv(p, SCRATCH + 0x2000, &[b"myname", b"arg1"]);
+        sc(p, "execve", &[path, argv, 0]) as i32
+    });
+    sc(&mut p, "wait4", &[pid as u64, SCRATCH, 0, 0]);
+    assert_eq!(u32_at(&p, SCRATCH), 6 << 8);
+
+    // Missing programs fail in the caller, as on Linux.
+    let path = put_cstr(&p, SCRATCH + 0x1000, b"/nonexistent/prog");
+    let argv = strv(&p, SCRATCH + 0x2000, &[b"x"]);
+    assert_eq!(sc(&mut p, "execve", &[path, argv, 0]), -2);
+}
+
+#[test]
+fn shebang_with_a_foreign_interpreter_is_planned_through_the_emulator() {
+    let mut p = process();
+    let d = tmpdir("shebang");
+    let hello = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/aarch64/hello");
+    if !hello.exists() {
+        eprintln!("skipped: examples/aarch64/hello missing");
+        return;
+    }
+    let script = d.join("s");
+    std::fs::write(&script, format!("#!{} -x\necho\n", hello.display())).unwrap();
+    p.exec_prefix = vec!["/usr/bin/mimic".into(), "run".into()];
+    let plan = exec::plan_exec(&p, &script, vec![b"s".to_vec(), b"a".to_vec()], 0).unwrap();
+    assert_eq!(plan.path, PathBuf::from("/usr/bin/mimic"));
+    let h = hello.as_os_str().as_bytes().to_vec();
+    let sp = script.as_os_str().as_bytes().to_vec();
+    assert_eq!(
+        plan.argv,
+        vec![
+            b"/usr/bin/mimic".to_vec(),
+            b"run".to_vec(),
+            b"-0".to_vec(),
+            h.clone(),
+            h,
+            b"-x".to_vec(),
+            sp,
+            b"a".to_vec()
+        ]
+    );
+    // A script for a host interpreter runs natively.
+    std::fs::write(&script, "#!/bin/sh\n").unwrap();
+    let plan = exec::plan_exec(&p, &script, vec![b"s".to_vec()], 0).unwrap();
+    assert_eq!(plan.path, PathBuf::from("/bin/sh"));
+    // A script naming itself loops and is refused.
+    std::fs::write(&script, format!("#!{}\n", script.display())).unwrap();
+    assert_eq!(
+        exec::plan_exec(&p, &script, vec![b"s".to_vec()], 0),
+        Err(Errno::ELOOP)
+    );
+    std::fs::remove_dir_all(&d).unwrap();
 }
