@@ -4,6 +4,9 @@
 
 pub mod cpu;
 pub mod decode;
+pub mod disas;
+pub mod flags;
+pub mod helpers;
 pub mod model;
 pub mod translate;
 
@@ -32,10 +35,6 @@ impl Frontend for Aarch64 {
         translate::translate_block(&self.model.features, pc, flags, code, max_insns)
     }
     fn disas(&self, pc: u64, bytes: &[u8]) -> String {
-        let mut s = String::new();
-        for (i, w) in bytes.chunks(4).enumerate() {
-            s.push_str(&format!("{:#010x}: {:02x?}\n", pc + 4 * i as u64, w));
-        }
-        s
+        disas::disas(pc, bytes)
     }
 }

@@ -1,5 +1,10 @@
 //! CPU models selectable with `-cpu`: features, ID register values and the
 //! HWCAP bits Linux would report for them.
+//!
+//! ID registers are derived from `Features`, so what `MRS ID_AA64*_EL1`
+//! shows, what AT_HWCAP says and what the decoder accepts always agree.
+//! Values follow the kernel's EL0 view ("CPU feature registers" ABI): only
+//! the fields Linux makes visible, hidden fields at their safe values.
 
 /// Optional architecture features a model has. Handlers reject (UNDEF)
 /// encodings of features the model lacks.
@@ -25,12 +30,20 @@ pub struct Features {
 pub struct CpuModel {
     pub name: &'static str,
     pub midr: u64,
+    /// CTR_EL0 (cache type: line sizes, IDC/DIC).
+    pub ctr: u64,
     pub features: Features,
 }
+
+/// DCZID_EL0: DC ZVA allowed, block size 2^4 words = 64 bytes.
+pub const DCZID: u64 = 4;
+/// Bytes zeroed by DC ZVA.
+pub const ZVA_BYTES: u64 = 4 << DCZID;
 
 pub static MAX: CpuModel = CpuModel {
     name: "max",
     midr: 0x000f_0510,
+    ctr: 0xb444_c004,
     features: Features {
         fp16: true,
         crc32: true,
@@ -49,8 +62,215 @@ pub static MAX: CpuModel = CpuModel {
     },
 };
 
-pub static MODELS: &[&CpuModel] = &[&MAX];
+const V8_CRYPTO: Features = Features {
+    fp16: false,
+    crc32: true,
+    lse: false,
+    aes: true,
+    pmull: true,
+    sha1: true,
+    sha2: true,
+    sha512: false,
+    sha3: false,
+    rcpc: false,
+    dotprod: false,
+    jscvt: false,
+    flagm: false,
+    frint: false,
+};
+
+pub static CORTEX_A53: CpuModel = CpuModel {
+    name: "cortex-a53",
+    midr: 0x410f_d034,
+    ctr: 0x8444_8004,
+    features: V8_CRYPTO,
+};
+
+pub static CORTEX_A72: CpuModel = CpuModel {
+    name: "cortex-a72",
+    midr: 0x410f_d083,
+    ctr: 0x8444_c004,
+    features: V8_CRYPTO,
+};
+
+pub static NEOVERSE_N1: CpuModel = CpuModel {
+    name: "neoverse-n1",
+    midr: 0x414f_d0c1,
+    ctr: 0xb444_c004,
+    features: Features {
+        fp16: true,
+        lse: true,
+        rcpc: true,
+        dotprod: true,
+        ..V8_CRYPTO
+    },
+};
+
+pub static MODELS: &[&CpuModel] = &[&MAX, &CORTEX_A53, &CORTEX_A72, &NEOVERSE_N1];
 
 pub fn find(name: &str) -> Option<&'static CpuModel> {
     MODELS.iter().copied().find(|m| m.name == name)
+}
+
+/// The model whose `features` these are (the translator only gets the
+/// features); `MAX` for features not belonging to a listed model.
+pub fn model_of(features: &crate::Features) -> &'static CpuModel {
+    MODELS
+        .iter()
+        .copied()
+        .find(|m| std::ptr::eq(&m.features, features))
+        .unwrap_or(&MAX)
+}
+
+/// AT_HWCAP bits (arch/arm64 uapi hwcap.h numbering).
+pub mod hwcap {
+    pub const FP: u64 = 1 << 0;
+    pub const ASIMD: u64 = 1 << 1;
+    pub const AES: u64 = 1 << 3;
+    pub const PMULL: u64 = 1 << 4;
+    pub const SHA1: u64 = 1 << 5;
+    pub const SHA2: u64 = 1 << 6;
+    pub const CRC32: u64 = 1 << 7;
+    pub const ATOMICS: u64 = 1 << 8;
+    pub const FPHP: u64 = 1 << 9;
+    pub const ASIMDHP: u64 = 1 << 10;
+    pub const CPUID: u64 = 1 << 11;
+    pub const JSCVT: u64 = 1 << 13;
+    pub const LRCPC: u64 = 1 << 15;
+    pub const SHA3: u64 = 1 << 17;
+    pub const ASIMDDP: u64 = 1 << 20;
+    pub const SHA512: u64 = 1 << 21;
+    pub const FLAGM: u64 = 1 << 27;
+    /// AT_HWCAP2 bits.
+    pub const FLAGM2: u64 = 1 << 7;
+    pub const FRINT: u64 = 1 << 8;
+}
+
+impl CpuModel {
+    /// (AT_HWCAP, AT_HWCAP2) as Linux reports them for this model.
+    pub fn hwcap(&self) -> (u64, u64) {
+        use hwcap::*;
+        let f = &self.features;
+        let mut h = FP | ASIMD | CPUID;
+        let mut h2 = 0;
+        for (on, bit) in [
+            (f.aes, AES),
+            (f.pmull, PMULL),
+            (f.sha1, SHA1),
+            (f.sha2, SHA2),
+            (f.crc32, CRC32),
+            (f.lse, ATOMICS),
+            (f.fp16, FPHP | ASIMDHP),
+            (f.jscvt, JSCVT),
+            (f.rcpc, LRCPC),
+            (f.sha3, SHA3),
+            (f.dotprod, ASIMDDP),
+            (f.sha512, SHA512),
+            (f.flagm, FLAGM),
+        ] {
+            if on {
+                h |= bit;
+            }
+        }
+        if f.flagm {
+            h2 |= FLAGM2;
+        }
+        if f.frint {
+            h2 |= FRINT;
+        }
+        (h, h2)
+    }
+
+    /// ID_AA64ISAR0_EL1 as EL0 sees it.
+    pub fn id_aa64isar0(&self) -> u64 {
+        let f = &self.features;
+        let mut v = 0u64;
+        let field = |v: &mut u64, shift: u32, val: u64| *v |= val << shift;
+        if f.aes {
+            field(&mut v, 4, if f.pmull { 2 } else { 1 });
+        }
+        if f.sha1 {
+            field(&mut v, 8, 1);
+        }
+        if f.sha2 {
+            field(&mut v, 12, if f.sha512 { 2 } else { 1 });
+        }
+        if f.crc32 {
+            field(&mut v, 16, 1);
+        }
+        if f.lse {
+            field(&mut v, 20, 2);
+        }
+        if f.sha3 {
+            field(&mut v, 32, 1);
+        }
+        if f.dotprod {
+            field(&mut v, 44, 1);
+        }
+        if f.flagm {
+            field(&mut v, 52, 2);
+        }
+        v
+    }
+
+    /// ID_AA64ISAR1_EL1 as EL0 sees it.
+    pub fn id_aa64isar1(&self) -> u64 {
+        let f = &self.features;
+        let mut v = 0u64;
+        if f.jscvt {
+            v |= 1 << 12;
+        }
+        if f.rcpc {
+            v |= 1 << 20;
+        }
+        if f.frint {
+            v |= 1 << 32;
+        }
+        v
+    }
+
+    /// ID_AA64PFR0_EL1 as EL0 sees it: EL0/EL1 AArch64-only, FP and AdvSIMD
+    /// implemented (with half precision when fp16).
+    pub fn id_aa64pfr0(&self) -> u64 {
+        let hp = u64::from(self.features.fp16);
+        0x11 | hp << 16 | hp << 20
+    }
+
+    /// Value of the ID-space register (op0=3, op1=0, CRn=0, `crm`, `op2`) as
+    /// Linux's MRS emulation returns it to EL0, or `None` where the kernel
+    /// would send SIGILL.
+    pub fn id_reg(&self, crm: u32, op2: u32) -> Option<u64> {
+        Some(match (crm, op2) {
+            (0, 0) => self.midr,
+            (0, 5) => 0x8000_0000, // MPIDR_EL1: the kernel's safe value
+            (0, 6) => 0,           // REVIDR_EL1
+            (0, _) => return None,
+            (1, _) => return None,
+            (4, 0) => self.id_aa64pfr0(),
+            (5, 0) => 0x6, // ID_AA64DFR0_EL1: DebugVer at its safe value
+            (6, 0) => self.id_aa64isar0(),
+            (6, 1) => self.id_aa64isar1(),
+            (2..=7, _) => 0,
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hwcaps_follow_features() {
+        let (h, h2) = MAX.hwcap();
+        assert_ne!(h & hwcap::ATOMICS, 0);
+        assert_ne!(h2 & hwcap::FRINT, 0);
+        let (h, _) = CORTEX_A53.hwcap();
+        assert_eq!(h & hwcap::ATOMICS, 0);
+        assert_ne!(h & hwcap::CRC32, 0);
+        assert_eq!(CORTEX_A53.id_aa64isar0() >> 20 & 0xf, 0);
+        assert_eq!(NEOVERSE_N1.id_aa64isar0() >> 20 & 0xf, 2);
+        assert!(std::ptr::eq(model_of(&NEOVERSE_N1.features), &NEOVERSE_N1));
+        assert_eq!(find("cortex-a72").unwrap().midr, 0x410f_d083);
+    }
 }
