@@ -8,7 +8,7 @@
 //! caller supplies them in `LoadOptions` from what the translator implements.
 
 
-use crate::abi::GuestAbi;
+use crate::abi::{CloneArgs, GuestAbi};
 use crate::errno::ErrnoMap;
 use crate::flags::FlagMap;
 use crate::layout::{misc, stat, statfs, termios, StructLayout};
@@ -51,6 +51,7 @@ pub static ABI: GuestAbi = GuestAbi {
     minsigstksz: Some(5120),
     et_dyn_base: 0x55_5555_4000,
     mmap_min_addr: 0x1_0000,
+    clone_args: CloneArgs::Backwards,
 };
 
 #[cfg(test)]
