@@ -16,6 +16,7 @@ pub mod json;
 pub mod qcow2;
 pub mod qed;
 pub mod raw;
+pub mod vmdk;
 
 pub use driver::{BlockDriver, CheckReport, Extent, Fix, SnapshotInfo};
 pub use error::{BlockError, Result};
@@ -40,6 +41,12 @@ pub fn probe_bytes(b: &[u8]) -> &'static str {
     }
     if b.len() >= 4 && b[..4] == *b"QED\0" {
         return "qed";
+    }
+    if b.len() >= 4 && b[..4] == *b"KDMV" {
+        return "vmdk";
+    }
+    if b.starts_with(b"# Disk DescriptorFile") {
+        return "vmdk";
     }
     "raw"
 }
@@ -108,6 +115,7 @@ pub fn open_with(
     match fmt.as_str() {
         "raw" => Ok(Box::new(raw::Raw::open(path, o.read_only)?)),
         "qcow2" => Ok(Box::new(qcow2::Qcow2::open(path, o)?)),
+        "vmdk" => Ok(Box::new(vmdk::Vmdk::open(path, o.read_only, o.no_backing, depth)?)),
         "qed" => Ok(Box::new(qed::Qed::open(path, o.read_only, o.no_backing, depth)?)),
         other => Err(BlockError::Unsupported(format!("Unknown driver '{other}'"))),
     }

@@ -144,6 +144,7 @@ pub fn create_image(fmt: &str, path: &Path, size: u64, o: &BTreeMap<String, Stri
             "extended_l2",
             "encryption",
         ],
+        "vmdk" => &["size", "backing_file", "backing_fmt", "subformat", "adapter_type", "hwversion", "toolsversion", "zeroed_grain", "compat6"],
         "qed" => &["size", "backing_file", "backing_fmt", "cluster_size", "table_size"],
         other => return Err(BlockError::Other(format!("Unknown file format '{other}'"))),
     };
@@ -204,6 +205,21 @@ pub fn create_image(fmt: &str, path: &Path, size: u64, o: &BTreeMap<String, Stri
             c.backing_file = o.get("backing_file").cloned();
             c.backing_format = o.get("backing_fmt").cloned();
             crate::qcow2::create(path, &c)
+        }
+        "vmdk" => {
+            let mut hw = o.get("hwversion").cloned().unwrap_or_else(|| "4".into());
+            if o.get("compat6").map(|v| parse_bool("compat6", v)).transpose()?.unwrap_or(false) {
+                hw = "6".into();
+            }
+            let c = crate::vmdk::CreateOpts {
+                size,
+                subformat: o.get("subformat").cloned().unwrap_or_else(|| "monolithicSparse".into()),
+                adapter_type: o.get("adapter_type").cloned().unwrap_or_else(|| "ide".into()),
+                hwversion: hw,
+                zeroed_grain: o.get("zeroed_grain").map(|v| parse_bool("zeroed_grain", v)).transpose()?.unwrap_or(false),
+                backing: o.get("backing_file").cloned(),
+            };
+            crate::vmdk::create(path, &c)
         }
         "qed" => {
             let cs = o.get("cluster_size").map(|c| parse_size(c)).transpose()?.unwrap_or(65536);
