@@ -6,6 +6,7 @@ pub mod cpu;
 pub mod decode;
 pub mod disas;
 pub mod flags;
+pub mod fpu;
 pub mod helpers;
 pub mod model;
 pub mod translate;
