@@ -110,10 +110,27 @@ pub fn temp_dir(tag: &str) -> PathBuf {
 /// Runs `argv` in `cwd` with stdin from /dev/null (or `stdin` bytes), no
 /// core dumps, killed after `limit`.
 pub fn run(argv: &[String], cwd: &Path, stdin: Option<&[u8]>, limit: Duration) -> Outcome {
+    run_env(argv, cwd, stdin, None, limit)
+}
+
+/// Like `run`, with the environment replaced by `env` when given.
+pub fn run_env(
+    argv: &[String],
+    cwd: &Path,
+    stdin: Option<&[u8]>,
+    env: Option<&[(&str, &str)]>,
+    limit: Duration,
+) -> Outcome {
     use std::os::unix::process::CommandExt;
     use std::os::unix::process::ExitStatusExt;
 
     let mut cmd = Command::new(&argv[0]);
+    if let Some(env) = env {
+        cmd.env_clear();
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+    }
     cmd.args(&argv[1..])
         .current_dir(cwd)
         .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
