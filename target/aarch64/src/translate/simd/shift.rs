@@ -33,7 +33,7 @@ fn shift_imm(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
     if opc == 0b11100 || opc == 0b11111 {
         return super::fparith::fcvt_fixed_vec(ctx, i);
     }
-    let size = 31 - immh.leading_zeros() - 28; // log2 element bytes, 0..=3
+    let size = 31 - immh.leading_zeros(); // log2 element bytes, 0..=3
     let esize = 8u32 << size;
     let immhb = i.bits(22, 16);
     let narrow = (0b10000..=0b10011).contains(&opc);
