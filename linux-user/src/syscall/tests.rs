@@ -435,7 +435,11 @@ fn identity_and_system_info() {
     assert_ne!(u64_at(&p, SCRATCH + 0x300), 0);
     assert_eq!(sc(&mut p, "getcpu", &[SCRATCH + 0x400, 0, 0]), 0);
     assert_eq!(sc(&mut p, "sched_yield", &[]), 0);
-    assert_eq!(sc(&mut p, "wait4", &[1, 0, 0, 0]), -10, "ECHILD: init is not ours");
+    assert_eq!(
+        sc(&mut p, "wait4", &[1, 0, 0, 0]),
+        -10,
+        "ECHILD: init is not ours"
+    );
     let n = sc(&mut p, "getgroups", &[0, 0]);
     assert!(n >= 0);
     assert_eq!(sc(&mut p, "umask", &[0o22]) & !0o777, 0);
