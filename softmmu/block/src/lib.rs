@@ -16,6 +16,7 @@ pub mod json;
 pub mod qcow2;
 pub mod qed;
 pub mod raw;
+pub mod vhdx;
 pub mod vmdk;
 
 pub use driver::{BlockDriver, CheckReport, Extent, Fix, SnapshotInfo};
@@ -44,6 +45,9 @@ pub fn probe_bytes(b: &[u8]) -> &'static str {
     }
     if b.len() >= 4 && b[..4] == *b"KDMV" {
         return "vmdk";
+    }
+    if b.len() >= 8 && b[..8] == *b"vhdxfile" {
+        return "vhdx";
     }
     if b.starts_with(b"# Disk DescriptorFile") {
         return "vmdk";
@@ -116,6 +120,7 @@ pub fn open_with(
         "raw" => Ok(Box::new(raw::Raw::open(path, o.read_only)?)),
         "qcow2" => Ok(Box::new(qcow2::Qcow2::open(path, o)?)),
         "vmdk" => Ok(Box::new(vmdk::Vmdk::open(path, o.read_only, o.no_backing, depth)?)),
+        "vhdx" => Ok(Box::new(vhdx::Vhdx::open(path, o.read_only)?)),
         "qed" => Ok(Box::new(qed::Qed::open(path, o.read_only, o.no_backing, depth)?)),
         other => Err(BlockError::Unsupported(format!("Unknown driver '{other}'"))),
     }

@@ -145,6 +145,7 @@ pub fn create_image(fmt: &str, path: &Path, size: u64, o: &BTreeMap<String, Stri
             "encryption",
         ],
         "vmdk" => &["size", "backing_file", "backing_fmt", "subformat", "adapter_type", "hwversion", "toolsversion", "zeroed_grain", "compat6"],
+        "vhdx" => &["size", "subformat", "block_size", "log_size", "block_state_zero"],
         "qed" => &["size", "backing_file", "backing_fmt", "cluster_size", "table_size"],
         other => return Err(BlockError::Other(format!("Unknown file format '{other}'"))),
     };
@@ -220,6 +221,20 @@ pub fn create_image(fmt: &str, path: &Path, size: u64, o: &BTreeMap<String, Stri
                 backing: o.get("backing_file").cloned(),
             };
             crate::vmdk::create(path, &c)
+        }
+        "vhdx" => {
+            let c = crate::vhdx::CreateOpts {
+                size,
+                block_size: o.get("block_size").map(|b| parse_size(b)).transpose()?.unwrap_or(0),
+                log_size: o.get("log_size").map(|b| parse_size(b)).transpose()?.unwrap_or(1 << 20),
+                fixed: match o.get("subformat").map(|s| s.as_str()) {
+                    None | Some("dynamic") => false,
+                    Some("fixed") => true,
+                    Some(other) => return Err(BlockError::Other(format!("Invalid subformat '{other}'"))),
+                },
+                block_state_zero: o.get("block_state_zero").map(|v| parse_bool("block_state_zero", v)).transpose()?.unwrap_or(true),
+            };
+            crate::vhdx::create(path, &c)
         }
         "qed" => {
             let cs = o.get("cluster_size").map(|c| parse_size(c)).transpose()?.unwrap_or(65536);
