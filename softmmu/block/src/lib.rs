@@ -16,6 +16,7 @@ pub mod json;
 pub mod qcow2;
 pub mod qed;
 pub mod raw;
+pub mod throttle;
 pub mod vhdx;
 pub mod vmdk;
 
