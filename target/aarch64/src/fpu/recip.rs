@@ -3,7 +3,7 @@
 //! manual's integer estimate algorithms so results match hardware bit for bit.
 
 use super::arith::add_exact;
-use super::{Fmt, Fp, Kind, Round, D, FPSR_DZC, FPSR_IXC, FPSR_OFC, FPSR_UFC, H, S};
+use super::{Fmt, Fp, Kind, Round, FPSR_DZC, FPSR_IXC, FPSR_OFC, FPSR_UFC, H, S};
 
 /// RecipEstimate: `a` in 256..512 (0.5 <= x < 1.0 in steps of 1/512).
 pub fn recip_estimate(a: u32) -> u32 {
@@ -208,6 +208,7 @@ pub fn ursqrte(x: u32) -> u32 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::D;
     use super::*;
 
     #[test]

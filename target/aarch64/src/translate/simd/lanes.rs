@@ -4,7 +4,7 @@
 
 use crate::cpu::CpuState;
 use crate::translate::Ctx;
-use tcg::helper::{Env, Helper};
+use tcg::helper::Helper;
 
 pub(crate) use crate::translate::fp::helpers::cpu;
 
@@ -74,14 +74,6 @@ impl Desc {
 pub(crate) fn call(ctx: &mut Ctx, h: &'static Helper, d: Desc) {
     let t = ctx.b.const_i64(d.pack());
     ctx.b.call(h, None, &[t]);
-}
-
-/// Emits a call of a descriptor-only helper that returns a value.
-pub(crate) fn call_ret(ctx: &mut Ctx, h: &'static Helper, d: Desc) -> tcg::ir::Temp {
-    let t = ctx.b.const_i64(d.pack());
-    let r = ctx.b.temp_i64();
-    ctx.b.call(h, Some(r), &[t]);
-    r
 }
 
 pub(crate) fn vget(c: &CpuState, n: usize) -> u128 {
