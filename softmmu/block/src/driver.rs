@@ -182,6 +182,11 @@ pub trait BlockDriver: Send {
     fn file_path(&self) -> Option<std::path::PathBuf> {
         None
     }
+    /// Files other than `file_path` holding data (VMDK extents), named as
+    /// qemu names its child nodes ("extents.0", ...).
+    fn extra_files(&self) -> Vec<(String, std::path::PathBuf)> {
+        Vec::new()
+    }
     /// Flush and mark the image cleanly closed.
     fn close(&mut self) -> Result<()> {
         self.flush()

@@ -491,7 +491,7 @@ impl Vmdk {
                 "ZERO" => Kind::Zero,
                 other => return Err(BlockError::Unsupported(format!("VMDK extent type {other}"))),
             };
-            exts.push(Ext { start, len, kind, name: name.clone() });
+            exts.push(Ext { start, len, kind, name: fp.to_string_lossy().into_owned() });
             start += len;
         }
         if exts.is_empty() {
@@ -836,5 +836,14 @@ impl BlockDriver for Vmdk {
     }
     fn file_path(&self) -> Option<PathBuf> {
         Some(self.path.clone())
+    }
+    fn extra_files(&self) -> Vec<(String, PathBuf)> {
+        let me = self.path.to_string_lossy().into_owned();
+        self.exts
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| !matches!(e.kind, Kind::Zero) && e.name != me)
+            .map(|(i, e)| (format!("extents.{i}"), PathBuf::from(&e.name)))
+            .collect()
     }
 }

@@ -65,27 +65,39 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
 pub fn image_info(path: &Path, d: &mut dyn BlockDriver) -> Result<Json> {
     let name = path.to_string_lossy().into_owned();
     let file_path = d.file_path().unwrap_or_else(|| path.to_path_buf());
-    let meta = std::fs::metadata(&file_path)?;
-    let flen = meta.len().div_ceil(512) * 512;
-    let actual = {
-        use std::os::unix::fs::MetadataExt;
-        meta.blocks() * 512
+    let file_node = |name: &str, p: &Path| -> Result<(Json, u64)> {
+        let meta = std::fs::metadata(p)?;
+        let flen = meta.len().div_ceil(512) * 512;
+        let actual = {
+            use std::os::unix::fs::MetadataExt;
+            meta.blocks() * 512
+        };
+        let node = Json::obj().with("name", name).with(
+            "info",
+            Json::obj()
+                .with("children", Json::Arr(vec![]))
+                .with("virtual-size", flen)
+                .with("filename", p.to_string_lossy().into_owned())
+                .with("format", "file")
+                .with("actual-size", actual)
+                .with("format-specific", Json::obj().with("type", "file").with("data", Json::obj()))
+                .with("dirty-flag", false),
+        );
+        Ok((node, actual))
     };
-    let child = Json::obj().with("name", "file").with(
-        "info",
-        Json::obj()
-            .with("children", Json::Arr(vec![]))
-            .with("virtual-size", flen)
-            .with("filename", name.as_str())
-            .with("format", "file")
-            .with("actual-size", actual)
-            .with(
-                "format-specific",
-                Json::obj().with("type", "file").with("data", Json::obj()),
-            )
-            .with("dirty-flag", false),
-    );
-    let mut j = Json::obj().with("children", Json::Arr(vec![child]));
+    let mut children = Vec::new();
+    let mut total_actual = 0;
+    for (n, p) in d.extra_files() {
+        let (c, a) = file_node(&n, &p)?;
+        children.push(c);
+        total_actual += a;
+    }
+    let (c, a) = file_node("file", &file_path)?;
+    let _ = &name;
+    children.push(c);
+    total_actual += a;
+    let actual = total_actual;
+    let mut j = Json::obj().with("children", Json::Arr(children));
     let snaps = d.snapshot_list()?;
     if !snaps.is_empty() {
         j.push(
