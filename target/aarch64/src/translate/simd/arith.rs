@@ -304,7 +304,7 @@ extern "C" fn int3(env: Env, desc: u64) -> u64 {
     let n = d.elems();
     let mut qc = false;
     let mut r = 0u128;
-    if (0b10100..=0b10111).contains(&d.op) && !d.scalar {
+    if matches!(d.op, 0b10100 | 0b10101 | 0b10111) && !d.scalar {
         // Pairwise: lanes of a then b, combined two by two.
         for k in 0..n {
             let (src, j) = if k < n / 2 {

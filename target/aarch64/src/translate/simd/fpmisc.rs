@@ -215,7 +215,7 @@ extern "C" fn fpmisc(env: Env, desc: u64) -> u64 {
         let n = if d.scalar {
             1
         } else {
-            64 / wide.width() as usize
+            128 / wide.width() as usize
         };
         if opc == 0b10110 {
             // FCVTN(2) / FCVTXN(2): narrow into the half selected by Q.
