@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-static uint8_t composite[1000001];
+static uint8_t composite[300001];
 
 static void big_print(const uint32_t *d, int n)
 {
@@ -15,7 +15,7 @@ static void big_print(const uint32_t *d, int n)
 
 int main(void)
 {
-    int limit = 1000000, count = 0;
+    int limit = 300000, count = 0;
     long long sum = 0;
     for (int i = 2; (long)i * i <= limit; i++)
         if (!composite[i]) for (int j = i * i; j <= limit; j += i) composite[j] = 1;
@@ -23,13 +23,13 @@ int main(void)
     printf("primes<=%d: %d sum=%lld\n", limit, count, sum);
 
     int best = 0, best_n = 0;
-    for (int n = 1; n < 100000; n++) {
+    for (int n = 1; n < 30000; n++) {
         uint64_t x = (uint64_t)n;
         int len = 1;
         while (x != 1) { x = (x & 1) ? 3 * x + 1 : x >> 1; len++; }
         if (len > best) { best = len; best_n = n; }
     }
-    printf("collatz longest below 100000: n=%d len=%d\n", best_n, best);
+    printf("collatz longest below 30000: n=%d len=%d\n", best_n, best);
 
     static uint32_t f[400];
     int fn = 1;
@@ -95,7 +95,7 @@ int main(void)
     printf("pi = %.1s.%s\n", out, out + 1);
 
     uint64_t sq = 0;
-    for (uint64_t v = 1; v < 2000000; v += 7) {
+    for (uint64_t v = 1; v < 2000000; v += 71) {
         uint64_t lo = 0, hi = v;
         while (lo < hi) { uint64_t mid = (lo + hi + 1) / 2; if (mid * mid <= v) lo = mid; else hi = mid - 1; }
         sq += lo;

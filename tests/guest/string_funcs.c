@@ -39,11 +39,12 @@ static void test_mem(void)
         for (size_t sa = 0; sa < 16; sa++)
             for (size_t di = 0; di < NDA; di++) {
                 size_t da = dalign[di];
-                fill(srcbuf, sizeof srcbuf, (unsigned)(len * 31 + sa));
-                memset(dstbuf, 0xee, sizeof dstbuf);
+                size_t span = len + 64; /* bytes around the operation that are checked */
+                fill(srcbuf, sa + span, (unsigned)(len * 31 + sa));
+                memset(dstbuf, 0xee, da + span);
                 memcpy(dstbuf + da, srcbuf + sa, len);
                 checks++;
-                for (size_t i = 0; i < len + 40 && da + i < sizeof dstbuf; i++) {
+                for (size_t i = 0; i < len + 40; i++) {
                     unsigned char want = i < len ? srcbuf[sa + i] : 0xee;
                     if (dstbuf[da + i] != want) { fail("memcpy", len, sa, da); break; }
                 }
@@ -83,8 +84,9 @@ static void test_memmove(void)
         size_t len = lens[li];
         for (size_t s = 0; s < sizeof(shifts) / sizeof(shifts[0]); s++) {
             size_t src = 200, dst = (size_t)((long)src + shifts[s]);
-            fill(dstbuf, sizeof dstbuf, (unsigned)len);
-            memcpy(refbuf, dstbuf, sizeof refbuf);
+            size_t span = len + 500; /* covers src, dst and the checked tail */
+            fill(dstbuf, span, (unsigned)len);
+            memcpy(refbuf, dstbuf, span);
             for (size_t i = 0; i < len; i++) refbuf[dst + i] = dstbuf[src + i]; /* reference from untouched copy */
             memmove(dstbuf + dst, dstbuf + src, len);
             checks++;
