@@ -63,6 +63,7 @@ errnos!(
     EDOM,
     ERANGE,
     ENAMETOOLONG,
+    ENODATA,
     ENOSYS,
     ENOTEMPTY,
     ELOOP,

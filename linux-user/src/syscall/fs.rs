@@ -39,6 +39,12 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("fchownat", sys_fchownat),
     ("statfs", sys_statfs),
     ("fstatfs", sys_fstatfs),
+    ("getxattr", sys_getxattr),
+    ("lgetxattr", sys_lgetxattr),
+    ("fgetxattr", sys_fgetxattr),
+    ("listxattr", sys_listxattr),
+    ("llistxattr", sys_llistxattr),
+    ("flistxattr", sys_flistxattr),
 ];
 
 fn dirfd(v: u64) -> i32 {
@@ -351,4 +357,79 @@ fn sys_fstatfs(p: &mut Process, a: [u64; 6]) -> SysResult {
     // SAFETY: a writable kernel `struct statfs`.
     host(unsafe { libc::syscall(libc::SYS_fstatfs, a[0] as i32, &mut s) })?;
     write_statfs(p, a[1], &s)
+}
+
+/// Largest extended attribute value or list (the kernel's `XATTR_SIZE_MAX`).
+const XATTR_SIZE_MAX: usize = 65536;
+
+/// Run a get/list xattr call into a host buffer of the guest's size and copy
+/// the result out (`size == 0` asks only for the length).
+fn xattr_out(
+    p: &Process,
+    buf: u64,
+    size: u64,
+    call: impl FnOnce(*mut u8, usize) -> i64,
+) -> SysResult {
+    let size = (size as usize).min(XATTR_SIZE_MAX);
+    let mut v = vec![0u8; size];
+    let n = host(call(v.as_mut_ptr(), size))?;
+    if size > 0 {
+        p.write_mem(buf, &v[..n as usize])?;
+    }
+    Ok(n)
+}
+
+fn xattr_name(p: &Process, addr: u64) -> Result<CString, Errno> {
+    let n = p.space.read_cstr(p.abi.ulong_arg(addr), 256)?;
+    if n.len() >= 256 {
+        return Err(Errno::ERANGE);
+    }
+    CString::new(n).map_err(|_| Errno::EINVAL)
+}
+
+fn sys_getxattr(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let (path, name) = (p.path_arg(a[0])?, xattr_name(p, a[1])?);
+    // SAFETY: valid strings; the buffer has `n` writable bytes.
+    xattr_out(p, a[2], a[3], |b, n| unsafe {
+        libc::getxattr(path.as_ptr(), name.as_ptr(), b.cast(), n) as i64
+    })
+}
+
+fn sys_lgetxattr(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let (path, name) = (p.path_arg(a[0])?, xattr_name(p, a[1])?);
+    // SAFETY: valid strings; the buffer has `n` writable bytes.
+    xattr_out(p, a[2], a[3], |b, n| unsafe {
+        libc::lgetxattr(path.as_ptr(), name.as_ptr(), b.cast(), n) as i64
+    })
+}
+
+fn sys_fgetxattr(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let name = xattr_name(p, a[1])?;
+    // SAFETY: valid name; the buffer has `n` writable bytes.
+    xattr_out(p, a[2], a[3], |b, n| unsafe {
+        libc::fgetxattr(a[0] as i32, name.as_ptr(), b.cast(), n) as i64
+    })
+}
+
+fn sys_listxattr(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let path = p.path_arg(a[0])?;
+    // SAFETY: valid path; the buffer has `n` writable bytes.
+    xattr_out(p, a[1], a[2], |b, n| unsafe {
+        libc::listxattr(path.as_ptr(), b.cast(), n) as i64
+    })
+}
+
+fn sys_llistxattr(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let path = p.path_arg(a[0])?;
+    // SAFETY: valid path; the buffer has `n` writable bytes.
+    xattr_out(p, a[1], a[2], |b, n| unsafe {
+        libc::llistxattr(path.as_ptr(), b.cast(), n) as i64
+    })
+}
+
+fn sys_flistxattr(p: &mut Process, a: [u64; 6]) -> SysResult {
+    // SAFETY: the buffer has `n` writable bytes.
+    xattr_out(p, a[1], a[2], |b, n| unsafe {
+        libc::flistxattr(a[0] as i32, b.cast(), n) as i64
+    })
 }

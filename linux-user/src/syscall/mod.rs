@@ -25,6 +25,7 @@ pub mod futex;
 pub mod io;
 pub mod ioctl;
 pub mod mem;
+pub mod poll;
 pub mod proc_;
 pub mod signal;
 pub mod time;
@@ -108,6 +109,7 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         .chain(signal::HANDLERS)
         .chain(futex::HANDLERS)
         .chain(exec::HANDLERS)
+        .chain(poll::HANDLERS)
 }
 
 impl Process {

@@ -38,6 +38,14 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("sysinfo", sys_sysinfo),
     ("prctl", sys_prctl),
     ("personality", sys_personality),
+    ("setuid", sys_setuid),
+    ("setgid", sys_setgid),
+    ("setreuid", sys_setreuid),
+    ("setregid", sys_setregid),
+    ("setresuid", sys_setresuid),
+    ("setresgid", sys_setresgid),
+    ("getpriority", sys_getpriority),
+    ("setpriority", sys_setpriority),
     ("kill", sys_kill),
     ("tgkill", sys_tgkill),
     ("tkill", sys_tkill),
@@ -472,4 +480,42 @@ fn sys_tkill(_: &mut Process, a: [u64; 6]) -> SysResult {
     let sig = host_signal(a[1])?;
     // SAFETY: plain arguments.
     host(unsafe { libc::syscall(libc::SYS_tkill, a[0] as i32, sig) })
+}
+
+/// Credential changes go straight to the kernel for this thread (raw
+/// syscalls: glibc's wrappers would also signal the emulator's own helper
+/// threads).
+macro_rules! raw_ids {
+    ($($name:ident => $sys:ident / $n:literal),* $(,)?) => {
+        $(
+            fn $name(_: &mut Process, a: [u64; 6]) -> SysResult {
+                let a: [u32; 3] = [a[0] as u32, a[1] as u32, a[2] as u32];
+                // SAFETY: integer arguments only.
+                host(unsafe { match $n {
+                    1 => libc::syscall(libc::$sys, a[0]),
+                    2 => libc::syscall(libc::$sys, a[0], a[1]),
+                    _ => libc::syscall(libc::$sys, a[0], a[1], a[2]),
+                } })
+            }
+        )*
+    };
+}
+
+raw_ids!(
+    sys_setuid => SYS_setuid / 1,
+    sys_setgid => SYS_setgid / 1,
+    sys_setreuid => SYS_setreuid / 2,
+    sys_setregid => SYS_setregid / 2,
+    sys_setresuid => SYS_setresuid / 3,
+    sys_setresgid => SYS_setresgid / 3,
+);
+
+fn sys_getpriority(_: &mut Process, a: [u64; 6]) -> SysResult {
+    // SAFETY: integer arguments; the raw syscall returns 20 - nice (>= 1).
+    host(unsafe { libc::syscall(libc::SYS_getpriority, a[0] as i32, a[1] as i32) })
+}
+
+fn sys_setpriority(_: &mut Process, a: [u64; 6]) -> SysResult {
+    // SAFETY: integer arguments.
+    host(unsafe { libc::syscall(libc::SYS_setpriority, a[0] as i32, a[1] as i32, a[2] as i32) })
 }

@@ -855,3 +855,71 @@ fn shebang_with_a_foreign_interpreter_is_planned_through_the_emulator() {
     );
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn ppoll_and_pselect6_on_a_pipe() {
+    let mut p = process();
+    sc(&mut p, "pipe2", &[SCRATCH, 0]);
+    let (r, w) = (u32_at(&p, SCRATCH) as u64, u32_at(&p, SCRATCH + 4) as u64);
+    // pollfd { fd, events = POLLIN, revents }
+    let mut pfd = vec![0u8; 8];
+    pfd[..4].copy_from_slice(&(r as u32).to_le_bytes());
+    pfd[4..6].copy_from_slice(&1u16.to_le_bytes());
+    put(&p, SCRATCH + 0x100, &pfd);
+    put(&p, SCRATCH + 0x200, &[0u8; 16]); // zero timeout
+    assert_eq!(
+        sc(
+            &mut p,
+            "ppoll",
+            &[SCRATCH + 0x100, 1, SCRATCH + 0x200, 0, 8]
+        ),
+        0
+    );
+    put(&p, SCRATCH + 0x300, b"z");
+    sc(&mut p, "write", &[w, SCRATCH + 0x300, 1]);
+    assert_eq!(
+        sc(
+            &mut p,
+            "ppoll",
+            &[SCRATCH + 0x100, 1, SCRATCH + 0x200, 0, 8]
+        ),
+        1
+    );
+    assert_eq!(
+        get(&p, SCRATCH + 0x106, 2),
+        1u16.to_le_bytes().to_vec(),
+        "POLLIN"
+    );
+    // pselect6 with the read end in the read set.
+    let mut set = [0u8; 128];
+    set[(r / 8) as usize] |= 1 << (r % 8);
+    put(&p, SCRATCH + 0x400, &set);
+    let n = r + 1;
+    assert_eq!(
+        sc(
+            &mut p,
+            "pselect6",
+            &[n, SCRATCH + 0x400, 0, 0, SCRATCH + 0x200, 0]
+        ),
+        1
+    );
+    let back = get(&p, SCRATCH + 0x400, 8);
+    assert_ne!(back[(r / 8) as usize] & (1 << (r % 8)), 0);
+    assert_eq!(sc(&mut p, "ppoll", &[0x1000, 1, 0, 0, 8]), EFAULT);
+    sc(&mut p, "close", &[r]);
+    sc(&mut p, "close", &[w]);
+}
+
+#[test]
+fn xattr_and_priority() {
+    let mut p = process();
+    let d = tmpdir("xattr");
+    let f = put_cstr(&p, SCRATCH, d.as_os_str().as_bytes());
+    let n = sc(&mut p, "llistxattr", &[f, SCRATCH + 0x100, 0]);
+    assert!(n >= 0 || n == -95, "{n}");
+    let name = put_cstr(&p, SCRATCH + 0x200, b"user.mimic-none");
+    let r = sc(&mut p, "lgetxattr", &[f, name, SCRATCH + 0x300, 64]);
+    assert!(r == -61 || r == -95, "ENODATA or EOPNOTSUPP: {r}");
+    assert!(sc(&mut p, "getpriority", &[0, 0]) >= 1);
+    std::fs::remove_dir_all(&d).unwrap();
+}
