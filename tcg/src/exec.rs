@@ -182,6 +182,7 @@ impl Engine {
             .frontend
             .translate(pc, flags, self.code.as_ref(), self.max_insns);
         self.stats.translated += 1;
+        self.code.translated(pc, pc + ir.guest_size.max(1) as u64);
         if self.log.in_asm {
             let mut bytes = Vec::with_capacity(ir.guest_size as usize);
             for a in pc..pc + ir.guest_size as u64 {

@@ -9,6 +9,10 @@ pub trait CodeReader {
     fn read_u32(&self, addr: u64) -> Option<u32>;
     fn read_u16(&self, addr: u64) -> Option<u16>;
     fn read_u8(&self, addr: u64) -> Option<u8>;
+    /// Called after a block covering `start..end` was translated, so the
+    /// owner of guest memory can watch those bytes for writes (user mode
+    /// write-protects the pages and reports writes as invalidations).
+    fn translated(&self, _start: u64, _end: u64) {}
 }
 
 /// A guest architecture's frontend.
