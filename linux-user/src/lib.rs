@@ -21,8 +21,11 @@ pub mod flags;
 pub mod layout;
 pub mod pages;
 pub mod path;
+pub mod run;
+pub mod smc;
 pub mod space;
 pub mod stack;
+pub mod strace;
 pub mod syscall;
 
 pub use abi::GuestAbi;

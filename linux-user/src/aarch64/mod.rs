@@ -7,6 +7,7 @@
 //! (arch/arm64/include/uapi/asm/fcntl.h). The hwcap values are not here: the
 //! caller supplies them in `LoadOptions` from what the translator implements.
 
+pub mod cpu_loop;
 
 use crate::abi::{CloneArgs, GuestAbi};
 use crate::errno::ErrnoMap;
