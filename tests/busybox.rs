@@ -17,7 +17,9 @@ use common::*;
 use std::path::{Path, PathBuf};
 
 fn busybox(arch: &str) -> PathBuf {
-    let p = repo_root().join(format!("build/cache/root/{arch}/busybox-static/bin/busybox"));
+    let p = repo_root().join(format!(
+        "build/cache/root/{arch}/busybox-static/bin/busybox"
+    ));
     if !p.is_file() {
         panic!(
             "{} is missing: run scripts/test (or scripts/fetch-debian) to download Debian's busybox-static",
@@ -31,22 +33,30 @@ fn busybox(arch: &str) -> PathBuf {
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
 }
 
 const WORDS: &[&str] = &[
-    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima",
-    "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey",
-    "xray", "yankee", "zulu", "bus", "boss", "bits", "basics",
+    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
+    "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango",
+    "uniform", "victor", "whiskey", "xray", "yankee", "zulu", "bus", "boss", "bits", "basics",
 ];
 
 fn write_inputs(dir: &Path) {
     let mut r = Lcg(42);
     let mut nums = String::new();
     for i in 0..2000 {
-        nums.push_str(&format!("{} {} {}\n", i, r.next() % 100000, WORDS[(r.next() % 7) as usize]));
+        nums.push_str(&format!(
+            "{} {} {}\n",
+            i,
+            r.next() % 100000,
+            WORDS[(r.next() % 7) as usize]
+        ));
     }
     std::fs::write(dir.join("nums.txt"), nums).unwrap();
     let mut words = String::new();
@@ -244,15 +254,27 @@ fn busybox_applets_match_native() {
     // PATH names no directory, so every command is a busybox applet (this
     // build's shell runs applets without a PATH search, re-executing
     // /proc/self/exe in forked children); nothing falls back to host tools.
-    let env: &[(&str, &str)] =
-        &[("PATH", "/nonexistent-mimic-test-path"), ("LC_ALL", "C"), ("TZ", "UTC0"), ("HOME", "/tmp")];
-    let cases: Vec<_> = cases().into_iter().filter(|(n, _, _)| filter_matches(n)).collect();
+    let env: &[(&str, &str)] = &[
+        ("PATH", "/nonexistent-mimic-test-path"),
+        ("LC_ALL", "C"),
+        ("TZ", "UTC0"),
+        ("HOME", "/tmp"),
+    ];
+    let cases: Vec<_> = cases()
+        .into_iter()
+        .filter(|(n, _, _)| filter_matches(n))
+        .collect();
 
     // expected: the amd64 busybox, natively
     let expected = parallel_map(&cases, jobs(), |(name, script, stdin)| {
         let dir = temp_dir("bb-native");
         write_inputs(&dir);
-        let argv = vec![native.to_string_lossy().into_owned(), "sh".into(), "-c".into(), script.to_string()];
+        let argv = vec![
+            native.to_string_lossy().into_owned(),
+            "sh".into(),
+            "-c".into(),
+            script.to_string(),
+        ];
         let out = run_env(&argv, &dir, *stdin, Some(env), limit);
         let _ = std::fs::remove_dir_all(&dir);
         assert!(!out.timed_out, "native busybox timed out on {name}");
@@ -267,16 +289,29 @@ fn busybox_applets_match_native() {
         out
     });
 
-    let work: Vec<(usize, &Runner)> = (0..cases.len()).flat_map(|i| runners.iter().map(move |r| (i, r))).collect();
+    let work: Vec<(usize, &Runner)> = (0..cases.len())
+        .flat_map(|i| runners.iter().map(move |r| (i, r)))
+        .collect();
     let results = parallel_map(&work, jobs(), |(i, runner)| {
         let (name, script, stdin) = &cases[*i];
         let dir = temp_dir("bb-guest");
         write_inputs(&dir);
         let mut argv = runner.argv.clone();
-        argv.extend([guest.to_string_lossy().into_owned(), "sh".into(), "-c".into(), script.to_string()]);
+        argv.extend([
+            guest.to_string_lossy().into_owned(),
+            "sh".into(),
+            "-c".into(),
+            script.to_string(),
+        ]);
         let out = run_env(&argv, &dir, *stdin, Some(env), limit);
         let _ = std::fs::remove_dir_all(&dir);
-        check(&format!("busybox {name}"), runner, &out, &expected[*i].stdout, expected[*i].status)
+        check(
+            &format!("busybox {name}"),
+            runner,
+            &out,
+            &expected[*i].stdout,
+            expected[*i].status,
+        )
     });
     let failures: Vec<String> = results.into_iter().flatten().collect();
     report("busybox cases", work.len(), &failures);

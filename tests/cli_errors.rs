@@ -17,12 +17,20 @@ fn elf_header(class64: bool, big_endian: bool, machine: u16) -> Vec<u8> {
     h[5] = if big_endian { 2 } else { 1 };
     h[6] = 1; // EV_CURRENT
     let put16 = |h: &mut Vec<u8>, off: usize, v: u16| {
-        let b = if big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
+        let b = if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        };
         h[off..off + 2].copy_from_slice(&b);
     };
     put16(&mut h, 16, 2); // ET_EXEC
     put16(&mut h, 18, machine);
-    let b = if big_endian { 1u32.to_be_bytes() } else { 1u32.to_le_bytes() };
+    let b = if big_endian {
+        1u32.to_be_bytes()
+    } else {
+        1u32.to_le_bytes()
+    };
     h[20..24].copy_from_slice(&b); // e_version
     if class64 {
         put16(&mut h, 52, 64); // e_ehsize
@@ -36,7 +44,11 @@ fn elf_header(class64: bool, big_endian: bool, machine: u16) -> Vec<u8> {
 
 fn expect_one_line_error(what: &str, prog: &Path) {
     let dir = temp_dir("cli");
-    let argv = vec![mimic_bin().to_string_lossy().into_owned(), "run".to_string(), prog.to_string_lossy().into_owned()];
+    let argv = vec![
+        mimic_bin().to_string_lossy().into_owned(),
+        "run".to_string(),
+        prog.to_string_lossy().into_owned(),
+    ];
     let out = run(&argv, &dir, None, Duration::from_secs(30));
     let _ = std::fs::remove_dir_all(&dir);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -50,7 +62,10 @@ fn expect_one_line_error(what: &str, prog: &Path) {
         problems.push(format!("exit status {} (expected 1)", out.status));
     }
     if lines.len() != 1 || lines[0].trim().is_empty() {
-        problems.push(format!("expected exactly one non-empty stderr line, got {}", lines.len()));
+        problems.push(format!(
+            "expected exactly one non-empty stderr line, got {}",
+            lines.len()
+        ));
     }
     if stderr.contains("panicked") || stderr.contains("RUST_BACKTRACE") {
         problems.push("stderr shows a panic".to_string());
@@ -59,9 +74,16 @@ fn expect_one_line_error(what: &str, prog: &Path) {
         problems.push(format!("the message does not name the file {name:?}"));
     }
     if !out.stdout.is_empty() {
-        problems.push(format!("unexpected stdout {:?}", String::from_utf8_lossy(&out.stdout)));
+        problems.push(format!(
+            "unexpected stdout {:?}",
+            String::from_utf8_lossy(&out.stdout)
+        ));
     }
-    assert!(problems.is_empty(), "{what}: {}\nstderr was:\n{stderr}", problems.join("; "));
+    assert!(
+        problems.is_empty(),
+        "{what}: {}\nstderr was:\n{stderr}",
+        problems.join("; ")
+    );
 }
 
 fn write_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
@@ -85,7 +107,8 @@ fn empty_file() {
 
 #[test]
 fn truncated_elf_header() {
-    let hello = std::fs::read(repo_root().join("examples/aarch64/hello")).expect("examples/aarch64/hello");
+    let hello =
+        std::fs::read(repo_root().join("examples/aarch64/hello")).expect("examples/aarch64/hello");
     let p = write_file("truncated-header", &hello[..40]);
     expect_one_line_error("ELF cut inside its header", &p);
 }
@@ -94,7 +117,8 @@ fn truncated_elf_header() {
 fn truncated_elf_segments() {
     // complete header and program headers, but the file ends before the
     // segment data they describe
-    let hello = std::fs::read(repo_root().join("examples/aarch64/hello")).expect("examples/aarch64/hello");
+    let hello =
+        std::fs::read(repo_root().join("examples/aarch64/hello")).expect("examples/aarch64/hello");
     let cut = 64 + 56; // one program header
     let p = write_file("truncated-segments", &hello[..cut]);
     expect_one_line_error("ELF cut before its segments", &p);

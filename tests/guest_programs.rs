@@ -38,7 +38,10 @@ fn guest_dir() -> PathBuf {
 
 fn read_status(p: &Path) -> i32 {
     match std::fs::read_to_string(p) {
-        Ok(s) => s.trim().parse().unwrap_or_else(|_| panic!("bad status file {}", p.display())),
+        Ok(s) => s
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("bad status file {}", p.display())),
         Err(_) => 0,
     }
 }
@@ -62,15 +65,30 @@ fn c_cases() -> Vec<Case> {
     let mut cases = Vec::new();
     for bin in bins {
         let file = bin.file_name().unwrap().to_string_lossy().into_owned();
-        let Some((name, _variant)) = file.rsplit_once('-') else { continue };
+        let Some((name, _variant)) = file.rsplit_once('-') else {
+            continue;
+        };
         let out = dir.join("expected").join(format!("{name}.out"));
         let want_stdout = std::fs::read(&out).unwrap_or_else(|_| {
-            panic!("{} is missing: run scripts/build-guests (needs the native compiler)", out.display())
+            panic!(
+                "{} is missing: run scripts/build-guests (needs the native compiler)",
+                out.display()
+            )
         });
         let want_status = read_status(&dir.join("expected").join(format!("{name}.status")));
-        cases.push(Case { name: file.clone(), bin, args: read_args(name), want_stdout, want_status });
+        cases.push(Case {
+            name: file.clone(),
+            bin,
+            args: read_args(name),
+            want_stdout,
+            want_status,
+        });
     }
-    assert!(!cases.is_empty(), "no guest programs in {}: run scripts/build-guests", dir.join("aarch64").display());
+    assert!(
+        !cases.is_empty(),
+        "no guest programs in {}: run scripts/build-guests",
+        dir.join("aarch64").display()
+    );
     cases
 }
 
@@ -80,17 +98,33 @@ fn asm_cases() -> Vec<Case> {
     let mut names: Vec<String> = std::fs::read_dir(&src)
         .expect("read tests/guest/aarch64")
         .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".S")).map(str::to_string))
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".S"))
+                .map(str::to_string)
+        })
         .collect();
     names.sort();
     let mut cases = Vec::new();
     for name in names {
         let bin = dir.join(&name);
-        assert!(bin.is_file(), "{} is missing: run scripts/build-guests", bin.display());
+        assert!(
+            bin.is_file(),
+            "{} is missing: run scripts/build-guests",
+            bin.display()
+        );
         let exp = src.join(format!("{name}.expected"));
-        let want_stdout = std::fs::read(&exp).unwrap_or_else(|_| panic!("{} is missing", exp.display()));
+        let want_stdout =
+            std::fs::read(&exp).unwrap_or_else(|_| panic!("{} is missing", exp.display()));
         let want_status = read_status(&src.join(format!("{name}.status")));
-        cases.push(Case { name: format!("asm/{name}"), bin, args: Vec::new(), want_stdout, want_status });
+        cases.push(Case {
+            name: format!("asm/{name}"),
+            bin,
+            args: Vec::new(),
+            want_stdout,
+            want_status,
+        });
     }
     assert!(!cases.is_empty(), "no assembly tests in {}", src.display());
     cases
@@ -111,7 +145,13 @@ fn run_cases(what: &str, cases: Vec<Case>) {
         argv.extend(case.args.iter().cloned());
         let out = run(&argv, &cwd, None, limit);
         let _ = std::fs::remove_dir_all(&cwd);
-        check(&case.name, runner, &out, &case.want_stdout, case.want_status)
+        check(
+            &case.name,
+            runner,
+            &out,
+            &case.want_stdout,
+            case.want_status,
+        )
     });
     let failures: Vec<String> = results.into_iter().flatten().collect();
     report(what, work.len(), &failures);

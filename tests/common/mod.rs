@@ -45,10 +45,14 @@ pub fn runners() -> Vec<Runner> {
     if let Ok(cmd) = std::env::var("MIMIC_TEST_RUNNER") {
         let argv: Vec<String> = cmd.split_whitespace().map(str::to_string).collect();
         if !argv.is_empty() {
-            return vec![Runner { label: cmd.clone(), argv }];
+            return vec![Runner {
+                label: cmd.clone(),
+                argv,
+            }];
         }
     }
-    let backends = std::env::var("MIMIC_TEST_BACKENDS").unwrap_or_else(|_| "interp,jit".to_string());
+    let backends =
+        std::env::var("MIMIC_TEST_BACKENDS").unwrap_or_else(|_| "interp,jit".to_string());
     backends
         .split(',')
         .map(str::trim)
@@ -73,15 +77,23 @@ pub fn filter_matches(name: &str) -> bool {
 }
 
 pub fn jobs() -> usize {
-    if let Some(n) = std::env::var("MIMIC_TEST_JOBS").ok().and_then(|s| s.parse().ok()) {
+    if let Some(n) = std::env::var("MIMIC_TEST_JOBS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
         return std::cmp::max(1, n);
     }
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     cpus.clamp(2, 4)
 }
 
 pub fn timeout() -> Duration {
-    let secs = std::env::var("MIMIC_TEST_TIMEOUT").ok().and_then(|s| s.parse().ok()).unwrap_or(60u64);
+    let secs = std::env::var("MIMIC_TEST_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60u64);
     Duration::from_secs(secs)
 }
 
@@ -133,14 +145,21 @@ pub fn run_env(
     }
     cmd.args(&argv[1..])
         .current_dir(cwd)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     // SAFETY: setrlimit is async-signal-safe; the closure touches nothing
     // else between fork and exec.
     unsafe {
         cmd.pre_exec(|| {
-            let zero = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            let zero = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
             libc::setrlimit(libc::RLIMIT_CORE, &zero);
             Ok(())
         });
@@ -205,7 +224,13 @@ pub fn run_env(
         (None, Some(s)) => 128 + s,
         _ => -1,
     };
-    Outcome { stdout, stderr, status: code, timed_out, elapsed }
+    Outcome {
+        stdout,
+        stderr,
+        status: code,
+        timed_out,
+        elapsed,
+    }
 }
 
 fn join_with_deadline(t: std::thread::JoinHandle<Vec<u8>>, d: Duration) -> Vec<u8> {
@@ -220,7 +245,11 @@ fn join_with_deadline(t: std::thread::JoinHandle<Vec<u8>>, d: Duration) -> Vec<u
 }
 
 /// Runs `f` over `items` on `jobs` threads; returns the results in order.
-pub fn parallel_map<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    jobs: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
     std::thread::scope(|s| {
@@ -235,7 +264,12 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -
             });
         }
     });
-    results.into_inner().unwrap().into_iter().map(|r| r.expect("every item ran")).collect()
+    results
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.expect("every item ran"))
+        .collect()
 }
 
 /// A short human-readable account of how `actual` differs from `expected`.
@@ -244,7 +278,11 @@ pub fn diff_summary(expected: &[u8], actual: &[u8]) -> String {
     let a = String::from_utf8_lossy(actual);
     let el: Vec<&str> = e.split_inclusive('\n').collect();
     let al: Vec<&str> = a.split_inclusive('\n').collect();
-    let first = el.iter().zip(al.iter()).position(|(x, y)| x != y).unwrap_or(el.len().min(al.len()));
+    let first = el
+        .iter()
+        .zip(al.iter())
+        .position(|(x, y)| x != y)
+        .unwrap_or(el.len().min(al.len()));
     let mut s = format!(
         "stdout differs at line {} (expected {} lines/{} bytes, got {} lines/{} bytes)",
         first + 1,
@@ -276,17 +314,29 @@ pub fn stderr_tail(stderr: &[u8], n: usize) -> String {
     let s = String::from_utf8_lossy(stderr);
     let lines: Vec<&str> = s.lines().collect();
     let start = lines.len().saturating_sub(n);
-    lines[start..].iter().map(|l| format!("\n      stderr: {}", truncate(l, 200))).collect()
+    lines[start..]
+        .iter()
+        .map(|l| format!("\n      stderr: {}", truncate(l, 200)))
+        .collect()
 }
 
 /// Compares one run against expectations; None when it matches.
-pub fn check(name: &str, runner: &Runner, out: &Outcome, want_stdout: &[u8], want_status: i32) -> Option<String> {
+pub fn check(
+    name: &str,
+    runner: &Runner,
+    out: &Outcome,
+    want_stdout: &[u8],
+    want_status: i32,
+) -> Option<String> {
     let mut problems = Vec::new();
     if out.timed_out {
         problems.push(format!("timed out after {:?}", out.elapsed));
     }
     if out.status != want_status {
-        problems.push(format!("exit status {} (expected {})", out.status, want_status));
+        problems.push(format!(
+            "exit status {} (expected {})",
+            out.status, want_status
+        ));
     }
     if out.stdout != want_stdout {
         problems.push(diff_summary(want_stdout, &out.stdout));
@@ -294,7 +344,12 @@ pub fn check(name: &str, runner: &Runner, out: &Outcome, want_stdout: &[u8], wan
     if problems.is_empty() {
         return None;
     }
-    Some(format!("{name} [{}]: {}{}", runner.label, problems.join("; "), stderr_tail(&out.stderr, 4)))
+    Some(format!(
+        "{name} [{}]: {}{}",
+        runner.label,
+        problems.join("; "),
+        stderr_tail(&out.stderr, 4)
+    ))
 }
 
 /// Prints a summary and panics listing every failure.
