@@ -120,9 +120,19 @@ pub fn open_with(
     match fmt.as_str() {
         "raw" => Ok(Box::new(raw::Raw::open(path, o.read_only)?)),
         "qcow2" => Ok(Box::new(qcow2::Qcow2::open(path, o)?)),
-        "vmdk" => Ok(Box::new(vmdk::Vmdk::open(path, o.read_only, o.no_backing, depth)?)),
+        "vmdk" => Ok(Box::new(vmdk::Vmdk::open(
+            path,
+            o.read_only,
+            o.no_backing,
+            depth,
+        )?)),
         "vhdx" => Ok(Box::new(vhdx::Vhdx::open(path, o.read_only)?)),
-        "qed" => Ok(Box::new(qed::Qed::open(path, o.read_only, o.no_backing, depth)?)),
+        "qed" => Ok(Box::new(qed::Qed::open(
+            path,
+            o.read_only,
+            o.no_backing,
+            depth,
+        )?)),
         other => Err(BlockError::Unsupported(format!("Unknown driver '{other}'"))),
     }
 }

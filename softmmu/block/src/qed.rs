@@ -65,7 +65,10 @@ impl QedHeader {
             return invalid("QED header size out of range");
         }
         if h.features & !F_KNOWN != 0 {
-            return Err(BlockError::Unsupported(format!("QED features 0x{:x}", h.features & !F_KNOWN)));
+            return Err(BlockError::Unsupported(format!(
+                "QED features 0x{:x}",
+                h.features & !F_KNOWN
+            )));
         }
         if !h.l1_table_offset.is_multiple_of(cs) || h.l1_table_offset < h.header_size as u64 * cs {
             return invalid("QED L1 table offset invalid");
@@ -117,13 +120,23 @@ pub struct Qed {
 }
 
 /// Creates a QED image (qemu's defaults: 64 KiB clusters, 4-cluster tables).
-pub fn create(path: &Path, size: u64, cluster_size: u64, table_size: u32, backing: Option<(&str, Option<&str>)>) -> Result<()> {
+pub fn create(
+    path: &Path,
+    size: u64,
+    cluster_size: u64,
+    table_size: u32,
+    backing: Option<(&str, Option<&str>)>,
+) -> Result<()> {
     let h = QedHeader {
         cluster_size: cluster_size as u32,
         table_size,
         header_size: 1,
         features: if backing.is_some() { F_BACKING_FILE } else { 0 }
-            | if matches!(backing, Some((_, Some("raw")))) { F_BACKING_NO_PROBE } else { 0 },
+            | if matches!(backing, Some((_, Some("raw")))) {
+                F_BACKING_NO_PROBE
+            } else {
+                0
+            },
         compat_features: 0,
         autoclear_features: 0,
         l1_table_offset: cluster_size,
@@ -162,8 +175,15 @@ impl Qed {
             f.read_at(h.backing_filename_offset as u64, &mut nb)?;
             backing_name = Some(String::from_utf8_lossy(&nb).into_owned());
         }
-        let backing_fmt = if h.features & F_BACKING_NO_PROBE != 0 { Some("raw".to_string()) } else { None };
+        let backing_fmt = if h.features & F_BACKING_NO_PROBE != 0 {
+            Some("raw".to_string())
+        } else {
+            None
+        };
         let file_end = f.len()?.div_ceil(cs) * cs;
+        if h.l1_table_offset.saturating_add(entries * 8) > file_end {
+            return invalid("QED table offset is invalid");
+        }
         let mut q = Qed {
             l1: Vec::new(),
             l2: HashMap::new(),
@@ -182,8 +202,14 @@ impl Qed {
         if !no_backing {
             if let Some(bn) = q.backing_name.clone() {
                 let bp = crate::qcow2::resolve_backing(path, &bn);
-                let b = crate::open_chain(&bp, q.backing_fmt.as_deref(), true, depth + 1)
-                    .map_err(|e| BlockError::Other(format!("Could not open backing file '{}': {e}", bp.display())))?;
+                let b = crate::open_chain(&bp, q.backing_fmt.as_deref(), true, depth + 1).map_err(
+                    |e| {
+                        BlockError::Other(format!(
+                            "Could not open backing file '{}': {e}",
+                            bp.display()
+                        ))
+                    },
+                )?;
                 q.backing = Some(b);
             }
         }
@@ -199,17 +225,25 @@ impl Qed {
     fn read_table(&self, off: u64) -> Result<Vec<u64>> {
         let mut raw = vec![0u8; (self.entries * 8) as usize];
         self.f.read_at(off, &mut raw)?;
-        Ok(raw.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect())
+        Ok(raw
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+            .collect())
     }
 
     fn table_ok(&self, off: u64) -> bool {
-        off.is_multiple_of(self.cs) && off >= self.cs && off + self.entries * 8 <= self.file_end.max(off + 1) && off < self.file_end
+        off.is_multiple_of(self.cs)
+            && off >= self.cs
+            && off + self.entries * 8 <= self.file_end.max(off + 1)
+            && off < self.file_end
     }
 
     fn l2(&mut self, off: u64) -> Result<&mut Vec<u64>> {
         if !self.l2.contains_key(&off) {
             if !self.table_ok(off) {
-                return Err(BlockError::Corrupt(format!("QED L2 table offset 0x{off:x} invalid")));
+                return Err(BlockError::Corrupt(format!(
+                    "QED L2 table offset 0x{off:x} invalid"
+                )));
             }
             if self.l2.len() > 64 {
                 self.l2.clear();
@@ -234,7 +268,9 @@ impl Qed {
         }
         let e = self.l2(l2off)?[i2];
         if e > 1 && (!e.is_multiple_of(self.cs) || e >= self.file_end) {
-            return Err(BlockError::Corrupt(format!("QED data cluster offset 0x{e:x} invalid")));
+            return Err(BlockError::Corrupt(format!(
+                "QED data cluster offset 0x{e:x} invalid"
+            )));
         }
         Ok(e)
     }
@@ -259,7 +295,9 @@ impl Qed {
     fn set_entry(&mut self, pos: u64, v: u64) -> Result<()> {
         let (i1, i2) = self.idx(pos);
         if i1 >= self.l1.len() {
-            return Err(BlockError::Corrupt("QED position beyond the L1 table".into()));
+            return Err(BlockError::Corrupt(
+                "QED position beyond the L1 table".into(),
+            ));
         }
         let mut l2off = self.l1[i1];
         if l2off == 0 {
@@ -270,7 +308,8 @@ impl Qed {
             self.f.write_at(l2off, &raw)?;
             self.l2.insert(l2off, t);
             self.l1[i1] = l2off;
-            self.f.write_at(self.h.l1_table_offset + i1 as u64 * 8, &l2off.to_le_bytes())?;
+            self.f
+                .write_at(self.h.l1_table_offset + i1 as u64 * 8, &l2off.to_le_bytes())?;
             return Ok(());
         }
         self.l2(l2off)?[i2] = v;
@@ -402,8 +441,22 @@ impl BlockDriver for Qed {
         let (e, n) = self.run(offset, len)?;
         Ok(match e {
             0 => Extent::unallocated(n),
-            1 => Extent { len: n, allocated: true, data: false, zero: true, compressed: false, offset: None },
-            h => Extent { len: n, allocated: true, data: true, zero: false, compressed: false, offset: Some(h) },
+            1 => Extent {
+                len: n,
+                allocated: true,
+                data: false,
+                zero: true,
+                compressed: false,
+                offset: None,
+            },
+            h => Extent {
+                len: n,
+                allocated: true,
+                data: true,
+                zero: false,
+                compressed: false,
+                offset: Some(h),
+            },
         })
     }
     fn resize(&mut self, new_len: u64, allow_shrink: bool) -> Result<()> {
@@ -426,7 +479,9 @@ impl BlockDriver for Qed {
         Some(self.cs)
     }
     fn backing_file(&self) -> Option<(String, Option<String>)> {
-        self.backing_name.clone().map(|b| (b, self.backing_fmt.clone()))
+        self.backing_name
+            .clone()
+            .map(|b| (b, self.backing_fmt.clone()))
     }
     fn backing(&mut self) -> Option<&mut dyn BlockDriver> {
         match &mut self.backing {
@@ -450,10 +505,19 @@ impl BlockDriver for Qed {
         let cs = self.cs;
         let nclusters = self.f.len()?.div_ceil(cs);
         self.file_end = nclusters * cs;
-        let mut r = CheckReport { total_clusters: Some(self.h.image_size.div_ceil(cs)), ..Default::default() };
+        let mut r = CheckReport {
+            total_clusters: Some(self.h.image_size.div_ceil(cs)),
+            ..Default::default()
+        };
         let mut used: HashSet<u64> = HashSet::new();
         for c in 0..self.h.header_size as u64 + self.h.table_size as u64 {
-            used.insert(c + if c >= self.h.header_size as u64 { self.h.l1_table_offset / cs - self.h.header_size as u64 } else { 0 });
+            used.insert(
+                c + if c >= self.h.header_size as u64 {
+                    self.h.l1_table_offset / cs - self.h.header_size as u64
+                } else {
+                    0
+                },
+            );
         }
         let can_fix = fix == Fix::All && !self.f.read_only;
         let mut alloc = 0u64;
@@ -467,10 +531,12 @@ impl BlockDriver for Qed {
             }
             if !self.table_ok(l2off) || l2off + self.h.table_size as u64 * cs > self.file_end {
                 r.corruptions += 1;
-                r.messages.push(format!("ERROR invalid L2 table offset 0x{l2off:x}"));
+                r.messages
+                    .push(format!("ERROR invalid L2 table offset 0x{l2off:x}"));
                 if can_fix {
                     self.l1[i] = 0;
-                    self.f.write_at(self.h.l1_table_offset + i as u64 * 8, &0u64.to_le_bytes())?;
+                    self.f
+                        .write_at(self.h.l1_table_offset + i as u64 * 8, &0u64.to_le_bytes())?;
                     r.corruptions_fixed += 1;
                 }
                 continue;
@@ -485,7 +551,8 @@ impl BlockDriver for Qed {
                 }
                 if !e.is_multiple_of(cs) || e >= self.file_end {
                     r.corruptions += 1;
-                    r.messages.push(format!("ERROR invalid cluster offset 0x{e:x}"));
+                    r.messages
+                        .push(format!("ERROR invalid cluster offset 0x{e:x}"));
                     if can_fix {
                         self.f.write_at(l2off + j as u64 * 8, &0u64.to_le_bytes())?;
                         r.corruptions_fixed += 1;

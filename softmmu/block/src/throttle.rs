@@ -37,7 +37,11 @@ impl Bucket {
         if self.avg == 0.0 {
             return 0;
         }
-        let (size, burst_size) = if self.max == 0.0 { (self.avg / 10.0, 0.0) } else { (self.max * self.burst_length as f64, self.max / 10.0) };
+        let (size, burst_size) = if self.max == 0.0 {
+            (self.avg / 10.0, 0.0)
+        } else {
+            (self.max * self.burst_length as f64, self.max / 10.0)
+        };
         let extra = self.level - size;
         if extra > 0.0 {
             return (extra / self.avg * 1e9) as u64;
@@ -82,7 +86,13 @@ impl ThrottleConfig {
     /// Sets one bucket: `avg` per second, optional burst `max` for
     /// `burst_length` seconds.
     pub fn set(&mut self, which: usize, avg: u64, max: u64, burst_length: u64) {
-        self.buckets[which] = Bucket { avg: avg as f64, max: max as f64, burst_length: burst_length.max(1), level: 0.0, burst_level: 0.0 };
+        self.buckets[which] = Bucket {
+            avg: avg as f64,
+            max: max as f64,
+            burst_length: burst_length.max(1),
+            level: 0.0,
+            burst_level: 0.0,
+        };
     }
 
     /// qemu's validity rules.
@@ -91,17 +101,25 @@ impl ThrottleConfig {
         if (b[BPS_TOTAL].avg > 0.0 && (b[BPS_READ].avg > 0.0 || b[BPS_WRITE].avg > 0.0))
             || (b[OPS_TOTAL].avg > 0.0 && (b[OPS_READ].avg > 0.0 || b[OPS_WRITE].avg > 0.0))
         {
-            return Err(BlockError::Other("bps/iops total and read/write limits cannot be used at the same time".into()));
+            return Err(BlockError::Other(
+                "bps/iops total and read/write limits cannot be used at the same time".into(),
+            ));
         }
         for k in b {
             if k.max > 0.0 && k.avg == 0.0 {
-                return Err(BlockError::Other("bps_max/iops_max require corresponding bps/iops values".into()));
+                return Err(BlockError::Other(
+                    "bps_max/iops_max require corresponding bps/iops values".into(),
+                ));
             }
             if k.max > 0.0 && k.max < k.avg {
-                return Err(BlockError::Other("bps_max/iops_max cannot be lower than bps/iops".into()));
+                return Err(BlockError::Other(
+                    "bps_max/iops_max cannot be lower than bps/iops".into(),
+                ));
             }
             if k.burst_length > 1 && k.max == 0.0 {
-                return Err(BlockError::Other("burst length requires a max value".into()));
+                return Err(BlockError::Other(
+                    "burst length requires a max value".into(),
+                ));
             }
             if k.avg > 0.0 && k.burst_length == 0 {
                 return Err(BlockError::Other("the burst length cannot be 0".into()));
@@ -144,7 +162,10 @@ pub struct ThrottleState {
 impl ThrottleState {
     pub fn new(cfg: ThrottleConfig, now_ns: u64) -> Result<ThrottleState> {
         cfg.validate()?;
-        Ok(ThrottleState { cfg, last_leak: now_ns })
+        Ok(ThrottleState {
+            cfg,
+            last_leak: now_ns,
+        })
     }
 
     fn relevant(write: bool) -> [usize; 4] {
@@ -162,12 +183,20 @@ impl ThrottleState {
             b.leak(dt);
         }
         self.last_leak = now_ns;
-        Self::relevant(write).iter().map(|&i| self.cfg.buckets[i].wait_ns()).max().unwrap_or(0)
+        Self::relevant(write)
+            .iter()
+            .map(|&i| self.cfg.buckets[i].wait_ns())
+            .max()
+            .unwrap_or(0)
     }
 
     /// Charges a request of `bytes` to the buckets.
     pub fn account(&mut self, write: bool, bytes: u64) {
-        let ops = if self.cfg.iops_size > 0 && bytes > self.cfg.iops_size { bytes as f64 / self.cfg.iops_size as f64 } else { 1.0 };
+        let ops = if self.cfg.iops_size > 0 && bytes > self.cfg.iops_size {
+            bytes as f64 / self.cfg.iops_size as f64
+        } else {
+            1.0
+        };
         for i in Self::relevant(write) {
             let units = if i < OPS_TOTAL { bytes as f64 } else { ops };
             self.cfg.buckets[i].account(units);
@@ -183,9 +212,17 @@ pub struct Throttle {
 }
 
 impl Throttle {
-    pub fn new(inner: Box<dyn BlockDriver>, cfg: ThrottleConfig, mut clock: Box<dyn Clock>) -> Result<Throttle> {
+    pub fn new(
+        inner: Box<dyn BlockDriver>,
+        cfg: ThrottleConfig,
+        mut clock: Box<dyn Clock>,
+    ) -> Result<Throttle> {
         let now = clock.now_ns();
-        Ok(Throttle { inner, state: ThrottleState::new(cfg, now)?, clock })
+        Ok(Throttle {
+            inner,
+            state: ThrottleState::new(cfg, now)?,
+            clock,
+        })
     }
 
     fn gate(&mut self, write: bool, bytes: u64) {

@@ -64,9 +64,12 @@ impl SparseHeader {
             compress_algorithm: u16::from_le_bytes([b[77], b[78]]),
         };
         if !(1..=3).contains(&h.version) {
-            return Err(BlockError::Unsupported(format!("VMDK version {}", h.version)));
+            return Err(BlockError::Unsupported(format!(
+                "VMDK version {}",
+                h.version
+            )));
         }
-        if !h.grain_size.is_power_of_two() || h.grain_size < 1 || h.grain_size > 128 * 1024 {
+        if !h.grain_size.is_power_of_two() || h.grain_size > 4096 {
             return invalid("VMDK grain size invalid");
         }
         if h.num_gtes_per_gt == 0 || h.num_gtes_per_gt > 64 * 1024 {
@@ -138,34 +141,60 @@ impl Sparse {
         let grain = h.grain_size * SECTOR;
         let gt_cover = h.num_gtes_per_gt as u64 * grain;
         let ngt = (h.capacity * SECTOR).div_ceil(gt_cover);
-        if ngt > (1 << 24) {
-            return invalid("VMDK grain directory too large");
+        if ngt > (1 << 24) || h.gd_offset.saturating_mul(SECTOR).saturating_add(ngt * 4) > flen {
+            return invalid("VMDK grain directory too large or beyond the end of the file");
+        }
+        if h.flags & FLAG_RGD != 0
+            && h.rgd_offset.saturating_mul(SECTOR).saturating_add(ngt * 4) > flen
+        {
+            return invalid("VMDK redundant grain directory beyond the end of the file");
         }
         let read_dir = |off: u64| -> Result<Vec<u32>> {
             let mut raw = vec![0u8; (ngt * 4) as usize];
             f.read_at(off * SECTOR, &mut raw)?;
-            Ok(raw.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect())
+            Ok(raw
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+                .collect())
         };
         let gd = read_dir(h.gd_offset)?;
-        let rgd = if h.flags & FLAG_RGD != 0 && h.rgd_offset != 0 { read_dir(h.rgd_offset)? } else { Vec::new() };
+        let rgd = if h.flags & FLAG_RGD != 0 && h.rgd_offset != 0 {
+            read_dir(h.rgd_offset)?
+        } else {
+            Vec::new()
+        };
         let compressed = h.flags & FLAG_COMPRESS != 0;
         if compressed && h.compress_algorithm != 1 {
             return Err(BlockError::Unsupported("VMDK compression algorithm".into()));
         }
-        Ok(Sparse { file_end: flen.div_ceil(SECTOR) * SECTOR, f, h, grain, gd, rgd, gts: HashMap::new(), compressed })
+        Ok(Sparse {
+            file_end: flen.div_ceil(SECTOR) * SECTOR,
+            f,
+            h,
+            grain,
+            gd,
+            rgd,
+            gts: HashMap::new(),
+            compressed,
+        })
     }
 
     fn gt(&mut self, sector: u32) -> Result<&mut Vec<u32>> {
         if !self.gts.contains_key(&sector) {
             if sector as u64 * SECTOR >= self.file_end {
-                return Err(BlockError::Corrupt(format!("VMDK grain table at sector {sector} beyond end of file")));
+                return Err(BlockError::Corrupt(format!(
+                    "VMDK grain table at sector {sector} beyond end of file"
+                )));
             }
             if self.gts.len() > 256 {
                 self.gts.clear();
             }
             let mut raw = vec![0u8; self.h.num_gtes_per_gt as usize * 4];
             self.f.read_at(sector as u64 * SECTOR, &mut raw)?;
-            let t = raw.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect();
+            let t = raw
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+                .collect();
             self.gts.insert(sector, t);
         }
         Ok(self.gts.get_mut(&sector).unwrap())
@@ -176,7 +205,9 @@ impl Sparse {
         let g = pos / self.grain;
         let n = self.h.num_gtes_per_gt as u64;
         let gdi = (g / n) as usize;
-        let Some(&gts) = self.gd.get(gdi) else { return Ok(0) };
+        let Some(&gts) = self.gd.get(gdi) else {
+            return Ok(0);
+        };
         if gts == 0 {
             return Ok(0);
         }
@@ -189,13 +220,21 @@ impl Sparse {
         self.f.read_at(off, &mut m)?;
         let size = le32(&m, 8) as u64;
         if size > 2 * self.grain + 4096 {
-            return Err(BlockError::Corrupt("VMDK compressed grain too large".into()));
+            return Err(BlockError::Corrupt(
+                "VMDK compressed grain too large".into(),
+            ));
         }
         let mut src = vec![0u8; size as usize];
         self.f.read_at(off + 12, &mut src)?;
         let mut out = Vec::with_capacity(self.grain as usize);
-        flate2::read::ZlibDecoder::new(&src[..]).take(self.grain).read_to_end(&mut out)
-            .map_err(|e| BlockError::Io(std::io::Error::other(format!("VMDK grain decompression failed: {e}"))))?;
+        flate2::read::ZlibDecoder::new(&src[..])
+            .take(self.grain)
+            .read_to_end(&mut out)
+            .map_err(|e| {
+                BlockError::Io(std::io::Error::other(format!(
+                    "VMDK grain decompression failed: {e}"
+                )))
+            })?;
         out.resize(self.grain as usize, 0);
         Ok(out)
     }
@@ -213,7 +252,9 @@ impl Sparse {
         let gdi = (g / n) as usize;
         let idx = (g % n) as usize;
         if gdi >= self.gd.len() {
-            return Err(BlockError::Corrupt("VMDK position beyond the grain directory".into()));
+            return Err(BlockError::Corrupt(
+                "VMDK position beyond the grain directory".into(),
+            ));
         }
         let gt_bytes = n * 4;
         if self.gd[gdi] == 0 {
@@ -222,22 +263,28 @@ impl Sparse {
                     continue;
                 }
                 let o = self.alloc(gt_bytes);
-                self.f.write_at(o, &vec![0u8; gt_bytes.div_ceil(SECTOR) as usize * SECTOR as usize])?;
+                self.f.write_at(
+                    o,
+                    &vec![0u8; gt_bytes.div_ceil(SECTOR) as usize * SECTOR as usize],
+                )?;
                 let s = (o / SECTOR) as u32;
                 if dir == 0 {
                     self.gd[gdi] = s;
                 } else {
                     self.rgd[gdi] = s;
                 }
-                self.f.write_at(dir_off * SECTOR + gdi as u64 * 4, &s.to_le_bytes())?;
+                self.f
+                    .write_at(dir_off * SECTOR + gdi as u64 * 4, &s.to_le_bytes())?;
             }
         }
         let gts = self.gd[gdi];
         self.gt(gts)?[idx] = v;
-        self.f.write_at(gts as u64 * SECTOR + idx as u64 * 4, &v.to_le_bytes())?;
+        self.f
+            .write_at(gts as u64 * SECTOR + idx as u64 * 4, &v.to_le_bytes())?;
         if let Some(&r) = self.rgd.get(gdi) {
             if r != 0 {
-                self.f.write_at(r as u64 * SECTOR + idx as u64 * 4, &v.to_le_bytes())?;
+                self.f
+                    .write_at(r as u64 * SECTOR + idx as u64 * 4, &v.to_le_bytes())?;
                 self.gts.remove(&r);
             }
         }
@@ -287,7 +334,11 @@ fn parse_descriptor(text: &str) -> Result<Descriptor> {
         if line.starts_with("RW ") || line.starts_with("RDONLY ") || line.starts_with("NOACCESS ") {
             let mut parts = line.splitn(3, ' ');
             let access = parts.next().unwrap_or("").to_string();
-            let sectors: u64 = parts.next().unwrap_or("").parse().map_err(|_| BlockError::Invalid("bad VMDK extent size".into()))?;
+            let sectors: u64 = parts
+                .next()
+                .unwrap_or("")
+                .parse()
+                .map_err(|_| BlockError::Invalid("bad VMDK extent size".into()))?;
             let rest = parts.next().unwrap_or("").trim();
             let (ty, rest) = rest.split_once(' ').unwrap_or((rest, ""));
             let rest = rest.trim();
@@ -299,7 +350,12 @@ fn parse_descriptor(text: &str) -> Result<Descriptor> {
             } else {
                 (String::new(), rest)
             };
-            let off: u64 = if tail.is_empty() { 0 } else { tail.parse().map_err(|_| BlockError::Invalid("bad VMDK extent offset".into()))? };
+            let off: u64 = if tail.is_empty() {
+                0
+            } else {
+                tail.parse()
+                    .map_err(|_| BlockError::Invalid("bad VMDK extent offset".into()))?
+            };
             if sectors > (1 << 40) || off > (1 << 50) {
                 return invalid("VMDK extent too large");
             }
@@ -314,12 +370,22 @@ fn parse_descriptor(text: &str) -> Result<Descriptor> {
     Ok(Descriptor { kv, extents })
 }
 
-fn descriptor_text(create_type: &str, cid: u32, parent: Option<(u32, &str)>, extents: &[String], size: u64, adapter: &str, hw: &str) -> String {
+fn descriptor_text(
+    create_type: &str,
+    cid: u32,
+    parent: Option<(u32, &str)>,
+    extents: &[String],
+    size: u64,
+    adapter: &str,
+    hw: &str,
+) -> String {
     let mut s = String::new();
     s += "# Disk DescriptorFile\nversion=1\n";
     s += &format!("CID={cid:08x}\n");
     match parent {
-        Some((pcid, hint)) => s += &format!("parentCID={pcid:08x}\nparentFileNameHint=\"{hint}\"\n"),
+        Some((pcid, hint)) => {
+            s += &format!("parentCID={pcid:08x}\nparentFileNameHint=\"{hint}\"\n")
+        }
         None => s += "parentCID=ffffffff\n",
     }
     s += &format!("createType=\"{create_type}\"\n\n# Extent description\n");
@@ -337,7 +403,9 @@ fn descriptor_text(create_type: &str, cid: u32, parent: Option<(u32, &str)>, ext
 }
 
 fn random_cid() -> u32 {
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let mut x = t.as_nanos() as u64 ^ ((std::process::id() as u64) << 32);
     x ^= x >> 33;
     x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
@@ -359,7 +427,13 @@ pub struct CreateOpts {
 
 /// Writes a sparse extent file with qemu's layout (header, descriptor,
 /// redundant GD+GTs, GD+GTs, grains from `overhead`).
-fn create_sparse(path: &Path, sectors: u64, desc: Option<&str>, stream: bool, zeroed: bool) -> Result<()> {
+fn create_sparse(
+    path: &Path,
+    sectors: u64,
+    desc: Option<&str>,
+    stream: bool,
+    zeroed: bool,
+) -> Result<()> {
     let grain = 128u64;
     let gtes = 512u64;
     let gt_count = sectors.div_ceil(grain * gtes);
@@ -378,7 +452,13 @@ fn create_sparse(path: &Path, sectors: u64, desc: Option<&str>, stream: bool, ze
         flags |= FLAG_COMPRESS | FLAG_MARKER;
     }
     let h = SparseHeader {
-        version: if stream { 3 } else if zeroed { 2 } else { 1 },
+        version: if stream {
+            3
+        } else if zeroed {
+            2
+        } else {
+            1
+        },
         flags,
         capacity: sectors,
         grain_size: grain,
@@ -411,12 +491,16 @@ fn create_sparse(path: &Path, sectors: u64, desc: Option<&str>, stream: bool, ze
 
 pub fn create(path: &Path, o: &CreateOpts) -> Result<()> {
     let sectors = o.size.div_ceil(SECTOR);
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let cid = random_cid();
     let parent = match &o.backing {
         Some(b) => {
             let bp = crate::qcow2::resolve_backing(path, b);
-            let p = Vmdk::open(&bp, true, true, 1).map_err(|e| BlockError::Other(format!("Could not open backing file: {e}")))?;
+            let p = Vmdk::open(&bp, true, true, 1)
+                .map_err(|e| BlockError::Other(format!("Could not open backing file: {e}")))?;
             Some((p.cid, b.as_str()))
         }
         None => None,
@@ -426,21 +510,39 @@ pub fn create(path: &Path, o: &CreateOpts) -> Result<()> {
         "monolithicSparse" | "streamOptimized" => {
             let stream = o.subformat == "streamOptimized";
             let ext = format!("RW {sectors} SPARSE \"{name}\"");
-            let d = descriptor_text(&o.subformat, cid, parent, &[ext], o.size, &o.adapter_type, &o.hwversion);
+            let d = descriptor_text(
+                &o.subformat,
+                cid,
+                parent,
+                &[ext],
+                o.size,
+                &o.adapter_type,
+                &o.hwversion,
+            );
             create_sparse(path, sectors, Some(&d), stream, zeroed)
         }
         "monolithicFlat" => {
             let stem = name.strip_suffix(".vmdk").unwrap_or(&name);
             let flat = format!("{stem}-flat.vmdk");
             let ext = format!("RW {sectors} FLAT \"{flat}\" 0");
-            let d = descriptor_text(&o.subformat, cid, parent, &[ext], o.size, &o.adapter_type, &o.hwversion);
+            let d = descriptor_text(
+                &o.subformat,
+                cid,
+                parent,
+                &[ext],
+                o.size,
+                &o.adapter_type,
+                &o.hwversion,
+            );
             let fp = path.with_file_name(&flat);
             let ff = HostFile::create(&fp)?;
             ff.set_len(sectors * SECTOR)?;
             std::fs::write(path, d)?;
             Ok(())
         }
-        other => Err(BlockError::Unsupported(format!("VMDK subformat '{other}' for create"))),
+        other => Err(BlockError::Unsupported(format!(
+            "VMDK subformat '{other}' for create"
+        ))),
     }
 }
 
@@ -453,10 +555,18 @@ impl Vmdk {
             let h = SparseHeader::parse(&first)?;
             if h.desc_offset == 0 {
                 // A bare sparse extent: describe it ourselves.
-                format!("createType=\"monolithicSparse\"\nRW {} SPARSE \"{}\"\n", h.capacity, path.file_name().unwrap_or_default().to_string_lossy())
+                format!(
+                    "createType=\"monolithicSparse\"\nRW {} SPARSE \"{}\"\n",
+                    h.capacity,
+                    path.file_name().unwrap_or_default().to_string_lossy()
+                )
             } else {
                 let mut d = vec![0u8; (h.desc_size * SECTOR) as usize];
-                f.read_at(h.desc_offset * SECTOR, &mut d)?;
+                let at = h
+                    .desc_offset
+                    .checked_mul(SECTOR)
+                    .ok_or_else(|| BlockError::Invalid("VMDK descriptor offset invalid".into()))?;
+                f.read_at(at, &mut d)?;
                 let end = d.iter().position(|&c| c == 0).unwrap_or(d.len());
                 String::from_utf8_lossy(&d[..end]).into_owned()
             }
@@ -480,10 +590,17 @@ impl Vmdk {
         let mut start = 0u64;
         for (access, sectors, ty, name, off) in &desc.extents {
             let ext_ro = ro || access != "RW";
-            let fp = if Path::new(name).is_absolute() { PathBuf::from(name) } else { dir.join(name) };
+            let fp = if Path::new(name).is_absolute() {
+                PathBuf::from(name)
+            } else {
+                dir.join(name)
+            };
             let len = sectors * SECTOR;
             let kind = match ty.as_str() {
-                "FLAT" | "VMFS" => Kind::Flat { f: HostFile::open(&fp, ext_ro)?, offset: off * SECTOR },
+                "FLAT" | "VMFS" => Kind::Flat {
+                    f: HostFile::open(&fp, ext_ro)?,
+                    offset: off * SECTOR,
+                },
                 "SPARSE" | "VMFSSPARSE" => {
                     let s = Sparse::open(&fp, ext_ro)?;
                     Kind::Sparse(Box::new(s))
@@ -491,7 +608,12 @@ impl Vmdk {
                 "ZERO" => Kind::Zero,
                 other => return Err(BlockError::Unsupported(format!("VMDK extent type {other}"))),
             };
-            exts.push(Ext { start, len, kind, name: fp.to_string_lossy().into_owned() });
+            exts.push(Ext {
+                start,
+                len,
+                kind,
+                name: fp.to_string_lossy().into_owned(),
+            });
             start += len;
         }
         if exts.is_empty() {
@@ -513,8 +635,12 @@ impl Vmdk {
             if let Some(p) = v.parent_hint.clone() {
                 let bp = crate::qcow2::resolve_backing(path, &p);
                 v.backing = Some(
-                    crate::open_chain(&bp, Some("vmdk"), true, depth + 1)
-                        .map_err(|e| BlockError::Other(format!("Could not open backing file '{}': {e}", bp.display())))?,
+                    crate::open_chain(&bp, Some("vmdk"), true, depth + 1).map_err(|e| {
+                        BlockError::Other(format!(
+                            "Could not open backing file '{}': {e}",
+                            bp.display()
+                        ))
+                    })?,
                 );
             }
         }
@@ -579,9 +705,19 @@ impl Vmdk {
                     j += 1;
                 }
                 if k == 2 && first as u64 * SECTOR >= s.file_end {
-                    return Err(BlockError::Corrupt(format!("VMDK grain at sector {first} beyond end of file")));
+                    return Err(BlockError::Corrupt(format!(
+                        "VMDK grain at sector {first} beyond end of file"
+                    )));
                 }
-                Ok((k, if k == 2 { first as u64 * SECTOR + in_off } else { 0 }, n))
+                Ok((
+                    k,
+                    if k == 2 {
+                        first as u64 * SECTOR + in_off
+                    } else {
+                        0
+                    },
+                    n,
+                ))
             }
         }
     }
@@ -641,7 +777,9 @@ impl BlockDriver for Vmdk {
             let start = self.exts[i].start;
             match k {
                 1 if matches!(self.exts[i].kind, Kind::Zero) => {
-                    return Err(BlockError::Unsupported("writing to a VMDK zero extent".into()))
+                    return Err(BlockError::Unsupported(
+                        "writing to a VMDK zero extent".into(),
+                    ))
                 }
                 2 | 3 => match &self.exts[i].kind {
                     Kind::Sparse(s) => s.f.write_at(host, &buf[p..p + n])?,
@@ -676,7 +814,10 @@ impl BlockDriver for Vmdk {
                     if let Kind::Sparse(s) = &mut self.exts[i].kind {
                         let gstart_rel = rel - in_off;
                         if s.compressed {
-                            let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+                            let mut enc = flate2::write::ZlibEncoder::new(
+                                Vec::new(),
+                                flate2::Compression::default(),
+                            );
                             std::io::Write::write_all(&mut enc, &grain)?;
                             let data = enc.finish()?;
                             let mut rec = Vec::with_capacity(12 + data.len());
@@ -754,17 +895,45 @@ impl BlockDriver for Vmdk {
         let (k, host, n) = self.run(offset, len)?;
         Ok(match k {
             0 => Extent::unallocated(n),
-            1 => Extent { len: n, allocated: true, data: false, zero: true, compressed: false, offset: None },
-            2 => Extent { len: n, allocated: true, data: true, zero: false, compressed: false, offset: Some(host) },
+            1 => Extent {
+                len: n,
+                allocated: true,
+                data: false,
+                zero: true,
+                compressed: false,
+                offset: None,
+            },
+            2 => Extent {
+                len: n,
+                allocated: true,
+                data: true,
+                zero: false,
+                compressed: false,
+                offset: Some(host),
+            },
             3 => {
                 let i = self.ext_at(offset);
                 let (data, m) = match &self.exts[i].kind {
                     Kind::Flat { f, .. } => f.data_status(host, host + n),
                     _ => (true, n),
                 };
-                Extent { len: m.clamp(1, n), allocated: true, data: true, zero: !data, compressed: false, offset: Some(host) }
+                Extent {
+                    len: m.clamp(1, n),
+                    allocated: true,
+                    data: true,
+                    zero: !data,
+                    compressed: false,
+                    offset: Some(host),
+                }
             }
-            _ => Extent { len: n, allocated: true, data: true, zero: false, compressed: true, offset: None },
+            _ => Extent {
+                len: n,
+                allocated: true,
+                data: true,
+                zero: false,
+                compressed: true,
+                offset: None,
+            },
         })
     }
     fn resize(&mut self, _new_len: u64, _allow_shrink: bool) -> Result<()> {
@@ -811,7 +980,9 @@ impl BlockDriver for Vmdk {
             .exts
             .iter()
             .map(|e| {
-                let mut j = Json::obj().with("virtual-size", e.len).with("filename", e.name.as_str());
+                let mut j = Json::obj()
+                    .with("virtual-size", e.len)
+                    .with("filename", e.name.as_str());
                 match &e.kind {
                     Kind::Sparse(s) => {
                         j.push("cluster-size", s.grain);

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 fn opts(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
-    kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    kv.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// Random writes and zero writes mirrored into `reference`.
@@ -47,7 +49,10 @@ fn mimic_written(fmt: &str, o: &[(&str, &str)], size: u64, seed: u64) {
     write_raw(&rawref, &reference);
     assert_qemu_check_clean(&img, fmt);
     assert_qemu_compare(&img, fmt, &rawref);
-    assert!(read_all(&img, Some(fmt)) == reference, "{fmt} {o:?}: Mimic reads back different data");
+    assert!(
+        read_all(&img, Some(fmt)) == reference,
+        "{fmt} {o:?}: Mimic reads back different data"
+    );
     let mut d = block::open_image(&img, Some(fmt), true).unwrap();
     let ours = block::img::map_json(d.as_mut()).unwrap();
     let (_, theirs, _) = qemu_img(&["map", "--output=json", "-f", fmt, &img.to_string_lossy()]);
@@ -57,7 +62,12 @@ fn mimic_written(fmt: &str, o: &[(&str, &str)], size: u64, seed: u64) {
 #[test]
 fn qed_mimic_written() {
     mimic_written("qed", &[], 40 << 20, 21);
-    mimic_written("qed", &[("cluster_size", "4096"), ("table_size", "2")], 16 << 20, 22);
+    mimic_written(
+        "qed",
+        &[("cluster_size", "4096"), ("table_size", "2")],
+        16 << 20,
+        22,
+    );
 }
 
 #[test]
@@ -70,7 +80,12 @@ fn vmdk_mimic_written() {
 #[test]
 fn vhdx_mimic_written() {
     mimic_written("vhdx", &[], 40 << 20, 26);
-    mimic_written("vhdx", &[("subformat", "fixed"), ("block_size", "1M")], 8 << 20, 27);
+    mimic_written(
+        "vhdx",
+        &[("subformat", "fixed"), ("block_size", "1M")],
+        8 << 20,
+        27,
+    );
 }
 
 fn qemu_written(fmt: &str, create_opts: &str, seed: u64) {
@@ -101,8 +116,14 @@ fn qemu_written(fmt: &str, create_opts: &str, seed: u64) {
     let refs: Vec<&str> = cmds.iter().map(|s| s.as_str()).collect();
     qemu_io(fmt, &img, &refs);
     let theirs = qemu_read_all(&img, fmt, &dir);
-    assert!(read_all(&img, Some(fmt)) == theirs, "{fmt} {create_opts}: Mimic reads a qemu-written image differently");
-    assert!(read_all(&img, None) == theirs, "{fmt} {create_opts}: probing failed");
+    assert!(
+        read_all(&img, Some(fmt)) == theirs,
+        "{fmt} {create_opts}: Mimic reads a qemu-written image differently"
+    );
+    assert!(
+        read_all(&img, None) == theirs,
+        "{fmt} {create_opts}: probing failed"
+    );
     let mut d = block::open_image(&img, None, true).unwrap();
     let ours = block::img::map_json(d.as_mut()).unwrap();
     let (_, tm, _) = qemu_img(&["map", "--output=json", &s]);
@@ -145,7 +166,10 @@ fn vmdk_stream_optimized_both_ways() {
     write_raw(&src, &data);
     let s = src.to_string_lossy().into_owned();
     // Mimic writes a streamOptimized image (convert -c / subformat).
-    for (i, extra) in [vec!["-c"], vec!["-o", "subformat=streamOptimized"]].iter().enumerate() {
+    for (i, extra) in [vec!["-c"], vec!["-o", "subformat=streamOptimized"]]
+        .iter()
+        .enumerate()
+    {
         let out = dir.s(&format!("m{i}.vmdk"));
         let mut args = vec!["convert", "-q", "-O", "vmdk"];
         args.extend(extra.iter().copied());
@@ -159,7 +183,15 @@ fn vmdk_stream_optimized_both_ways() {
     }
     // qemu writes one; Mimic reads it.
     let q = dir.path("q.vmdk");
-    let (rc, a, b) = qemu_img(&["convert", "-O", "vmdk", "-o", "subformat=streamOptimized", &s, &q.to_string_lossy()]);
+    let (rc, a, b) = qemu_img(&[
+        "convert",
+        "-O",
+        "vmdk",
+        "-o",
+        "subformat=streamOptimized",
+        &s,
+        &q.to_string_lossy(),
+    ]);
     assert_eq!(rc, 0, "{a}{b}");
     assert!(read_all(&q, None) == data);
     let mut d = block::open_image(&q, None, true).unwrap();
@@ -177,26 +209,58 @@ fn backing_files_for_qed_and_vmdk() {
     assert_eq!(mimg(&["create", "-q", "-f", "qcow2", &base, "8M"]), 0);
     qemu_io("qcow2", Path::new(&base), &["write -P 5 0 8M"]);
     let top = dir.s("top.qed");
-    assert_eq!(mimg(&["create", "-q", "-f", "qed", "-b", "base.qcow2", "-F", "qcow2", &top]), 0);
+    assert_eq!(
+        mimg(&[
+            "create",
+            "-q",
+            "-f",
+            "qed",
+            "-b",
+            "base.qcow2",
+            "-F",
+            "qcow2",
+            &top
+        ]),
+        0
+    );
     {
         let mut d = block::open_image(Path::new(&top), None, false).unwrap();
         d.write(1000, &[9u8; 3000]).unwrap();
         d.close().unwrap();
     }
-    qemu_io("qed", Path::new(&top), &["read -P 5 0 1000", "read -P 9 1000 3000", "read -P 5 4000 100000"]);
+    qemu_io(
+        "qed",
+        Path::new(&top),
+        &[
+            "read -P 5 0 1000",
+            "read -P 9 1000 3000",
+            "read -P 5 4000 100000",
+        ],
+    );
     assert_qemu_check_clean(Path::new(&top), "qed");
     // VMDK over VMDK.
     let vb = dir.s("vb.vmdk");
     let vt = dir.s("vt.vmdk");
     assert_eq!(mimg(&["create", "-q", "-f", "vmdk", &vb, "4M"]), 0);
     qemu_io("vmdk", Path::new(&vb), &["write -P 6 0 4M"]);
-    assert_eq!(mimg(&["create", "-q", "-f", "vmdk", "-b", "vb.vmdk", &vt]), 0);
+    assert_eq!(
+        mimg(&["create", "-q", "-f", "vmdk", "-b", "vb.vmdk", &vt]),
+        0
+    );
     {
         let mut d = block::open_image(Path::new(&vt), None, false).unwrap();
         d.write(70000, &[7u8; 500]).unwrap();
         d.close().unwrap();
     }
-    qemu_io("vmdk", Path::new(&vt), &["read -P 6 0 70000", "read -P 7 70000 500", "read -P 6 70500 100000"]);
+    qemu_io(
+        "vmdk",
+        Path::new(&vt),
+        &[
+            "read -P 6 0 70000",
+            "read -P 7 70000 500",
+            "read -P 6 70500 100000",
+        ],
+    );
 }
 
 #[test]
@@ -213,7 +277,11 @@ fn qed_need_check_repaired_on_open() {
     }
     // Simulate a crash: need-check set and an L2 entry pointing past EOF.
     use std::os::unix::fs::FileExt;
-    let f = std::fs::OpenOptions::new().read(true).write(true).open(&img).unwrap();
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&img)
+        .unwrap();
     let mut h = [0u8; 64];
     f.read_exact_at(&mut h, 0).unwrap();
     let feats = u64::from_le_bytes(h[16..24].try_into().unwrap()) | 2;
@@ -235,7 +303,10 @@ fn qed_need_check_repaired_on_open() {
         d.read(0, &mut b).unwrap();
         assert!(b.iter().all(|&x| x == 1));
         d.read(1 << 20, &mut b).unwrap();
-        assert!(b.iter().all(|&x| x == 0), "the corrupt entry must have been dropped");
+        assert!(
+            b.iter().all(|&x| x == 0),
+            "the corrupt entry must have been dropped"
+        );
         d.close().unwrap();
     }
     // The cluster the dropped entry pointed to is leaked, nothing worse.
@@ -243,7 +314,11 @@ fn qed_need_check_repaired_on_open() {
     assert!(rc == 0 || rc == 3, "{o}{e}");
     assert_eq!(mimg(&["check", "-q", &img.to_string_lossy()]), rc);
     let b = std::fs::read(&img).unwrap();
-    assert_eq!(u64::from_le_bytes(b[16..24].try_into().unwrap()) & 2, 0, "need-check flag still set");
+    assert_eq!(
+        u64::from_le_bytes(b[16..24].try_into().unwrap()) & 2,
+        0,
+        "need-check flag still set"
+    );
 }
 
 #[test]
@@ -262,10 +337,21 @@ fn vhdx_log_replay() {
         }
         // Without replay the block is not mapped.
         let raw = std::fs::read(&img).unwrap();
-        assert!(raw.windows(16).any(|w| w == b"loge\0\0\0\0\0\0\0\0\0\0\0\0") || raw.windows(4).any(|w| w == b"loge"));
-        assert!(block::open_image(&img, Some("vhdx"), true).is_err(), "read-only open must refuse an unreplayed log");
+        assert!(
+            raw.windows(16)
+                .any(|w| w == b"loge\0\0\0\0\0\0\0\0\0\0\0\0")
+                || raw.windows(4).any(|w| w == b"loge")
+        );
+        assert!(
+            block::open_image(&img, Some("vhdx"), true).is_err(),
+            "read-only open must refuse an unreplayed log"
+        );
         if replayer == "qemu" {
-            qemu_io("vhdx", &img, &["read -P 3 0 4096", "read -P 4 5M 8192", "read -P 0 6M 4096"]);
+            qemu_io(
+                "vhdx",
+                &img,
+                &["read -P 3 0 4096", "read -P 4 5M 8192", "read -P 0 6M 4096"],
+            );
             assert_qemu_check_clean(&img, "vhdx");
         } else {
             let mut d = block::open_image(&img, Some("vhdx"), false).unwrap();
@@ -284,7 +370,12 @@ fn vhdx_log_replay() {
 fn info_and_check_match_qemu_for_other_formats() {
     require_qemu();
     let dir = TempDir::new("info2");
-    for (fmt, o) in [("qed", ""), ("vmdk", ""), ("vmdk", "subformat=monolithicFlat"), ("vhdx", "")] {
+    for (fmt, o) in [
+        ("qed", ""),
+        ("vmdk", ""),
+        ("vmdk", "subformat=monolithicFlat"),
+        ("vhdx", ""),
+    ] {
         let img = dir.s(&format!("i.{fmt}"));
         let mut args = vec!["create", "-q", "-f", fmt];
         if !o.is_empty() {
@@ -296,7 +387,9 @@ fn info_and_check_match_qemu_for_other_formats() {
         assert_eq!(mimg(&args), 0);
         qemu_io(fmt, Path::new(&img), &["write -P 1 0 1M"]);
         let mut d = block::open_image_no_backing(Path::new(&img), None, true).unwrap();
-        let ours = block::img::info_json(Path::new(&img), d.as_mut()).unwrap().pretty();
+        let ours = block::img::info_json(Path::new(&img), d.as_mut())
+            .unwrap()
+            .pretty();
         let (_, theirs, _) = qemu_img(&["info", "--output=json", &img]);
         // The CID in VMDK descriptors is random per image but equal here.
         assert_eq!(ours.trim_end(), theirs.trim_end(), "info {fmt} {o}");

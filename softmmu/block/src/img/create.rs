@@ -110,7 +110,12 @@ fn describe(fmt: &str, size: u64, o: &BTreeMap<String, String>) -> String {
                     v.push(format!("{k}={b}"));
                 }
             }
-            v.push(format!("cluster_size={}", g("cluster_size").map(|c| parse_size(&c).unwrap_or(0)).unwrap_or(65536)));
+            v.push(format!(
+                "cluster_size={}",
+                g("cluster_size")
+                    .map(|c| parse_size(&c).unwrap_or(0))
+                    .unwrap_or(65536)
+            ));
             if let Some(t) = g("table_size") {
                 v.push(format!("table_size={t}"));
             }
@@ -144,9 +149,31 @@ pub fn create_image(fmt: &str, path: &Path, size: u64, o: &BTreeMap<String, Stri
             "extended_l2",
             "encryption",
         ],
-        "vmdk" => &["size", "backing_file", "backing_fmt", "subformat", "adapter_type", "hwversion", "toolsversion", "zeroed_grain", "compat6"],
-        "vhdx" => &["size", "subformat", "block_size", "log_size", "block_state_zero"],
-        "qed" => &["size", "backing_file", "backing_fmt", "cluster_size", "table_size"],
+        "vmdk" => &[
+            "size",
+            "backing_file",
+            "backing_fmt",
+            "subformat",
+            "adapter_type",
+            "hwversion",
+            "toolsversion",
+            "zeroed_grain",
+            "compat6",
+        ],
+        "vhdx" => &[
+            "size",
+            "subformat",
+            "block_size",
+            "log_size",
+            "block_state_zero",
+        ],
+        "qed" => &[
+            "size",
+            "backing_file",
+            "backing_fmt",
+            "cluster_size",
+            "table_size",
+        ],
         other => return Err(BlockError::Other(format!("Unknown file format '{other}'"))),
     };
     for k in o.keys() {
@@ -209,15 +236,29 @@ pub fn create_image(fmt: &str, path: &Path, size: u64, o: &BTreeMap<String, Stri
         }
         "vmdk" => {
             let mut hw = o.get("hwversion").cloned().unwrap_or_else(|| "4".into());
-            if o.get("compat6").map(|v| parse_bool("compat6", v)).transpose()?.unwrap_or(false) {
+            if o.get("compat6")
+                .map(|v| parse_bool("compat6", v))
+                .transpose()?
+                .unwrap_or(false)
+            {
                 hw = "6".into();
             }
             let c = crate::vmdk::CreateOpts {
                 size,
-                subformat: o.get("subformat").cloned().unwrap_or_else(|| "monolithicSparse".into()),
-                adapter_type: o.get("adapter_type").cloned().unwrap_or_else(|| "ide".into()),
+                subformat: o
+                    .get("subformat")
+                    .cloned()
+                    .unwrap_or_else(|| "monolithicSparse".into()),
+                adapter_type: o
+                    .get("adapter_type")
+                    .cloned()
+                    .unwrap_or_else(|| "ide".into()),
                 hwversion: hw,
-                zeroed_grain: o.get("zeroed_grain").map(|v| parse_bool("zeroed_grain", v)).transpose()?.unwrap_or(false),
+                zeroed_grain: o
+                    .get("zeroed_grain")
+                    .map(|v| parse_bool("zeroed_grain", v))
+                    .transpose()?
+                    .unwrap_or(false),
                 backing: o.get("backing_file").cloned(),
             };
             crate::vmdk::create(path, &c)
@@ -225,21 +266,44 @@ pub fn create_image(fmt: &str, path: &Path, size: u64, o: &BTreeMap<String, Stri
         "vhdx" => {
             let c = crate::vhdx::CreateOpts {
                 size,
-                block_size: o.get("block_size").map(|b| parse_size(b)).transpose()?.unwrap_or(0),
-                log_size: o.get("log_size").map(|b| parse_size(b)).transpose()?.unwrap_or(1 << 20),
+                block_size: o
+                    .get("block_size")
+                    .map(|b| parse_size(b))
+                    .transpose()?
+                    .unwrap_or(0),
+                log_size: o
+                    .get("log_size")
+                    .map(|b| parse_size(b))
+                    .transpose()?
+                    .unwrap_or(1 << 20),
                 fixed: match o.get("subformat").map(|s| s.as_str()) {
                     None | Some("dynamic") => false,
                     Some("fixed") => true,
-                    Some(other) => return Err(BlockError::Other(format!("Invalid subformat '{other}'"))),
+                    Some(other) => {
+                        return Err(BlockError::Other(format!("Invalid subformat '{other}'")))
+                    }
                 },
-                block_state_zero: o.get("block_state_zero").map(|v| parse_bool("block_state_zero", v)).transpose()?.unwrap_or(true),
+                block_state_zero: o
+                    .get("block_state_zero")
+                    .map(|v| parse_bool("block_state_zero", v))
+                    .transpose()?
+                    .unwrap_or(true),
             };
             crate::vhdx::create(path, &c)
         }
         "qed" => {
-            let cs = o.get("cluster_size").map(|c| parse_size(c)).transpose()?.unwrap_or(65536);
-            let ts: u32 = o.get("table_size").map(|t| t.parse().unwrap_or(0)).unwrap_or(4);
-            let b = o.get("backing_file").map(|b| (b.as_str(), o.get("backing_fmt").map(|s| s.as_str())));
+            let cs = o
+                .get("cluster_size")
+                .map(|c| parse_size(c))
+                .transpose()?
+                .unwrap_or(65536);
+            let ts: u32 = o
+                .get("table_size")
+                .map(|t| t.parse().unwrap_or(0))
+                .unwrap_or(4);
+            let b = o
+                .get("backing_file")
+                .map(|b| (b.as_str(), o.get("backing_fmt").map(|s| s.as_str())));
             crate::qed::create(path, size, cs, ts, b)
         }
         _ => unreachable!(),

@@ -80,7 +80,10 @@ pub fn image_info(path: &Path, d: &mut dyn BlockDriver) -> Result<Json> {
                 .with("filename", p.to_string_lossy().into_owned())
                 .with("format", "file")
                 .with("actual-size", actual)
-                .with("format-specific", Json::obj().with("type", "file").with("data", Json::obj()))
+                .with(
+                    "format-specific",
+                    Json::obj().with("type", "file").with("data", Json::obj()),
+                )
                 .with("dirty-flag", false),
         );
         Ok((node, actual))

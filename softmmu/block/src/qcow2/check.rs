@@ -6,10 +6,10 @@ use crate::driver::{CheckReport, Fix};
 use crate::error::Result;
 
 /// Largest file (in clusters) the checker keeps a reference count array for.
-const MAX_CHECK_CLUSTERS: u64 = 1 << 28;
+const MAX_CHECK_CLUSTERS: u64 = 1 << 26;
 
 struct Refs {
-    refs: Vec<u32>,
+    refs: Vec<u16>,
     cs: u64,
 }
 
@@ -36,7 +36,12 @@ impl Qcow2 {
     /// Counts every reference the image's metadata makes.
     fn count_refs(&mut self, r: &mut CheckReport, with_refcount_structs: bool) -> Result<Refs> {
         let cs = self.cs;
-        let nclusters = self.f.len()?.div_ceil(cs).min(MAX_CHECK_CLUSTERS);
+        let nclusters = self.f.len()?.div_ceil(cs);
+        if nclusters > MAX_CHECK_CLUSTERS {
+            return Err(crate::error::BlockError::Other(format!(
+                "checking an image file of {nclusters} clusters (more than {MAX_CHECK_CLUSTERS})"
+            )));
+        }
         let mut refs = Refs {
             refs: vec![0; nclusters as usize],
             cs,
@@ -315,7 +320,7 @@ impl Qcow2 {
         let cs = self.cs;
         let mut scratch = CheckReport::default();
         let refs = self.count_refs(&mut scratch, false)?;
-        let mut counts: Vec<u64> = refs.refs.iter().map(|&x| x as u64).collect();
+        let mut counts: Vec<u16> = refs.refs;
         let used_end = counts
             .iter()
             .rposition(|&x| x > 0)
@@ -360,7 +365,12 @@ impl Qcow2 {
                 if c >= total {
                     break;
                 }
-                rb_set(&mut data, self.rc_bits, i, counts[c as usize].min(max));
+                rb_set(
+                    &mut data,
+                    self.rc_bits,
+                    i,
+                    (counts[c as usize] as u64).min(max),
+                );
             }
             self.f.write_at(boff, &data)?;
             table[b as usize] = boff;

@@ -307,6 +307,13 @@ impl Qcow2 {
                     continue 'search;
                 }
             }
+            let flen = self.f.len()?;
+            if start.saturating_mul(self.cs) > flen.saturating_add((n * self.cs).max(1 << 30)) {
+                return Err(self.mark_corrupt(format!(
+                    "cluster allocation at 0x{:x}, far beyond the end of the file: refcounts are inconsistent",
+                    start.saturating_mul(self.cs)
+                )));
+            }
             // Make sure the covering refcount blocks exist; they may take
             // clusters of this run.
             for i in 0..n {

@@ -88,8 +88,8 @@ pub fn read_table(q: &Qcow2) -> Result<Vec<Snapshot>> {
     let mut out = Vec::with_capacity(n.min(1024) as usize);
     for _ in 0..n {
         let mut h = [0u8; 40];
-        if off + 40 > end_limit {
-            return invalid("snapshot table too large");
+        if off + 40 > end_limit || off + 40 > q.f.len()? {
+            return invalid("snapshot table too large or beyond the end of the file");
         }
         q.f.read_at(off, &mut h)?;
         let l1_offset = be64(&h, 0);
@@ -103,8 +103,10 @@ pub fn read_table(q: &Qcow2) -> Result<Vec<Snapshot>> {
         if !l1_offset.is_multiple_of(q.cs) {
             return invalid("snapshot L1 table offset not aligned");
         }
-        if l1_size as u64 > super::header::MAX_L1_ENTRIES {
-            return invalid("snapshot L1 table too large");
+        if l1_size as u64 > super::header::MAX_L1_ENTRIES
+            || l1_offset.saturating_add(l1_size as u64 * 8) > q.f.len()?
+        {
+            return invalid("snapshot L1 table invalid");
         }
         let total = 40 + extra_len + id_len + name_len;
         if off + total > end_limit {

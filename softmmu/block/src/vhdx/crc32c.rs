@@ -7,7 +7,11 @@ const fn table() -> [u32; 256] {
         let mut c = i as u32;
         let mut k = 0;
         while k < 8 {
-            c = if c & 1 != 0 { (c >> 1) ^ 0x82f6_3b78 } else { c >> 1 };
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0x82f6_3b78
+            } else {
+                c >> 1
+            };
             k += 1;
         }
         t[i] = c;
@@ -30,7 +34,11 @@ pub fn crc32c(data: &[u8]) -> u32 {
 pub fn crc32c_without(data: &[u8], field: usize) -> u32 {
     let mut c = !0u32;
     for (i, &b) in data.iter().enumerate() {
-        let b = if (field..field + 4).contains(&i) { 0 } else { b };
+        let b = if (field..field + 4).contains(&i) {
+            0
+        } else {
+            b
+        };
         c = TABLE[((c ^ b as u32) & 0xff) as usize] ^ (c >> 8);
     }
     !c

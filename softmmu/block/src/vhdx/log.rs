@@ -38,7 +38,13 @@ pub struct Entry {
 }
 
 /// Builds one entry holding `writes` (4 KiB-aligned, 4 KiB long each).
-pub fn build_entry(seq: u64, tail: u32, guid: &[u8; 16], file_len: u64, writes: &[(u64, Vec<u8>)]) -> Vec<u8> {
+pub fn build_entry(
+    seq: u64,
+    tail: u32,
+    guid: &[u8; 16],
+    file_len: u64,
+    writes: &[(u64, Vec<u8>)],
+) -> Vec<u8> {
     let desc_bytes = 64 + 32 * writes.len();
     let head_len = desc_bytes.div_ceil(SECTOR) * SECTOR;
     let total = head_len + SECTOR * writes.len();
@@ -98,7 +104,10 @@ fn parse_entry(log: &[u8], at: usize, guid: &[u8; 16]) -> Option<Entry> {
             return None;
         }
         match sig {
-            ZERO_SIG => ops.push(Op::Zero { offset: off, len: le64(e, d + 8) }),
+            ZERO_SIG => ops.push(Op::Zero {
+                offset: off,
+                len: le64(e, d + 8),
+            }),
             DESC_SIG => {
                 let s = head_len + SECTOR * data_i;
                 data_i += 1;
@@ -112,7 +121,10 @@ fn parse_entry(log: &[u8], at: usize, guid: &[u8; 16]) -> Option<Entry> {
                 sector[0..8].copy_from_slice(&e[d + 8..d + 16]);
                 sector[8..4092].copy_from_slice(&e[s + 8..s + 4092]);
                 sector[4092..4096].copy_from_slice(&e[d + 4..d + 8]);
-                ops.push(Op::Data { offset: off, sector });
+                ops.push(Op::Data {
+                    offset: off,
+                    sector,
+                });
             }
             _ => return None,
         }
@@ -120,7 +132,15 @@ fn parse_entry(log: &[u8], at: usize, guid: &[u8; 16]) -> Option<Entry> {
     if head_len + SECTOR * data_i != len {
         return None;
     }
-    Some(Entry { at: at as u64, len: len as u64, tail: le32(e, 12) as u64, seq, flushed_end: le64(e, 48), last_end: le64(e, 56), ops })
+    Some(Entry {
+        at: at as u64,
+        len: len as u64,
+        tail: le32(e, 12) as u64,
+        seq,
+        flushed_end: le64(e, 48),
+        last_end: le64(e, 56),
+        ops,
+    })
 }
 
 /// Finds the active sequence of the log (oldest first). Empty if none.
@@ -140,7 +160,9 @@ pub fn active_sequence(log: &[u8], guid: &[u8; 16]) -> Result<Vec<Entry>> {
         let mut pos = head.tail as usize;
         let mut ok = false;
         for _ in 0..=log.len() / SECTOR {
-            let Some(e) = parse_entry(log, pos, guid) else { break };
+            let Some(e) = parse_entry(log, pos, guid) else {
+                break;
+            };
             if let Some(prev) = seq_list.last() {
                 let p: &Entry = prev;
                 if e.seq != p.seq + 1 {

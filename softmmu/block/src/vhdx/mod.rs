@@ -50,9 +50,14 @@ pub fn guid(s: &str) -> [u8; 16] {
 fn random_guid() -> [u8; 16] {
     use std::sync::atomic::{AtomicU64, Ordering};
     static CTR: AtomicU64 = AtomicU64::new(0);
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos() as u64;
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos() as u64;
     let mut out = [0u8; 16];
-    let mut x = t ^ ((std::process::id() as u64) << 40) ^ CTR.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
+    let mut x = t
+        ^ ((std::process::id() as u64) << 40)
+        ^ CTR.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
     for c in out.chunks_mut(8) {
         x ^= x >> 31;
         x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -82,7 +87,8 @@ pub struct Header {
 
 impl Header {
     pub fn parse(b: &[u8]) -> Option<Header> {
-        if b.len() < 4096 || le32(b, 0) != HEADER_SIG || crc32c_without(&b[..4096], 4) != le32(b, 4) {
+        if b.len() < 4096 || le32(b, 0) != HEADER_SIG || crc32c_without(&b[..4096], 4) != le32(b, 4)
+        {
             return None;
         }
         if u16::from_le_bytes([b[66], b[67]]) != 1 {
@@ -128,7 +134,10 @@ fn region_table(entries: &[([u8; 16], u64, u32)]) -> Vec<u8> {
     b
 }
 
-fn parse_region_table(b: &[u8]) -> Option<Vec<([u8; 16], u64, u32, u32)>> {
+/// A region table entry: GUID, file offset, length, flags.
+type Region = ([u8; 16], u64, u32, u32);
+
+fn parse_region_table(b: &[u8]) -> Option<Vec<Region>> {
     if le32(b, 0) != REGION_SIG || crc32c_without(b, 4) != le32(b, 4) {
         return None;
     }
@@ -140,7 +149,12 @@ fn parse_region_table(b: &[u8]) -> Option<Vec<([u8; 16], u64, u32, u32)>> {
         (0..n)
             .map(|i| {
                 let o = 16 + 32 * i;
-                (b[o..o + 16].try_into().unwrap(), le64(b, o + 16), le32(b, o + 24), le32(b, o + 28))
+                (
+                    b[o..o + 16].try_into().unwrap(),
+                    le64(b, o + 16),
+                    le32(b, o + 24),
+                    le32(b, o + 28),
+                )
             })
             .collect(),
     )
@@ -196,7 +210,11 @@ pub fn auto_block_size(size: u64) -> u64 {
 }
 
 pub fn create(path: &Path, o: &CreateOpts) -> Result<()> {
-    let bs = if o.block_size == 0 { auto_block_size(o.size) } else { o.block_size };
+    let bs = if o.block_size == 0 {
+        auto_block_size(o.size)
+    } else {
+        o.block_size
+    };
     if !bs.is_power_of_two() || !(MIB..=256 * MIB).contains(&bs) {
         return invalid("Block size must be a power of two between 1 MiB and 256 MiB");
     }
@@ -210,7 +228,11 @@ pub fn create(path: &Path, o: &CreateOpts) -> Result<()> {
     let lss = 512u64;
     let chunk_ratio = (1u64 << 23) * lss / bs;
     let data_blocks = size.div_ceil(bs);
-    let bat_entries = if data_blocks == 0 { 0 } else { data_blocks + (data_blocks - 1) / chunk_ratio };
+    let bat_entries = if data_blocks == 0 {
+        0
+    } else {
+        data_blocks + (data_blocks - 1) / chunk_ratio
+    };
     let log_off = MIB;
     let bat_off = log_off + o.log_size;
     let bat_len = (bat_entries * 8).div_ceil(MIB).max(1) * MIB;
@@ -226,16 +248,32 @@ pub fn create(path: &Path, o: &CreateOpts) -> Result<()> {
     f.write_at(0, &ident)?;
     let fw = random_guid();
     for (slot, seq) in [(HDR1, 1u64), (HDR2, 2)] {
-        let h = Header { seq, file_write_guid: fw, data_write_guid: random_guid(), log_guid: [0; 16], log_length: o.log_size as u32, log_offset: log_off };
+        let h = Header {
+            seq,
+            file_write_guid: fw,
+            data_write_guid: random_guid(),
+            log_guid: [0; 16],
+            log_length: o.log_size as u32,
+            log_offset: log_off,
+        };
         f.write_at(slot, &h.serialize())?;
     }
-    let rt = region_table(&[(guid(BAT_GUID), bat_off, bat_len as u32), (guid(METADATA_GUID), meta_off, meta_len as u32)]);
+    let rt = region_table(&[
+        (guid(BAT_GUID), bat_off, bat_len as u32),
+        (guid(METADATA_GUID), meta_off, meta_len as u32),
+    ]);
     f.write_at(RT1, &rt)?;
     f.write_at(RT2, &rt)?;
     // Metadata table and items.
     let mut m = vec![0u8; 64 * 1024 + 64];
     m[0..8].copy_from_slice(b"metadata");
-    let items: [(&str, u32, u32, u32); 5] = [(FILE_PARAMS, 0, 8, 4), (VDISK_SIZE, 8, 8, 6), (PAGE83, 16, 16, 6), (LOGICAL_SS, 32, 4, 6), (PHYSICAL_SS, 36, 4, 6)];
+    let items: [(&str, u32, u32, u32); 5] = [
+        (FILE_PARAMS, 0, 8, 4),
+        (VDISK_SIZE, 8, 8, 6),
+        (PAGE83, 16, 16, 6),
+        (LOGICAL_SS, 32, 4, 6),
+        (PHYSICAL_SS, 36, 4, 6),
+    ];
     m[10..12].copy_from_slice(&(items.len() as u16).to_le_bytes());
     for (i, (g, off, len, flags)) in items.iter().enumerate() {
         let e = 32 + 32 * i;
@@ -302,7 +340,11 @@ impl Vhdx {
             (None, None) => return invalid("no valid VHDX header found"),
         };
         let flen = f.len()?;
-        if hdr.log_offset % MIB != 0 || hdr.log_length as u64 % MIB != 0 || hdr.log_offset < MIB {
+        if hdr.log_offset % MIB != 0
+            || !(hdr.log_length as u64).is_multiple_of(MIB)
+            || hdr.log_offset < MIB
+            || hdr.log_offset.saturating_add(hdr.log_length as u64) > flen
+        {
             return invalid("VHDX log location invalid");
         }
         let mut v = Vhdx {
@@ -327,7 +369,12 @@ impl Vhdx {
                     "VHDX image has a log that must be replayed; open it read/write (e.g. 'mimic img check -r all')".into(),
                 ));
             }
-            log::replay(&v.f, v.hdr.log_offset, v.hdr.log_length as u64, &v.hdr.log_guid)?;
+            log::replay(
+                &v.f,
+                v.hdr.log_offset,
+                v.hdr.log_length as u64,
+                &v.hdr.log_guid,
+            )?;
             let mut h = v.hdr.clone();
             h.log_guid = [0; 16];
             v.write_headers(h)?;
@@ -338,7 +385,8 @@ impl Vhdx {
             Some(r) => r,
             None => {
                 v.f.read_at(RT2, &mut rt)?;
-                parse_region_table(&rt).ok_or_else(|| BlockError::Invalid("no valid VHDX region table".into()))?
+                parse_region_table(&rt)
+                    .ok_or_else(|| BlockError::Invalid("no valid VHDX region table".into()))?
             }
         };
         let (bg, mg) = (guid(BAT_GUID), guid(METADATA_GUID));
@@ -350,11 +398,15 @@ impl Vhdx {
             } else if g == mg {
                 meta_region = Some((off, len));
             } else if req & 1 != 0 {
-                return Err(BlockError::Unsupported("unknown required VHDX region".into()));
+                return Err(BlockError::Unsupported(
+                    "unknown required VHDX region".into(),
+                ));
             }
         }
-        let (bat_off, bat_len) = bat_region.ok_or_else(|| BlockError::Invalid("VHDX BAT region missing".into()))?;
-        let (meta_off, meta_len) = meta_region.ok_or_else(|| BlockError::Invalid("VHDX metadata region missing".into()))?;
+        let (bat_off, bat_len) =
+            bat_region.ok_or_else(|| BlockError::Invalid("VHDX BAT region missing".into()))?;
+        let (meta_off, meta_len) = meta_region
+            .ok_or_else(|| BlockError::Invalid("VHDX metadata region missing".into()))?;
         if meta_len < 64 * 1024 || meta_off % MIB != 0 || bat_off % MIB != 0 {
             return invalid("VHDX region layout invalid");
         }
@@ -384,9 +436,15 @@ impl Vhdx {
             }
             Ok(None)
         };
-        let fp = item(FILE_PARAMS)?.filter(|d| d.len() >= 8).ok_or_else(|| BlockError::Invalid("VHDX file parameters missing".into()))?;
-        let vs = item(VDISK_SIZE)?.filter(|d| d.len() >= 8).ok_or_else(|| BlockError::Invalid("VHDX disk size missing".into()))?;
-        let ls = item(LOGICAL_SS)?.filter(|d| d.len() >= 4).ok_or_else(|| BlockError::Invalid("VHDX sector size missing".into()))?;
+        let fp = item(FILE_PARAMS)?
+            .filter(|d| d.len() >= 8)
+            .ok_or_else(|| BlockError::Invalid("VHDX file parameters missing".into()))?;
+        let vs = item(VDISK_SIZE)?
+            .filter(|d| d.len() >= 8)
+            .ok_or_else(|| BlockError::Invalid("VHDX disk size missing".into()))?;
+        let ls = item(LOGICAL_SS)?
+            .filter(|d| d.len() >= 4)
+            .ok_or_else(|| BlockError::Invalid("VHDX sector size missing".into()))?;
         let block = le32(&fp, 0) as u64;
         let flags = le32(&fp, 4);
         if flags & 2 != 0 || item(PARENT_LOCATOR)?.is_some() {
@@ -406,15 +464,21 @@ impl Vhdx {
         v.block = block;
         v.chunk_ratio = (1u64 << 23) * v.lss / block;
         let data_blocks = v.size.div_ceil(block);
-        let entries = if data_blocks == 0 { 0 } else { data_blocks + (data_blocks - 1) / v.chunk_ratio };
-        if entries * 8 > bat_len as u64 {
-            return invalid("VHDX BAT region too small");
+        let entries = if data_blocks == 0 {
+            0
+        } else {
+            data_blocks + (data_blocks - 1) / v.chunk_ratio
+        };
+        if entries * 8 > bat_len as u64 || bat_off.saturating_add(entries * 8) > v.f.len()? {
+            return invalid("VHDX BAT region too small or beyond the end of the file");
         }
         let mut raw = vec![0u8; (entries * 8) as usize];
         v.f.read_at(bat_off, &mut raw)?;
-        v.bat = raw.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
+        v.bat = raw
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+            .collect();
         v.bat_off = bat_off;
-        let _ = flen;
         Ok(v)
     }
 
@@ -424,7 +488,8 @@ impl Vhdx {
         for _ in 0..2 {
             h.seq = self.hdr.seq + 1;
             let slot = 1 - self.cur_slot;
-            self.f.write_at(if slot == 0 { HDR1 } else { HDR2 }, &h.serialize())?;
+            self.f
+                .write_at(if slot == 0 { HDR1 } else { HDR2 }, &h.serialize())?;
             self.f.sync()?;
             self.cur_slot = slot;
             self.hdr = h.clone();
@@ -444,11 +509,15 @@ impl Vhdx {
             ST_FULLY_PRESENT => {
                 let off = (e >> 20) << 20;
                 if off < 3 * MIB {
-                    return Err(BlockError::Corrupt(format!("VHDX block {blk} points into the headers")));
+                    return Err(BlockError::Corrupt(format!(
+                        "VHDX block {blk} points into the headers"
+                    )));
                 }
                 Ok(Some(off + pos % self.block))
             }
-            ST_PARTIALLY_PRESENT => Err(BlockError::Unsupported("partially present VHDX blocks".into())),
+            ST_PARTIALLY_PRESENT => Err(BlockError::Unsupported(
+                "partially present VHDX blocks".into(),
+            )),
             _ => Ok(None),
         }
     }
@@ -486,18 +555,33 @@ impl Vhdx {
             sector[keep..].copy_from_slice(&disk);
         }
         let flen = self.f.len()?;
-        let entry = log::build_entry(self.log_seq, self.log_head as u32, &self.hdr.log_guid, flen, &[(sec, sector.clone())]);
+        let entry = log::build_entry(
+            self.log_seq,
+            self.log_head as u32,
+            &self.hdr.log_guid,
+            flen,
+            &[(sec, sector.clone())],
+        );
         let log_len = self.hdr.log_length as u64;
         if self.log_head + entry.len() as u64 > log_len {
             self.log_head = 0;
         }
-        let entry = log::build_entry(self.log_seq, self.log_head as u32, &self.hdr.log_guid, flen, &[(sec, sector.clone())]);
-        self.f.write_at(self.hdr.log_offset + self.log_head, &entry)?;
+        let entry = log::build_entry(
+            self.log_seq,
+            self.log_head as u32,
+            &self.hdr.log_guid,
+            flen,
+            &[(sec, sector.clone())],
+        );
+        self.f
+            .write_at(self.hdr.log_offset + self.log_head, &entry)?;
         self.f.sync()?;
         self.log_seq += 1;
         self.log_head += entry.len() as u64;
         if self.crash_point == CrashPoint::AfterLogWrite {
-            return Err(BlockError::Other("simulated crash after the log write".into()));
+            return Err(BlockError::Other(
+                "simulated crash after the log write".into(),
+            ));
         }
         self.f.write_at(sec, &sector)?;
         self.f.sync()
@@ -585,7 +669,14 @@ impl BlockDriver for Vhdx {
     fn block_status(&mut self, offset: u64, len: u64) -> Result<Extent> {
         // Like qemu (no block-status support for VHDX): all data, no offset.
         check_range(offset, len, self.size)?;
-        Ok(Extent { len, allocated: true, data: true, zero: false, compressed: false, offset: None })
+        Ok(Extent {
+            len,
+            allocated: true,
+            data: true,
+            zero: false,
+            compressed: false,
+            offset: None,
+        })
     }
     fn resize(&mut self, _new_len: u64, _allow_shrink: bool) -> Result<()> {
         Err(BlockError::Unsupported("resizing VHDX images".into()))
@@ -601,7 +692,9 @@ impl BlockDriver for Vhdx {
                 let off = (e >> 20) << 20;
                 if off + self.block > flen.div_ceil(MIB) * MIB + self.block || off < 3 * MIB {
                     r.corruptions += 1;
-                    r.messages.push(format!("ERROR: BAT entry {i} points to 0x{off:x}, outside the image"));
+                    r.messages.push(format!(
+                        "ERROR: BAT entry {i} points to 0x{off:x}, outside the image"
+                    ));
                 }
             }
         }
