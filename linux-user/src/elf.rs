@@ -449,7 +449,8 @@ fn parse(path: &Path, abi: &GuestAbi) -> Result<Image, LoadError> {
             }
         };
         if ph.p_type == PT_LOAD {
-            if ph.offset.checked_add(ph.filesz).is_none_or(|e| e > size) {
+            // A segment with no file bytes (pure .bss) may name any offset.
+            if ph.filesz > 0 && ph.offset.checked_add(ph.filesz).is_none_or(|e| e > size) {
                 return Err(LoadError::Truncated {
                     path: p(),
                     what: format!("segment at offset {:#x} runs past the end", ph.offset),
@@ -598,8 +599,17 @@ impl Image {
                         .map_err(|_| fail(Errno::EFAULT))?;
                 }
             }
+            if ph.filesz == 0 {
+                // Pure .bss: fresh zero pages, except where an earlier
+                // segment shares the first page; zero that part by hand.
+                self.map_fresh(space, start, mem_end)?;
+                let first_end = (vaddr + 1).next_multiple_of(page).min(vaddr + ph.memsz);
+                space
+                    .write(vaddr, &vec![0u8; (first_end - vaddr) as usize])
+                    .map_err(|_| fail(Errno::EFAULT))?;
+            }
             let anon_start = file_end.next_multiple_of(page).max(start);
-            if mem_end > anon_start {
+            if ph.filesz > 0 && mem_end > anon_start {
                 space
                     .mmap(
                         anon_start,

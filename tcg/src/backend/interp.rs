@@ -170,6 +170,8 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
     let base = common.guest_base as *mut u8;
     let ops = &code.ops[..];
     let mut ip = 0usize;
+    // A store or call since the last instruction start (see `insn_start`).
+    let mut stored = false;
     while ip < ops.len() {
         let op = ops.get_unchecked(ip);
         ip += 1;
@@ -288,7 +290,20 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
             ExtuI32I64 => w64!(a[0], r32!(a[1]) as u64),
             ExtsI32I64 => w64!(a[0], r32!(a[1]) as i32 as i64 as u64),
 
-            SetLabel | InsnStart => {}
+            SetLabel => {}
+            InsnStart => {
+                if stored {
+                    stored = false;
+                    if common
+                        .exit_request
+                        .load(std::sync::atomic::Ordering::Relaxed)
+                        != 0
+                    {
+                        w64!(code.pc_off, op.imm);
+                        return exit::REQUEST;
+                    }
+                }
+            }
             Br => ip = a[0] as usize,
             BrcondI32 => {
                 if Cond::from_u32(a[2]).eval32(r32!(a[0]), r32!(a[1])) {
@@ -307,8 +322,14 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
                 guest_load(base, r64!(a[1]), MemOp(a[2] as u16)) as u32
             ),
             LdI64 => w64!(a[0], guest_load(base, r64!(a[1]), MemOp(a[2] as u16))),
-            StI32 => guest_store(base, r64!(a[1]), r32!(a[0]) as u64, MemOp(a[2] as u16)),
-            StI64 => guest_store(base, r64!(a[1]), r64!(a[0]), MemOp(a[2] as u16)),
+            StI32 => {
+                guest_store(base, r64!(a[1]), r32!(a[0]) as u64, MemOp(a[2] as u16));
+                stored = true;
+            }
+            StI64 => {
+                guest_store(base, r64!(a[1]), r64!(a[0]), MemOp(a[2] as u16));
+                stored = true;
+            }
 
             LdEnvI32 => w32!(a[0], env_load(env, a[1], MemOp(a[2] as u16)) as u32),
             LdEnvI64 => w64!(a[0], env_load(env, a[1], MemOp(a[2] as u16))),
@@ -316,6 +337,7 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
             StEnvI64 => env_store(env, a[1], r64!(a[0]), MemOp(a[2] as u16)),
 
             Call => {
+                stored = true;
                 let h = &*(op.imm as *const Helper);
                 let mut args = [0u64; 5];
                 for (i, v) in args.iter_mut().enumerate().take(h.nargs as usize) {

@@ -192,6 +192,8 @@ struct Translator<'a> {
     used_globals: Vec<u32>,
     /// Globals written in the block (stored at exits).
     written_globals: Vec<u32>,
+    /// A store or call since the last instruction start (see `insn_start`).
+    stored: bool,
 }
 
 fn intcc(c: Cond) -> IntCC {
@@ -249,6 +251,7 @@ impl<'a> Translator<'a> {
             labels: Vec::new(),
             used_globals: idx(used),
             written_globals: idx(written),
+            stored: false,
         }
     }
 
@@ -461,6 +464,30 @@ impl<'a> Translator<'a> {
                 self.fb.ins().return_(&[r]);
             }
         }
+    }
+
+    /// Leaves with exact state at instruction `pc` if an exit was requested.
+    fn exit_point(&mut self, pc: u64) {
+        let req = self.fb.ins().load(
+            types::I32,
+            MemFlagsData::trusted(),
+            self.env,
+            OFF_EXIT_REQUEST,
+        );
+        let out = self.fb.create_block();
+        let next = self.fb.create_block();
+        self.fb.set_cold_block(out);
+        self.fb.ins().brif(req, out, &[], next, &[]);
+        self.fb.switch_to_block(out);
+        self.store_globals();
+        let pc_off = self.global_off(self.b.pc_global.0);
+        let pcv = self.fb.ins().iconst(types::I64, pc as i64);
+        self.fb
+            .ins()
+            .store(MemFlagsData::trusted(), pcv, self.env, pc_off);
+        let r = self.fb.ins().iconst(types::I64, exit::REQUEST as i64);
+        self.fb.ins().return_(&[r]);
+        self.fb.switch_to_block(next);
     }
 
     fn host_addr(&mut self, addr: Value) -> Value {
@@ -729,7 +756,11 @@ impl<'a> Translator<'a> {
                 self.fb.ins().return_(&[r]);
                 self.fresh_block();
             }
-            InsnStart => {}
+            InsnStart => {
+                if std::mem::take(&mut self.stored) {
+                    self.exit_point(insn.imm);
+                }
+            }
             LdI32 | LdI64 => {
                 let a = self.get(t(1));
                 let p = self.host_addr(a);
@@ -743,6 +774,7 @@ impl<'a> Translator<'a> {
                 self.set(t(0), v);
             }
             StI32 | StI64 => {
+                self.stored = true;
                 let (v, a) = (self.get(t(0)), self.get(t(1)));
                 let p = self.host_addr(a);
                 self.store_mem(v, p, 0, MemOp(insn.c(0) as u16), MemFlagsData::new());
@@ -763,7 +795,10 @@ impl<'a> Translator<'a> {
                 let v = self.get(t(0));
                 self.store_mem(v, self.env, insn.c(0) as i32, m, MemFlagsData::trusted());
             }
-            Call => self.call(insn),
+            Call => {
+                self.stored = true;
+                self.call(insn)
+            }
         }
     }
 

@@ -231,7 +231,10 @@ define_ops! {
     // exit: leave the block now with guest exit reason `imm`; the guest pc
     // global must already hold the pc to resume at.
     Exit exit () <- () [reason: Imm] EXIT;
-    // insn_start: marks the start of the guest instruction at pc `imm`.
+    // insn_start: marks the start of the guest instruction at pc `imm`. One
+    // that follows a guest store or a helper call in the same block is an
+    // exit point: if `exit_request` is set there (e.g. the store hit
+    // translated code), the block leaves with pc = `imm` and exact state.
     InsnStart insn_start () <- () [pc: Imm] SIDE;
 
     // ---- guest memory (address is a 64-bit guest virtual address)

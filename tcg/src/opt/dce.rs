@@ -3,9 +3,10 @@
 //!
 //! Liveness is per block and conservative at control flow: at a label or a
 //! branch every temp counts as live. All globals are live at the block's end,
-//! at `exit` ops and at helpers that touch the env. Guest memory ops are not
-//! sync points: precise guest state at a fault is recovered by re-running the
-//! faulting block unoptimized, not from optimized code.
+//! at `exit` ops, at helpers that touch the env, and at instruction starts
+//! that follow a store (possible exits, see `insn_start`). Guest memory ops
+//! themselves are not sync points: a faulting access does not see exact
+//! register state (user mode delivers such faults as fatal signals for now).
 
 use crate::helper::NO_SIDE_EFFECTS;
 use crate::ir::{IrBlock, Opcode, NO_TEMP};
@@ -17,6 +18,16 @@ pub fn dce(b: &mut IrBlock) {
     live[..ng].fill(true);
     for t in b.terminal_uses() {
         live[t.index()] = true;
+    }
+    // Instruction starts after a store or call may exit with exact state.
+    let mut exit_point = vec![false; b.insns.len()];
+    let mut stored = false;
+    for (i, insn) in b.insns.iter().enumerate() {
+        match insn.opc {
+            Opcode::InsnStart => exit_point[i] = std::mem::take(&mut stored),
+            Opcode::StI32 | Opcode::StI64 | Opcode::Call => stored = true,
+            _ => {}
+        }
     }
     let mut keep = vec![true; b.insns.len()];
     for (i, insn) in b.insns.iter().enumerate().rev() {
@@ -37,6 +48,7 @@ pub fn dce(b: &mut IrBlock) {
                 live.fill(true);
             }
             Opcode::Exit => live[..ng].fill(true),
+            Opcode::InsnStart if exit_point[i] => live[..ng].fill(true),
             Opcode::Call => {
                 if insn.args[0] != NO_TEMP {
                     live[insn.args[0] as usize] = false;
