@@ -722,3 +722,67 @@ fn capture_measure(args: &[&str]) -> String {
     let a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     block::img::measure_text(&a).unwrap()
 }
+
+#[test]
+fn overlap_check_marks_image_corrupt() {
+    require_qemu();
+    let dir = TempDir::new("corrupt");
+    let img = dir.path("c.qcow2");
+    let s = img.to_string_lossy().into_owned();
+    let (rc, a, b) = qemu_img(&["create", "-q", "-f", "qcow2", &s, "64M"]);
+    assert_eq!(rc, 0, "{a}{b}");
+    qemu_io("qcow2", &img, &["write -P 3 0 64k"]);
+    // Cluster 4 is the L2 table: claim it is free.
+    let (_, rb) = refblock_offset(&img);
+    poke16(&img, rb + 4 * 2, 0);
+    {
+        let mut d = block::open_image(&img, Some("qcow2"), false).unwrap();
+        // The next allocation would land on the L2 table: refused.
+        let e = d.write(8 << 20, &[1u8; 4096]).unwrap_err();
+        assert!(matches!(e, block::BlockError::Corrupt(_)), "{e}");
+        assert!(d.write(0, &[1u8; 512]).is_err(), "a corrupt image must stay read-only");
+    }
+    // The corrupt bit is on disk: qemu sees it, a read/write open is refused.
+    let (_, info, _) = qemu_img(&["info", &s]);
+    assert!(info.contains("corrupt: true"), "{info}");
+    let e = block::open_image(&img, Some("qcow2"), false).err().expect("read/write open of a corrupt image must fail");
+    assert!(e.to_string().contains("check -r all"), "{e}");
+    assert!(block::open_image(&img, Some("qcow2"), true).is_ok());
+    // check -r all repairs and clears the flag; the data survives.
+    assert_eq!(mimg(&["check", "-q", "-r", "all", &s]), 0);
+    let (_, info, _) = qemu_img(&["info", &s]);
+    assert!(info.contains("corrupt: false"), "{info}");
+    assert_qemu_check_clean(&img, "qcow2");
+    qemu_io("qcow2", &img, &["read -P 3 0 64k"]);
+    let mut d = block::open_image(&img, Some("qcow2"), false).unwrap();
+    d.write(8 << 20, &[1u8; 4096]).unwrap();
+    d.close().unwrap();
+    drop(d);
+    assert_qemu_check_clean(&img, "qcow2");
+    qemu_io("qcow2", &img, &["read -P 3 0 64k", "read -P 1 8M 4k"]);
+}
+
+#[test]
+fn human_outputs_match_qemu() {
+    require_qemu();
+    let dir = TempDir::new("human");
+    let img = dir.s("h.qcow2");
+    let (rc, a, b) = qemu_img(&["create", "-q", "-f", "qcow2", &img, "64M"]);
+    assert_eq!(rc, 0, "{a}{b}");
+    qemu_io("qcow2", Path::new(&img), &["write -P 1 0 100k", "write -z 1M 128k", "write 5M 4k"]);
+    let (rc, a, b) = qemu_img(&["snapshot", "-c", "first", &img]);
+    assert_eq!(rc, 0, "{a}{b}");
+    // Compare the text the library produces for the same report.
+    let mut d = block::open_image(Path::new(&img), None, true).unwrap();
+    let r = d.check(block::Fix::None).unwrap();
+    let (_, theirs, _) = qemu_img(&["check", &img]);
+    assert_eq!(block::img::report_human(&r), theirs);
+    let (_, theirs, _) = qemu_img(&["check", "--output=json", &img]);
+    assert_eq!(block::img::report_json(&img, "qcow2", &r).pretty() + "\n", theirs);
+    let (_, theirs, _) = qemu_img(&["snapshot", "-l", &img]);
+    let ours = format!("Snapshot list:\n{}", block::img::snapshot_table_text(&d.snapshot_list().unwrap()));
+    assert_eq!(ours, theirs);
+    let (_, theirs, _) = qemu_img(&["info", &img]);
+    let j = block::img::info_json(Path::new(&img), d.as_mut()).unwrap();
+    assert_eq!(block::img::info_human(&j), theirs);
+}

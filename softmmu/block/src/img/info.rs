@@ -164,7 +164,7 @@ fn s<'a>(j: &'a Json, k: &str) -> &'a str {
 }
 
 /// qemu-img's human-readable form of one image.
-fn human(j: &Json) -> String {
+pub fn human(j: &Json) -> String {
     let mut o = String::new();
     o += &format!("image: {}\n", s(j, "filename"));
     o += &format!("file format: {}\n", s(j, "format"));

@@ -21,7 +21,8 @@ use std::ffi::OsString;
 pub use check::{exit_code, report_human, report_json};
 pub use compare::compare;
 pub use create::create_image;
-pub use info::image_info as info_json;
+pub use info::{human as info_human, image_info as info_json};
+pub use snapshot::table_text as snapshot_table_text;
 pub use map::{map_entries, map_json, MapEntry};
 pub use measure::measure_text;
 
