@@ -303,6 +303,8 @@ struct Ext {
     len: u64,
     kind: Kind,
     name: String,
+    /// Descriptor type ("SPARSE", "FLAT", ...), empty when embedded.
+    ty: String,
 }
 
 pub struct Vmdk {
@@ -608,12 +610,9 @@ impl Vmdk {
                 "ZERO" => Kind::Zero,
                 other => return Err(BlockError::Unsupported(format!("VMDK extent type {other}"))),
             };
-            exts.push(Ext {
-                start,
-                len,
-                kind,
-                name: fp.to_string_lossy().into_owned(),
-            });
+            let embedded = fp.file_name() == path.file_name() && fp.parent() == path.parent();
+            let ty = if embedded { String::new() } else { ty.clone() };
+            exts.push(Ext { start, len, kind, name: fp.to_string_lossy().into_owned(), ty });
             start += len;
         }
         if exts.is_empty() {
@@ -980,20 +979,18 @@ impl BlockDriver for Vmdk {
             .exts
             .iter()
             .map(|e| {
-                let mut j = Json::obj()
-                    .with("virtual-size", e.len)
-                    .with("filename", e.name.as_str());
-                match &e.kind {
-                    Kind::Sparse(s) => {
-                        j.push("cluster-size", s.grain);
-                        j.push("format", "");
-                        if s.compressed {
-                            j.push("compressed", true);
-                        }
+                let mut j = Json::obj();
+                if let Kind::Sparse(s) = &e.kind {
+                    if s.compressed {
+                        j.push("compressed", true);
                     }
-                    Kind::Flat { .. } => j.push("format", "FLAT"),
-                    Kind::Zero => j.push("format", "ZERO"),
                 }
+                j.push("virtual-size", e.len);
+                j.push("filename", e.name.as_str());
+                if let Kind::Sparse(s) = &e.kind {
+                    j.push("cluster-size", s.grain);
+                }
+                j.push("format", e.ty.as_str());
                 j
             })
             .collect();
@@ -1015,6 +1012,7 @@ impl BlockDriver for Vmdk {
             .enumerate()
             .filter(|(_, e)| !matches!(e.kind, Kind::Zero) && e.name != me)
             .map(|(i, e)| (format!("extents.{i}"), PathBuf::from(&e.name)))
+            .rev()
             .collect()
     }
 }

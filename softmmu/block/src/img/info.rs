@@ -210,13 +210,7 @@ pub fn human(j: &Json) -> String {
         if let Some(Json::Obj(m)) = fs.get("data") {
             if !m.is_empty() {
                 o += "Format specific information:\n";
-                for (k, v) in m {
-                    let val = match v {
-                        Json::Str(x) => x.clone(),
-                        other => other.compact(),
-                    };
-                    o += &format!("    {}: {}\n", k.replace('-', " "), val);
-                }
+                dump_obj(&mut o, m, 1);
             }
         }
     }
@@ -233,4 +227,38 @@ pub fn human(j: &Json) -> String {
         }
     }
     o
+}
+
+/// qemu's human dump of a QAPI object (nested objects and lists indented).
+fn dump_obj(o: &mut String, m: &[(String, Json)], level: usize) {
+    let ind = "    ".repeat(level);
+    for (k, v) in m {
+        let key = k.replace('-', " ");
+        match v {
+            Json::Obj(inner) => {
+                *o += &format!("{ind}{key}:\n");
+                dump_obj(o, inner, level + 1);
+            }
+            Json::Arr(items) => {
+                *o += &format!("{ind}{key}:\n");
+                dump_list(o, items, level + 1);
+            }
+            Json::Str(x) => *o += &format!("{ind}{key}: {x}\n"),
+            other => *o += &format!("{ind}{key}: {}\n", other.compact()),
+        }
+    }
+}
+
+fn dump_list(o: &mut String, items: &[Json], level: usize) {
+    let ind = "    ".repeat(level);
+    for (i, v) in items.iter().enumerate() {
+        match v {
+            Json::Obj(inner) => {
+                *o += &format!("{ind}[{i}]:\n");
+                dump_obj(o, inner, level + 1);
+            }
+            Json::Str(x) => *o += &format!("{ind}[{i}]: {x}\n"),
+            other => *o += &format!("{ind}[{i}]: {}\n", other.compact()),
+        }
+    }
 }
