@@ -786,3 +786,31 @@ fn human_outputs_match_qemu() {
     let j = block::img::info_json(Path::new(&img), d.as_mut()).unwrap();
     assert_eq!(block::img::info_human(&j), theirs);
 }
+
+#[test]
+fn preallocation_modes_match_qemu() {
+    require_qemu();
+    let dir = TempDir::new("prealloc");
+    for mode in ["metadata", "falloc", "full"] {
+        let ours = dir.s(&format!("m-{mode}.qcow2"));
+        let theirs = dir.s(&format!("q-{mode}.qcow2"));
+        let o = format!("preallocation={mode}");
+        assert_eq!(mimg(&["create", "-q", "-f", "qcow2", "-o", &o, &ours, "20M"]), 0);
+        let (rc, a, b) = qemu_img(&["create", "-q", "-f", "qcow2", "-o", &o, &theirs, "20M"]);
+        assert_eq!(rc, 0, "{a}{b}");
+        assert_qemu_check_clean(Path::new(&ours), "qcow2");
+        assert_eq!(std::fs::metadata(&ours).unwrap().len(), std::fs::metadata(&theirs).unwrap().len(), "{mode}: file length");
+        let mut d = block::open_image(Path::new(&ours), None, true).unwrap();
+        let m = block::img::map_json(d.as_mut()).unwrap();
+        let (_, qm, _) = qemu_img(&["map", "--output=json", &ours]);
+        assert_eq!(m, qm, "{mode}: map");
+        let (_, tm, _) = qemu_img(&["map", "--output=json", &theirs]);
+        assert_eq!(m.replace(&ours, ""), tm.replace(&theirs, ""), "{mode}: same layout as qemu's");
+    }
+    for mode in ["falloc", "full"] {
+        let r = dir.s(&format!("r-{mode}.raw"));
+        assert_eq!(mimg(&["create", "-q", "-f", "raw", "-o", &format!("preallocation={mode}"), &r, "4M"]), 0);
+        use std::os::unix::fs::MetadataExt;
+        assert!(std::fs::metadata(&r).unwrap().blocks() * 512 >= 4 << 20, "{mode}: raw not allocated");
+    }
+}

@@ -721,6 +721,7 @@ impl Qcow2 {
         let cs = self.cs;
         let total = self.h.size.div_ceil(cs);
         let mut vc = 0;
+        let mut max_end = 0u64;
         while vc < total {
             let l1i = vc >> self.l2_bits;
             self.l2_for_write(l1i)?;
@@ -730,10 +731,11 @@ impl Qcow2 {
             for i in 0..k {
                 self.set_l2_entry(vc + i, (new + i * cs) | OFLAG_COPIED)?;
             }
+            max_end = max_end.max(new + k * cs);
             vc = end;
         }
         self.flush_meta()?;
-        let end = (self.last_used_cluster()? + 1) * cs;
+        let end = max_end.max(self.f.len()?);
         match mode {
             "metadata" if self.f.len()? < end => {
                 self.f.set_len(end)?;
