@@ -8,6 +8,7 @@
 //! written here are read by QEMU and pass `qemu-img check`, and the other way
 //! round. It knows nothing about CPUs or guests.
 
+pub mod cor;
 pub mod driver;
 pub mod error;
 pub mod file;

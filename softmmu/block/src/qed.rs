@@ -489,6 +489,32 @@ impl BlockDriver for Qed {
             None => None,
         }
     }
+    fn set_backing_file(&mut self, file: Option<&str>, fmt: Option<&str>) -> Result<()> {
+        if self.ro {
+            return Err(BlockError::ReadOnly);
+        }
+        let name = file.unwrap_or("");
+        if 64 + name.len() as u64 > self.h.header_size as u64 * self.cs || name.len() > 1023 {
+            return Err(BlockError::Other("backing file name too long".into()));
+        }
+        self.h.features &= !(F_BACKING_FILE | F_BACKING_NO_PROBE);
+        self.h.backing_filename_offset = 0;
+        self.h.backing_filename_size = 0;
+        if file.is_some() {
+            self.h.features |= F_BACKING_FILE;
+            if fmt == Some("raw") {
+                self.h.features |= F_BACKING_NO_PROBE;
+            }
+            self.h.backing_filename_offset = 64;
+            self.h.backing_filename_size = name.len() as u32;
+            self.f.write_at(64, name.as_bytes())?;
+        }
+        self.f.write_at(0, &self.h.serialize())?;
+        self.f.sync()?;
+        self.backing_name = file.map(|s| s.to_string());
+        self.backing_fmt = if fmt == Some("raw") { Some("raw".into()) } else { None };
+        Ok(())
+    }
     fn make_empty(&mut self) -> Result<()> {
         if self.ro {
             return Err(BlockError::ReadOnly);

@@ -406,3 +406,28 @@ fn info_and_check_match_qemu_for_other_formats() {
         let _ = std::fs::remove_file(&img);
     }
 }
+
+#[test]
+fn copy_on_read_and_qed_rebase() {
+    require_qemu();
+    let dir = TempDir::new("cor");
+    let base = dir.s("base.qcow2");
+    let top = dir.s("top.qed");
+    assert_eq!(mimg(&["create", "-q", "-f", "qcow2", &base, "4M"]), 0);
+    qemu_io("qcow2", Path::new(&base), &["write -P 8 0 4M"]);
+    assert_eq!(mimg(&["create", "-q", "-f", "qed", "-b", "base.qcow2", "-F", "qcow2", &top]), 0);
+    {
+        let d = block::open_image(Path::new(&top), None, false).unwrap();
+        let mut c = block::cor::CopyOnRead::new(d);
+        let mut b = vec![0u8; 200_000];
+        c.read(100_000, &mut b).unwrap();
+        assert!(b.iter().all(|&x| x == 8));
+        let e = c.block_status(100_000, 1).unwrap();
+        assert!(e.allocated, "copy-on-read did not populate the top image");
+        c.close().unwrap();
+    }
+    // Cut the backing file loose (unsafe rebase): the copied part stays.
+    assert_eq!(mimg(&["rebase", "-u", "-b", "", &top]), 0);
+    qemu_io("qed", Path::new(&top), &["read -P 8 100000 200000", "read -P 0 0 65536"]);
+    assert_qemu_check_clean(Path::new(&top), "qed");
+}
