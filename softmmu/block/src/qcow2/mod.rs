@@ -100,6 +100,9 @@ pub struct Qcow2 {
     /// Whether block status looks into the host file for holes (qemu does so
     /// only for images that look metadata-preallocated).
     pub(crate) recurse: Option<bool>,
+    /// References to drop once the tables that stopped using them are on
+    /// disk (applied at the end of `flush_meta`).
+    pub(crate) pending_frees: Vec<Ct>,
 }
 
 impl Qcow2 {
@@ -171,6 +174,7 @@ impl Qcow2 {
             decomp_cache: None,
             snapshot_view: false,
             recurse: None,
+            pending_frees: Vec::new(),
             h,
         };
         q.snaps = snapshot::read_table(&q)?;
@@ -510,12 +514,27 @@ impl Qcow2 {
 
     /// Writes all dirty metadata in dependency order.
     pub(crate) fn flush_meta(&mut self) -> Result<()> {
-        self.flush_refcounts()?;
-        self.flush_l2()?;
-        if self.l1_dirty {
-            self.write_l1()?;
+        loop {
+            self.flush_refcounts()?;
+            self.flush_l2()?;
+            if self.l1_dirty {
+                self.write_l1()?;
+            }
+            if self.pending_frees.is_empty() {
+                return Ok(());
+            }
+            // Every table on disk now points past these clusters.
+            let frees = std::mem::take(&mut self.pending_frees);
+            self.comp_cursor = None;
+            self.decomp_cache = None;
+            for ct in frees {
+                match ct {
+                    Ct::Normal(h) | Ct::ZeroAlloc(h) => self.update_refcount(h, self.cs, -1, true)?,
+                    Ct::Compressed(o, n) => self.update_refcount(o, n, -1, true)?,
+                    _ => {}
+                }
+            }
         }
-        Ok(())
     }
 
     pub(crate) fn write_l1(&mut self) -> Result<()> {
@@ -609,21 +628,12 @@ impl Qcow2 {
         self.release(frees)
     }
 
-    /// Drops one reference to each cluster, after making sure no table on
-    /// disk still points at them.
+    /// Drops one reference to each cluster once no table on disk points at
+    /// them any more (at the next metadata flush).
     pub(crate) fn release(&mut self, frees: Vec<Ct>) -> Result<()> {
-        if frees.is_empty() {
-            return Ok(());
-        }
-        self.flush_meta()?;
-        self.comp_cursor = None;
-        self.decomp_cache = None;
-        for ct in frees {
-            match ct {
-                Ct::Normal(h) | Ct::ZeroAlloc(h) => self.update_refcount(h, self.cs, -1, true)?,
-                Ct::Compressed(o, n) => self.update_refcount(o, n, -1, true)?,
-                _ => {}
-            }
+        self.pending_frees.extend(frees);
+        if self.pending_frees.len() > 4096 {
+            self.flush_meta()?;
         }
         Ok(())
     }
