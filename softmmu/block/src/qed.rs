@@ -512,7 +512,11 @@ impl BlockDriver for Qed {
         self.f.write_at(0, &self.h.serialize())?;
         self.f.sync()?;
         self.backing_name = file.map(|s| s.to_string());
-        self.backing_fmt = if fmt == Some("raw") { Some("raw".into()) } else { None };
+        self.backing_fmt = if fmt == Some("raw") {
+            Some("raw".into())
+        } else {
+            None
+        };
         Ok(())
     }
     fn make_empty(&mut self) -> Result<()> {

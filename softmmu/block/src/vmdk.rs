@@ -612,7 +612,13 @@ impl Vmdk {
             };
             let embedded = fp.file_name() == path.file_name() && fp.parent() == path.parent();
             let ty = if embedded { String::new() } else { ty.clone() };
-            exts.push(Ext { start, len, kind, name: fp.to_string_lossy().into_owned(), ty });
+            exts.push(Ext {
+                start,
+                len,
+                kind,
+                name: fp.to_string_lossy().into_owned(),
+                ty,
+            });
             start += len;
         }
         if exts.is_empty() {

@@ -415,7 +415,20 @@ fn copy_on_read_and_qed_rebase() {
     let top = dir.s("top.qed");
     assert_eq!(mimg(&["create", "-q", "-f", "qcow2", &base, "4M"]), 0);
     qemu_io("qcow2", Path::new(&base), &["write -P 8 0 4M"]);
-    assert_eq!(mimg(&["create", "-q", "-f", "qed", "-b", "base.qcow2", "-F", "qcow2", &top]), 0);
+    assert_eq!(
+        mimg(&[
+            "create",
+            "-q",
+            "-f",
+            "qed",
+            "-b",
+            "base.qcow2",
+            "-F",
+            "qcow2",
+            &top
+        ]),
+        0
+    );
     {
         let d = block::open_image(Path::new(&top), None, false).unwrap();
         let mut c = block::cor::CopyOnRead::new(d);
@@ -428,6 +441,10 @@ fn copy_on_read_and_qed_rebase() {
     }
     // Cut the backing file loose (unsafe rebase): the copied part stays.
     assert_eq!(mimg(&["rebase", "-u", "-b", "", &top]), 0);
-    qemu_io("qed", Path::new(&top), &["read -P 8 100000 200000", "read -P 0 0 65536"]);
+    qemu_io(
+        "qed",
+        Path::new(&top),
+        &["read -P 8 100000 200000", "read -P 0 0 65536"],
+    );
     assert_qemu_check_clean(Path::new(&top), "qed");
 }

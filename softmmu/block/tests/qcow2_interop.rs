@@ -740,12 +740,17 @@ fn overlap_check_marks_image_corrupt() {
         // The next allocation would land on the L2 table: refused.
         let e = d.write(8 << 20, &[1u8; 4096]).unwrap_err();
         assert!(matches!(e, block::BlockError::Corrupt(_)), "{e}");
-        assert!(d.write(0, &[1u8; 512]).is_err(), "a corrupt image must stay read-only");
+        assert!(
+            d.write(0, &[1u8; 512]).is_err(),
+            "a corrupt image must stay read-only"
+        );
     }
     // The corrupt bit is on disk: qemu sees it, a read/write open is refused.
     let (_, info, _) = qemu_img(&["info", &s]);
     assert!(info.contains("corrupt: true"), "{info}");
-    let e = block::open_image(&img, Some("qcow2"), false).err().expect("read/write open of a corrupt image must fail");
+    let e = block::open_image(&img, Some("qcow2"), false)
+        .err()
+        .expect("read/write open of a corrupt image must fail");
     assert!(e.to_string().contains("check -r all"), "{e}");
     assert!(block::open_image(&img, Some("qcow2"), true).is_ok());
     // check -r all repairs and clears the flag; the data survives.
@@ -769,7 +774,11 @@ fn human_outputs_match_qemu() {
     let img = dir.s("h.qcow2");
     let (rc, a, b) = qemu_img(&["create", "-q", "-f", "qcow2", &img, "64M"]);
     assert_eq!(rc, 0, "{a}{b}");
-    qemu_io("qcow2", Path::new(&img), &["write -P 1 0 100k", "write -z 1M 128k", "write 5M 4k"]);
+    qemu_io(
+        "qcow2",
+        Path::new(&img),
+        &["write -P 1 0 100k", "write -z 1M 128k", "write 5M 4k"],
+    );
     let (rc, a, b) = qemu_img(&["snapshot", "-c", "first", &img]);
     assert_eq!(rc, 0, "{a}{b}");
     // Compare the text the library produces for the same report.
@@ -778,9 +787,15 @@ fn human_outputs_match_qemu() {
     let (_, theirs, _) = qemu_img(&["check", &img]);
     assert_eq!(block::img::report_human(&r), theirs);
     let (_, theirs, _) = qemu_img(&["check", "--output=json", &img]);
-    assert_eq!(block::img::report_json(&img, "qcow2", &r).pretty() + "\n", theirs);
+    assert_eq!(
+        block::img::report_json(&img, "qcow2", &r).pretty() + "\n",
+        theirs
+    );
     let (_, theirs, _) = qemu_img(&["snapshot", "-l", &img]);
-    let ours = format!("Snapshot list:\n{}", block::img::snapshot_table_text(&d.snapshot_list().unwrap()));
+    let ours = format!(
+        "Snapshot list:\n{}",
+        block::img::snapshot_table_text(&d.snapshot_list().unwrap())
+    );
     assert_eq!(ours, theirs);
     let (_, theirs, _) = qemu_img(&["info", &img]);
     let j = block::img::info_json(Path::new(&img), d.as_mut()).unwrap();
@@ -795,22 +810,48 @@ fn preallocation_modes_match_qemu() {
         let ours = dir.s(&format!("m-{mode}.qcow2"));
         let theirs = dir.s(&format!("q-{mode}.qcow2"));
         let o = format!("preallocation={mode}");
-        assert_eq!(mimg(&["create", "-q", "-f", "qcow2", "-o", &o, &ours, "20M"]), 0);
+        assert_eq!(
+            mimg(&["create", "-q", "-f", "qcow2", "-o", &o, &ours, "20M"]),
+            0
+        );
         let (rc, a, b) = qemu_img(&["create", "-q", "-f", "qcow2", "-o", &o, &theirs, "20M"]);
         assert_eq!(rc, 0, "{a}{b}");
         assert_qemu_check_clean(Path::new(&ours), "qcow2");
-        assert_eq!(std::fs::metadata(&ours).unwrap().len(), std::fs::metadata(&theirs).unwrap().len(), "{mode}: file length");
+        assert_eq!(
+            std::fs::metadata(&ours).unwrap().len(),
+            std::fs::metadata(&theirs).unwrap().len(),
+            "{mode}: file length"
+        );
         let mut d = block::open_image(Path::new(&ours), None, true).unwrap();
         let m = block::img::map_json(d.as_mut()).unwrap();
         let (_, qm, _) = qemu_img(&["map", "--output=json", &ours]);
         assert_eq!(m, qm, "{mode}: map");
         let (_, tm, _) = qemu_img(&["map", "--output=json", &theirs]);
-        assert_eq!(m.replace(&ours, ""), tm.replace(&theirs, ""), "{mode}: same layout as qemu's");
+        assert_eq!(
+            m.replace(&ours, ""),
+            tm.replace(&theirs, ""),
+            "{mode}: same layout as qemu's"
+        );
     }
     for mode in ["falloc", "full"] {
         let r = dir.s(&format!("r-{mode}.raw"));
-        assert_eq!(mimg(&["create", "-q", "-f", "raw", "-o", &format!("preallocation={mode}"), &r, "4M"]), 0);
+        assert_eq!(
+            mimg(&[
+                "create",
+                "-q",
+                "-f",
+                "raw",
+                "-o",
+                &format!("preallocation={mode}"),
+                &r,
+                "4M"
+            ]),
+            0
+        );
         use std::os::unix::fs::MetadataExt;
-        assert!(std::fs::metadata(&r).unwrap().blocks() * 512 >= 4 << 20, "{mode}: raw not allocated");
+        assert!(
+            std::fs::metadata(&r).unwrap().blocks() * 512 >= 4 << 20,
+            "{mode}: raw not allocated"
+        );
     }
 }

@@ -22,9 +22,9 @@ pub use check::{exit_code, report_human, report_json};
 pub use compare::compare;
 pub use create::create_image;
 pub use info::{human as info_human, image_info as info_json};
-pub use snapshot::table_text as snapshot_table_text;
 pub use map::{map_entries, map_json, MapEntry};
 pub use measure::measure_text;
+pub use snapshot::table_text as snapshot_table_text;
 
 /// Entry point for `mimic img ARGS...` and `mimic-img ARGS...`. `args` excludes
 /// the program name. Returns the process exit status (qemu-img's codes).
@@ -255,8 +255,10 @@ pub fn fmt_g3(v: f64) -> String {
         0
     } else if v >= 10.0 {
         1
-    } else {
+    } else if v >= 1.0 {
         2
+    } else {
+        3
     };
     let mut s = format!("{v:.digits$}");
     if s.contains('.') {

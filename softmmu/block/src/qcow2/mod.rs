@@ -529,7 +529,9 @@ impl Qcow2 {
             self.decomp_cache = None;
             for ct in frees {
                 match ct {
-                    Ct::Normal(h) | Ct::ZeroAlloc(h) => self.update_refcount(h, self.cs, -1, true)?,
+                    Ct::Normal(h) | Ct::ZeroAlloc(h) => {
+                        self.update_refcount(h, self.cs, -1, true)?
+                    }
                     Ct::Compressed(o, n) => self.update_refcount(o, n, -1, true)?,
                     _ => {}
                 }
