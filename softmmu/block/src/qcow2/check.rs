@@ -304,6 +304,12 @@ impl Qcow2 {
         if fix_errors && can_fix && r.corruptions == r.corruptions_fixed {
             let flags = super::header::INCOMPAT_CORRUPT | super::header::INCOMPAT_DIRTY;
             if self.h.incompatible & flags != 0 {
+                self.rc_force = true;
+                let r = self.flush_meta();
+                self.rc_force = false;
+                r?;
+                self.f.sync()?;
+                self.dirty_marked = false;
                 self.h.incompatible &= !flags;
                 self.write_feature_bits()?;
                 self.f.sync()?;

@@ -103,6 +103,8 @@ pub struct Qcow2 {
     /// References to drop once the tables that stopped using them are on
     /// disk (applied at the end of `flush_meta`).
     pub(crate) pending_frees: Vec<Ct>,
+    /// Write refcounts even while lazy refcounts defer them.
+    pub(crate) rc_force: bool,
 }
 
 impl Qcow2 {
@@ -175,6 +177,7 @@ impl Qcow2 {
             snapshot_view: false,
             recurse: None,
             pending_frees: Vec::new(),
+            rc_force: false,
             h,
         };
         q.snaps = snapshot::read_table(&q)?;
@@ -1066,7 +1069,10 @@ impl BlockDriver for Qcow2 {
         if self.ro {
             return Ok(());
         }
-        self.flush_meta()?;
+        self.rc_force = true;
+        let r = self.flush_meta();
+        self.rc_force = false;
+        r?;
         self.f.sync()?;
         if self.dirty_marked {
             self.h.incompatible &= !INCOMPAT_DIRTY;

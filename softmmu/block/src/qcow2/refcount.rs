@@ -116,6 +116,11 @@ impl Qcow2 {
 
     /// Writes dirty refcount blocks, then the refcount table if it changed.
     pub(crate) fn flush_refcounts(&mut self) -> Result<()> {
+        // Lazy refcounts: while the dirty bit is set, refcount updates stay
+        // in memory until close (a crash is repaired from the tables).
+        if self.dirty_marked && !self.rc_force {
+            return Ok(());
+        }
         let dirty: Vec<u64> = self
             .rbc
             .map
@@ -287,7 +292,10 @@ impl Qcow2 {
         self.h.refcount_table_offset = new_off;
         self.h.refcount_table_clusters = new_clusters as u32;
         self.rt_dirty = true;
-        self.flush_refcounts()?;
+        self.rc_force = true;
+        let r = self.flush_refcounts();
+        self.rc_force = false;
+        r?;
         self.f.sync()?;
         self.write_header()?;
         self.update_refcount(old_off, old_clusters * self.cs, -1, false)?;
