@@ -130,6 +130,8 @@ fn random_block(seed: u64) -> IrBlock {
     let mut t64: Vec<Temp> = (0..8).map(|i| b.global(i)).collect();
     let mut t32: Vec<Temp> = (8..12).map(|i| b.global(i)).collect();
     let mut pending: Vec<tcg::ir::Label> = vec![];
+    // Open loops: (top label, counter temp).
+    let mut loops: Vec<(tcg::ir::Label, Temp)> = vec![];
     let n = 20 + r.below(60);
     for _ in 0..n {
         let pick64 = |r: &mut Rng, v: &Vec<Temp>| v[r.below(v.len() as u64) as usize];
@@ -148,7 +150,7 @@ fn random_block(seed: u64) -> IrBlock {
         } else {
             b.global(8 + r.below(4) as usize)
         };
-        match r.below(44) {
+        match r.below(46) {
             0 => b.add_i64(d64, a64, c64),
             1 => b.sub_i64(d64, a64, c64),
             2 => b.mul_i64(d64, a64, c64),
@@ -221,6 +223,28 @@ fn random_block(seed: u64) -> IrBlock {
                 }
             }
             41 => b.call(&HELPER_MIX, Some(d64), &[a64, c64]),
+            43 if loops.len() < 2 => {
+                // Open a bounded loop; forward labels must not jump into it.
+                for l in pending.drain(..) {
+                    b.set_label(l);
+                }
+                let ctr = b.temp_i64();
+                b.movi_i64(ctr, 1 + r.below(3));
+                let top = b.new_label();
+                b.set_label(top);
+                loops.push((top, ctr));
+            }
+            44 => {
+                if let Some((top, ctr)) = loops.pop() {
+                    for l in pending.drain(..) {
+                        b.set_label(l);
+                    }
+                    let one = b.const_i64(1);
+                    b.sub_i64(ctr, ctr, one);
+                    let zero = b.const_i64(0);
+                    b.brcond_i64(ctr, zero, Cond::Ne, top);
+                }
+            }
             42 => {
                 let l = b.new_label();
                 b.brcond_i64(a64, c64, Cond::from_u32(r.below(14) as u32), l);
@@ -242,8 +266,14 @@ fn random_block(seed: u64) -> IrBlock {
             t32.push(d32);
         }
     }
-    for l in pending {
+    for l in pending.drain(..) {
         b.set_label(l);
+    }
+    while let Some((top, ctr)) = loops.pop() {
+        let one = b.const_i64(1);
+        b.sub_i64(ctr, ctr, one);
+        let zero = b.const_i64(0);
+        b.brcond_i64(ctr, zero, Cond::Ne, top);
     }
     let ta = t64[r.below(t64.len() as u64) as usize];
     let tb = t64[r.below(t64.len() as u64) as usize];

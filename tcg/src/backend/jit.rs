@@ -194,6 +194,11 @@ struct Translator<'a> {
     written_globals: Vec<u32>,
     /// A store or call since the last instruction start (see `insn_start`).
     stored: bool,
+    /// Per global: its variable differs from the env field (store at syncs).
+    dirty: Vec<bool>,
+    /// Per global: a helper may have changed the env field since the
+    /// variable was loaded (reload at the next use).
+    stale: Vec<bool>,
 }
 
 fn intcc(c: Cond) -> IntCC {
@@ -252,6 +257,8 @@ impl<'a> Translator<'a> {
             used_globals: idx(used),
             written_globals: idx(written),
             stored: false,
+            dirty: vec![false; b.n_globals as usize],
+            stale: vec![false; b.n_globals as usize],
         }
     }
 
@@ -264,12 +271,48 @@ impl<'a> Translator<'a> {
         v
     }
     fn get(&mut self, t: Temp) -> Value {
+        if self.b.is_global(t) && self.stale[t.index()] {
+            self.reload(t.0);
+        }
         let v = self.var(t);
         self.fb.use_var(v)
     }
     fn set(&mut self, t: Temp, val: Value) {
+        if self.b.is_global(t) {
+            let g = t.index();
+            self.stale[g] = false;
+            self.dirty[g] = true;
+        }
         let v = self.var(t);
         self.fb.def_var(v, val);
+    }
+    fn reload(&mut self, g: u32) {
+        let ty = cl_type(self.b.temps[g as usize].ty);
+        let off = self.global_off(g);
+        let v = self
+            .fb
+            .ins()
+            .load(ty, MemFlagsData::trusted(), self.env, off);
+        self.stale[g as usize] = false;
+        let var = self.var(Temp(g));
+        self.fb.def_var(var, v);
+    }
+    /// Before control flow: every variable must hold the current value on
+    /// all paths into a label.
+    fn refresh_stale(&mut self) {
+        for i in 0..self.used_globals.len() {
+            let g = self.used_globals[i];
+            if self.stale[g as usize] {
+                self.reload(g);
+            }
+        }
+    }
+    /// At a label other paths join (backward branches included): any
+    /// global the block writes may be dirty.
+    fn join_point(&mut self) {
+        for i in 0..self.written_globals.len() {
+            self.dirty[self.written_globals[i] as usize] = true;
+        }
     }
     fn global_off(&self, g: u32) -> i32 {
         match self.b.temps[g as usize].kind {
@@ -277,27 +320,41 @@ impl<'a> Translator<'a> {
             TempKind::Local => unreachable!("not a global"),
         }
     }
+    /// Block entry: every used global's variable starts from the env.
     fn load_globals(&mut self) {
         for i in 0..self.used_globals.len() {
-            let g = self.used_globals[i];
-            let ty = cl_type(self.b.temps[g as usize].ty);
-            let off = self.global_off(g);
-            let v = self
-                .fb
-                .ins()
-                .load(ty, MemFlagsData::trusted(), self.env, off);
-            self.set(Temp(g), v);
+            self.reload(self.used_globals[i]);
         }
     }
+    /// A helper may have written the env: reload lazily at the next use.
+    fn mark_stale(&mut self) {
+        for i in 0..self.used_globals.len() {
+            let g = self.used_globals[i] as usize;
+            self.stale[g] = true;
+        }
+    }
+    /// Writes dirty globals back to the env (they stay in variables).
     fn store_globals(&mut self) {
         for i in 0..self.written_globals.len() {
             let g = self.written_globals[i];
+            if !self.dirty[g as usize] {
+                continue;
+            }
             let off = self.global_off(g);
             let v = self.get(Temp(g));
             self.fb
                 .ins()
                 .store(MemFlagsData::trusted(), v, self.env, off);
+            self.dirty[g as usize] = false;
         }
+    }
+    /// Like `store_globals` on a path that leaves the block, without
+    /// changing what the continuing path believes.
+    fn store_globals_for_exit(&mut self) {
+        let (dirty, stale) = (self.dirty.clone(), self.stale.clone());
+        self.store_globals();
+        self.dirty = dirty;
+        self.stale = stale;
     }
     fn iconst(&mut self, ty: Type, v: u64) -> Value {
         match ty {
@@ -479,7 +536,7 @@ impl<'a> Translator<'a> {
         self.fb.set_cold_block(out);
         self.fb.ins().brif(req, out, &[], next, &[]);
         self.fb.switch_to_block(out);
-        self.store_globals();
+        self.store_globals_for_exit();
         let pc_off = self.global_off(self.b.pc_global.0);
         let pcv = self.fb.ins().iconst(types::I64, pc as i64);
         self.fb
@@ -730,16 +787,20 @@ impl<'a> Translator<'a> {
                 self.set(t(0), r);
             }
             SetLabel => {
+                self.refresh_stale();
                 let l = self.labels[insn.c(0) as usize];
                 self.fb.ins().jump(l, &[]);
                 self.fb.switch_to_block(l);
+                self.join_point();
             }
             Br => {
+                self.refresh_stale();
                 let l = self.labels[insn.c(0) as usize];
                 self.fb.ins().jump(l, &[]);
                 self.fresh_block();
             }
             BrcondI32 | BrcondI64 => {
+                self.refresh_stale();
                 let (x, y) = (self.get(t(0)), self.get(t(1)));
                 let c = self.cmp(Cond::from_u32(insn.c(0)), x, y);
                 let l = self.labels[insn.c(1) as usize];
@@ -748,7 +809,7 @@ impl<'a> Translator<'a> {
                 self.fb.switch_to_block(next);
             }
             Exit => {
-                self.store_globals();
+                self.store_globals_for_exit();
                 let r = self
                     .fb
                     .ins()
@@ -874,7 +935,7 @@ impl<'a> Translator<'a> {
         let call = self.fb.ins().call_indirect(sref, f, &args);
         let r = self.fb.inst_results(call)[0];
         if h.writes_env() {
-            self.load_globals();
+            self.mark_stale();
         }
         if insn.args[0] != NO_TEMP {
             let out = insn.t(0);
