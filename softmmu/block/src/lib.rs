@@ -1,12 +1,26 @@
 //! The block layer: Mimic's disk images.
 //!
 //! This crate owns everything between a guest's (or a tool's) byte-addressed
-//! disk and the host files that store it: the [`BlockDriver`] trait, the
-//! format drivers (raw, qcow2 v2/v3, QED, VMDK, VHDX), the throttle filter,
-//! format probing and backing chains, and `mimic img` (qemu-img's
-//! subcommands, in [`img`]). QEMU's on-disk formats are the contract: images
-//! written here are read by QEMU and pass `qemu-img check`, and the other way
-//! round. It knows nothing about CPUs or guests.
+//! disk and the host files that store it:
+//!
+//! - [`BlockDriver`], the one trait every format and filter implements (read,
+//!   write, flush, discard, write-zeroes, block status, length, resize,
+//!   snapshots, check);
+//! - the format drivers: [`raw`] (sparse aware), [`qcow2`] (v2/v3, all
+//!   refcount widths, zero and compressed clusters, backing chains, internal
+//!   snapshots, lazy refcounts, overlap checks and the corrupt flag, check and
+//!   repair), [`qed`], [`vmdk`] (monolithicSparse/Flat, streamOptimized,
+//!   twoGbMaxExtent*) and [`vhdx`] (dynamic/fixed, log replay);
+//! - the filters: [`throttle`] (leaky-bucket I/O limits) and [`cor`]
+//!   (copy-on-read);
+//! - format probing and backing chains ([`open_image`]);
+//! - `mimic img`, qemu-img's subcommands with qemu-img's output formats
+//!   ([`img`]).
+//!
+//! QEMU's on-disk formats are the contract: images written here are read by
+//! QEMU and pass `qemu-img check`, and the other way round (the tests in
+//! `tests/` check both directions against qemu-img and qemu-io). The crate
+//! knows nothing about CPUs or guests.
 
 pub mod cor;
 pub mod driver;

@@ -855,3 +855,29 @@ fn preallocation_modes_match_qemu() {
         );
     }
 }
+
+#[test]
+fn tiny_metadata_caches_write_back_correctly() {
+    require_qemu();
+    let dir = TempDir::new("tinycache");
+    let img = dir.path("t.qcow2");
+    // 4 KiB clusters: an L2 table covers 2 MiB, a refcount block 8 MiB.
+    block::img::create_image("qcow2", &img, 48 << 20, &opts(&[("cluster_size", "4096")])).unwrap();
+    let mut reference = vec![0u8; 48 << 20];
+    let snaps = {
+        let mut q = block::qcow2::Qcow2::open(&img, &Default::default()).unwrap();
+        q.set_cache_limits(2, 1);
+        let s = workload(&mut q, &mut reference, &mut Rng(77), 400, 2);
+        q.close().unwrap();
+        s
+    };
+    let rawref = dir.path("ref.raw");
+    write_raw(&rawref, &reference);
+    assert_qemu_check_clean(&img, "qcow2");
+    assert_qemu_compare(&img, "qcow2", &rawref);
+    for (name, content) in &snaps {
+        let out = dir.s("s.raw");
+        assert_eq!(mimg(&["convert", "-q", "-l", &format!("snapshot.name={name}"), "-O", "raw", &img.to_string_lossy(), &out]), 0);
+        assert!(std::fs::read(&out).unwrap() == *content, "snapshot {name}");
+    }
+}

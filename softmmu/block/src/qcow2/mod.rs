@@ -286,6 +286,13 @@ impl Qcow2 {
             .collect())
     }
 
+    /// Limits the metadata caches (in tables/blocks; at least 1). Small
+    /// limits force write-back on eviction (used by tests).
+    pub fn set_cache_limits(&mut self, l2_tables: usize, refcount_blocks: usize) {
+        self.l2c.cap = l2_tables.max(1);
+        self.rbc.cap = refcount_blocks.max(1);
+    }
+
     pub fn header(&self) -> &Header {
         &self.h
     }
