@@ -503,11 +503,16 @@ fn damaged_images_same_verdict_and_repair() {
     require_qemu();
     let dir = TempDir::new("damaged");
     // (description, cluster whose refcount is changed, new value)
-    let cases: [(&str, u64, u16); 4] = [
+    // Cluster u64::MAX: guest cluster 1's L2 entry is pointed at guest
+    // cluster 0's data (double reference); u64::MAX-1: at the refcount block
+    // (overlap with metadata).
+    let cases: [(&str, u64, u16); 6] = [
         ("leak", 7, 1),
         ("overcount", 5, 3),
         ("zero refcount on data", 5, 0),
         ("zero refcount on L2", 4, 0),
+        ("two L2 entries, one cluster", u64::MAX, 0),
+        ("L2 entry pointing at a refcount block", u64::MAX - 1, 0),
     ];
     for (name, cluster, v) in cases {
         let img = dir.path("d.qcow2");
@@ -516,7 +521,28 @@ fn damaged_images_same_verdict_and_repair() {
         assert_eq!(rc, 0, "{a}{b}");
         qemu_io("qcow2", &img, &["write -P 3 0 128k", "write -P 4 4M 64k"]);
         let (_, rb) = refblock_offset(&img);
-        poke16(&img, rb + cluster * 2, v);
+        if cluster >= u64::MAX - 1 {
+            use std::os::unix::fs::FileExt;
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&img)
+                .unwrap();
+            let mut h = [0u8; 8];
+            f.read_exact_at(&mut h, 40).unwrap();
+            let mut e = [0u8; 8];
+            f.read_exact_at(&mut e, u64::from_be_bytes(h)).unwrap();
+            let l2 = u64::from_be_bytes(e) & 0x00ff_ffff_ffff_fe00;
+            f.read_exact_at(&mut e, l2).unwrap();
+            let target = if cluster == u64::MAX {
+                u64::from_be_bytes(e)
+            } else {
+                rb | 1 << 63
+            };
+            f.write_all_at(&target.to_be_bytes(), l2 + 8).unwrap();
+        } else {
+            poke16(&img, rb + cluster * 2, v);
+        }
         let s = img.to_string_lossy().into_owned();
         for fix in [None, Some("leaks"), Some("all")] {
             let a = dir.path("a.qcow2");
@@ -877,7 +903,19 @@ fn tiny_metadata_caches_write_back_correctly() {
     assert_qemu_compare(&img, "qcow2", &rawref);
     for (name, content) in &snaps {
         let out = dir.s("s.raw");
-        assert_eq!(mimg(&["convert", "-q", "-l", &format!("snapshot.name={name}"), "-O", "raw", &img.to_string_lossy(), &out]), 0);
+        assert_eq!(
+            mimg(&[
+                "convert",
+                "-q",
+                "-l",
+                &format!("snapshot.name={name}"),
+                "-O",
+                "raw",
+                &img.to_string_lossy(),
+                &out
+            ]),
+            0
+        );
         assert!(std::fs::read(&out).unwrap() == *content, "snapshot {name}");
     }
 }

@@ -219,6 +219,20 @@ impl Qcow2 {
         let refs = self.count_refs(&mut r, true)?;
         let mut highest = 0u64;
         let mut need_rebuild = false;
+        // A refcount block shared with anything else can only be fixed by
+        // rebuilding the refcount structures.
+        for i in 0..self.rt.len() {
+            let o = self.rt[i] & REFT_OFFSET_MASK;
+            if o == 0 || !o.is_multiple_of(self.cs) {
+                continue;
+            }
+            let n = refs.refs.get((o / self.cs) as usize).copied().unwrap_or(0);
+            if n > 1 {
+                r.messages
+                    .push(format!("ERROR refcount block {i} refcount={n}"));
+                need_rebuild = true;
+            }
+        }
         let mut mismatch = Vec::new();
         for c in 0..refs.refs.len() as u64 {
             let disk = self.refcount(c)?;
@@ -282,7 +296,13 @@ impl Qcow2 {
             r.messages.push("Rebuilding refcount structure".into());
         }
         if do_rebuild {
-            highest = self.rebuild_refcounts(&mut r)?;
+            // Keep the on-disk value of every mismatch we may not fix.
+            let keep: std::collections::HashMap<u64, u64> = mismatch
+                .iter()
+                .filter(|&&(_, disk, want)| if disk < want { !fix_errors } else { !fix_leaks })
+                .map(|&(c, disk, _)| (c, disk))
+                .collect();
+            highest = self.rebuild_refcounts(&mut r, &keep)?;
         }
         let bad_copied = self.check_copied(&mut r)?;
         r.corruptions += bad_copied;
@@ -322,11 +342,20 @@ impl Qcow2 {
     /// Writes a fresh refcount table and blocks after the last used cluster,
     /// with the refcounts the metadata implies. Returns the highest used
     /// cluster afterwards.
-    fn rebuild_refcounts(&mut self, r: &mut CheckReport) -> Result<u64> {
+    fn rebuild_refcounts(
+        &mut self,
+        r: &mut CheckReport,
+        keep: &std::collections::HashMap<u64, u64>,
+    ) -> Result<u64> {
         let cs = self.cs;
         let mut scratch = CheckReport::default();
         let refs = self.count_refs(&mut scratch, false)?;
         let mut counts: Vec<u16> = refs.refs;
+        for (&c, &v) in keep {
+            if let Some(x) = counts.get_mut(c as usize) {
+                *x = v.min(u16::MAX as u64) as u16;
+            }
+        }
         let used_end = counts
             .iter()
             .rposition(|&x| x > 0)
