@@ -919,3 +919,43 @@ fn tiny_metadata_caches_write_back_correctly() {
         assert!(std::fs::read(&out).unwrap() == *content, "snapshot {name}");
     }
 }
+
+#[test]
+fn persistent_bitmaps_are_accounted_then_invalidated() {
+    require_qemu();
+    let dir = TempDir::new("bitmaps");
+    let img = dir.s("b.qcow2");
+    let (rc, a, b) = qemu_img(&["create", "-q", "-f", "qcow2", &img, "64M"]);
+    assert_eq!(rc, 0, "{a}{b}");
+    for args in [
+        vec!["bitmap", "--add", &img, "b0"],
+        vec!["bitmap", "--add", "-g", "512k", &img, "b1"],
+    ] {
+        let (rc, a, b) = qemu_img(&args);
+        assert_eq!(rc, 0, "{a}{b}");
+    }
+    qemu_io("qcow2", Path::new(&img), &["write 0 1M", "write 8M 1M"]);
+    // Valid bitmaps: their clusters are referenced, info lists them.
+    assert_eq!(mimg(&["check", "-q", &img]), 0);
+    let mut d = block::open_image_no_backing(Path::new(&img), None, true).unwrap();
+    let ours = block::img::info_json(Path::new(&img), d.as_mut())
+        .unwrap()
+        .pretty();
+    drop(d);
+    let (_, theirs, _) = qemu_img(&["info", "--output=json", &img]);
+    assert_eq!(ours.trim_end(), theirs.trim_end());
+    // Repairing keeps them.
+    assert_eq!(mimg(&["check", "-q", "-r", "all", &img]), 0);
+    let (_, info, _) = qemu_img(&["info", &img]);
+    assert!(info.contains("name: b1"), "{info}");
+    // Writing invalidates them (autoclear bit): both tools see leaks only.
+    let mut d = block::open_image(Path::new(&img), None, false).unwrap();
+    d.write(0, &[1u8; 4096]).unwrap();
+    d.close().unwrap();
+    drop(d);
+    let (q, _, _) = qemu_img(&["check", &img]);
+    assert_eq!(q, 3);
+    assert_eq!(mimg(&["check", "-q", &img]), 3);
+    assert_eq!(mimg(&["check", "-q", "-r", "leaks", &img]), 0);
+    assert_qemu_check_clean(Path::new(&img), "qcow2");
+}

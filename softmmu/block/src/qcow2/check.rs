@@ -72,6 +72,22 @@ impl Qcow2 {
                 super::snapshot::table_size(&self.snaps),
             );
         }
+        match self.bitmap_ranges() {
+            Ok(ranges) => {
+                for (o, n) in ranges {
+                    if !refs.inc(o, n) {
+                        r.corruptions += 1;
+                        r.messages.push(format!(
+                            "ERROR bitmap cluster 0x{o:x} beyond the end of the image"
+                        ));
+                    }
+                }
+            }
+            Err(e) => {
+                r.corruptions += 1;
+                r.messages.push(format!("ERROR bitmaps: {e}"));
+            }
+        }
         if with_refcount_structs {
             refs.inc(
                 self.h.refcount_table_offset,

@@ -9,6 +9,7 @@
 //! crash can leak clusters but never leave a table entry pointing at a cluster
 //! whose refcount does not count it.
 
+mod bitmap;
 mod check;
 mod create;
 pub mod header;
@@ -205,11 +206,6 @@ impl Qcow2 {
                     return Err(BlockError::Corrupt("could not repair dirty image".into()));
                 }
                 q.h.incompatible &= !INCOMPAT_DIRTY;
-                q.write_header()?;
-            }
-            if q.h.autoclear != 0 {
-                // Bitmaps etc. are not maintained by Mimic: clear their bits.
-                q.h.autoclear = 0;
                 q.write_header()?;
             }
         }
@@ -431,12 +427,19 @@ impl Qcow2 {
         Ok(buf)
     }
 
-    fn writable(&self) -> Result<()> {
+    /// Fails unless the image may be modified; before the first change,
+    /// clears the autoclear feature bits (Mimic does not keep persistent
+    /// bitmaps up to date, so it must invalidate them, as the spec says).
+    fn writable(&mut self) -> Result<()> {
         if self.corrupt && self.ro {
             return Err(BlockError::Corrupt("the image is marked corrupt".into()));
         }
         if self.ro {
             return Err(BlockError::ReadOnly);
+        }
+        if self.h.autoclear != 0 {
+            self.h.autoclear = 0;
+            self.write_header()?;
         }
         Ok(())
     }
@@ -1056,6 +1059,9 @@ impl BlockDriver for Qcow2 {
                 "lazy-refcounts",
                 self.h.compatible & COMPAT_LAZY_REFCOUNTS != 0,
             );
+            if let Some(b) = self.bitmaps_json() {
+                d.push("bitmaps", b);
+            }
             d.push("refcount-bits", self.rc_bits);
             d.push("corrupt", self.h.incompatible & INCOMPAT_CORRUPT != 0);
             d.push("extended-l2", false);
