@@ -100,9 +100,7 @@ impl Qcow2 {
     /// `info`'s "bitmaps" list.
     pub(crate) fn bitmaps_json(&self) -> Option<Json> {
         let list = self.bitmaps().ok()?;
-        if self.bitmap_dir().is_none() {
-            return None;
-        }
+        self.bitmap_dir()?;
         Some(Json::Arr(
             list.iter()
                 .map(|b| {

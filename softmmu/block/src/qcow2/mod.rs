@@ -198,16 +198,14 @@ impl Qcow2 {
                 q.backing = Some(b);
             }
         }
-        if !q.ro {
-            if q.h.incompatible & INCOMPAT_DIRTY != 0 && !opts.no_dirty_repair {
-                // A crash with lazy refcounts: rebuild the refcounts now.
-                let r = q.check(Fix::All)?;
-                if r.corruptions > r.corruptions_fixed {
-                    return Err(BlockError::Corrupt("could not repair dirty image".into()));
-                }
-                q.h.incompatible &= !INCOMPAT_DIRTY;
-                q.write_header()?;
+        if !q.ro && q.h.incompatible & INCOMPAT_DIRTY != 0 && !opts.no_dirty_repair {
+            // A crash with lazy refcounts: rebuild the refcounts now.
+            let r = q.check(Fix::All)?;
+            if r.corruptions > r.corruptions_fixed {
+                return Err(BlockError::Corrupt("could not repair dirty image".into()));
             }
+            q.h.incompatible &= !INCOMPAT_DIRTY;
+            q.write_header()?;
         }
         Ok(q)
     }
