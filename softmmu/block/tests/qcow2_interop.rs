@@ -959,3 +959,68 @@ fn persistent_bitmaps_are_accounted_then_invalidated() {
     assert_eq!(mimg(&["check", "-q", "-r", "leaks", &img]), 0);
     assert_qemu_check_clean(Path::new(&img), "qcow2");
 }
+
+#[test]
+fn qemu_written_backing_chain_reads_identically() {
+    require_qemu();
+    let dir = TempDir::new("qchain");
+    let base = dir.s("base.raw");
+    let mid = dir.s("mid.qcow2");
+    let top = dir.s("top.qcow2");
+    for args in [
+        vec!["create", "-q", "-f", "raw", &base, "6M"],
+        vec![
+            "create",
+            "-q",
+            "-f",
+            "qcow2",
+            "-o",
+            "compat=0.10",
+            "-b",
+            "base.raw",
+            "-F",
+            "raw",
+            &mid,
+            "8M",
+        ],
+        vec![
+            "create",
+            "-q",
+            "-f",
+            "qcow2",
+            "-b",
+            "mid.qcow2",
+            "-F",
+            "qcow2",
+            &top,
+        ],
+    ] {
+        let (rc, a, b) = qemu_img(&args);
+        assert_eq!(rc, 0, "{a}{b}");
+    }
+    qemu_io("raw", Path::new(&base), &["write -P 1 0 6M"]);
+    qemu_io(
+        "qcow2",
+        Path::new(&mid),
+        &["write -P 2 1M 1M", "write -z 3M 100k"],
+    );
+    qemu_io(
+        "qcow2",
+        Path::new(&top),
+        &[
+            "write -P 3 1536k 1k",
+            "write -z 5M 64k",
+            "discard 1M 64k",
+            "write -P 4 7M 512k",
+        ],
+    );
+    let theirs = qemu_read_all(Path::new(&top), "qcow2", &dir);
+    assert!(
+        read_all(Path::new(&top), None) == theirs,
+        "Mimic reads a qemu-written chain differently"
+    );
+    let mut d = block::open_image(Path::new(&top), None, true).unwrap();
+    let ours = block::img::map_json(d.as_mut()).unwrap();
+    let (_, tm, _) = qemu_img(&["map", "--output=json", &top]);
+    assert_eq!(ours, tm);
+}

@@ -111,10 +111,18 @@ pub struct Qcow2 {
 impl Qcow2 {
     pub fn open(path: &Path, opts: &OpenOpts) -> Result<Qcow2> {
         let f = HostFile::open(path, opts.read_only)?;
-        let mut first = vec![0u8; 4096];
+        let mut first = vec![0u8; 72];
         f.read_at(0, &mut first)?;
-        let h0 = Header::parse(&first[..])?;
-        let cs = 1u64 << h0.cluster_bits;
+        if first[..4] != MAGIC.to_be_bytes() {
+            return Err(BlockError::Invalid("not a qcow2 image (bad magic)".into()));
+        }
+        let cb0 = u32::from_be_bytes(first[20..24].try_into().unwrap());
+        if !(MIN_CLUSTER_BITS..=MAX_CLUSTER_BITS).contains(&cb0) {
+            return Err(BlockError::Invalid(format!(
+                "unsupported cluster size: 2^{cb0}"
+            )));
+        }
+        let cs = 1u64 << cb0;
         let mut c0 = vec![0u8; cs as usize];
         f.read_at(0, &mut c0)?;
         let h = Header::parse(&c0)?;

@@ -424,7 +424,3 @@ fn send(tx: &std::sync::mpsc::SyncSender<Job>, j: Job) -> Result<(), String> {
     tx.send(j).map_err(|_| "worker threads are gone".to_string())
 }
 
-/// `Ok` when an NBD error value is success (used by tests of the mapping).
-pub fn is_ok(code: u32) -> bool {
-    code == 0
-}
