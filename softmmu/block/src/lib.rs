@@ -28,6 +28,7 @@ pub mod error;
 pub mod file;
 pub mod img;
 pub mod json;
+pub mod nbd;
 pub mod qcow2;
 pub mod qed;
 pub mod raw;
@@ -124,6 +125,13 @@ pub fn open_with(
     o: &qcow2::OpenOpts,
     depth: usize,
 ) -> Result<Box<dyn BlockDriver>> {
+    if let Some(url) = path.to_str().filter(|p| nbd::is_nbd_url(p)) {
+        return Ok(Box::new(nbd::NbdClient::open_url(
+            url,
+            format,
+            o.read_only,
+        )?));
+    }
     if depth > MAX_CHAIN_DEPTH {
         return Err(BlockError::Invalid("backing chain too long (loop?)".into()));
     }

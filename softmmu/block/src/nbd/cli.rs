@@ -77,7 +77,12 @@ impl Opts {
                 .iter()
                 .find(|(sh, _)| *sh == s)
                 .map(|(_, l)| (*l, true))
-                .or_else(|| FLAGS.iter().find(|(sh, _)| *sh == s).map(|(_, l)| (*l, false)))
+                .or_else(|| {
+                    FLAGS
+                        .iter()
+                        .find(|(sh, _)| *sh == s)
+                        .map(|(_, l)| (*l, false))
+                })
         };
         while i < args.len() {
             let a = &args[i];
@@ -331,7 +336,10 @@ pub fn nbd_main(args: Vec<OsString>) -> i32 {
         // The listener is bound: the parent may return and clients connect.
         match unsafe { libc::fork() } {
             -1 => {
-                eprintln!("mimic-nbd: fork failed: {}", std::io::Error::last_os_error());
+                eprintln!(
+                    "mimic-nbd: fork failed: {}",
+                    std::io::Error::last_os_error()
+                );
                 return 1;
             }
             0 => unsafe {
@@ -364,8 +372,20 @@ mod tests {
     #[test]
     fn qemu_nbd_style() {
         let p = plan(&s(&[
-            "-f", "qcow2", "-x", "disk", "-p", "0", "-b", "127.0.0.1", "-r", "--cache=unsafe",
-            "--discard=unmap", "-t", "--shared=4", "img.qcow2",
+            "-f",
+            "qcow2",
+            "-x",
+            "disk",
+            "-p",
+            "0",
+            "-b",
+            "127.0.0.1",
+            "-r",
+            "--cache=unsafe",
+            "--discard=unmap",
+            "-t",
+            "--shared=4",
+            "img.qcow2",
         ]))
         .unwrap()
         .unwrap();

@@ -160,10 +160,16 @@ mod tests {
 
     #[test]
     fn forms() {
-        assert_eq!(parse("nbd://127.0.0.1:1234/disk").unwrap(), tcp("127.0.0.1", 1234, "disk"));
+        assert_eq!(
+            parse("nbd://127.0.0.1:1234/disk").unwrap(),
+            tcp("127.0.0.1", 1234, "disk")
+        );
         assert_eq!(parse("nbd://host").unwrap(), tcp("host", DEFAULT_PORT, ""));
         assert_eq!(parse("nbd://host/").unwrap(), tcp("host", DEFAULT_PORT, ""));
-        assert_eq!(parse("nbd+tcp://[::1]:99/a%20b").unwrap(), tcp("::1", 99, "a b"));
+        assert_eq!(
+            parse("nbd+tcp://[::1]:99/a%20b").unwrap(),
+            tcp("::1", 99, "a b")
+        );
         assert_eq!(parse("nbd://h:5/a/b").unwrap(), tcp("h", 5, "a/b"));
         assert_eq!(
             parse("nbd+unix:///x?socket=/tmp/s").unwrap(),

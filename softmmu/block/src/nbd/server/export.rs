@@ -353,7 +353,7 @@ impl Export {
         let mut out: Vec<Status> = Vec::new();
         let end = offset + len;
         let mut off = offset;
-        let mut push = |out: &mut Vec<Status>, n: u64, flags: u32| match out.last_mut() {
+        let push = |out: &mut Vec<Status>, n: u64, flags: u32| match out.last_mut() {
             Some(l) if l.flags == flags => l.len += n,
             _ => out.push(Status { len: n, flags }),
         };

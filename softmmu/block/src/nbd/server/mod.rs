@@ -114,7 +114,10 @@ impl Server {
         let mut exports = Vec::new();
         for c in &cfg.exports {
             if exports.iter().any(|e: &Arc<Export>| e.name == c.name) {
-                return Err(BlockError::Other(format!("duplicate export name '{}'", c.name)));
+                return Err(BlockError::Other(format!(
+                    "duplicate export name '{}'",
+                    c.name
+                )));
             }
             let e = Export::open(c).map_err(|e| {
                 BlockError::Other(format!("Failed to open '{}': {e}", c.path.display()))

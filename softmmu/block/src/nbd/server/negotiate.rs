@@ -31,13 +31,10 @@ const MAX_OPTIONS: usize = 10_000;
 
 /// Finds an export by name; the empty name selects the only export.
 pub fn find<'a>(exports: &'a [Arc<Export>], name: &str) -> Option<&'a Arc<Export>> {
-    exports
-        .iter()
-        .find(|e| e.name == name)
-        .or_else(|| match exports {
-            [only] if name.is_empty() => Some(only),
-            _ => None,
-        })
+    exports.iter().find(|e| e.name == name).or(match exports {
+        [only] if name.is_empty() => Some(only),
+        _ => None,
+    })
 }
 
 struct State<'a> {
@@ -112,7 +109,11 @@ impl State<'_> {
             return Ok(None);
         };
         let Some(e) = find(self.exports, &name).cloned() else {
-            self.error(opt, REP_ERR_UNKNOWN, &format!("export '{name}' not present"))?;
+            self.error(
+                opt,
+                REP_ERR_UNKNOWN,
+                &format!("export '{name}' not present"),
+            )?;
             return Ok(None);
         };
         self.info_replies(opt, &e, &reqs)?;
@@ -152,7 +153,11 @@ impl State<'_> {
             return self.error(opt, REP_ERR_INVALID, "malformed meta context request");
         };
         if find(self.exports, &name).is_none() {
-            return self.error(opt, REP_ERR_UNKNOWN, &format!("export '{name}' not present"));
+            return self.error(
+                opt,
+                REP_ERR_UNKNOWN,
+                &format!("export '{name}' not present"),
+            );
         }
         let mut selected = false;
         if queries.is_empty() {
@@ -182,9 +187,9 @@ impl State<'_> {
         self.reply(opt, REP_ACK, &[])
     }
 
-    fn negotiated(&self, export: Arc<Export>, name: &str) -> Negotiated {
+    fn negotiated(&self, export: Arc<Export>) -> Negotiated {
         let base_allocation = match &self.meta {
-            Some((n, id)) if n == name || find(self.exports, n).map(|e| &e.name) == Some(&export.name) => *id,
+            Some((n, id)) if find(self.exports, n).is_some_and(|e| Arc::ptr_eq(e, &export)) => *id,
             _ => None,
         };
         Negotiated {
@@ -246,7 +251,7 @@ pub fn negotiate(s: &Stream, exports: &[Arc<Export>]) -> Result<Outcome, String>
                 }
                 let mut w = s;
                 write_all_vectored(&mut w, &[&d]).map_err(|e| format!("write error: {e}"))?;
-                return Ok(Outcome::Transmit(st.negotiated(e, &name)));
+                return Ok(Outcome::Transmit(st.negotiated(e)));
             }
             OPT_ABORT => {
                 let _ = st.reply(opt, REP_ACK, &[]);
@@ -267,15 +272,22 @@ pub fn negotiate(s: &Stream, exports: &[Arc<Export>]) -> Result<Outcome, String>
             }
             OPT_INFO | OPT_GO => {
                 if let Some(e) = st.info_go(opt, &data)? {
-                    let name = e.name.clone();
-                    return Ok(Outcome::Transmit(st.negotiated(e, &name)));
+                    return Ok(Outcome::Transmit(st.negotiated(e)));
                 }
             }
             OPT_STRUCTURED_REPLY => {
                 if !data.is_empty() {
-                    st.error(opt, REP_ERR_INVALID, "NBD_OPT_STRUCTURED_REPLY takes no data")?;
+                    st.error(
+                        opt,
+                        REP_ERR_INVALID,
+                        "NBD_OPT_STRUCTURED_REPLY takes no data",
+                    )?;
                 } else if st.structured {
-                    st.error(opt, REP_ERR_INVALID, "structured replies already negotiated")?;
+                    st.error(
+                        opt,
+                        REP_ERR_INVALID,
+                        "structured replies already negotiated",
+                    )?;
                 } else {
                     st.structured = true;
                     st.reply(opt, REP_ACK, &[])?;
@@ -283,7 +295,11 @@ pub fn negotiate(s: &Stream, exports: &[Arc<Export>]) -> Result<Outcome, String>
             }
             OPT_LIST_META_CONTEXT | OPT_SET_META_CONTEXT => st.meta_context(opt, &data)?,
             OPT_STARTTLS => st.error(opt, REP_ERR_UNSUP, "TLS is not supported")?,
-            _ => st.error(opt, REP_ERR_UNSUP, &format!("option {opt} is not supported"))?,
+            _ => st.error(
+                opt,
+                REP_ERR_UNSUP,
+                &format!("option {opt} is not supported"),
+            )?,
         }
     }
     Err("too many options".into())

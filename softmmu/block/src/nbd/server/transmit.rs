@@ -11,7 +11,7 @@ use crate::nbd::stream::{write_all_vectored, Stream};
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Condvar, Mutex};
 
 /// Worker threads per connection.
 const WORKERS: usize = 4;
@@ -127,8 +127,11 @@ impl Conn<'_> {
         let r = job.req;
         let fua = r.flags & CMD_FLAG_FUA != 0;
         let res = self.check_flags(&r).and_then(|()| match r.typ {
-            CMD_READ => return self.read(&r).map(|()| false),
-            CMD_WRITE => self.export.write(r.offset, &job.payload, fua).map(|()| true),
+            CMD_READ => self.read(&r).map(|()| false),
+            CMD_WRITE => self
+                .export
+                .write(r.offset, &job.payload, fua)
+                .map(|()| true),
             CMD_FLUSH => self.export.flush().map(|()| true),
             CMD_TRIM => self.export.trim(r.offset, r.len as u64, fua).map(|()| true),
             CMD_WRITE_ZEROES => self
@@ -157,9 +160,15 @@ impl Conn<'_> {
     fn read(&self, r: &Request) -> NbdResult<()> {
         let len = r.len as u64;
         if r.len > MAX_PAYLOAD {
-            return Err(NbdErr::new(EINVAL, format!("read of {len} bytes is too large")));
+            return Err(NbdErr::new(
+                EINVAL,
+                format!("read of {len} bytes is too large"),
+            ));
         }
-        if r.offset.checked_add(len).is_none_or(|e| e > self.export.size) {
+        if r.offset
+            .checked_add(len)
+            .is_none_or(|e| e > self.export.size)
+        {
             return Err(NbdErr::new(EINVAL, "read beyond the end of the export"));
         }
         if !self.structured {
@@ -303,7 +312,9 @@ fn worker(conn: &Conn, rx: &Mutex<Receiver<Job>>) {
 /// the log line. In-flight requests complete and written data is flushed
 /// before this returns.
 pub fn serve(s: Stream, n: Negotiated, stop: &AtomicBool) -> Result<(), String> {
-    let reader = s.try_clone().map_err(|e| format!("cannot clone socket: {e}"))?;
+    let reader = s
+        .try_clone()
+        .map_err(|e| format!("cannot clone socket: {e}"))?;
     let conn = Conn {
         export: &n.export,
         structured: n.structured,
@@ -421,6 +432,6 @@ fn read_loop(
 }
 
 fn send(tx: &std::sync::mpsc::SyncSender<Job>, j: Job) -> Result<(), String> {
-    tx.send(j).map_err(|_| "worker threads are gone".to_string())
+    tx.send(j)
+        .map_err(|_| "worker threads are gone".to_string())
 }
-
