@@ -244,7 +244,7 @@ fn backing_files_for_qed_and_vmdk() {
     assert_eq!(mimg(&["create", "-q", "-f", "vmdk", &vb, "4M"]), 0);
     qemu_io("vmdk", Path::new(&vb), &["write -P 6 0 4M"]);
     assert_eq!(
-        mimg(&["create", "-q", "-f", "vmdk", "-b", "vb.vmdk", &vt]),
+        mimg(&["create", "-q", "-f", "vmdk", "-b", "vb.vmdk", "-F", "vmdk", &vt]),
         0
     );
     {

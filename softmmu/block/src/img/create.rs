@@ -31,9 +31,14 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
     if let Some(bf) = opts.get("backing_file").cloned() {
         let bpath = crate::qcow2::resolve_backing(Path::new(path), &bf);
         if !opts.contains_key("backing_fmt") {
-            if let Ok(f) = crate::probe_format(&bpath) {
-                opts.insert("backing_fmt".into(), f.to_string());
-            }
+            // qemu-img refuses this (the probed format is only a hint).
+            let hint = match crate::probe_format(&bpath) {
+                Ok(f) => format!("\nDetected format of {f}."),
+                Err(_) => String::new(),
+            };
+            return Err(BlockError::Other(format!(
+                "{path}: Backing file specified without backing format{hint}"
+            )));
         }
         if size.is_none() || !a.has("u") {
             let b = crate::open_image(&bpath, opts.get("backing_fmt").map(|s| s.as_str()), true);
@@ -102,6 +107,40 @@ fn describe(fmt: &str, size: u64, o: &BTreeMap<String, String>) -> String {
                 "refcount_bits={}",
                 g("refcount_bits").unwrap_or_else(|| "16".into())
             ));
+        }
+        "vmdk" => {
+            v.push(format!("size={size}"));
+            for k in ["backing_file", "backing_fmt"] {
+                if let Some(b) = g(k) {
+                    v.push(format!("{k}={b}"));
+                }
+            }
+            if g("backing_file").is_none() {
+                v.push(format!(
+                    "compat6={}",
+                    g("compat6").unwrap_or_else(|| "off".into())
+                ));
+                v.push(format!(
+                    "hwversion={}",
+                    g("hwversion").unwrap_or_else(|| "undefined".into())
+                ));
+            }
+            for k in ["adapter_type", "subformat", "zeroed_grain"] {
+                if let Some(b) = g(k) {
+                    v.push(format!("{k}={b}"));
+                }
+            }
+        }
+        "vhdx" => {
+            v.push(format!("size={size}"));
+            let sz = |k: &str, d: u64| g(k).map(|x| parse_size(&x).unwrap_or(0)).unwrap_or(d);
+            v.push(format!("log_size={}", sz("log_size", 1 << 20)));
+            v.push(format!("block_size={}", sz("block_size", 0)));
+            for k in ["subformat", "block_state_zero"] {
+                if let Some(b) = g(k) {
+                    v.push(format!("{k}={b}"));
+                }
+            }
         }
         "qed" => {
             v.push(format!("size={size}"));
