@@ -11,6 +11,7 @@ use std::path::Path;
 const USAGE: &str = "\
 usage: mimic run [OPTIONS] PROGRAM [ARGS...]   run a foreign Linux program
        mimic img COMMAND [ARGS...]             image tool (qemu-img's commands)
+       mimic nbd [OPTIONS] FILE                NBD server (qemu-nbd's options)
        mimic-<arch> [OPTIONS] PROGRAM [ARGS...] same as `mimic run`, arch forced
        mimic --version
 
@@ -29,12 +30,15 @@ fn main() {
         .unwrap_or_default();
     let code = if argv0 == "mimic-img" {
         block::img::img_main(args[1..].to_vec())
+    } else if argv0 == "mimic-nbd" {
+        block::nbd::nbd_main(args[1..].to_vec())
     } else if let Some(arch) = argv0.strip_prefix("mimic-") {
         run_user(Some(arch.to_string()), &args[1..])
     } else {
         match args.get(1).and_then(|a| a.to_str()) {
             Some("run") => run_user(None, &args[2..]),
             Some("img") => block::img::img_main(args[2..].to_vec()),
+            Some("nbd") => block::nbd::nbd_main(args[2..].to_vec()),
             Some("-version" | "--version" | "-V") => {
                 println!("mimic {}", env!("CARGO_PKG_VERSION"));
                 0
