@@ -741,15 +741,15 @@ impl BlockDriver for NbdClient {
             return Ok(data(len.min(self.max_block)));
         };
         let n = (c.start + c.len - offset).min(len);
-        let hole = c.flags & STATE_HOLE != 0;
-        let zero = c.flags & STATE_ZERO != 0;
+        // As qemu reports an NBD export: present everywhere, data unless
+        // the server says hole.
         Ok(Extent {
             len: n,
-            allocated: !hole || !zero,
-            data: !hole,
-            zero,
+            allocated: true,
+            data: c.flags & STATE_HOLE == 0,
+            zero: c.flags & STATE_ZERO != 0,
             compressed: false,
-            offset: (!hole).then_some(offset),
+            offset: Some(offset),
         })
     }
     fn resize(&mut self, _new_len: u64, _allow_shrink: bool) -> Result<()> {

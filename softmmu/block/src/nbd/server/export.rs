@@ -130,6 +130,9 @@ pub struct Export {
     pub size: u64,
     pub read_only: bool,
     pub format: String,
+    /// Advertise NBD_FLAG_CAN_MULTI_CONN (all connections share one
+    /// driver and one cache, so flushes are visible to all).
+    pub multi_conn: bool,
     backend: Backend,
     cache: CacheMode,
     discard: bool,
@@ -162,6 +165,7 @@ impl Export {
             size,
             read_only,
             format: fmt,
+            multi_conn: true,
             backend,
             cache: c.cache,
             discard: c.discard,
@@ -177,8 +181,10 @@ impl Export {
             | FLAG_SEND_TRIM
             | FLAG_SEND_WRITE_ZEROES
             | FLAG_SEND_FAST_ZERO
-            | FLAG_SEND_CACHE
-            | FLAG_CAN_MULTI_CONN;
+            | FLAG_SEND_CACHE;
+        if self.multi_conn {
+            f |= FLAG_CAN_MULTI_CONN;
+        }
         if self.read_only {
             f |= FLAG_READ_ONLY;
         }

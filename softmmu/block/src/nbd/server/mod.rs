@@ -119,9 +119,11 @@ impl Server {
                     c.name
                 )));
             }
-            let e = Export::open(c).map_err(|e| {
+            let mut e = Export::open(c).map_err(|e| {
                 BlockError::Other(format!("Failed to open '{}': {e}", c.path.display()))
             })?;
+            // With one client at a time, a second connection would wait.
+            e.multi_conn = cfg.shared != 1;
             exports.push(Arc::new(e));
         }
         let listener = match &cfg.listen {
