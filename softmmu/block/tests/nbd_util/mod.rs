@@ -247,7 +247,13 @@ pub struct QemuNbd {
 impl QemuNbd {
     /// `extra` are more qemu-nbd options. With `socket` it listens there,
     /// else on a free 127.0.0.1 port.
-    pub fn start(file: &Path, fmt: &str, name: &str, socket: Option<&Path>, extra: &[&str]) -> QemuNbd {
+    pub fn start(
+        file: &Path,
+        fmt: &str,
+        name: &str,
+        socket: Option<&Path>,
+        extra: &[&str],
+    ) -> QemuNbd {
         for _attempt in 0..5 {
             let port = free_port();
             let mut args: Vec<String> = vec![
@@ -313,7 +319,8 @@ impl QemuNbd {
 
 /// Reads a whole export through Mimic's client.
 pub fn read_url(url: &str) -> Vec<u8> {
-    let mut d = block::open_image(Path::new(url), None, true).unwrap_or_else(|e| panic!("open {url}: {e}"));
+    let mut d =
+        block::open_image(Path::new(url), None, true).unwrap_or_else(|e| panic!("open {url}: {e}"));
     let mut v = vec![0u8; d.length() as usize];
     d.read(0, &mut v).unwrap();
     v
