@@ -31,5 +31,9 @@ fn main() {
         d.read((x % (size / 4096)) * 4096, &mut rb).unwrap();
     }
     let r = t.elapsed().as_secs_f64();
-    println!("{fmt}: {n} random 4k writes {:.0} IOPS, reads {:.0} IOPS", n as f64 / w, n as f64 / r);
+    println!(
+        "{fmt}: {n} random 4k writes {:.0} IOPS, reads {:.0} IOPS",
+        n as f64 / w,
+        n as f64 / r
+    );
 }

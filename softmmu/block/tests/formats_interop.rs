@@ -448,3 +448,30 @@ fn copy_on_read_and_qed_rebase() {
     );
     assert_qemu_check_clean(Path::new(&top), "qed");
 }
+
+#[test]
+fn raw_sparse_map_and_discard() {
+    require_qemu();
+    let dir = TempDir::new("raw");
+    let img = dir.path("r.raw");
+    block::img::create_image("raw", &img, 8 << 20, &opts(&[])).unwrap();
+    let mut reference = vec![0u8; 8 << 20];
+    {
+        let mut d = block::open_image(&img, Some("raw"), false).unwrap();
+        workload(d.as_mut(), &mut reference, &mut Rng(51), 60);
+        d.discard(1 << 20, 1 << 20).unwrap();
+        reference[1 << 20..2 << 20].fill(0);
+        d.write_zeroes(3 << 20, 256 << 10, false).unwrap();
+        reference[3 << 20..(3 << 20) + (256 << 10)].fill(0);
+        d.close().unwrap();
+    }
+    assert!(std::fs::read(&img).unwrap() == reference);
+    let mut d = block::open_image(&img, Some("raw"), true).unwrap();
+    let ours = block::img::map_json(d.as_mut()).unwrap();
+    let (_, theirs, _) = qemu_img(&["map", "--output=json", "-f", "raw", &img.to_string_lossy()]);
+    assert_eq!(ours, theirs);
+    assert!(
+        ours.contains("\"zero\": true"),
+        "the discarded range is not a hole: {ours}"
+    );
+}
