@@ -83,24 +83,41 @@ fn crash_loop(tag: &str, create_opts: &str, rounds: u64) {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
-        let kill_after = Duration::from_millis(40 + rng.below(250));
-        let t0 = Instant::now();
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
         let reader = std::thread::spawn(move || {
-            let mut lines = Vec::new();
             for l in BufReader::new(stdout).lines() {
                 match l {
-                    Ok(l) => lines.push(l),
+                    Ok(l) => {
+                        if tx.send(l).is_err() {
+                            break;
+                        }
+                    }
                     Err(_) => break,
                 }
             }
-            lines
         });
-        while t0.elapsed() < kill_after {
-            std::thread::sleep(Duration::from_millis(5));
+        // Kill at a random moment after the writer got going (so a loaded
+        // machine cannot turn the test into a no-op).
+        let mut lines = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            match rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(l) => {
+                    let started = l.starts_with('A');
+                    lines.push(l);
+                    if started {
+                        break;
+                    }
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(_) => break,
+            }
         }
+        std::thread::sleep(Duration::from_millis(rng.below(200)));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
-        let lines = reader.join().unwrap();
+        reader.join().unwrap();
+        lines.extend(rx.try_iter());
         let mut in_flight = None;
         for l in &lines {
             let (k, n) = l.split_once(' ').unwrap_or(("", ""));
