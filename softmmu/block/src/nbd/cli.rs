@@ -354,6 +354,7 @@ pub fn nbd_main(args: Vec<OsString>) -> i32 {
             return 1;
         }
     }
+    super::server::install_signal_handlers();
     server.run();
     if let Some(p) = &plan.pid_file {
         let _ = std::fs::remove_file(p);

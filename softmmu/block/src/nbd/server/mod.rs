@@ -22,6 +22,27 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+/// Set by `mimic nbd`'s SIGTERM/SIGINT/SIGHUP handler: every running
+/// server stops accepting, lets its clients' requests finish and flushes.
+pub static SIGNALLED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    SIGNALLED.store(true, Ordering::Release);
+}
+
+/// Routes SIGTERM, SIGINT and SIGHUP to [`SIGNALLED`] (for the command
+/// line tool; a library user keeps its own signal handling).
+pub fn install_signal_handlers() {
+    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_signal as *const () as usize;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+    }
+}
+
 /// How long a client may take over the handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a reply may wait for a client that does not read.
@@ -224,6 +245,11 @@ impl Server {
         let mut next_id = 0u64;
         let mut threads: Vec<JoinHandle<()>> = Vec::new();
         while !self.stop.load(Ordering::Acquire) {
+            if SIGNALLED.load(Ordering::Acquire) {
+                (self.cfg.log)("signal received: finishing requests and flushing");
+                self.stop.store(true, Ordering::Release);
+                break;
+            }
             threads.retain(|t| !t.is_finished());
             let n = active.load(Ordering::Acquire);
             if served_any && !self.cfg.persistent && n == 0 {

@@ -335,6 +335,11 @@ pub fn serve(s: Stream, n: Negotiated, stop: &AtomicBool) -> Result<(), String> 
             sc.spawn(|| worker(&conn, &rx));
         }
         let r = read_loop(&reader, &conn, &tx, stop);
+        if r.is_err() {
+            // Replies to a client being dropped are useless: unblock any
+            // worker waiting to send one (the I/O itself still completes).
+            reader.shutdown();
+        }
         drop(tx);
         r
     });
