@@ -73,6 +73,7 @@ fn crash_loop(tag: &str, create_opts: &str, rounds: u64) {
     let mut seq = 1u64;
     let mut rng = Rng(1234);
     let mut acked_total = 0usize;
+    let mut dirty_repairs = 0usize;
     for round in 0..rounds {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
@@ -152,18 +153,46 @@ fn crash_loop(tag: &str, create_opts: &str, rounds: u64) {
             unknown[off as usize..(off + len) as usize].fill(true);
             seq = n + 1;
         }
-        // Before repair: without lazy refcounts at most leaks.
+        // Before repair, without lazy refcounts: no table entry points at a
+        // cluster whose refcount does not count it ("ERROR cluster N
+        // refcount=R reference=F" with R < F). Leaks are fine, and so is a
+        // stale COPIED flag left by a kill in the middle of a snapshot
+        // creation (refcounts raised before the flags were rewritten), which
+        // qemu's own snapshot code leaves in the same window.
         let (rc, o, e) = qemu_img(&["check", &s]);
         if !create_opts.contains("lazy_refcounts=on") {
+            let bad: Vec<&str> = e
+                .lines()
+                .filter(|l| l.starts_with("ERROR") && !l.contains("OFLAG_COPIED"))
+                .collect();
             assert!(
-                rc == 0 || rc == 3,
-                "round {round}: crash left corruption: {o}{e}"
+                rc == 0 || rc == 3 || (rc == 2 && bad.is_empty()),
+                "round {round}: crash left corruption: {o}{}",
+                bad.join("\n")
             );
         }
-        assert!(
-            mimg(&["check", "-q", "-r", "all", &s]) == 0,
-            "round {round}: repair failed"
-        );
+        if create_opts.contains("lazy_refcounts=on") && round % 2 == 0 {
+            // A dirty image is repaired automatically by a read/write open.
+            let b = std::fs::read(&img).unwrap();
+            let dirty = u64::from_be_bytes(b[72..80].try_into().unwrap()) & 1 != 0;
+            let mut d = block::open_image(&img, Some("qcow2"), false).unwrap();
+            d.close().unwrap();
+            drop(d);
+            if dirty {
+                dirty_repairs += 1;
+                let b = std::fs::read(&img).unwrap();
+                assert_eq!(
+                    u64::from_be_bytes(b[72..80].try_into().unwrap()) & 1,
+                    0,
+                    "dirty bit not cleared"
+                );
+            }
+        } else {
+            assert!(
+                mimg(&["check", "-q", "-r", "all", &s]) == 0,
+                "round {round}: repair failed"
+            );
+        }
         assert_qemu_check_clean(&img, "qcow2");
         let got = qemu_read_all(&img, "qcow2", &dir);
         for i in 0..SIZE as usize {
@@ -179,7 +208,13 @@ fn crash_loop(tag: &str, create_opts: &str, rounds: u64) {
         acked_total >= rounds as usize * 2,
         "the writer acknowledged only {acked_total} writes: the test exercised nothing"
     );
-    eprintln!("{tag}: {acked_total} acknowledged operations over {rounds} kills");
+    if create_opts.contains("lazy_refcounts=on") {
+        assert!(
+            dirty_repairs > 0,
+            "no kill left a dirty image: the automatic repair was not exercised"
+        );
+    }
+    eprintln!("{tag}: {acked_total} acknowledged operations over {rounds} kills, {dirty_repairs} dirty images repaired on open");
 }
 
 #[test]

@@ -130,11 +130,17 @@ impl Qcow2 {
         let file_len = f.len()?;
         // L1 table.
         let l1_bytes = h.l1_size as u64 * 8;
-        if h.l1_size > 0
-            && h.l1_table_offset.saturating_add(l1_bytes) > file_len.max(cs) + (1 << 30)
-        {
+        if h.l1_size > 0 && h.l1_table_offset.saturating_add(l1_bytes) > file_len {
             return Err(BlockError::Invalid(
                 "L1 table lies beyond the end of the file".into(),
+            ));
+        }
+        let rt_end = h
+            .refcount_table_offset
+            .saturating_add(h.refcount_table_clusters as u64 * cs);
+        if rt_end > file_len {
+            return Err(BlockError::Invalid(
+                "refcount table lies beyond the end of the file".into(),
             ));
         }
         let mut raw = vec![0u8; l1_bytes as usize];
