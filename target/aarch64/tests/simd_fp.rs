@@ -208,3 +208,21 @@ fn half_precision_and_scalar_compare() {
     }); // fcmeq s0, s1, s2
     assert_eq!(m.v(0), 0xffff_ffff);
 }
+
+#[test]
+fn half_precision_misc() {
+    // lanes: 1.0, -2.0, 2.5, 4.0 (and zeros above for the .4h forms)
+    let h = q(0x4400_4100_c000_3c00, 0x0000_3c00_bc00_4200);
+    let m = run(&[0x4ef8f820], |m| m.set_v(1, h)); // fabs .8h
+    assert_eq!(m.v(0), q(0x4400_4100_4000_3c00, 0x0000_3c00_3c00_4200));
+    let m = run(&[0x0ef9b820], |m| m.set_v(1, h)); // fcvtzs .4h
+    assert_eq!(m.v(0), q(0x0004_0002_fffe_0001, 0));
+    let m = run(&[0x5e79d820], |m| m.set_v(1, 0xfffd)); // scvtf h0, h1
+    assert_eq!(m.v(0), 0xc200); // -3.0
+    let m = run(&[0x6ef9f820], |m| m.set_v(1, q(0x4400, 0))); // fsqrt .8h
+    assert_eq!(m.v(0), 0x4000);
+    let m = run(&[0x4e798820], |m| m.set_v(1, h)); // frintn .8h: 2.5 -> 2.0
+    assert_eq!(m.v(0), q(0x4400_4000_c000_3c00, 0x0000_3c00_bc00_4200));
+    let m = run(&[0x4ef8c820], |m| m.set_v(1, h)); // fcmgt #0
+    assert_eq!(m.v(0), q(0xffff_ffff_0000_ffff, 0x0000_ffff_0000_ffff));
+}

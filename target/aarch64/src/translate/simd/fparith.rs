@@ -9,7 +9,7 @@ use crate::decode::{pat, Insn, Pattern, Undef};
 use crate::fpu::{self, arith, Bin, Fmt, Fp};
 use tcg::helper::{Env, READS_ENV, WRITES_ENV};
 
-pub(crate) use super::fpmisc::{fcvt_fixed_vec, fp_misc};
+pub(crate) use super::fpmisc::{fcvt_fixed_vec, fp16_misc, fp_misc};
 
 pub const PATTERNS: &[Pattern] = &[
     pat(
@@ -31,6 +31,16 @@ pub const PATTERNS: &[Pattern] = &[
         "adv_s_fp16_3same",
         "01 u:1 11110 a:1 10 rm:5 00 opc:3 1 rn:5 rd:5",
         three_same_h,
+    ),
+    pat(
+        "adv_fp16_2misc",
+        "0 q:1 u:1 01110 a:1 1111 00 opcode:5 10 rn:5 rd:5",
+        fp16_misc,
+    ),
+    pat(
+        "adv_s_fp16_2misc",
+        "01 u:1 11110 a:1 1111 00 opcode:5 10 rn:5 rd:5",
+        fp16_misc,
     ),
 ];
 

@@ -86,6 +86,52 @@ pub(crate) fn fp_misc(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
     Ok(())
 }
 
+/// The half-precision two-register misc groups (FEAT_FP16): the same
+/// operations as `fp_misc` minus the precision changes and URECPE/URSQRTE.
+pub(crate) fn fp16_misc(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
+    need(ctx.features.fp16)?;
+    let scalar = i.bit(28);
+    let q = i.bit(30) && !scalar;
+    let (u, a, opc) = (i.bit(29), i.bit(23), i.bits(16, 12));
+    let vec_ok = match (u, a, opc) {
+        (_, true, 0b01100) | (_, true, 0b01101) | (false, true, 0b01110) | (_, true, 0b01111) => {
+            true
+        }
+        (false, _, 0b11000) | (false, _, 0b11001) | (true, false, 0b11000) | (true, _, 0b11001) => {
+            true
+        }
+        (_, _, 0b11010) | (_, _, 0b11011) | (_, false, 0b11100) | (_, _, 0b11101) => true,
+        (true, true, 0b11111) => true,
+        (false, true, 0b11111) => scalar,
+        _ => false,
+    };
+    let scalar_ok = matches!(
+        (u, a, opc),
+        (_, true, 0b01100)
+            | (_, true, 0b01101)
+            | (false, true, 0b01110)
+            | (_, _, 0b11010)
+            | (_, _, 0b11011)
+            | (_, false, 0b11100)
+            | (_, _, 0b11101)
+            | (false, true, 0b11111)
+    );
+    if !vec_ok || (scalar && !scalar_ok) {
+        return Err(Undef);
+    }
+    let d = Desc {
+        op: misc_op(u, a, opc),
+        size: 1,
+        q,
+        rd: i.rd(),
+        rn: i.rn(),
+        scalar,
+        ..Desc::default()
+    };
+    lanes::call(ctx, &FPMISC, d);
+    Ok(())
+}
+
 /// SCVTF/UCVTF/FCVTZS/FCVTZU (vector and scalar, fixed-point).
 pub(crate) fn fcvt_fixed_vec(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
     let scalar = i.bit(28);
