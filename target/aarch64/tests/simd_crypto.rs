@@ -98,13 +98,13 @@ fn sbox() -> [u8; 256] {
         p
     };
     let mut s = [0u8; 256];
-    for x in 0..256usize {
+    for (x, out) in s.iter_mut().enumerate() {
         let inv = if x == 0 {
             0
         } else {
             (1..256).find(|&y| gmul(x as u8, y as u8) == 1).unwrap() as u8
         };
-        s[x] = inv
+        *out = inv
             ^ inv.rotate_left(1)
             ^ inv.rotate_left(2)
             ^ inv.rotate_left(3)

@@ -135,7 +135,7 @@ fn precision_changes() {
     let m = run4(0x0e617820); // fcvtl .2d <- .2s
     assert_eq!(f2(m.v(0)), [A4[0] as f64, A4[1] as f64]);
     let m = run(&[0x4e217820], |m| m.set_v(1, q(0, 0x4000_3c00_c000_3555))); // fcvtl2 .4s <- .8h
-    assert_eq!(f4(m.v(0)), [0.333251953125, -2.0, 1.0, 2.0]);
+    assert_eq!(f4(m.v(0)), [0.333_251_95, -2.0, 1.0, 2.0]);
     let m = run2(0x0e616820); // fcvtn .2s <- .2d
     assert_eq!(m.v(0), v4([A2[0] as f32, A2[1] as f32, 0.0, 0.0]));
     let m = run(&[0x4e216820], |m| {

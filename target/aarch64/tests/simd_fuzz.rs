@@ -78,7 +78,7 @@ fn execute_random_words() {
         for n in 0..31 {
             m.cpu.x[n] = r.next();
         }
-        m.cpu.fpcr = (r.next() & (0xf << 22 | 1 << 19)) as u64;
+        m.cpu.fpcr = r.next() & (0xf << 22 | 1 << 19);
         let exit = m.try_run(&[w], BackendKind::Interp);
         if exit == GuestExit::Guest(target_aarch64::cpu::excp::BRK) || m.cpu.pc != CODE {
             ran += 1;

@@ -106,7 +106,7 @@ fn shifts() {
                 (a << s) as u64
             }
         } else if -s >= bits as i64 {
-            (a >> (bits - 1)) as u64 * (a < 0) as u64 * u64::MAX.min(ones(bits))
+            (a < 0) as u64 * ones(bits)
         } else {
             (a >> -s) as u64
         }
@@ -254,7 +254,8 @@ fn minmax_abs() {
 
 #[test]
 fn permutes() {
-    let perm = |bits: u32, f: &dyn Fn(&[u64], &[u64], usize) -> u64| {
+    type Pick<'a> = &'a dyn Fn(&[u64], &[u64], usize) -> u64;
+    let perm = |bits: u32, f: Pick| {
         let (a, b) = (lanes(A, bits), lanes(B, bits));
         pack(
             &(0..a.len()).map(|k| f(&a, &b, k)).collect::<Vec<_>>(),
@@ -277,7 +278,7 @@ fn permutes() {
     let zip = |p: usize| {
         move |a: &[u64], b: &[u64], k: usize| {
             let j = p * a.len() / 2 + k / 2;
-            if k % 2 == 0 {
+            if k.is_multiple_of(2) {
                 a[j]
             } else {
                 b[j]
@@ -287,7 +288,13 @@ fn permutes() {
     assert_eq!(op3(0x4e823820), perm(32, &zip(0))); // zip1 .4s
     assert_eq!(op3(0x4e027820), perm(8, &zip(1))); // zip2 .16b
     let trn = |p: usize| {
-        move |a: &[u64], b: &[u64], k: usize| if k % 2 == 0 { a[k + p] } else { b[k - 1 + p] }
+        move |a: &[u64], b: &[u64], k: usize| {
+            if k.is_multiple_of(2) {
+                a[k + p]
+            } else {
+                b[k - 1 + p]
+            }
+        }
     };
     assert_eq!(op3(0x4e422820), perm(16, &trn(0))); // trn1 .8h
     assert_eq!(op3(0x4e826820), perm(32, &trn(1))); // trn2 .4s

@@ -361,7 +361,7 @@ mod tests {
             to_fixed(
                 &mut fp,
                 D,
-                d(-9.2233720368547758e18),
+                d(-9.223_372_036_854_776e18),
                 0,
                 false,
                 Round::Zero,

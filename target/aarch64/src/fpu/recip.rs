@@ -9,7 +9,7 @@ use super::{Fmt, Fp, Kind, Round, FPSR_DZC, FPSR_IXC, FPSR_OFC, FPSR_UFC, H, S};
 pub fn recip_estimate(a: u32) -> u32 {
     let a = a * 2 + 1;
     let b = (1u32 << 19) / a;
-    (b + 1) / 2
+    b.div_ceil(2)
 }
 
 /// RecipSqrtEstimate: `a` in 128..512 (0.25 <= x < 1.0).
@@ -17,13 +17,13 @@ pub fn rsqrt_estimate(a: u32) -> u32 {
     let a = if a < 256 {
         a * 2 + 1
     } else {
-        ((a >> 1) << 1) + 1 << 1
+        (((a >> 1) << 1) + 1) << 1
     } as u64;
     let mut b: u64 = 512;
     while a * (b + 1) * (b + 1) < 1 << 28 {
         b += 1;
     }
-    ((b + 1) / 2) as u32
+    b.div_ceil(2) as u32
 }
 
 /// The operand's fraction widened to 52 bits and its biased exponent.
@@ -171,7 +171,7 @@ pub fn recps(fp: &mut Fp, f: Fmt, a: u64, b: u64) -> u64 {
 }
 
 pub fn rsqrts(fp: &mut Fp, f: Fmt, a: u64, b: u64) -> u64 {
-    let three = f.one(false) + (1 << f.fbits) | 1 << (f.fbits - 1);
+    let three = (f.one(false) + (1 << f.fbits)) | 1 << (f.fbits - 1);
     let one_five = f.one(false) | 1 << (f.fbits - 1);
     step(fp, f, a, b, three, -1, one_five)
 }

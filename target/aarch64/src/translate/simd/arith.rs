@@ -231,7 +231,7 @@ fn int3_lane(op: u32, u: bool, bits: u32, a: u64, b: u64, d: u64, qc: &mut bool)
     let s = !u;
     let (va, vb) = (val(a, bits, s), val(b, bits, s));
     let m = ones(bits);
-    let sh = sx(b, 8) as i64;
+    let sh = sx(b, 8);
     let r: i128 = match op {
         0b00000 => (va + vb) >> 1,
         0b00001 => return sat(va + vb, bits, s, qc),

@@ -60,7 +60,7 @@ fn misc(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
     let scalar_ok = match opc {
         0b00011 | 0b00111 | 0b10100 => true,
         0b10010 => u,
-        0b01000 | 0b01001 | 0b01010 | 0b01011 => size == 3,
+        0b01000..=0b01011 => size == 3,
         _ => false,
     };
     if !valid || (scalar && !scalar_ok) {
@@ -164,7 +164,7 @@ extern "C" fn misc_helper(env: Env, desc: u64) -> u64 {
             }
             vset_q(c, d.rd, r, d.q);
         }
-        0b10010 | 0b10100 | 0b10011 if !(d.op == 0b10011 && !d.u) => {
+        0b10010..=0b10100 if d.op != 0b10011 || d.u => {
             if d.op == 0b10011 {
                 // SHLL/SHLL2
                 let n = 64 / bits as usize;
