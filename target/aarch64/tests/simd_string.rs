@@ -311,3 +311,46 @@ fn across_lanes() {
     let ssum: i64 = lanes(A, 32).iter().map(|&x| sx(x, 32)).sum();
     assert_eq!(op1(0x4eb03820, A), ssum as u64 as u128); // saddlv d0
 }
+
+/// Pairwise over the low `bytes` of a and b (64-bit forms use 8 bytes).
+fn pairwise_n(a: u128, b: u128, bits: u32, q: bool, f: impl Fn(u64, u64) -> u64) -> u128 {
+    let n = if q { 128 / bits } else { 64 / bits } as usize;
+    let mut all = lanes(a, bits)[..n].to_vec();
+    all.extend(&lanes(b, bits)[..n]);
+    let r: Vec<u64> = all.chunks(2).map(|p| f(p[0], p[1]) & ones(bits)).collect();
+    pack(&r, bits)
+}
+
+#[test]
+fn pairwise_inline_forms() {
+    assert_eq!(
+        op3(0x6e21a420, A, B),
+        pairwise_n(A, A, 8, true, |x, y| x.max(y))
+    ); // umaxp v,v,v
+    assert_eq!(
+        op3(0x2e22a420, A, B),
+        pairwise_n(A, B, 8, false, |x, y| x.max(y))
+    ); // umaxp .8b
+    assert_eq!(
+        op3(0x6e62ac20, A, B),
+        pairwise_n(A, B, 16, true, |x, y| x.min(y))
+    ); // uminp .8h
+    assert_eq!(
+        op3(0x6e22ac20, A, B),
+        pairwise_n(A, B, 8, true, |x, y| x.min(y))
+    ); // uminp .16b
+    assert_eq!(
+        op3(0x4ea2bc20, A, B),
+        pairwise_n(A, B, 32, true, |x, y| x + y)
+    ); // addp .4s
+    assert_eq!(
+        op3(0x4ee2bc20, A, B),
+        pairwise_n(A, B, 64, true, |x, y| x.wrapping_add(y))
+    ); // addp .2d
+    assert_eq!(
+        op3(0x0e62bc20, A, B),
+        pairwise_n(A, B, 16, false, |x, y| x + y)
+    ); // addp .4h
+    let want: Vec<u64> = lanes(A, 32).iter().map(|&x| (x >> 9) & 0xffff).collect();
+    assert_eq!(op3(0x0f178420, A, B), pack(&want, 16)); // shrn .4h, #9
+}

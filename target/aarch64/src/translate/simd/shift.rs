@@ -60,6 +60,10 @@ fn shift_imm(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
     } else {
         2 * esize - immhb
     };
+    if opc == 0b10000 && !u && !scalar && size < 2 {
+        shrn_inline(ctx, i, size, amount);
+        return Ok(());
+    }
     let d = Desc {
         op: opc,
         size,
@@ -73,6 +77,29 @@ fn shift_imm(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
     };
     lanes::call(ctx, &SHIFT, d);
     Ok(())
+}
+
+/// SHRN/SHRN2 from 16- or 32-bit lanes, inline.
+fn shrn_inline(ctx: &mut Ctx, i: Insn, size: u32, sh: u32) {
+    let bits = 8 << size;
+    let m = super::dup_const(ones(bits), size + 1);
+    let mut packed = vec![];
+    for h in 0..2 {
+        let x = super::vread(ctx, i.rn(), h);
+        let t = ctx.b.temp_i64();
+        ctx.b.shri_i64(t, x, sh);
+        ctx.b.andi_i64(t, t, m);
+        packed.push(super::arith::compress(ctx, t, bits));
+    }
+    let r = ctx.b.temp_i64();
+    ctx.b.shli_i64(r, packed[1], 32);
+    ctx.b.or_i64(r, r, packed[0]);
+    if i.bit(30) {
+        super::vwrite(ctx, i.rd(), 1, r);
+    } else {
+        super::vwrite(ctx, i.rd(), 0, r);
+        super::vclear_high(ctx, i.rd());
+    }
 }
 
 extern "C" fn shift_helper(env: Env, desc: u64) -> u64 {
