@@ -151,6 +151,9 @@ pub fn report_json(path: &str, fmt: &str, r: &CheckReport) -> Json {
     if let Some(v) = nz(r.image_end_offset) {
         j.push("image-end-offset", v);
     }
+    if let Some(v) = nz(r.compressed_clusters) {
+        j.push("compressed-clusters", v);
+    }
     if let Some(v) = nz(r.total_clusters) {
         j.push("total-clusters", v);
     }
@@ -170,13 +173,10 @@ pub fn report_json(path: &str, fmt: &str, r: &CheckReport) -> Json {
     if let Some(v) = nz(r.allocated_clusters) {
         j.push("allocated-clusters", v);
     }
+    j.push("filename", path);
+    j.push("format", fmt);
     if let Some(v) = nz(r.fragmented_clusters) {
         j.push("fragmented-clusters", v);
     }
-    if let Some(v) = nz(r.compressed_clusters) {
-        j.push("compressed-clusters", v);
-    }
-    j.push("filename", path);
-    j.push("format", fmt);
     j
 }

@@ -246,6 +246,7 @@ impl Qcow2 {
             if n > 1 {
                 r.messages
                     .push(format!("ERROR refcount block {i} refcount={n}"));
+                r.corruptions += 1;
                 need_rebuild = true;
             }
         }
@@ -311,7 +312,22 @@ impl Qcow2 {
         if need_rebuild && fix_errors && can_fix {
             r.messages.push("Rebuilding refcount structure".into());
         }
-        if do_rebuild {
+        if do_rebuild && !need_rebuild {
+            // Every mismatching cluster has a refcount block: fix in place.
+            for &(c, disk, want) in &mismatch {
+                let fixable = if disk < want { fix_errors } else { fix_leaks };
+                if fixable {
+                    let v = want.min(self.max_refcount());
+                    self.set_refcount(c, v)?;
+                }
+            }
+            self.rc_force = true;
+            let res = self.flush_refcounts();
+            self.rc_force = false;
+            res?;
+            self.f.sync()?;
+            r.repaired = true;
+        } else if do_rebuild {
             // Keep the on-disk value of every mismatch we may not fix.
             let keep: std::collections::HashMap<u64, u64> = mismatch
                 .iter()

@@ -163,7 +163,7 @@ impl Qcow2 {
         Ok(rb_get(&e.data, bits, i))
     }
 
-    fn set_refcount(&mut self, c: u64, v: u64) -> Result<()> {
+    pub(crate) fn set_refcount(&mut self, c: u64, v: u64) -> Result<()> {
         self.ensure_refblock(c)?;
         let rti = (c / self.rb_entries) as usize;
         let off = self.rt[rti] & REFT_OFFSET_MASK;
