@@ -353,6 +353,17 @@ fn compressed_clusters_both_ways() {
         j.contains("\"compressed-clusters\""),
         "no compressed clusters written: {j}"
     );
+    {
+        // check's counts (allocated, fragmented, compressed) are qemu's.
+        let mut d = block::open_image(Path::new(&ours), None, true).unwrap();
+        let r = d.check(block::Fix::None).unwrap();
+        assert_eq!(
+            block::img::report_json(&ours, "qcow2", &r).pretty() + "\n",
+            j
+        );
+        let (_, h, _) = qemu_img(&["check", &ours]);
+        assert_eq!(block::img::report_human(&r), h);
+    }
     // qemu compresses; Mimic reads, maps and overwrites parts of it.
     let theirs = dir.path("theirs.qcow2");
     let (rc, a, b) = qemu_img(&[
