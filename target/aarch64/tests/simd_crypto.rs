@@ -267,3 +267,53 @@ fn sha1_small_ops() {
     // sha1su0 v0, v1, v2: (v1.lo : v0.hi) ^ v0 ^ v2
     assert_eq!(op(0x5e023020), (q((C >> 64) as u64, al)) ^ C ^ B);
 }
+
+/// SHA-1 compression of one block (x0 = state a..d then e, x1 = block,
+/// K constants replicated in v20..v23), the usual sha1c/p/m, sha1h,
+/// sha1su0/sha1su1 sequence, generated with aarch64-linux-gnu-as.
+const SHA1_BLOCK: &[u32] = &[
+    0x3dc00000, 0xbd401001, 0x4c402024, 0x6e200884, 0x6e2008a5, 0x6e2008c6, 0x6e2008e7, 0x4ea01c02,
+    0x4ea11c23, 0x4eb48491, 0x5e280810, 0x5e110020, 0x4eb484b1, 0x5e280801, 0x5e110200, 0x4eb484d1,
+    0x5e280810, 0x5e110020, 0x4eb484f1, 0x5e280801, 0x5e110200, 0x5e0630a4, 0x5e2818e4, 0x4eb48491,
+    0x5e280810, 0x5e110020, 0x5e0730c5, 0x5e281885, 0x4eb584b1, 0x5e280801, 0x5e111200, 0x5e0430e6,
+    0x5e2818a6, 0x4eb584d1, 0x5e280810, 0x5e111020, 0x5e053087, 0x5e2818c7, 0x4eb584f1, 0x5e280801,
+    0x5e111200, 0x5e0630a4, 0x5e2818e4, 0x4eb58491, 0x5e280810, 0x5e111020, 0x5e0730c5, 0x5e281885,
+    0x4eb584b1, 0x5e280801, 0x5e111200, 0x5e0430e6, 0x5e2818a6, 0x4eb684d1, 0x5e280810, 0x5e112020,
+    0x5e053087, 0x5e2818c7, 0x4eb684f1, 0x5e280801, 0x5e112200, 0x5e0630a4, 0x5e2818e4, 0x4eb68491,
+    0x5e280810, 0x5e112020, 0x5e0730c5, 0x5e281885, 0x4eb684b1, 0x5e280801, 0x5e112200, 0x5e0430e6,
+    0x5e2818a6, 0x4eb684d1, 0x5e280810, 0x5e112020, 0x5e053087, 0x5e2818c7, 0x4eb784f1, 0x5e280801,
+    0x5e111200, 0x5e0630a4, 0x5e2818e4, 0x4eb78491, 0x5e280810, 0x5e111020, 0x5e0730c5, 0x5e281885,
+    0x4eb784b1, 0x5e280801, 0x5e111200, 0x5e0430e6, 0x5e2818a6, 0x4eb784d1, 0x5e280810, 0x5e111020,
+    0x5e053087, 0x5e2818c7, 0x4eb784f1, 0x5e280801, 0x5e111200, 0x4ea28400, 0x4ea38421, 0x3d800000,
+    0xbd001001,
+];
+
+#[test]
+fn sha1_abc() {
+    let m = run(SHA1_BLOCK, |m| {
+        let h: [u32; 5] = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0];
+        let hb: Vec<u8> = h.iter().flat_map(|w| w.to_le_bytes()).collect();
+        m.write(DATA, &hb);
+        let mut block = [0u8; 64];
+        block[..3].copy_from_slice(b"abc");
+        block[3] = 0x80;
+        block[63] = 24;
+        m.write(DATA + 0x100, &block);
+        for (r, k) in [0x5a827999u32, 0x6ed9eba1, 0x8f1bbcdc, 0xca62c1d6]
+            .iter()
+            .enumerate()
+        {
+            let k = *k as u128;
+            m.set_v(20 + r, k | k << 32 | k << 64 | k << 96);
+        }
+        m.cpu.x[0] = DATA;
+        m.cpu.x[1] = DATA + 0x100;
+    });
+    let out: Vec<u32> = (0..5)
+        .map(|k| u32::from_le_bytes(m.read(DATA + 4 * k, 4).try_into().unwrap()))
+        .collect();
+    assert_eq!(
+        out,
+        [0xa9993e36, 0x4706816a, 0xba3e2571, 0x7850c26c, 0x9cd0d89d]
+    );
+}
