@@ -60,9 +60,17 @@ fn translate_random_words() {
 
 #[test]
 fn execute_random_words() {
-    let mut r = Rng(0x0fed_cba9_8765_4321);
+    let seed = std::env::var("MIMIC_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x0fed_cba9_8765_4321u64);
+    let mut r = Rng(seed);
     let mut ran = 0;
-    for _ in 0..20_000 {
+    let n: usize = std::env::var("MIMIC_FUZZ_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    for _ in 0..n {
         let w = word(&mut r);
         let mut m = Machine::new();
         for n in 0..32 {
