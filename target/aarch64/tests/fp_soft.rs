@@ -27,12 +27,15 @@ impl Rng {
 
 const FZ: u64 = 1 << 24;
 
+/// An expected host result and the model operation that should match it.
+type Case<'a> = (f64, &'a dyn Fn(&mut Fp) -> u64);
+
 #[test]
 fn double_ops_match_host() {
     let mut r = Rng(0x9e37_79b9_7f4a_7c15);
     for _ in 0..20_000 {
         let (a, b, c) = (r.f64(), r.f64(), r.f64());
-        let cases: [(f64, &dyn Fn(&mut Fp) -> u64); 6] = [
+        let cases: [Case; 6] = [
             (a + b, &|fp| arith::add(fp, D, a.to_bits(), b.to_bits())),
             (a - b, &|fp| arith::sub(fp, D, a.to_bits(), b.to_bits())),
             (a * b, &|fp| arith::mul(fp, D, a.to_bits(), b.to_bits())),

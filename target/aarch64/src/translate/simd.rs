@@ -18,6 +18,7 @@ mod ldst;
 mod misc;
 mod perm;
 mod shift;
+mod swar;
 
 use super::Ctx;
 use crate::cpu::vreg_off;

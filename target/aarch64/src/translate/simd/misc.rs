@@ -3,8 +3,8 @@
 //! SQABS/SQNEG/ABS/NEG, compares against zero, XTN/SQXTN/UQXTN/SQXTUN, SHLL.
 //! The floating-point opcodes of the group are passed to `fparith`.
 
-use super::arith::{swar_addsub, swar_eqz};
 use super::lanes::{self, elem, ones, sat, set_elem, sx, val, vget, vset, vset_q, Desc};
+use super::swar::{swar_addsub, swar_eqz};
 use super::{vclear_high, vread, vwrite, Ctx};
 use crate::decode::{pat, Insn, Pattern, Undef};
 use tcg::helper::{Env, READS_ENV, WRITES_ENV};

@@ -89,7 +89,7 @@ fn shrn_inline(ctx: &mut Ctx, i: Insn, size: u32, sh: u32) {
         let t = ctx.b.temp_i64();
         ctx.b.shri_i64(t, x, sh);
         ctx.b.andi_i64(t, t, m);
-        packed.push(super::arith::compress(ctx, t, bits));
+        packed.push(super::swar::compress(ctx, t, bits));
     }
     let r = ctx.b.temp_i64();
     ctx.b.shli_i64(r, packed[1], 32);
