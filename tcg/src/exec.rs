@@ -241,13 +241,31 @@ impl Engine {
         };
         let log_out = self.log.out_asm;
         let Some(jit) = self.jit(env) else { return 0 };
-        match jit.compile(&tbr.ir, &links) {
+        // A codegen bug must not take the guest down: fall back to the
+        // interpreter for this block.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            jit.compile(&tbr.ir, &links)
+        }))
+        .unwrap_or_else(|_| {
+            Err(crate::backend::jit::JitError::Codegen(
+                "code generator panicked".into(),
+            ))
+        });
+        match result {
             Ok(code) => {
                 tbr.jit.store(code, Ordering::Release);
-                self.stats.compiled += 1;
                 if log_out {
-                    tracing::info!(target: "out_asm", "OUT: block {:#x} compiled at {code:#x}", tbr.pc);
+                    let len = jit.last_code_len();
+                    // SAFETY: `code..code+len` was just written by the JIT.
+                    let bytes = unsafe { std::slice::from_raw_parts(code as *const u8, len) };
+                    tracing::info!(
+                        target: "out_asm",
+                        "OUT: [size={len}] block {:#x}\n{}",
+                        tbr.pc,
+                        crate::disas::host(code as u64, bytes)
+                    );
                 }
+                self.stats.compiled += 1;
                 code
             }
             Err(crate::backend::jit::JitError::Full) => {

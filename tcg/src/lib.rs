@@ -6,6 +6,7 @@
 pub mod backend;
 pub mod cache;
 pub mod cpu;
+pub mod disas;
 pub mod exec;
 pub mod guest;
 pub mod helper;

@@ -46,6 +46,7 @@ pub struct Jit {
     mem: CodeMem,
     trampoline: usize,
     guest_base: u64,
+    last_len: usize,
     pub compiled: u64,
 }
 
@@ -82,6 +83,7 @@ impl Jit {
                 "false"
             },
         )?;
+        // Cranelift's tail calls rely on frame pointers.
         set(&mut flags, "preserve_frame_pointers", "true")?;
         let isa = cranelift_native::builder()
             .map_err(|e| JitError::Codegen(e.to_string()))?
@@ -94,6 +96,7 @@ impl Jit {
             mem: CodeMem::new(CODE_MEM_SIZE)?,
             trampoline: 0,
             guest_base,
+            last_len: 0,
             compiled: 0,
         };
         jit.trampoline = jit.build_trampoline()?;
@@ -136,7 +139,14 @@ impl Jit {
             return Err(JitError::Codegen("unexpected relocations".into()));
         }
         let bytes = code.code_buffer().to_vec();
-        self.mem.place(&bytes).ok_or(JitError::Full)
+        let addr = self.mem.place(&bytes).ok_or(JitError::Full)?;
+        self.last_len = bytes.len();
+        Ok(addr)
+    }
+
+    /// Size in bytes of the code `compile` placed last.
+    pub fn last_code_len(&self) -> usize {
+        self.last_len
     }
 
     /// Runs compiled code at `code` on `env`; returns an `exit` code.
@@ -320,11 +330,10 @@ impl<'a> Translator<'a> {
             TempKind::Local => unreachable!("not a global"),
         }
     }
-    /// Block entry: every used global's variable starts from the env.
+    /// Block entry: globals are loaded from the env at their first read
+    /// (globals the block only writes are never loaded).
     fn load_globals(&mut self) {
-        for i in 0..self.used_globals.len() {
-            self.reload(self.used_globals[i]);
-        }
+        self.mark_stale();
     }
     /// A helper may have written the env: reload lazily at the next use.
     fn mark_stale(&mut self) {
@@ -399,6 +408,12 @@ impl<'a> Translator<'a> {
         let bail = self.fb.create_block();
         self.fb.ins().brif(req, bail, &[], body, &[]);
         self.fb.switch_to_block(bail);
+        // Chained jumps do not store the pc; this block knows its own.
+        let pc_off = self.global_off(self.b.pc_global.0);
+        let pcv = self.fb.ins().iconst(types::I64, self.b.pc as i64);
+        self.fb
+            .ins()
+            .store(MemFlagsData::trusted(), pcv, self.env, pc_off);
         let code = self.fb.ins().iconst(types::I64, exit::REQUEST as i64);
         self.fb.ins().return_(&[code]);
         self.fb.switch_to_block(body);
@@ -414,10 +429,6 @@ impl<'a> Translator<'a> {
 
     fn chain_exit(&mut self, slot: usize, pc: u64, links: &BlockLinks) {
         let pc_off = self.global_off(self.b.pc_global.0);
-        let pcv = self.fb.ins().iconst(types::I64, pc as i64);
-        self.fb
-            .ins()
-            .store(MemFlagsData::trusted(), pcv, self.env, pc_off);
         let slot_addr = self.fb.ins().iconst(types::I64, links.slots[slot] as i64);
         let target = self
             .fb
@@ -432,6 +443,10 @@ impl<'a> Translator<'a> {
             .ins()
             .return_call_indirect(sref, target, &[self.env]);
         self.fb.switch_to_block(out);
+        let pcv = self.fb.ins().iconst(types::I64, pc as i64);
+        self.fb
+            .ins()
+            .store(MemFlagsData::trusted(), pcv, self.env, pc_off);
         let tb = self.fb.ins().iconst(types::I64, links.tb as i64);
         self.fb
             .ins()
