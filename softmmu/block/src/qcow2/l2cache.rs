@@ -110,7 +110,7 @@ impl Qcow2 {
         for off in dirty {
             self.write_l2(off)?;
         }
-        self.f.sync()
+        Ok(())
     }
 
     /// Makes the L2 table of L1 index `l1i` exist and be exclusively owned by

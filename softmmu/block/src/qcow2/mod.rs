@@ -548,7 +548,9 @@ impl Qcow2 {
             if self.pending_frees.is_empty() {
                 return Ok(());
             }
-            // Every table on disk now points past these clusters.
+            // Every table on disk now points past these clusters; make that
+            // durable before their refcounts drop.
+            self.f.sync()?;
             let frees = std::mem::take(&mut self.pending_frees);
             self.comp_cursor = None;
             self.decomp_cache = None;
@@ -571,8 +573,9 @@ impl Qcow2 {
         }
         if !raw.is_empty() {
             self.check_meta_write(self.h.l1_table_offset, Meta::L1)?;
-            self.f.write_at(self.h.l1_table_offset, &raw)?;
+            // The L2 tables it names are on disk first.
             self.f.sync()?;
+            self.f.write_at(self.h.l1_table_offset, &raw)?;
         }
         self.l1_dirty = false;
         Ok(())
@@ -996,6 +999,7 @@ impl BlockDriver for Qcow2 {
             self.flush_meta()?;
             let end = (self.last_used_cluster()? + 1) * cs;
             if self.f.len()? > end {
+                self.f.sync()?;
                 self.f.set_len(end)?;
             }
             return Ok(());

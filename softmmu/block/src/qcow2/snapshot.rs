@@ -379,6 +379,7 @@ impl Qcow2 {
         nl1.resize(self.l1.len(), 0);
         self.l1 = nl1.iter().map(|e| e & !OFLAG_COPIED).collect();
         self.write_l1()?;
+        self.f.sync()?;
         self.update_tree(&old, -1)?;
         if let Some(ds) = sn.disk_size {
             if ds != self.h.size {
