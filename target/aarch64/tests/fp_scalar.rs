@@ -369,3 +369,32 @@ fn sqrt_abs_neg() {
 fn unallocated_is_undef() {
     expect_undef(0x1ea22820); // fadd with ftype=10
 }
+
+#[test]
+fn flush_to_zero() {
+    const IDC: u64 = 1 << 7;
+    const FZ: u64 = 1 << 24;
+    // fadd d0, d1, d2 with a denormal input under FZ: treated as zero, IDC.
+    let m = run(&[0x1e622820], |m| {
+        m.set_v(1, 1); // smallest denormal
+        m.set_d(2, 1.0);
+        m.cpu.fpcr = FZ;
+    });
+    assert_eq!(m.fd(0), 1.0);
+    assert_eq!(m.cpu.fpsr, IDC);
+    // fmul d6, d7, d8 with a denormal result under FZ: flushed, UFC, no IXC.
+    let m = run(&[0x1e6808e6], |m| {
+        m.set_d(7, 1e-300);
+        m.set_d(8, 1e-10);
+        m.cpu.fpcr = FZ;
+    });
+    assert_eq!(m.d(6), 0);
+    assert_eq!(m.cpu.fpsr, UFC);
+    // Without FZ the denormal result is kept (exact here: no flags).
+    let m = run(&[0x1e6808e6], |m| {
+        m.set_d(7, f64::from_bits(4));
+        m.set_d(8, 0.5);
+    });
+    assert_eq!(m.d(6), 2);
+    assert_eq!(m.cpu.fpsr, 0);
+}
