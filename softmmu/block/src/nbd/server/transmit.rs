@@ -1,22 +1,25 @@
-//! The transmission phase of one connection: a reader (the connection's
-//! thread) parses requests and hands them to a few worker threads, which
-//! run them against the export and send the replies under a writer lock,
-//! so many requests of one client are in flight at once. The bytes held
-//! by in-flight requests are bounded.
+//! The transmission phase of one connection. Worker threads take turns
+//! reading requests from the socket (leader/follower: the worker that read
+//! a request runs it while the next one reads on), so many requests of one
+//! client are in flight at once with no hand-off between threads; replies
+//! go out under a writer lock. The bytes held by in-flight requests are
+//! bounded, and payload buffers are reused.
 
 use super::export::{Export, NbdErr, NbdResult};
 use super::negotiate::Negotiated;
 use crate::nbd::proto::*;
 use crate::nbd::stream::{write_all_vectored, Stream};
-use std::io::{self, Read};
+use std::io::{self, BufReader, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Condvar, Mutex};
 
 /// Worker threads per connection.
-const WORKERS: usize = 4;
-/// Requests queued per connection beyond those being worked on.
-const QUEUE: usize = 64;
+const WORKERS: usize = 8;
+/// Socket read buffer (many request headers per system call).
+const READ_BUFFER: usize = 64 << 10;
+/// Payload buffers kept for reuse per connection, and the largest kept.
+const POOLED: usize = 16;
+const POOLED_MAX: usize = 4 << 20;
 /// Payload bytes (write data read, read data to send) in flight per
 /// connection.
 const BUDGET: u64 = 96 << 20;
@@ -77,6 +80,7 @@ struct Conn<'a> {
     base_allocation: Option<u32>,
     writer: Writer,
     budget: Budget,
+    pool: Pool,
 }
 
 struct Job {
@@ -153,7 +157,7 @@ impl Conn<'_> {
             Ok(false) => {}
             Err(e) => self.error_reply(r.cookie, &e),
         }
-        drop(job.payload);
+        self.pool.put(job.payload);
         self.budget.release(job.held);
     }
 
@@ -172,10 +176,13 @@ impl Conn<'_> {
             return Err(NbdErr::new(EINVAL, "read beyond the end of the export"));
         }
         if !self.structured {
-            let mut buf = vec![0u8; r.len as usize];
-            self.export.read(r.offset, &mut buf)?;
-            self.writer.send(&[&simple_reply(0, r.cookie), &buf]);
-            return Ok(());
+            let mut buf = self.pool.get(r.len as usize);
+            let res = self.export.read(r.offset, &mut buf);
+            if res.is_ok() {
+                self.writer.send(&[&simple_reply(0, r.cookie), &buf]);
+            }
+            self.pool.put(buf);
+            return res;
         }
         if len == 0 {
             let h = chunk_header(REPLY_FLAG_DONE, REPLY_TYPE_NONE, r.cookie, 0);
@@ -211,11 +218,15 @@ impl Conn<'_> {
                 _ => spans.push((off, r.offset + len - off, false)),
             }
         }
-        let mut buf = vec![0u8; r.len as usize];
+        // Stale pooled bytes are only where holes are, which are not sent.
+        let mut buf = self.pool.get(r.len as usize);
         for &(o, n, hole) in &spans {
             if !hole {
                 let s = (o - r.offset) as usize;
-                self.export.read(o, &mut buf[s..s + n as usize])?;
+                if let Err(e) = self.export.read(o, &mut buf[s..s + n as usize]) {
+                    self.pool.put(buf);
+                    return Err(e);
+                }
             }
         }
         let mut heads: Vec<Vec<u8>> = Vec::with_capacity(spans.len());
@@ -246,6 +257,8 @@ impl Conn<'_> {
             }
         }
         self.writer.send(&parts);
+        drop(parts);
+        self.pool.put(buf);
         Ok(())
     }
 
@@ -280,9 +293,8 @@ impl Conn<'_> {
 }
 
 /// Reads until `buf` is full or the peer closes; returns the bytes read.
-fn read_full(s: &Stream, buf: &mut [u8]) -> io::Result<usize> {
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
-    let mut r = s;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {
             Ok(0) => break,
@@ -294,15 +306,38 @@ fn read_full(s: &Stream, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-fn worker(conn: &Conn, rx: &Mutex<Receiver<Job>>) {
-    loop {
-        let job = {
-            let g = rx.lock().unwrap_or_else(|p| p.into_inner());
-            g.recv()
-        };
-        match job {
-            Ok(j) => conn.run(j),
-            Err(_) => return,
+/// The receiving half, taken in turn by the workers (leader/follower: the
+/// worker that reads a request runs it, while the next one reads on).
+struct Reader<'a> {
+    r: BufReader<&'a Stream>,
+    /// Set once the connection is over; `Err` carries the log reason.
+    end: Option<Result<(), String>>,
+}
+
+/// Reusable payload buffers (no allocation and zeroing per request).
+struct Pool {
+    free: Mutex<Vec<Vec<u8>>>,
+}
+
+impl Pool {
+    fn get(&self, len: usize) -> Vec<u8> {
+        let mut v = self
+            .free
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop()
+            .unwrap_or_default();
+        // Contents are stale but initialized; every byte used is overwritten.
+        v.resize(len, 0);
+        v
+    }
+    fn put(&self, v: Vec<u8>) {
+        if v.capacity() == 0 || v.capacity() > POOLED_MAX {
+            return;
+        }
+        let mut f = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        if f.len() < POOLED {
+            f.push(v);
         }
     }
 }
@@ -312,7 +347,7 @@ fn worker(conn: &Conn, rx: &Mutex<Receiver<Job>>) {
 /// the log line. In-flight requests complete and written data is flushed
 /// before this returns.
 pub fn serve(s: Stream, n: Negotiated, stop: &AtomicBool) -> Result<(), String> {
-    let reader = s
+    let rs = s
         .try_clone()
         .map_err(|e| format!("cannot clone socket: {e}"))?;
     let conn = Conn {
@@ -327,116 +362,113 @@ pub fn serve(s: Stream, n: Negotiated, stop: &AtomicBool) -> Result<(), String> 
             left: Mutex::new(BUDGET),
             cv: Condvar::new(),
         },
+        pool: Pool {
+            free: Mutex::new(Vec::new()),
+        },
     };
-    let (tx, rx) = sync_channel::<Job>(QUEUE);
-    let rx = Mutex::new(rx);
-    let result = std::thread::scope(|sc| {
-        for _ in 0..WORKERS {
-            sc.spawn(|| worker(&conn, &rx));
-        }
-        let r = read_loop(&reader, &conn, &tx, stop);
-        if r.is_err() {
-            // Replies to a client being dropped are useless: unblock any
-            // worker waiting to send one (the I/O itself still completes).
-            reader.shutdown();
-        }
-        drop(tx);
-        r
+    let reader = Mutex::new(Reader {
+        r: BufReader::with_capacity(READ_BUFFER, &rs),
+        end: None,
     });
+    std::thread::scope(|sc| {
+        for _ in 1..WORKERS {
+            sc.spawn(|| worker(&conn, &reader, &rs, stop));
+        }
+        worker(&conn, &reader, &rs, stop);
+    });
+    let result = reader
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .end
+        .unwrap_or(Ok(()));
     let flushed = n.export.flush_if_dirty();
-    reader.shutdown();
+    rs.shutdown();
     result?;
     flushed.map_err(|e| format!("flush on disconnect failed: {}", e.msg))
 }
 
-fn read_loop(
-    s: &Stream,
-    conn: &Conn,
-    tx: &std::sync::mpsc::SyncSender<Job>,
-    stop: &AtomicBool,
-) -> Result<(), String> {
+fn worker(conn: &Conn, reader: &Mutex<Reader>, rs: &Stream, stop: &AtomicBool) {
     loop {
-        let mut h = [0u8; REQUEST_LEN];
-        let got = read_full(s, &mut h).map_err(|e| {
-            if conn.writer.dead.load(Ordering::Acquire) {
-                "client stopped reading replies".to_string()
-            } else {
-                format!("read error: {e}")
+        let job = {
+            let mut g = reader.lock().unwrap_or_else(|p| p.into_inner());
+            if g.end.is_some() {
+                return;
             }
-        })?;
-        if stop.load(Ordering::Acquire) {
-            return Ok(());
-        }
-        if got == 0 {
-            if conn.writer.dead.load(Ordering::Acquire) {
-                return Err("client stopped reading replies".into());
+            match next_request(&mut g.r, conn, stop) {
+                Ok(Some(j)) => j,
+                Ok(None) => {
+                    g.end = Some(Ok(()));
+                    return;
+                }
+                Err(e) => {
+                    g.end = Some(Err(e));
+                    // Replies to a client being dropped are useless:
+                    // unblock any worker sending one (its I/O completes).
+                    rs.shutdown();
+                    return;
+                }
             }
-            return Err("client disconnected without NBD_CMD_DISC".into());
-        }
-        if got < REQUEST_LEN {
-            return Err(format!(
-                "client disconnected in the middle of a request header ({got} of {REQUEST_LEN} bytes)"
-            ));
-        }
-        let Some(req) = Request::decode(&h) else {
-            return Err(format!("bad request magic {:#x}", be32(&h[0..4])));
         };
-        match req.typ {
-            CMD_DISC => return Ok(()),
-            CMD_WRITE => {
-                if req.len > MAX_PAYLOAD {
-                    return Err(format!(
-                        "write of {} bytes exceeds the {MAX_PAYLOAD}-byte limit",
-                        req.len
-                    ));
-                }
-                let held = conn.budget.acquire(req.len as u64);
-                let mut payload = vec![0u8; req.len as usize];
-                let got = read_full(s, &mut payload).map_err(|e| format!("read error: {e}"));
-                match got {
-                    Ok(g) if g == payload.len() => {}
-                    Ok(g) => {
-                        conn.budget.release(held);
-                        return Err(format!(
-                            "client disconnected in the middle of a write payload ({g} of {} bytes)",
-                            req.len
-                        ));
-                    }
-                    Err(e) => {
-                        conn.budget.release(held);
-                        return Err(e);
-                    }
-                }
-                send(tx, Job { req, payload, held })?;
-            }
-            CMD_READ => {
-                let held = if req.len <= MAX_PAYLOAD {
-                    conn.budget.acquire(req.len as u64)
-                } else {
-                    0
-                };
-                send(
-                    tx,
-                    Job {
-                        req,
-                        payload: Vec::new(),
-                        held,
-                    },
-                )?;
-            }
-            _ => send(
-                tx,
-                Job {
-                    req,
-                    payload: Vec::new(),
-                    held: 0,
-                },
-            )?,
-        }
+        conn.run(job);
     }
 }
 
-fn send(tx: &std::sync::mpsc::SyncSender<Job>, j: Job) -> Result<(), String> {
-    tx.send(j)
-        .map_err(|_| "worker threads are gone".to_string())
+/// Reads the next request (and a write's payload). `Ok(None)` on
+/// NBD_CMD_DISC or server shutdown.
+fn next_request(r: &mut impl Read, conn: &Conn, stop: &AtomicBool) -> Result<Option<Job>, String> {
+    let mut h = [0u8; REQUEST_LEN];
+    let got = read_full(r, &mut h).map_err(|e| {
+        if conn.writer.dead.load(Ordering::Acquire) {
+            "client stopped reading replies".to_string()
+        } else {
+            format!("read error: {e}")
+        }
+    })?;
+    if stop.load(Ordering::Acquire) {
+        return Ok(None);
+    }
+    if got == 0 {
+        if conn.writer.dead.load(Ordering::Acquire) {
+            return Err("client stopped reading replies".into());
+        }
+        return Err("client disconnected without NBD_CMD_DISC".into());
+    }
+    if got < REQUEST_LEN {
+        return Err(format!(
+            "client disconnected in the middle of a request header ({got} of {REQUEST_LEN} bytes)"
+        ));
+    }
+    let Some(req) = Request::decode(&h) else {
+        return Err(format!("bad request magic {:#x}", be32(&h[0..4])));
+    };
+    let job = |payload, held| Ok(Some(Job { req, payload, held }));
+    match req.typ {
+        CMD_DISC => Ok(None),
+        CMD_WRITE => {
+            if req.len > MAX_PAYLOAD {
+                return Err(format!(
+                    "write of {} bytes exceeds the {MAX_PAYLOAD}-byte limit",
+                    req.len
+                ));
+            }
+            let held = conn.budget.acquire(req.len as u64);
+            let mut payload = conn.pool.get(req.len as usize);
+            match read_full(r, &mut payload) {
+                Ok(g) if g == payload.len() => job(payload, held),
+                Ok(g) => {
+                    conn.budget.release(held);
+                    Err(format!(
+                        "client disconnected in the middle of a write payload ({g} of {} bytes)",
+                        req.len
+                    ))
+                }
+                Err(e) => {
+                    conn.budget.release(held);
+                    Err(format!("read error: {e}"))
+                }
+            }
+        }
+        CMD_READ if req.len <= MAX_PAYLOAD => job(Vec::new(), conn.budget.acquire(req.len as u64)),
+        _ => job(Vec::new(), 0),
+    }
 }
