@@ -64,6 +64,9 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
 /// qemu's ImageInfo as JSON, members in qemu-img's output order.
 pub fn image_info(path: &Path, d: &mut dyn BlockDriver) -> Result<Json> {
     let name = path.to_string_lossy().into_owned();
+    if d.file_path().is_none() && crate::nbd::is_nbd_url(&name) {
+        return Ok(crate::nbd::client::info_json(&name, d.length()));
+    }
     let file_path = d.file_path().unwrap_or_else(|| path.to_path_buf());
     let file_node = |name: &str, p: &Path| -> Result<(Json, u64)> {
         let meta = std::fs::metadata(p)?;
@@ -163,6 +166,14 @@ fn s<'a>(j: &'a Json, k: &str) -> &'a str {
     }
 }
 
+/// "disk size": unavailable for protocols without one (NBD).
+fn disk_size(j: &Json) -> String {
+    match j.get("actual-size") {
+        Some(_) => size_to_str(u(j, "actual-size")),
+        None => "unavailable".into(),
+    }
+}
+
 /// qemu-img's human-readable form of one image.
 pub fn human(j: &Json) -> String {
     let mut o = String::new();
@@ -170,7 +181,7 @@ pub fn human(j: &Json) -> String {
     o += &format!("file format: {}\n", s(j, "format"));
     let vs = u(j, "virtual-size");
     o += &format!("virtual size: {} ({} bytes)\n", size_to_str(vs), vs);
-    o += &format!("disk size: {}\n", size_to_str(u(j, "actual-size")));
+    o += &format!("disk size: {}\n", disk_size(j));
     if j.get("cluster-size").is_some() {
         o += &format!("cluster_size: {}\n", u(j, "cluster-size"));
     }
@@ -219,10 +230,10 @@ pub fn human(j: &Json) -> String {
             if let Some(i) = c.get("info") {
                 o += &format!("Child node '/{}':\n", s(c, "name"));
                 o += &format!("    filename: {}\n", s(i, "filename"));
-                o += "    protocol type: file\n";
+                o += &format!("    protocol type: {}\n", s(i, "format"));
                 let l = u(i, "virtual-size");
                 o += &format!("    file length: {} ({} bytes)\n", size_to_str(l), l);
-                o += &format!("    disk size: {}\n", size_to_str(u(i, "actual-size")));
+                o += &format!("    disk size: {}\n", disk_size(i));
             }
         }
     }

@@ -776,3 +776,22 @@ impl std::fmt::Debug for NbdClient {
         write!(f, "NbdClient({}, {} bytes)", self.desc, self.size)
     }
 }
+
+/// `info`'s JSON for an NBD export, as qemu-img prints it: a raw format
+/// node over an `nbd` protocol node, no disk size.
+pub fn info_json(url: &str, size: u64) -> crate::json::Json {
+    use crate::json::Json;
+    let child = Json::obj()
+        .with("children", Json::Arr(vec![]))
+        .with("virtual-size", size)
+        .with("filename", url)
+        .with("format", "nbd");
+    Json::obj()
+        .with(
+            "children",
+            Json::Arr(vec![Json::obj().with("name", "file").with("info", child)]),
+        )
+        .with("virtual-size", size)
+        .with("filename", url)
+        .with("format", "raw")
+}
