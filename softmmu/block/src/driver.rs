@@ -187,6 +187,9 @@ pub trait BlockDriver: Send {
     fn extra_files(&self) -> Vec<(String, std::path::PathBuf)> {
         Vec::new()
     }
+    /// qemu's cache=unsafe: skip host flushes (convert's default target
+    /// mode). Metadata is still written in order.
+    fn set_unsafe_cache(&mut self, _on: bool) {}
     /// Flush and mark the image cleanly closed.
     fn close(&mut self) -> Result<()> {
         self.flush()

@@ -13,6 +13,9 @@ pub struct HostFile {
     pub file: File,
     pub path: PathBuf,
     pub read_only: bool,
+    /// qemu's cache=unsafe: `sync` does nothing (order is still kept for
+    /// crashes of the process, not of the host).
+    pub no_sync: bool,
 }
 
 impl HostFile {
@@ -22,6 +25,7 @@ impl HostFile {
             file,
             path: path.to_path_buf(),
             read_only,
+            no_sync: false,
         })
     }
 
@@ -36,6 +40,7 @@ impl HostFile {
             file,
             path: path.to_path_buf(),
             read_only: false,
+            no_sync: false,
         })
     }
 
@@ -80,7 +85,7 @@ impl HostFile {
     }
 
     pub fn sync(&self) -> Result<()> {
-        if !self.read_only {
+        if !self.read_only && !self.no_sync {
             self.file.sync_data()?;
         }
         Ok(())

@@ -617,6 +617,9 @@ impl BlockDriver for Qed {
     fn dirty(&self) -> bool {
         false
     }
+    fn set_unsafe_cache(&mut self, on: bool) {
+        self.f.no_sync = on;
+    }
     fn file_path(&self) -> Option<PathBuf> {
         Some(self.f.path.clone())
     }

@@ -108,6 +108,9 @@ impl BlockDriver for Raw {
         let n = self.size;
         self.write_zeroes(0, n, true)
     }
+    fn set_unsafe_cache(&mut self, on: bool) {
+        self.file.no_sync = on;
+    }
     fn file_path(&self) -> Option<PathBuf> {
         Some(self.file.path.clone())
     }

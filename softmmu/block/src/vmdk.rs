@@ -1011,6 +1011,15 @@ impl BlockDriver for Vmdk {
     fn file_path(&self) -> Option<PathBuf> {
         Some(self.path.clone())
     }
+    fn set_unsafe_cache(&mut self, on: bool) {
+        for e in self.exts.iter_mut() {
+            match &mut e.kind {
+                Kind::Flat { f, .. } => f.no_sync = on,
+                Kind::Sparse(s) => s.f.no_sync = on,
+                Kind::Zero => {}
+            }
+        }
+    }
     fn extra_files(&self) -> Vec<(String, PathBuf)> {
         let me = self.path.to_string_lossy().into_owned();
         self.exts

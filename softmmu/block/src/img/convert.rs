@@ -116,6 +116,13 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
     }
     // A freshly created target without backing reads as zero already.
     let target_zero = !no_create && !opts.contains_key("backing_file");
+    // Like qemu-img, the target is written with cache=unsafe unless -t says
+    // otherwise (data is flushed by the OS, not synced per step).
+    match a.get("t").as_deref() {
+        None | Some("unsafe") => t.set_unsafe_cache(true),
+        Some("writeback" | "none" | "directsync" | "writethrough") => {}
+        Some(o) => return Err(BlockError::Other(format!("Invalid cache option: {o}"))),
+    }
     let cs = t.cluster_size().unwrap_or(65536).max(512);
     if show_progress {
         progress(0.0);

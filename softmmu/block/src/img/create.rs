@@ -173,6 +173,9 @@ fn describe(fmt: &str, size: u64, o: &BTreeMap<String, String>) -> String {
 
 /// Creates an image of format `fmt` (qemu's `-o` option names).
 pub fn create_image(fmt: &str, path: &Path, size: u64, o: &BTreeMap<String, String>) -> Result<()> {
+    if let Some(url) = path.to_str().filter(|p| crate::nbd::is_nbd_url(p)) {
+        return crate::nbd::client::create_on_export(url, fmt, size);
+    }
     let known: &[&str] = match fmt {
         "raw" => &["size", "preallocation"],
         "qcow2" => &[

@@ -1088,6 +1088,9 @@ impl BlockDriver for Qcow2 {
         }
         Some(d)
     }
+    fn set_unsafe_cache(&mut self, on: bool) {
+        self.f.no_sync = on;
+    }
     fn dirty(&self) -> bool {
         self.h.incompatible & INCOMPAT_DIRTY != 0
     }

@@ -700,6 +700,9 @@ impl BlockDriver for Vhdx {
         }
         Ok(r)
     }
+    fn set_unsafe_cache(&mut self, on: bool) {
+        self.f.no_sync = on;
+    }
     fn file_path(&self) -> Option<PathBuf> {
         Some(self.f.path.clone())
     }
