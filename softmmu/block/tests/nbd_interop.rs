@@ -91,6 +91,29 @@ fn qemu_img_compare_and_convert_against_mimic_server() {
         let (rc, o, e) = qemu_img(&["compare", &srv.url(name), &d.s("new.raw")]);
         assert_eq!(rc, 0, "compare {name} after convert: {o}{e}");
     }
+    // Mimic's convert into a Mimic export, without -n (the export is
+    // zeroed first, then holes are skipped).
+    assert_eq!(
+        mimg(&["convert", "-O", "raw", &d.s("ref.raw"), &srv.url("tgt")]),
+        0
+    );
+    let (rc, o, e) = qemu_img(&["compare", &srv.url("tgt"), &d.s("ref.raw")]);
+    assert_eq!(rc, 0, "mimic convert into tgt: {o}{e}");
+    assert_ne!(
+        mimg(&["convert", "-O", "qcow2", &d.s("ref.raw"), &srv.url("tgt")]),
+        0
+    );
+    assert_eq!(
+        mimg(&[
+            "convert",
+            "-n",
+            "-O",
+            "raw",
+            &d.s("new.raw"),
+            &srv.url("tgt")
+        ]),
+        0
+    );
     // A read-only export refuses writes and keeps its content.
     let (rc, o, e) = qemu_io(&["-f", "raw", "-c", "write -P 0x55 0 4096", &srv.url("ro")]);
     assert!(

@@ -795,3 +795,24 @@ pub fn info_json(url: &str, size: u64) -> crate::json::Json {
         .with("filename", url)
         .with("format", "raw")
 }
+
+/// "Creating" an image on an NBD export (`create`, `convert` without -n):
+/// the export exists already, so check that it is large enough and make it
+/// read as zeroes, which is what a new image reads as.
+pub fn create_on_export(url: &str, fmt: &str, size: u64) -> Result<()> {
+    if fmt != "raw" {
+        return Err(BlockError::Unsupported(format!(
+            "creating a {fmt} image on an NBD export"
+        )));
+    }
+    let mut c = NbdClient::open_url(url, None, false)?;
+    if c.length() < size {
+        return Err(BlockError::Other(format!(
+            "Could not create '{url}': the export is smaller ({} bytes) than the image ({size} bytes)",
+            c.length()
+        )));
+    }
+    let len = c.length();
+    c.write_zeroes(0, len, true)?;
+    c.close()
+}
