@@ -43,6 +43,9 @@ pub fn install_signal_handlers() {
     }
 }
 
+/// Payload bytes in flight over all connections.
+const GLOBAL_BUDGET: u64 = 1 << 30;
+
 /// How long a client may take over the handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a reply may wait for a client that does not read.
@@ -89,6 +92,7 @@ pub struct Server {
     cfg: ServerConfig,
     stop: Arc<AtomicBool>,
     conns: Arc<Mutex<Vec<(u64, Stream)>>>,
+    budget: Arc<transmit::Budget>,
 }
 
 /// A server running on its own thread.
@@ -180,6 +184,7 @@ impl Server {
             cfg,
             stop: Arc::new(AtomicBool::new(false)),
             conns: Arc::new(Mutex::new(Vec::new())),
+            budget: Arc::new(transmit::Budget::new(GLOBAL_BUDGET)),
         })
     }
 
@@ -286,10 +291,11 @@ impl Server {
             let stop = self.stop.clone();
             let conns = self.conns.clone();
             let active2 = active.clone();
+            let budget = self.budget.clone();
             let t = std::thread::Builder::new()
                 .name(format!("nbd-conn-{id}"))
                 .spawn(move || {
-                    handle_client(s, &exports, &log, verbose, &stop);
+                    handle_client(s, &exports, &log, verbose, &stop, &budget);
                     conns
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
@@ -318,7 +324,14 @@ impl Server {
 
 /// One client from accept to close. Logs one line when the connection
 /// ends abnormally.
-fn handle_client(s: Stream, exports: &[Arc<Export>], log: &Log, verbose: bool, stop: &AtomicBool) {
+fn handle_client(
+    s: Stream,
+    exports: &[Arc<Export>],
+    log: &Log,
+    verbose: bool,
+    stop: &AtomicBool,
+    budget: &transmit::Budget,
+) {
     let peer = s.peer();
     s.set_nodelay();
     let _ = s.set_read_timeout(Some(HANDSHAKE_TIMEOUT));
@@ -343,7 +356,7 @@ fn handle_client(s: Stream, exports: &[Arc<Export>], log: &Log, verbose: bool, s
         log(&format!("{peer}: serving export '{}'", n.export.name));
     }
     let _ = s.set_read_timeout(None);
-    match transmit::serve(s, n, stop) {
+    match transmit::serve(s, n, stop, budget) {
         Ok(()) => {
             if verbose {
                 log(&format!("{peer}: disconnected"));

@@ -18,7 +18,7 @@ const WORKERS: usize = 8;
 /// Socket read buffer (many request headers per system call).
 const READ_BUFFER: usize = 64 << 10;
 /// Payload buffers kept for reuse per connection, and the largest kept.
-const POOLED: usize = 16;
+const POOLED: usize = 8;
 const POOLED_MAX: usize = 4 << 20;
 /// Payload bytes (write data read, read data to send) in flight per
 /// connection.
@@ -29,14 +29,22 @@ const MAX_EXTENTS: usize = 4096;
 const READ_EXTENTS: usize = 256;
 
 /// A counting semaphore over bytes.
-struct Budget {
+pub struct Budget {
     left: Mutex<u64>,
     cv: Condvar,
+    cap: u64,
 }
 
 impl Budget {
+    pub fn new(cap: u64) -> Budget {
+        Budget {
+            left: Mutex::new(cap),
+            cv: Condvar::new(),
+            cap,
+        }
+    }
     fn acquire(&self, n: u64) -> u64 {
-        let n = n.min(BUDGET);
+        let n = n.min(self.cap);
         let mut l = self.left.lock().unwrap_or_else(|p| p.into_inner());
         while *l < n {
             l = self.cv.wait(l).unwrap_or_else(|p| p.into_inner());
@@ -80,6 +88,8 @@ struct Conn<'a> {
     base_allocation: Option<u32>,
     writer: Writer,
     budget: Budget,
+    /// Shared by every connection of the server.
+    global: &'a Budget,
     pool: Pool,
 }
 
@@ -108,6 +118,17 @@ impl Conn<'_> {
 
     fn ok_reply(&self, cookie: u64) {
         self.writer.send(&[&simple_reply(0, cookie)]);
+    }
+
+    /// Reserves `n` payload bytes (this connection's and the server's).
+    fn take(&self, n: u64) -> u64 {
+        let n = self.budget.acquire(n);
+        self.global.acquire(n)
+    }
+
+    fn give(&self, n: u64) {
+        self.global.release(n);
+        self.budget.release(n);
     }
 
     fn check_flags(&self, r: &Request) -> NbdResult<()> {
@@ -158,7 +179,7 @@ impl Conn<'_> {
             Err(e) => self.error_reply(r.cookie, &e),
         }
         self.pool.put(job.payload);
-        self.budget.release(job.held);
+        self.give(job.held);
     }
 
     fn read(&self, r: &Request) -> NbdResult<()> {
@@ -346,7 +367,7 @@ impl Pool {
 /// protocol violation. `Ok` for a clean end; `Err` carries the reason for
 /// the log line. In-flight requests complete and written data is flushed
 /// before this returns.
-pub fn serve(s: Stream, n: Negotiated, stop: &AtomicBool) -> Result<(), String> {
+pub fn serve(s: Stream, n: Negotiated, stop: &AtomicBool, global: &Budget) -> Result<(), String> {
     let rs = s
         .try_clone()
         .map_err(|e| format!("cannot clone socket: {e}"))?;
@@ -358,10 +379,8 @@ pub fn serve(s: Stream, n: Negotiated, stop: &AtomicBool) -> Result<(), String> 
             s: Mutex::new(s),
             dead: AtomicBool::new(false),
         },
-        budget: Budget {
-            left: Mutex::new(BUDGET),
-            cv: Condvar::new(),
-        },
+        budget: Budget::new(BUDGET),
+        global,
         pool: Pool {
             free: Mutex::new(Vec::new()),
         },
@@ -451,24 +470,24 @@ fn next_request(r: &mut impl Read, conn: &Conn, stop: &AtomicBool) -> Result<Opt
                     req.len
                 ));
             }
-            let held = conn.budget.acquire(req.len as u64);
+            let held = conn.take(req.len as u64);
             let mut payload = conn.pool.get(req.len as usize);
             match read_full(r, &mut payload) {
                 Ok(g) if g == payload.len() => job(payload, held),
                 Ok(g) => {
-                    conn.budget.release(held);
+                    conn.give(held);
                     Err(format!(
                         "client disconnected in the middle of a write payload ({g} of {} bytes)",
                         req.len
                     ))
                 }
                 Err(e) => {
-                    conn.budget.release(held);
+                    conn.give(held);
                     Err(format!("read error: {e}"))
                 }
             }
         }
-        CMD_READ if req.len <= MAX_PAYLOAD => job(Vec::new(), conn.budget.acquire(req.len as u64)),
+        CMD_READ if req.len <= MAX_PAYLOAD => job(Vec::new(), conn.take(req.len as u64)),
         _ => job(Vec::new(), 0),
     }
 }
