@@ -5,7 +5,10 @@
 //! ELF loading ([`elf`], [`stack`]), the guest address space ([`space`],
 //! [`pages`]), guest-to-host path mapping ([`path`]) and syscall translation
 //! ([`syscall`]), with struct layouts ([`layout`]), flag and errno numbering
-//! ([`flags`], [`errno`]) described per ABI ([`abi`]).
+//! ([`flags`], [`errno`]) described per ABI ([`abi`]), guest threads
+//! ([`thread`]: one host thread per guest thread) and signals ([`signal`]:
+//! host dispositions and masks mirror the guest's; the cpu loop builds the
+//! guest's frames).
 //!
 //! It knows nothing about instructions: the per-guest cpu loop (in
 //! `<arch>/cpu_loop.rs`, built on tcg and the guest's target crate) runs
@@ -22,11 +25,13 @@ pub mod layout;
 pub mod pages;
 pub mod path;
 pub mod run;
+pub mod signal;
 pub mod smc;
 pub mod space;
 pub mod stack;
 pub mod strace;
 pub mod syscall;
+pub mod thread;
 
 pub use abi::GuestAbi;
 pub use elf::{detect_arch, load_program, ElfArch, LoadError, LoadOptions, LoadedProgram};

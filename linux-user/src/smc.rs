@@ -4,12 +4,15 @@
 //! its loop, which then drops the page's translations before running on.
 //!
 //! Everything the handler touches is a static atomic: it runs on whatever
-//! the guest thread was doing.
+//! the guest thread was doing. The written pages are shared by all guest
+//! threads: whichever cpu loop takes them posts them to the invalidation
+//! log ([`crate::thread::post`]), which reaches every thread's engine; the
+//! fault itself kicks every cpu out of translated code at once.
 //!
 //! Known limit: a syscall that makes the kernel write into a protected page
 //! (e.g. `read()` into a buffer sharing a page with code) gets `EFAULT`.
 
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 const PAGE: u64 = 4096;
 const PENDING_MAX: usize = 256;
@@ -22,13 +25,12 @@ static PENDING: [AtomicU64; PENDING_MAX] = [const { AtomicU64::new(0) }; PENDING
 static PENDING_LEN: AtomicUsize = AtomicUsize::new(0);
 /// Set when more pages were written than `PENDING` holds: drop everything.
 static OVERFLOW: AtomicBool = AtomicBool::new(false);
-/// The running cpu's `exit_request`.
-static EXIT_REQUEST: AtomicPtr<AtomicU32> = AtomicPtr::new(std::ptr::null_mut());
-
-/// Installs the fault handler for a guest reservation at `base..base+size`.
-pub fn init(base: *mut u8, size: u64, exit_request: &AtomicU32) -> std::io::Result<()> {
+/// Watches a guest reservation at `base..base+size` (the SIGSEGV handler
+/// is [`crate::signal`]'s, which calls [`handle_fault`]).
+pub fn init(base: *mut u8, size: u64) -> std::io::Result<()> {
     let pages = (size / PAGE) as usize;
-    let bytes = pages.div_ceil(64) * 8;
+    // Two bitmaps: "protected now" then "guest-writable code page".
+    let bytes = 2 * pages.div_ceil(64) * 8;
     if BITMAP.load(Ordering::Acquire).is_null() {
         // SAFETY: a fresh anonymous mapping, zero-filled, touched sparsely.
         let p = unsafe {
@@ -48,21 +50,6 @@ pub fn init(base: *mut u8, size: u64, exit_request: &AtomicU32) -> std::io::Resu
     }
     BASE.store(base as usize, Ordering::Release);
     SIZE.store(size as usize, Ordering::Release);
-    EXIT_REQUEST.store(
-        exit_request as *const AtomicU32 as *mut AtomicU32,
-        Ordering::Release,
-    );
-    // SAFETY: installing a handler whose body only uses async-signal-safe
-    // calls (mprotect, sigaction) and atomics.
-    unsafe {
-        let mut sa: libc::sigaction = std::mem::zeroed();
-        sa.sa_sigaction = handler as *const () as usize;
-        sa.sa_flags = libc::SA_SIGINFO | libc::SA_NODEFER;
-        libc::sigemptyset(&mut sa.sa_mask);
-        if libc::sigaction(libc::SIGSEGV, &sa, std::ptr::null_mut()) != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
     Ok(())
 }
 
@@ -74,6 +61,22 @@ fn bit(page: u64) -> Option<(&'static AtomicU64, u64)> {
     // SAFETY: the bitmap covers every page of the reservation.
     Some((
         unsafe { &*map.add((page / 64) as usize) },
+        1u64 << (page % 64),
+    ))
+}
+
+/// The "guest-writable page we protect for code" bit of `page`: a fault
+/// there is always ours, even when another thread already unprotected it.
+fn known(page: u64) -> Option<(&'static AtomicU64, u64)> {
+    let map = BITMAP.load(Ordering::Acquire);
+    let pages = (SIZE.load(Ordering::Relaxed) as u64) / PAGE;
+    if map.is_null() || page >= pages {
+        return None;
+    }
+    let words = pages.div_ceil(64);
+    // SAFETY: the second bitmap follows the first in the same allocation.
+    Some((
+        unsafe { &*map.add((words + page / 64) as usize) },
         1u64 << (page % 64),
     ))
 }
@@ -92,6 +95,9 @@ pub fn protect(addr: u64, writable: bool) {
     }
     // SAFETY: the page is inside our reservation; only write permission is
     // removed, reads and our own execution are unaffected.
+    if let Some((k, km)) = known(page) {
+        k.fetch_or(km, Ordering::AcqRel);
+    }
     if unsafe { libc::mprotect(host_page(page), PAGE as usize, libc::PROT_READ) } == 0 {
         w.fetch_or(m, Ordering::AcqRel);
     }
@@ -104,6 +110,9 @@ pub fn forget(start: u64, end: u64) {
     while p * PAGE < end {
         if let Some((w, m)) = bit(p) {
             w.fetch_and(!m, Ordering::AcqRel);
+        }
+        if let Some((k, m)) = known(p) {
+            k.fetch_and(!m, Ordering::AcqRel);
         }
         p += 1;
     }
@@ -119,42 +128,37 @@ pub fn take_written() -> Option<Vec<u64>> {
     Some((0..n).map(|i| PENDING[i].load(Ordering::Acquire)).collect())
 }
 
-extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
-    // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
-    let addr = unsafe { (*info).si_addr() } as usize;
+/// A host write fault at host address `addr`: if it hit a page we
+/// protected, unprotect it, record it, kick every cpu and return true.
+/// Async-signal-safe.
+pub fn handle_fault(addr: usize) -> bool {
     let base = BASE.load(Ordering::Relaxed);
     let size = SIZE.load(Ordering::Relaxed);
-    if addr >= base && addr < base + size {
-        let page = ((addr - base) as u64) / PAGE;
-        if let Some((w, m)) = bit(page) {
-            if w.fetch_and(!m, Ordering::AcqRel) & m != 0 {
-                // SAFETY: restoring write access to our own page.
-                unsafe {
-                    libc::mprotect(
-                        host_page(page),
-                        PAGE as usize,
-                        libc::PROT_READ | libc::PROT_WRITE,
-                    );
-                }
-                let i = PENDING_LEN.fetch_add(1, Ordering::AcqRel);
-                if i < PENDING_MAX {
-                    PENDING[i].store(page * PAGE, Ordering::Release);
-                } else {
-                    OVERFLOW.store(true, Ordering::Release);
-                }
-                let req = EXIT_REQUEST.load(Ordering::Acquire);
-                if !req.is_null() {
-                    // SAFETY: points at the running cpu's flag.
-                    unsafe { (*req).store(1, Ordering::SeqCst) };
-                }
-                return;
-            }
-        }
+    if addr < base || addr >= base + size {
+        return false;
     }
-    // Not ours: a real guest fault (or a bug). Die by the signal.
-    // SAFETY: restoring the default action; returning re-executes the
-    // faulting access, which then kills the process with SIGSEGV.
+    let page = ((addr - base) as u64) / PAGE;
+    let Some((w, m)) = bit(page) else {
+        return false;
+    };
+    if w.fetch_and(!m, Ordering::AcqRel) & m == 0 {
+        // Another thread unprotected it between our fault and now: retry.
+        return known(page).is_some_and(|(k, km)| k.load(Ordering::Acquire) & km != 0);
+    }
+    // SAFETY: restoring write access to our own page.
     unsafe {
-        libc::signal(sig, libc::SIG_DFL);
+        libc::mprotect(
+            host_page(page),
+            PAGE as usize,
+            libc::PROT_READ | libc::PROT_WRITE,
+        );
     }
+    let i = PENDING_LEN.fetch_add(1, Ordering::AcqRel);
+    if i < PENDING_MAX {
+        PENDING[i].store(page * PAGE, Ordering::Release);
+    } else {
+        OVERFLOW.store(true, Ordering::Release);
+    }
+    crate::thread::kick_all();
+    true
 }

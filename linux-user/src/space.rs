@@ -25,6 +25,7 @@
 //! here must unprotect first; [`GuestSpace::mark_translated`] is the hook.
 
 use crate::errno::{Efault, Errno};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::pages::{
     PageMap, Run, PAGE_EXEC, PAGE_FILE, PAGE_PROT, PAGE_READ, PAGE_SHARED, PAGE_TRANSLATED,
     PAGE_WRITE,
@@ -45,9 +46,9 @@ pub enum SpaceError {
     PageSize(u64),
 }
 
-/// The guest's address space.
+/// The guest's address space, unsynchronised (see [`GuestSpace`]).
 #[derive(Debug)]
-pub struct GuestSpace {
+pub struct SpaceCore {
     base: *mut u8,
     size: u64,
     page_size: u64,
@@ -62,10 +63,11 @@ pub struct GuestSpace {
     invalidations: Vec<(u64, u64)>,
 }
 
-// SAFETY: `GuestSpace` owns its reservation; the raw base pointer is only an
-// address. Concurrent guest threads will need their own synchronisation
-// around the page map (later work), not around the pointer.
-unsafe impl Send for GuestSpace {}
+// SAFETY: `SpaceCore` owns its reservation; the raw base pointer is only an
+// address. Guest threads share it behind `GuestSpace`'s lock.
+unsafe impl Send for SpaceCore {}
+// SAFETY: as above; all mutation goes through `&mut self`.
+unsafe impl Sync for SpaceCore {}
 
 fn host_prot(prot: u32) -> i32 {
     let mut p = libc::PROT_NONE;
@@ -82,7 +84,7 @@ fn exec_like(r: &Run) -> bool {
     r.flags & (PAGE_EXEC | PAGE_TRANSLATED) != 0
 }
 
-impl GuestSpace {
+impl SpaceCore {
     /// Reserve a guest space of `1 << addr_bits` bytes (capped at 1 TiB;
     /// pass 32 for 32-bit guests, 40 or more for 64-bit ones) with 4 KiB
     /// guest pages.
@@ -115,7 +117,7 @@ impl GuestSpace {
                 errno: Errno::last(),
             });
         }
-        Ok(GuestSpace {
+        Ok(SpaceCore {
             base: p.cast(),
             size,
             page_size,
@@ -690,11 +692,146 @@ impl GuestSpace {
     }
 }
 
-impl Drop for GuestSpace {
+impl Drop for SpaceCore {
     fn drop(&mut self) {
         // SAFETY: we own the whole reservation; nothing refers into it once
         // the space is dropped.
         unsafe { libc::munmap(self.base.cast(), self.size as usize) };
+    }
+}
+
+/// The guest's address space, shared by all guest threads.
+///
+/// The page table and heap state sit behind a reader-writer lock: memory
+/// accesses done on the guest's behalf (syscall arguments) hold the read
+/// lock only while copying, mapping changes take the write lock. No lock is
+/// held across a blocking host call: handlers check and copy, then block.
+#[derive(Debug)]
+pub struct GuestSpace {
+    base: *mut u8,
+    size: u64,
+    page_size: u64,
+    core: RwLock<SpaceCore>,
+}
+
+// SAFETY: the base pointer is only an address; the state is behind the lock.
+unsafe impl Send for GuestSpace {}
+// SAFETY: as above.
+unsafe impl Sync for GuestSpace {}
+
+macro_rules! forward {
+    ($($(#[$m:meta])* $lock:ident fn $name:ident(&self $(, $a:ident: $t:ty)*) -> $r:ty;)*) => {
+        $(
+            $(#[$m])*
+            pub fn $name(&self $(, $a: $t)*) -> $r {
+                self.$lock().$name($($a),*)
+            }
+        )*
+    };
+}
+
+impl GuestSpace {
+    /// Reserve a guest space of `1 << addr_bits` bytes (capped at 1 TiB;
+    /// pass 32 for 32-bit guests, 40 or more for 64-bit ones) with 4 KiB
+    /// guest pages.
+    pub fn new(addr_bits: u32) -> Result<Self, SpaceError> {
+        Self::with_page_size(addr_bits, HOST_PAGE)
+    }
+
+    /// Like [`GuestSpace::new`] for a guest whose pages are `page_size` bytes
+    /// (a power of two, at least the host page).
+    pub fn with_page_size(addr_bits: u32, page_size: u64) -> Result<Self, SpaceError> {
+        let core = SpaceCore::with_page_size(addr_bits, page_size)?;
+        Ok(GuestSpace {
+            base: core.base,
+            size: core.size,
+            page_size: core.page_size,
+            core: RwLock::new(core),
+        })
+    }
+
+    fn r(&self) -> RwLockReadGuard<'_, SpaceCore> {
+        self.core.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn w(&self) -> RwLockWriteGuard<'_, SpaceCore> {
+        self.core.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Host address of guest address 0.
+    pub fn base(&self) -> *mut u8 {
+        self.base
+    }
+
+    /// Bytes of guest address space (guest addresses are below this).
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The guest page size.
+    pub fn page_size(&self) -> u64 {
+        self.page_size
+    }
+
+    /// Host address of guest address `addr`. Unchecked: the result is only
+    /// meaningful for `addr < size()`.
+    pub fn g2h(&self, addr: u64) -> *mut u8 {
+        self.base.wrapping_add(addr as usize)
+    }
+
+    forward! {
+        /// The guest's page flags at `addr` (see [`crate::pages`]).
+        r fn flags(&self, addr: u64) -> Option<u32>;
+        /// All mapped runs, in address order (for `/proc/self/maps`).
+        r fn mappings(&self) -> Vec<Run>;
+        /// Set where non-fixed `mmap` starts searching downwards, and the
+        /// lowest address it may return.
+        w fn set_mmap_window(&self, min: u64, base: u64) -> ();
+        /// Whether all of `[addr, addr + len)` is mapped with every bit of
+        /// `prot` (`PROT_*`). An empty range inside the space is accessible.
+        r fn check(&self, addr: u64, len: u64, prot: i32) -> bool;
+        /// How many bytes from `addr` (up to `len`) are accessible with `prot`.
+        r fn accessible(&self, addr: u64, len: u64, prot: i32) -> u64;
+        /// Whether the guest may fetch instructions at `addr`.
+        r fn is_exec(&self, addr: u64) -> bool;
+        /// Record that code was translated from the page holding `addr`.
+        w fn mark_translated(&self, addr: u64) -> ();
+        /// Copy guest memory at `addr` into `buf` (guest must have read access).
+        r fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), Efault>;
+        /// Read `len` bytes into a fresh vector.
+        r fn read_vec(&self, addr: u64, len: usize) -> Result<Vec<u8>, Efault>;
+        /// Fetch instruction bytes at `addr` (exec access needed, not read).
+        r fn fetch(&self, addr: u64, buf: &mut [u8]) -> Result<(), Efault>;
+        /// Copy `buf` into guest memory at `addr` (guest must have write access).
+        r fn write(&self, addr: u64, buf: &[u8]) -> Result<(), Efault>;
+        /// Read a NUL-terminated string of at most `max` bytes (without the
+        /// NUL). A result of exactly `max` bytes means no NUL within `max`.
+        r fn read_cstr(&self, addr: u64, max: usize) -> Result<Vec<u8>, Efault>;
+        /// Guest ranges whose translated code must be dropped, since last asked.
+        w fn take_invalidations(&self) -> Vec<(u64, u64)>;
+        /// Guest `mmap` (host `PROT_*`/`MAP_*` values; `fd` a host fd).
+        w fn mmap(&self, addr: u64, len: u64, prot: i32, flags: i32, fd: i32, off: u64) -> Result<u64, Errno>;
+        /// Find a free, `align`-aligned range of `len` bytes the way
+        /// non-fixed `mmap` would.
+        r fn find_free(&self, len: u64, align: u64) -> Option<u64>;
+        /// Whether no page of `[addr, addr + len)` is mapped (and it lies
+        /// inside the space).
+        r fn is_free(&self, addr: u64, len: u64) -> bool;
+        /// Guest `munmap`.
+        w fn munmap(&self, addr: u64, len: u64) -> Result<(), Errno>;
+        /// Guest `mprotect` (host `PROT_*` values).
+        w fn mprotect(&self, addr: u64, len: u64, prot: i32) -> Result<(), Errno>;
+        /// Guest `mremap` (host `MREMAP_*` flags).
+        w fn mremap(&self, old: u64, old_len: u64, new_len: u64, flags: i32, new_addr: u64) -> Result<u64, Errno>;
+        /// Guest `madvise` (host `MADV_*` values).
+        w fn madvise(&self, addr: u64, len: u64, advice: i32) -> Result<(), Errno>;
+        /// Set the start of the heap (end of the loaded program's data).
+        w fn set_brk(&self, start: u64) -> ();
+        /// The current program break.
+        r fn current_brk(&self) -> u64;
+        /// Guest `brk`: move the break to `new` if possible; returns the
+        /// (possibly unchanged) break, as the raw syscall does.
+        w fn brk(&self, new: u64) -> u64;
     }
 }
 
@@ -708,14 +845,14 @@ mod tests {
     const ANON: i32 = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
 
     fn space() -> GuestSpace {
-        let mut s = GuestSpace::new(32).unwrap();
+        let s = GuestSpace::new(32).unwrap();
         s.set_mmap_window(0x1_0000, 0x8000_0000);
         s
     }
 
     #[test]
     fn anonymous_map_read_write_unmap() {
-        let mut s = space();
+        let s = space();
         let a = s.mmap(0, 3 * P, RW, ANON, -1, 0).unwrap();
         assert_eq!(a, 0x8000_0000 - 3 * P, "top-down from the mmap base");
         assert!(s.check(a, 3 * P, RW));
@@ -737,7 +874,7 @@ mod tests {
 
     #[test]
     fn fixed_noreplace_and_bad_args() {
-        let mut s = space();
+        let s = space();
         let a = s
             .mmap(0x40_0000, P, RW, ANON | libc::MAP_FIXED, -1, 0)
             .unwrap();
@@ -768,7 +905,7 @@ mod tests {
 
     #[test]
     fn mprotect_bookkeeping_and_invalidations() {
-        let mut s = space();
+        let s = space();
         let rx = libc::PROT_READ | libc::PROT_EXEC;
         let a = s
             .mmap(0x10_0000, 4 * P, rx, ANON | libc::MAP_FIXED, -1, 0)
@@ -807,7 +944,7 @@ mod tests {
 
     #[test]
     fn mremap_grow_shrink_move() {
-        let mut s = space();
+        let s = space();
         let a = s
             .mmap(0x30_0000, 2 * P, RW, ANON | libc::MAP_FIXED, -1, 0)
             .unwrap();
@@ -850,7 +987,7 @@ mod tests {
 
     #[test]
     fn file_mapping_private_and_shared() {
-        let mut s = space();
+        let s = space();
         let mut f = tempfile();
         f.write_all(&[7u8; 8192]).unwrap();
         use std::os::fd::AsRawFd;
@@ -881,7 +1018,7 @@ mod tests {
 
     #[test]
     fn brk_grows_and_shrinks() {
-        let mut s = space();
+        let s = space();
         s.mmap(0x40_0000, P, RW, ANON | libc::MAP_FIXED, -1, 0)
             .unwrap();
         s.set_brk(0x40_0800);
@@ -899,7 +1036,7 @@ mod tests {
 
     #[test]
     fn cstr_reads() {
-        let mut s = space();
+        let s = space();
         let a = s
             .mmap(0x40_0000, P, RW, ANON | libc::MAP_FIXED, -1, 0)
             .unwrap();

@@ -189,7 +189,7 @@ mod tests {
     use crate::aarch64::ABI;
 
     fn stack_space() -> (GuestSpace, u64) {
-        let mut s = GuestSpace::new(32).unwrap();
+        let s = GuestSpace::new(32).unwrap();
         let top = 0x8000_0000;
         let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED;
         s.mmap(

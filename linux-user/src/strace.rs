@@ -13,7 +13,11 @@ pub fn log(abi: &GuestAbi, pid: u32, nr: u64, args: &[u64; 6], out: SyscallOutco
             format!("-1 errno={} ({})", -v, e.name().unwrap_or("?"))
         }
         SyscallOutcome::Return(v) => format!("{v:#x}"),
-        SyscallOutcome::Exit(code) => format!("? (exit {code})"),
+        SyscallOutcome::Exit(code) => format!("? (exit_group {code})"),
+        SyscallOutcome::ThreadExit(code) => format!("? (exit {code})"),
+        SyscallOutcome::NewThread(_) => "? (new thread)".to_string(),
+        SyscallOutcome::Sigreturn => "? (sigreturn)".to_string(),
+        SyscallOutcome::Restart => "? ERESTARTSYS (interrupted by a signal)".to_string(),
     };
     eprintln!("{pid} {name}({}) = {res}", args.join(","));
 }

@@ -1,35 +1,41 @@
 //! The AArch64 user-mode cpu loop: runs guest code on the tcg engine and
-//! turns guest exits into Linux behaviour (syscalls via SVC, SIGILL, SIGTRAP,
-//! SIGSEGV).
+//! turns guest exits into Linux behaviour: SVC to syscalls, faults to
+//! synchronous signals, and pending signals to handler frames.
+//!
+//! Every guest thread runs [`thread_loop`] on its own host thread with its
+//! own `CpuState` and `Engine`. After each return from the engine the
+//! thread replays the shared invalidation log ([`crate::thread`]) on its
+//! engine, so code dropped by another thread (munmap, mprotect,
+//! self-modifying writes) is never run again.
 
+use super::signal::{restore_frame, setup_frame, FaultInfo};
 use crate::elf::load_program;
+use crate::errno::{self, Errno};
 use crate::run::{die_by_signal, RunError, RunOptions};
+use crate::signal::{self as sig, DefaultAction, SigInfo};
 use crate::space::GuestSpace;
-use crate::syscall::{Process, SyscallOutcome};
+use crate::syscall::signal::Disposition;
+use crate::syscall::{lock, Process, SyscallOutcome, ThreadRequest};
+use crate::thread::{self, Inval};
+use std::sync::{Arc, Condvar, Mutex};
 use target_aarch64::cpu::excp;
-use target_aarch64::{model, Aarch64, CpuState};
-use tcg::exec::{Engine, GuestExit};
+use target_aarch64::{model, Aarch64, CpuModel, CpuState};
+use tcg::exec::{BackendKind, Engine, GuestExit, LogFlags};
 use tcg::CodeReader;
 
 /// Reads guest code from the address space, refusing non-executable pages.
 struct SpaceCode {
-    space: *const GuestSpace,
+    space: Arc<GuestSpace>,
 }
-
-// SAFETY: the space outlives the engine (both owned by `run`), and code is
-// only read while the engine runs, when no syscall mutates the space.
-unsafe impl Send for SpaceCode {}
-unsafe impl Sync for SpaceCode {}
 
 impl SpaceCode {
     fn bytes<const N: usize>(&self, addr: u64) -> Option<[u8; N]> {
-        // SAFETY: see the Send/Sync note.
-        let space = unsafe { &*self.space };
+        let space = &self.space;
         if !space.is_exec(addr) || !space.is_exec(addr + N as u64 - 1) {
             return None;
         }
         let mut b = [0u8; N];
-        space.read(addr, &mut b).ok()?;
+        space.fetch(addr, &mut b).ok()?;
         Some(b)
     }
 }
@@ -45,15 +51,65 @@ impl CodeReader for SpaceCode {
         self.bytes::<1>(addr).map(|b| b[0])
     }
     fn translated(&self, start: u64, end: u64) {
-        // SAFETY: see the Send/Sync note.
-        let space = unsafe { &*self.space };
         let mut page = start & !0xfff;
         while page < end {
-            crate::smc::protect(page, space.check(page, 1, libc::PROT_WRITE));
+            crate::smc::protect(page, self.space.check(page, 1, libc::PROT_WRITE));
             page += 0x1000;
         }
     }
 }
+
+/// What every thread's engine is built from.
+#[derive(Clone)]
+struct Config {
+    model: &'static CpuModel,
+    backend: BackendKind,
+    log: LogFlags,
+    one_insn_per_tb: bool,
+    strace: bool,
+}
+
+impl Config {
+    fn engine(&self, space: &Arc<GuestSpace>) -> Engine {
+        let code = SpaceCode {
+            space: space.clone(),
+        };
+        let mut e = Engine::new(
+            Box::new(Aarch64 { model: self.model }),
+            self.backend,
+            Box::new(code),
+        );
+        e.log = self.log;
+        if self.one_insn_per_tb {
+            e.set_max_insns(1);
+        }
+        e
+    }
+}
+
+/// A cpu state that may move to another host thread.
+struct Cpu(Box<CpuState>);
+
+// SAFETY: the only non-Send field is the jump cache pointer, which the
+// engine of the thread running the cpu sets on every entry.
+unsafe impl Send for Cpu {}
+
+/// Cpu states of exited threads. They are reused, never freed: another
+/// thread may still be kicking a state it found in the registry.
+static CPU_POOL: Mutex<Vec<Cpu>> = Mutex::new(Vec::new());
+
+fn alloc_cpu() -> Cpu {
+    match lock(&CPU_POOL).pop() {
+        Some(mut c) => {
+            *c.0 = CpuState::default();
+            c
+        }
+        None => Cpu(Box::<CpuState>::default()),
+    }
+}
+
+/// Woken whenever a thread exits (the main thread may wait for the rest).
+static EXITED: (Mutex<()>, Condvar) = (Mutex::new(()), Condvar::new());
 
 pub fn run(mut opts: RunOptions) -> Result<i32, RunError> {
     let name = opts.cpu.clone().unwrap_or_else(|| "max".into());
@@ -77,79 +133,324 @@ pub fn run(mut opts: RunOptions) -> Result<i32, RunError> {
         &opts.envp,
         &opts.load,
     )?;
-    let mut process = Box::new(Process::new(
+    let mut process = Process::new(
         space,
         &super::ABI,
         loaded.exe_path.clone(),
         opts.load.ld_prefix.clone(),
-    ));
+    );
     process.uname_release = opts.uname_release.clone();
-    let mut cpu = Box::<CpuState>::default();
+    let cfg = Config {
+        model,
+        backend: opts.backend,
+        log: opts.log,
+        one_insn_per_tb: opts.one_insn_per_tb,
+        strace: opts.strace,
+    };
+    let Cpu(mut cpu) = alloc_cpu();
     cpu.common.guest_base = process.space.base() as u64;
     cpu.pc = loaded.entry;
     cpu.sp = loaded.stack_pointer;
-    let code = SpaceCode {
-        space: &process.space as *const GuestSpace,
-    };
-    let mut engine = Engine::new(Box::new(Aarch64 { model }), opts.backend, Box::new(code));
-    engine.log = opts.log;
-    if opts.one_insn_per_tb {
-        engine.set_max_insns(1);
-    }
-    crate::smc::init(
-        process.space.base(),
-        process.space.size(),
-        &cpu.common.exit_request,
-    )
-    .map_err(|e| RunError::Other(format!("cannot watch guest code: {e}")))?;
+    crate::smc::init(process.space.base(), process.space.size())
+        .map_err(|e| RunError::Other(format!("cannot watch guest code: {e}")))?;
+    let inherited = sig::init();
+    process.inherit_signals(&inherited);
+    let slot = thread::register(&cpu.common.exit_request)
+        .ok_or_else(|| RunError::Other("no thread slot".into()))?;
+    process.slot = Some(slot);
+    process.sync_mask();
+    Ok(thread_loop(&cfg, Cpu(cpu), process, true))
+}
+
+/// Runs one guest thread until it exits; returns the exit status (the
+/// main thread's is the process's, once every thread is gone).
+fn thread_loop(cfg: &Config, cpu: Cpu, mut process: Process, main: bool) -> i32 {
+    let Cpu(mut cpu) = cpu;
+    let mut engine = cfg.engine(&process.space);
+    let mut seen = thread::log_position();
     let env = &mut *cpu as *mut CpuState as *mut u8;
     loop {
         let exit = engine.run(env);
-        match crate::smc::take_written() {
-            Some(pages) => {
-                for p in pages {
-                    engine.invalidate(p, p + 0x1000);
-                }
-            }
-            None => engine.flush(),
-        }
+        catch_up(&mut engine, &mut seen);
+        let mut restarting = false;
         match exit {
             GuestExit::Guest(excp::SVC) => {
                 let nr = cpu.x[8];
                 let args = [cpu.x[0], cpu.x[1], cpu.x[2], cpu.x[3], cpu.x[4], cpu.x[5]];
                 let out = process.syscall(nr, args);
-                if opts.strace {
-                    crate::strace::log(process.abi, std::process::id(), nr, &args, out);
+                if cfg.strace {
+                    // SAFETY: gettid cannot fail.
+                    let tid = unsafe { libc::gettid() } as u32;
+                    crate::strace::log(process.abi, tid, nr, &args, out);
                 }
                 match out {
                     SyscallOutcome::Return(v) => cpu.x[0] = v as u64,
-                    SyscallOutcome::Exit(code) => return Ok(code),
+                    SyscallOutcome::Exit(code) => {
+                        if main {
+                            return code;
+                        }
+                        std::process::exit(code);
+                    }
+                    SyscallOutcome::ThreadExit(code) => {
+                        return thread_exit(cpu, process, main, code);
+                    }
+                    SyscallOutcome::NewThread(req) => {
+                        cpu.x[0] = match spawn_thread(cfg, &cpu, &process, req) {
+                            Ok(tid) => tid as u64,
+                            Err(e) => errno::to_guest(&process.abi.errno, e) as u64,
+                        }
+                    }
+                    SyscallOutcome::Sigreturn => {
+                        if restore_frame(&mut cpu, &mut process).is_err() {
+                            let info = SigInfo {
+                                signo: sig::SIGSEGV,
+                                errno: 0,
+                                code: sig::SI_KERNEL,
+                                fields: sig::SigFields::Kill { pid: 0, uid: 0 },
+                            };
+                            force_signal(&mut cpu, &mut process, info, None);
+                        }
+                    }
+                    SyscallOutcome::Restart => {
+                        cpu.pc -= 4;
+                        restarting = true;
+                    }
                 }
-                for (start, end) in process.space.take_invalidations() {
-                    crate::smc::forget(start, end);
-                    engine.invalidate(start, end);
-                }
-                if is_mapping_change(process.abi, nr) {
-                    // The guest may have restored write access to code pages.
-                    let (start, len) = (args[0] & !0xfff, args[1].saturating_add(0xfff) & !0xfff);
-                    crate::smc::forget(start, start.saturating_add(len));
-                    engine.invalidate(start, start.saturating_add(len));
-                }
+                post_invalidations(&process, nr, &args);
+                catch_up(&mut engine, &mut seen);
             }
             GuestExit::Guest(excp::YIELD) | GuestExit::Interrupted => {}
-            GuestExit::Guest(excp::BRK) => die_by_signal(libc::SIGTRAP, cpu.pc),
-            GuestExit::Guest(excp::PREFETCH_ABORT) | GuestExit::Guest(excp::DATA_ABORT) => {
-                die_by_signal(libc::SIGSEGV, cpu.pc)
+            GuestExit::Guest(excp::BRK) => {
+                const TRAP_BRKPT: i32 = 1;
+                let info = SigInfo::fault(sig::SIGTRAP, TRAP_BRKPT, cpu.pc);
+                force_signal(&mut cpu, &mut process, info, None);
             }
-            GuestExit::Guest(_) => die_by_signal(libc::SIGILL, cpu.pc),
+            GuestExit::Guest(excp::PREFETCH_ABORT) => {
+                const SEGV_MAPERR: i32 = 1;
+                const SEGV_ACCERR: i32 = 2;
+                let a = cpu.fault_addr;
+                let code = if process.space.flags(a).is_some() {
+                    SEGV_ACCERR
+                } else {
+                    SEGV_MAPERR
+                };
+                // EC 0x20: instruction abort from a lower EL; IFSC 0x07 /
+                // 0x0f: translation / permission fault, level 3.
+                let fsc = if code == SEGV_MAPERR { 0x07 } else { 0x0f };
+                let esr = (0x20 << 26) | (1 << 25) | fsc;
+                let info = SigInfo::fault(sig::SIGSEGV, code, a);
+                force_signal(&mut cpu, &mut process, info, Some(FaultInfo { addr: a, esr }));
+            }
+            GuestExit::Guest(excp::DATA_ABORT) => {
+                const BUS_ADRALN: i32 = 1;
+                let a = cpu.fault_addr;
+                let info = SigInfo::fault(sig::SIGBUS, BUS_ADRALN, a);
+                let esr = (0x24 << 26) | (1 << 25) | 0x21;
+                force_signal(&mut cpu, &mut process, info, Some(FaultInfo { addr: a, esr }));
+            }
+            GuestExit::Guest(_) => {
+                const ILL_ILLOPC: i32 = 1;
+                let info = SigInfo::fault(sig::SIGILL, ILL_ILLOPC, cpu.pc);
+                force_signal(&mut cpu, &mut process, info, None);
+            }
         }
+        deliver_signals(&mut cpu, &mut process, restarting);
     }
+}
+
+/// Replays invalidations other threads (or this one) posted.
+fn catch_up(engine: &mut Engine, seen: &mut u64) {
+    if let Some(pages) = crate::smc::take_written() {
+        if !pages.is_empty() {
+            thread::post(pages.into_iter().map(|p| Inval::Range(p, p + 0x1000)));
+        }
+    } else {
+        thread::post([Inval::All]);
+    }
+    thread::catch_up(seen, |i| match i {
+        Inval::Range(s, e) => engine.invalidate(s, e),
+        Inval::All => engine.flush(),
+    });
+}
+
+/// Publishes the code a syscall made stale (unmapped, re-protected).
+fn post_invalidations(process: &Process, nr: u64, args: &[u64; 6]) {
+    let mut invs = Vec::new();
+    for (start, end) in process.space.take_invalidations() {
+        crate::smc::forget(start, end);
+        invs.push(Inval::Range(start, end));
+    }
+    if is_mapping_change(process.abi, nr) {
+        // The guest may have restored write access to code pages.
+        let (start, len) = (args[0] & !0xfff, args[1].saturating_add(0xfff) & !0xfff);
+        crate::smc::forget(start, start.saturating_add(len));
+        invs.push(Inval::Range(start, start.saturating_add(len)));
+    }
+    thread::post(invs);
 }
 
 /// mprotect/mremap/munmap may change what our page protection assumed.
 fn is_mapping_change(abi: &crate::GuestAbi, nr: u64) -> bool {
-    matches!(
-        abi.syscalls.name(nr),
-        Some("mprotect" | "munmap" | "mremap")
-    )
+    matches!(abi.syscalls.name(nr), Some("mprotect" | "mremap"))
+}
+
+/// Delivers every pending signal the thread does not block.
+fn deliver_signals(cpu: &mut CpuState, p: &mut Process, mut restarting: bool) {
+    let Some(slot) = p.slot else { return };
+    if thread::pending(slot) & !p.signals.mask == 0 && p.signals.saved_mask.is_none() {
+        return;
+    }
+    while let Some(info) = p.next_signal() {
+        let s = info.signo;
+        match p.disposition(s) {
+            Disposition::Ignore
+            | Disposition::Default(DefaultAction::Ignore | DefaultAction::Continue) => {}
+            Disposition::Default(DefaultAction::Stop) => {
+                // SAFETY: stopping ourselves, as the guest's kernel would.
+                unsafe { libc::kill(libc::getpid(), libc::SIGSTOP) };
+            }
+            Disposition::Default(_) => die_by_signal(s, cpu.pc),
+            Disposition::Handler(act) => {
+                if restarting {
+                    if act.flags & sig::SA_RESTART == 0 {
+                        cpu.pc += 4;
+                        cpu.x[0] = errno::to_guest(&p.abi.errno, Errno::EINTR) as u64;
+                    }
+                    restarting = false;
+                }
+                let saved = p.enter_handler(s, &act);
+                if setup_frame(cpu, p, &info, &act, saved, None).is_err() {
+                    die_by_signal(sig::SIGSEGV, cpu.pc);
+                }
+            }
+        }
+    }
+    p.end_delivery();
+}
+
+/// A synchronous signal caused by the instruction at pc: delivered to the
+/// guest's handler at once, or fatal when blocked, ignored or default.
+fn force_signal(cpu: &mut CpuState, p: &mut Process, info: SigInfo, fault: Option<FaultInfo>) {
+    let s = info.signo;
+    if p.is_blocked(s) {
+        die_by_signal(s, cpu.pc);
+    }
+    match p.disposition(s) {
+        Disposition::Handler(act) => {
+            let saved = p.enter_handler(s, &act);
+            if setup_frame(cpu, p, &info, &act, saved, fault).is_err() {
+                die_by_signal(sig::SIGSEGV, cpu.pc);
+            }
+        }
+        _ => die_by_signal(s, cpu.pc),
+    }
+}
+
+const CLONE_SETTLS: u64 = 0x8_0000;
+const CLONE_PARENT_SETTID: u64 = 0x10_0000;
+const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
+const CLONE_CHILD_SETTID: u64 = 0x100_0000;
+
+/// Starts a guest thread as a host thread; returns its tid.
+fn spawn_thread(
+    cfg: &Config,
+    parent: &CpuState,
+    p: &Process,
+    req: ThreadRequest,
+) -> Result<i32, Errno> {
+    let Cpu(mut c) = alloc_cpu();
+    c.common.guest_base = parent.common.guest_base;
+    c.common.cur_flags = parent.common.cur_flags;
+    c.x = parent.x;
+    c.sp = parent.sp;
+    c.pc = parent.pc;
+    c.nf = parent.nf;
+    c.zf = parent.zf;
+    c.cf = parent.cf;
+    c.vf = parent.vf;
+    c.v = parent.v;
+    c.fpcr = parent.fpcr;
+    c.fpsr = parent.fpsr;
+    c.tpidr_el0 = parent.tpidr_el0;
+    c.tpidrro_el0 = parent.tpidrro_el0;
+    c.x[0] = 0;
+    if req.stack != 0 {
+        c.sp = req.stack;
+    }
+    if req.flags & CLONE_SETTLS != 0 {
+        c.tpidr_el0 = req.tls;
+    }
+    let clear = if req.flags & CLONE_CHILD_CLEARTID != 0 {
+        req.child_tid
+    } else {
+        0
+    };
+    let mut child = p.new_thread(clear);
+    let cfg = cfg.clone();
+    let (tx, rx) = std::sync::mpsc::channel::<Result<i32, Errno>>();
+    let cpu = Cpu(c);
+    // The new host thread starts with everything blocked and takes its
+    // guest mask once registered, so no signal reaches it unrecorded.
+    let old = sig::block_all();
+    let spawned = std::thread::Builder::new()
+        .name("guest".into())
+        .stack_size(16 << 20)
+        .spawn(move || {
+            let cpu = cpu;
+            // SAFETY: gettid cannot fail.
+            let tid = unsafe { libc::gettid() };
+            let Some(slot) = thread::register(&cpu.0.common.exit_request) else {
+                lock(&CPU_POOL).push(cpu);
+                let _ = tx.send(Err(Errno::EAGAIN));
+                return;
+            };
+            if req.flags & CLONE_PARENT_SETTID != 0 {
+                let _ = child.write_u32(req.parent_tid, tid as u32);
+            }
+            if req.flags & CLONE_CHILD_SETTID != 0 {
+                let _ = child.write_u32(req.child_tid, tid as u32);
+            }
+            child.slot = Some(slot);
+            let _ = tx.send(Ok(tid));
+            child.sync_mask();
+            thread_loop(&cfg, cpu, child, false);
+        });
+    sig::set_host_mask(old);
+    if spawned.is_err() {
+        return Err(Errno::EAGAIN);
+    }
+    rx.recv().unwrap_or(Err(Errno::EAGAIN))
+}
+
+/// The calling thread exits: `CLONE_CHILD_CLEARTID` is honoured, the slot
+/// freed. The main thread waits for the others and returns the status.
+fn thread_exit(cpu: Box<CpuState>, mut process: Process, main: bool, code: i32) -> i32 {
+    let ctid = process.clear_child_tid;
+    if ctid != 0 && process.write_u32(ctid, 0).is_ok() {
+        let w = process.space.g2h(ctid);
+        // SAFETY: a mapped guest word (just written); wakes one waiter.
+        unsafe { libc::syscall(libc::SYS_futex, w, libc::FUTEX_WAKE, 1, 0, 0, 0) };
+    }
+    if let Some(slot) = process.slot.take() {
+        let _ = sig::block_all();
+        // Signals recorded for this thread but never delivered are lost,
+        // as thread-directed ones are in Linux.
+        thread::unregister(slot);
+    }
+    lock(&CPU_POOL).push(Cpu(cpu));
+    {
+        let _g = lock(&EXITED.0);
+        EXITED.1.notify_all();
+    }
+    if main {
+        let mut g = lock(&EXITED.0);
+        while thread::live() > 0 {
+            g = EXITED
+                .1
+                .wait_timeout(g, std::time::Duration::from_millis(50))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+    code
 }

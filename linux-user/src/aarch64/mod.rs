@@ -8,6 +8,7 @@
 //! caller supplies them in `LoadOptions` from what the translator implements.
 
 pub mod cpu_loop;
+pub mod signal;
 
 use crate::abi::{CloneArgs, GuestAbi};
 use crate::errno::ErrnoMap;

@@ -19,11 +19,12 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::proc_::encode_rusage;
-use super::{host, Handler, Process, SysResult};
+use super::{host, Handler, Process, SysResult, SyscallOutcome, ThreadRequest};
 use crate::errno::Errno;
 
 pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("clone", sys_clone),
+    ("clone3", sys_clone3),
     ("execve", sys_execve),
     ("wait4", sys_wait4),
     ("waitid", sys_waitid),
@@ -59,16 +60,86 @@ pub fn default_prefix(ld_prefix: Option<&Path>) -> Vec<OsString> {
 }
 
 fn sys_clone(p: &mut Process, a: [u64; 6]) -> SysResult {
-    let (flags, stack, ptid, ctid, _tls) = p.abi.clone_args.decode(a);
-    let vfork = flags & (CLONE_VM | CLONE_VFORK) == CLONE_VM | CLONE_VFORK;
-    let sharing = CLONE_VM | CLONE_THREAD | CLONE_SIGHAND | CLONE_FS | CLONE_FILES;
-    if (flags & sharing != 0 && !vfork) || flags & CLONE_SETTLS != 0 || (stack != 0 && !vfork) {
-        tracing::warn!(target: "unimp", "clone flags {flags:#x}: threads are not supported yet");
+    let (flags, stack, ptid, ctid, tls) = p.abi.clone_args.decode(a);
+    let sig = flags & CSIGNAL;
+    clone_common(p, flags & !CSIGNAL, sig, stack, ptid, ctid, tls)
+}
+
+/// `struct clone_args` (all fields 64-bit in every ABI).
+const CLONE_ARGS_SIZE_VER0: u64 = 64;
+
+fn sys_clone3(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let size = a[1];
+    if size < CLONE_ARGS_SIZE_VER0 || size > 4096 {
         return Err(Errno::EINVAL);
     }
-    let sig = (flags & CSIGNAL) as i32;
-    // SAFETY: fork duplicates this (single guest thread) process; the child
-    // only continues the cpu loop of the calling thread.
+    let b = p.read_mem(a[0], size as usize)?;
+    let c64 = crate::layout::Codec {
+        big_endian: p.abi.big_endian,
+        word: 8,
+    };
+    let f = |i: usize| if 8 * i + 8 <= b.len() { c64.get(&b, 8 * i, 8) } else { 0 };
+    let (flags, pidfd, child_tid, parent_tid, exit_signal) = (f(0), f(1), f(2), f(3), f(4));
+    let (stack, stack_size, tls, set_tid_size) = (f(5), f(6), f(7), f(9));
+    // Bytes past what we know must be zero (the kernel's rule).
+    if b.len() > 88 && b[88..].iter().any(|&x| x != 0) {
+        return Err(Errno::E2BIG);
+    }
+    if exit_signal > 64 || flags & CSIGNAL != 0 || set_tid_size != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if (stack == 0) != (stack_size == 0) {
+        return Err(Errno::EINVAL);
+    }
+    const CLONE_PIDFD: u64 = 0x1000;
+    if flags & CLONE_PIDFD != 0 || pidfd != 0 {
+        tracing::warn!(target: "unimp", "clone3 with CLONE_PIDFD is not supported");
+        return Err(Errno::EINVAL);
+    }
+    let sp = if stack != 0 { stack.wrapping_add(stack_size) } else { 0 };
+    clone_common(p, flags, exit_signal, sp, parent_tid, child_tid, tls)
+}
+
+fn clone_common(
+    p: &mut Process,
+    flags: u64,
+    sig: u64,
+    stack: u64,
+    ptid: u64,
+    ctid: u64,
+    tls: u64,
+) -> SysResult {
+    let vfork = flags & (CLONE_VM | CLONE_VFORK) == CLONE_VM | CLONE_VFORK;
+    // Linux's consistency rules (copy_process).
+    if flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0
+        || flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0
+    {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_VM != 0 && !vfork {
+        if flags & CLONE_THREAD == 0 {
+            tracing::warn!(target: "unimp", "clone flags {flags:#x}: CLONE_VM without CLONE_THREAD is not supported");
+            return Err(Errno::EINVAL);
+        }
+        p.set_outcome(SyscallOutcome::NewThread(ThreadRequest {
+            flags,
+            stack: p.abi.ulong_arg(stack),
+            parent_tid: p.abi.ulong_arg(ptid),
+            child_tid: p.abi.ulong_arg(ctid),
+            tls,
+        }));
+        return Ok(0);
+    }
+    if flags & (CLONE_THREAD | CLONE_SIGHAND) != 0 || (stack != 0 && !vfork) {
+        tracing::warn!(target: "unimp", "clone flags {flags:#x} with a new stack and no CLONE_VM are not supported");
+        return Err(Errno::EINVAL);
+    }
+    let _ = CLONE_SETTLS;
+    let _ = (CLONE_FS, CLONE_FILES);
+    let sig = sig as i32;
+    // SAFETY: fork duplicates this process; the child only continues the
+    // cpu loop of the calling thread (other guest threads do not exist in
+    // the child, as with a real fork).
     let pid = unsafe {
         if sig == libc::SIGCHLD {
             libc::fork()

@@ -1,11 +1,12 @@
-//! `futex` for a single-threaded guest.
+//! `futex` on guest memory.
 //!
-//! With one thread nobody else can wake a waiter, so: `WAIT` returns
-//! `EAGAIN` if the word differs from the expected value, otherwise sleeps
-//! out its timeout and returns `ETIMEDOUT` (or `EINTR` at once when there
-//! is no timeout, rather than hanging forever). Wakes wake nobody (0);
-//! `WAKE_OP` still performs its operation on the second word; requeues
-//! check their value. Threads (later work) replace this with real waits.
+//! Guest memory is host memory (`guest_base + addr`) and guest tids are
+//! host tids, so every operation is the host's own futex on the host
+//! address of the guest word: waits, wakes, requeues, `WAKE_OP` (whose
+//! encoded operation is architecture-independent) and the PI operations
+//! (the owner tid in the word is a host tid). What is converted: the
+//! addresses (checked to be mapped guest memory), and the timeout, a guest
+//! `struct timespec` (the host sees its own layout).
 
 use super::{Handler, Process, SysResult};
 use crate::errno::Errno;
@@ -15,108 +16,104 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[("futex", sys_futex)];
 
 const FUTEX_WAIT: u32 = 0;
 const FUTEX_WAKE: u32 = 1;
+const FUTEX_FD: u32 = 2;
 const FUTEX_REQUEUE: u32 = 3;
 const FUTEX_CMP_REQUEUE: u32 = 4;
 const FUTEX_WAKE_OP: u32 = 5;
+const FUTEX_LOCK_PI: u32 = 6;
+const FUTEX_UNLOCK_PI: u32 = 7;
+const FUTEX_TRYLOCK_PI: u32 = 8;
 const FUTEX_WAIT_BITSET: u32 = 9;
 const FUTEX_WAKE_BITSET: u32 = 10;
+const FUTEX_WAIT_REQUEUE_PI: u32 = 11;
+const FUTEX_CMP_REQUEUE_PI: u32 = 12;
+const FUTEX_LOCK_PI2: u32 = 13;
 const FUTEX_CMD_MASK: u32 = 0x7f;
-const FUTEX_CLOCK_REALTIME: u32 = 256;
+/// `FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME`: the flags Linux knows.
+const FUTEX_FLAGS: u32 = 128 | 256;
 
-fn sys_futex(p: &mut Process, a: [u64; 6]) -> SysResult {
-    let uaddr = p.abi.ulong_arg(a[0]);
-    let op = a[1] as u32;
-    let val = a[2] as u32;
-    if !uaddr.is_multiple_of(4) {
+/// A guest futex word's host address, after checking it is mapped.
+fn word(p: &Process, addr: u64) -> Result<*mut u32, Errno> {
+    let addr = p.abi.ulong_arg(addr);
+    if !addr.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
-    match op & FUTEX_CMD_MASK {
-        cmd @ (FUTEX_WAIT | FUTEX_WAIT_BITSET) => {
-            if cmd == FUTEX_WAIT_BITSET && a[5] as u32 == 0 {
-                return Err(Errno::EINVAL);
-            }
-            if p.read_u32(uaddr)? != val {
-                return Err(Errno::EAGAIN);
-            }
-            let timeout = p.abi.ulong_arg(a[3]);
-            if timeout == 0 {
-                return Err(Errno::EINTR);
-            }
-            let c = p.codec();
-            let t = TimePair::decode(&c, &p.read_mem(timeout, TimePair::size(&c))?);
-            if t.sec < 0 || !(0..1_000_000_000).contains(&t.frac) {
-                return Err(Errno::EINVAL);
-            }
-            let ts = t.to_timespec();
-            let (clock, flags) = if cmd == FUTEX_WAIT {
-                (libc::CLOCK_MONOTONIC, 0)
-            } else if op & FUTEX_CLOCK_REALTIME != 0 {
-                (libc::CLOCK_REALTIME, libc::TIMER_ABSTIME)
-            } else {
-                (libc::CLOCK_MONOTONIC, libc::TIMER_ABSTIME)
-            };
-            // SAFETY: valid timespec; no remainder wanted.
-            match unsafe { libc::clock_nanosleep(clock, flags, &ts, std::ptr::null_mut()) } {
-                0 => Err(Errno::ETIMEDOUT),
-                e => Err(Errno(e)),
-            }
-        }
-        FUTEX_WAKE | FUTEX_WAKE_BITSET => Ok(0),
-        FUTEX_REQUEUE => Ok(0),
-        FUTEX_CMP_REQUEUE => {
-            if p.read_u32(uaddr)? != a[5] as u32 {
-                return Err(Errno::EAGAIN);
-            }
-            Ok(0)
-        }
-        FUTEX_WAKE_OP => {
-            let uaddr2 = p.abi.ulong_arg(a[4]);
-            let old = p.read_u32(uaddr2)?;
-            let new = wake_op(a[5] as u32, old).ok_or(Errno::ENOSYS)?;
-            p.write_u32(uaddr2, new)?;
-            Ok(0)
-        }
-        cmd => {
-            tracing::warn!(target: "unimp", "futex operation {cmd} not supported");
-            Err(Errno::ENOSYS)
-        }
+    if !p.space.check(addr, 4, libc::PROT_READ) {
+        return Err(Errno::EFAULT);
     }
+    Ok(p.space.g2h(addr).cast())
 }
 
-/// The new value of the second word for `FUTEX_WAKE_OP`'s encoded `op`
-/// (the comparison only decides whom to wake, and there is nobody).
-fn wake_op(encoded: u32, old: u32) -> Option<u32> {
-    let op = (encoded >> 28) & 7;
-    let shift = encoded >> 31 != 0;
-    let mut oparg = ((encoded as i32) << 8 >> 20) as u32;
-    if shift {
-        oparg = 1u32.checked_shl(oparg & 31)?;
+fn timeout(p: &Process, addr: u64) -> Result<Option<libc::timespec>, Errno> {
+    if p.abi.ulong_arg(addr) == 0 {
+        return Ok(None);
     }
-    Some(match op {
-        0 => oparg,
-        1 => old.wrapping_add(oparg),
-        2 => old | oparg,
-        3 => old & !oparg,
-        4 => old ^ oparg,
-        _ => return None,
-    })
+    let c = p.codec();
+    let t = TimePair::decode(&c, &p.read_mem(addr, TimePair::size(&c))?);
+    if t.sec < 0 || !(0..1_000_000_000).contains(&t.frac) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Some(t.to_timespec()))
+}
+
+fn sys_futex(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let op = a[1] as u32;
+    let cmd = op & FUTEX_CMD_MASK;
+    if op & !(FUTEX_CMD_MASK | FUTEX_FLAGS) != 0 {
+        return Err(Errno::ENOSYS);
+    }
+    let uaddr = word(p, a[0])?;
+    let val = a[2] as u32;
+    // The fourth argument: a timeout pointer for the waits and PI locks, a
+    // plain count (val2) for requeues and WAKE_OP.
+    let (arg4, ts): (usize, Option<libc::timespec>) = match cmd {
+        FUTEX_WAIT | FUTEX_WAIT_BITSET | FUTEX_LOCK_PI | FUTEX_LOCK_PI2
+        | FUTEX_WAIT_REQUEUE_PI => (0, timeout(p, a[3])?),
+        FUTEX_WAKE | FUTEX_WAKE_BITSET | FUTEX_UNLOCK_PI | FUTEX_TRYLOCK_PI => (0, None),
+        FUTEX_REQUEUE | FUTEX_CMP_REQUEUE | FUTEX_WAKE_OP | FUTEX_CMP_REQUEUE_PI => {
+            (a[3] as u32 as usize, None)
+        }
+        FUTEX_FD => return Err(Errno::ENOSYS),
+        _ => {
+            tracing::warn!(target: "unimp", "futex operation {cmd} not supported");
+            return Err(Errno::ENOSYS);
+        }
+    };
+    let uaddr2 = match cmd {
+        FUTEX_REQUEUE | FUTEX_CMP_REQUEUE | FUTEX_WAKE_OP | FUTEX_WAIT_REQUEUE_PI
+        | FUTEX_CMP_REQUEUE_PI => word(p, a[4])?,
+        _ => std::ptr::null_mut(),
+    };
+    let val3 = a[5] as u32;
+    let tsp = ts
+        .as_ref()
+        .map_or(arg4 as *const libc::timespec, |t| t as *const libc::timespec);
+    // SAFETY: `uaddr`/`uaddr2` point at mapped guest words inside the
+    // reservation; the timeout, when passed, is a local timespec.
+    let r = unsafe { libc::syscall(libc::SYS_futex, uaddr, op, val, tsp, uaddr2, val3) };
+    if r < 0 {
+        let e = Errno::last();
+        // A timed wait is not restarted after a handler (Linux restarts it
+        // through restart_block with the remaining time; returning EINTR
+        // is what callers handle).
+        if e == Errno::EINTR && ts.is_some() {
+            p.set_no_restart();
+        }
+        return Err(e);
+    }
+    Ok(r as u64)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::wake_op;
+    use super::*;
 
     #[test]
-    fn wake_op_encodings() {
-        // FUTEX_OP(FUTEX_OP_SET, 1, FUTEX_OP_CMP_GT, 1)
-        let set1 = (4 << 24) | (1 << 12) | 1; // op SET is 0
-        assert_eq!(wake_op(set1, 7), Some(1));
-        // FUTEX_OP(FUTEX_OP_ADD, -1, ...)
-        let add_m1 = (1 << 28) | (0xfff << 12);
-        assert_eq!(wake_op(add_m1, 5), Some(4));
-        // OPARG_SHIFT with OR: 1 << 3.
-        let or_shift = (8 << 28) | (2 << 28) | (3 << 12);
-        assert_eq!(wake_op(or_shift, 1), Some(9));
-        assert_eq!(wake_op(7 << 28, 0), None);
+    fn flags_outside_the_known_ones_are_enosys() {
+        let mut p = crate::syscall::tests::process();
+        assert_eq!(sys_futex(&mut p, [0x10_0000, 1 << 10, 0, 0, 0, 0]), Err(Errno::ENOSYS));
+        assert_eq!(sys_futex(&mut p, [0x10_0002, FUTEX_WAKE as u64, 1, 0, 0, 0]), Err(Errno::EINVAL));
+        assert_eq!(sys_futex(&mut p, [0x8, FUTEX_WAKE as u64, 1, 0, 0, 0]), Err(Errno::EFAULT));
+        assert_eq!(sys_futex(&mut p, [0x10_0000, FUTEX_WAKE as u64, 1, 0, 0, 0]), Ok(0));
     }
 }

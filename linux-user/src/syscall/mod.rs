@@ -14,9 +14,15 @@
 //! the `unimp` tracing target. Nothing a guest passes can panic the
 //! emulator: bad pointers are `-EFAULT`.
 //!
-//! Signals: `rt_sigaction`, `rt_sigprocmask` and `sigaltstack` record the
-//! guest's state and succeed, but nothing is delivered yet (later work:
-//! delivery on the guest stack needs the cpu loop).
+//! Threads: a `Process` is one guest thread's handle on the process. What
+//! all threads share (address space, signal dispositions, limits) sits
+//! behind `Arc`s and short-lived locks, never held across a blocking host
+//! call; what is per thread (signal mask, alternate stack, tid pointers)
+//! lives in the handle. Syscalls that need the cpu (thread creation,
+//! `rt_sigreturn`, thread exit) hand back a [`SyscallOutcome`] for the
+//! per-guest cpu loop to finish. Signals are delivered by the cpu loop
+//! (see [`crate::signal`]); a blocking call interrupted by one comes back
+//! as [`SyscallOutcome::Restart`].
 
 pub mod exec;
 pub mod fd;
@@ -29,13 +35,16 @@ pub mod poll;
 pub mod proc_;
 pub mod signal;
 pub mod time;
+pub mod timer;
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use crate::abi::GuestAbi;
 use crate::errno::{self, Errno};
+use crate::layout::misc::SigAction;
 use crate::layout::Codec;
 use crate::path::PathMapper;
 use crate::space::GuestSpace;
@@ -52,24 +61,79 @@ pub enum SyscallOutcome {
     /// Put this in the guest's result register: a value or `-errno` in the
     /// guest's numbering.
     Return(i64),
-    /// The process exits with this status (`exit_group`, or `exit` of the
-    /// only thread).
+    /// The process exits with this status (`exit_group`).
     Exit(i32),
+    /// The calling thread exits with this status (`exit`).
+    ThreadExit(i32),
+    /// Start a thread (`clone` with `CLONE_VM`); the cpu loop returns its
+    /// tid or an error.
+    NewThread(ThreadRequest),
+    /// `rt_sigreturn`: restore the cpu from the signal frame at its sp.
+    Sigreturn,
+    /// A signal interrupted a blocking call: deliver it, then run the
+    /// syscall again unless the handler lacks `SA_RESTART` (then the result
+    /// is `-EINTR`).
+    Restart,
+}
+
+/// A `clone`/`clone3` that creates a thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThreadRequest {
+    pub flags: u64,
+    /// New stack pointer (0: the parent's).
+    pub stack: u64,
+    pub parent_tid: u64,
+    pub child_tid: u64,
+    pub tls: u64,
+}
+
+/// What all threads of the guest process share besides the address space.
+#[derive(Debug)]
+pub struct Shared {
+    /// Signal dispositions of signals 1..=64 (index = signal - 1).
+    pub actions: Mutex<[SigAction; signal::NSIG]>,
+    /// Resource limits the guest set that must not reach the host (they
+    /// would constrain the emulator itself): `RLIMIT_AS`, `RLIMIT_DATA`,
+    /// `RLIMIT_STACK`.
+    pub(crate) fake_rlimits: Mutex<Vec<(u32, (u64, u64))>>,
+    /// Guest address of the signal return trampoline (0: not mapped yet).
+    pub sigreturn_tramp: Mutex<u64>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            actions: Mutex::new([SigAction::default(); signal::NSIG]),
+            fake_rlimits: Mutex::new(Vec::new()),
+            sigreturn_tramp: Mutex::new(0),
+        }
+    }
+}
+
+/// Locks `m`, ignoring poisoning (a panicking thread has already failed
+/// the run; the data stays usable).
+pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// `PATH_MAX`.
 pub const PATH_MAX: usize = 4096;
 
-/// The emulated kernel's view of one guest process.
+/// The emulated kernel's view of one guest process, as one of its threads
+/// sees it.
 pub struct Process {
-    pub space: GuestSpace,
+    pub space: Arc<GuestSpace>,
     pub abi: &'static GuestAbi,
     /// Guest path -> host path (`-L`).
     pub paths: PathMapper,
     /// Host path of the running program (`/proc/self/exe`).
     pub exe_path: PathBuf,
-    /// Recorded signal dispositions, mask and alternate stack.
+    /// State shared by all threads.
+    pub shared: Arc<Shared>,
+    /// This thread's signal mask and alternate stack.
     pub signals: signal::SignalState,
+    /// This thread's slot in [`crate::thread::SLOTS`] (none in unit tests).
+    pub slot: Option<usize>,
     /// `set_tid_address` pointer (`clear_child_tid`).
     pub clear_child_tid: u64,
     /// `set_robust_list` head and length.
@@ -80,12 +144,11 @@ pub struct Process {
     /// the host argv that precedes `-0 ARGV0 PROGRAM ARGS...` (by default
     /// this executable, `run`, and `-L PREFIX` if there is one).
     pub exec_prefix: Vec<std::ffi::OsString>,
-    /// Resource limits the guest set that must not reach the host (they
-    /// would constrain the emulator itself): `RLIMIT_AS`, `RLIMIT_DATA`,
-    /// `RLIMIT_STACK`.
-    pub(crate) fake_rlimits: Vec<(u32, (u64, u64))>,
-    handlers: Vec<Option<Handler>>,
-    exit: Option<i32>,
+    handlers: Arc<Vec<Option<Handler>>>,
+    /// Set by handlers that finish in the cpu loop.
+    outcome: Option<SyscallOutcome>,
+    /// Set by handlers whose `EINTR` must reach the guest as is.
+    no_restart: bool,
 }
 
 impl std::fmt::Debug for Process {
@@ -110,6 +173,7 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         .chain(futex::HANDLERS)
         .chain(exec::HANDLERS)
         .chain(poll::HANDLERS)
+        .chain(timer::HANDLERS)
 }
 
 impl Process {
@@ -129,18 +193,44 @@ impl Process {
                 all_handlers().find(|(n, _)| *n == name).map(|(_, h)| *h);
         }
         Process {
-            space,
+            space: Arc::new(space),
             abi,
             paths: PathMapper::new(ld_prefix),
             exe_path,
+            shared: Arc::new(Shared::default()),
             signals: signal::SignalState::default(),
+            slot: None,
             clear_child_tid: 0,
             robust_list: (0, 0),
             uname_release: None,
             exec_prefix: exec::default_prefix(prefix_for_exec.as_deref()),
-            fake_rlimits: Vec::new(),
-            handlers,
-            exit: None,
+            handlers: Arc::new(handlers),
+            outcome: None,
+            no_restart: false,
+        }
+    }
+
+    /// The handle of a new thread of this process (`clone` with `CLONE_VM`):
+    /// same process, the caller's signal mask, no alternate stack.
+    pub fn new_thread(&self, clear_child_tid: u64) -> Process {
+        Process {
+            space: self.space.clone(),
+            abi: self.abi,
+            paths: self.paths.clone(),
+            exe_path: self.exe_path.clone(),
+            shared: self.shared.clone(),
+            signals: signal::SignalState {
+                mask: self.signals.mask,
+                ..Default::default()
+            },
+            slot: None,
+            clear_child_tid,
+            robust_list: (0, 0),
+            uname_release: self.uname_release.clone(),
+            exec_prefix: self.exec_prefix.clone(),
+            handlers: self.handlers.clone(),
+            outcome: None,
+            no_restart: false,
         }
     }
 
@@ -168,18 +258,30 @@ impl Process {
             return SyscallOutcome::Return(errno::to_guest(&self.abi.errno, Errno::ENOSYS));
         };
         let r = h(self, args);
-        if let Some(code) = self.exit.take() {
-            return SyscallOutcome::Exit(code);
+        if let Some(o) = self.outcome.take() {
+            return o;
         }
+        if r == Err(Errno::EINTR)
+            && !std::mem::take(&mut self.no_restart)
+            && self.slot.is_some_and(|s| crate::thread::pending(s) != 0)
+        {
+            return SyscallOutcome::Restart;
+        }
+        self.no_restart = false;
         SyscallOutcome::Return(match r {
             Ok(v) => v as i64,
             Err(e) => errno::to_guest(&self.abi.errno, e),
         })
     }
 
-    /// Make the current syscall end the process with `code`.
-    pub(crate) fn set_exit(&mut self, code: i32) {
-        self.exit = Some(code);
+    /// Make the current syscall finish in the cpu loop with `o`.
+    pub(crate) fn set_outcome(&mut self, o: SyscallOutcome) {
+        self.outcome = Some(o);
+    }
+
+    /// The current syscall's `EINTR` is final (no restart after a handler).
+    pub(crate) fn set_no_restart(&mut self) {
+        self.no_restart = true;
     }
 
     pub(crate) fn codec(&self) -> Codec {
@@ -228,14 +330,14 @@ impl Process {
     }
 
     /// Write a guest `int`/`u32`.
-    pub(crate) fn write_u32(&self, addr: u64, v: u32) -> Result<(), Errno> {
+    pub fn write_u32(&self, addr: u64, v: u32) -> Result<(), Errno> {
         let mut b = [0u8; 4];
         self.codec().put(&mut b, 0, 4, v.into());
         self.write_mem(addr, &b)
     }
 
     /// Read a guest `int`/`u32`.
-    pub(crate) fn read_u32(&self, addr: u64) -> Result<u32, Errno> {
+    pub fn read_u32(&self, addr: u64) -> Result<u32, Errno> {
         let b = self.read_mem(addr, 4)?;
         Ok(self.codec().get(&b, 0, 4) as u32)
     }
@@ -252,4 +354,4 @@ pub(crate) fn host<T: Into<i64>>(r: T) -> SysResult {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,14 +1,14 @@
 //! Process identity and limits: exit, ids, `uname`, `getrandom`, resource
 //! limits, scheduler queries, `sysinfo`, `prctl`, `kill`.
 
-use super::{host, Handler, Process, SysResult};
+use super::{host, lock, Handler, Process, SysResult, SyscallOutcome};
 use crate::errno::Errno;
 use crate::layout::misc::{decode_rlimit, encode_rlimit, encode_sysinfo, encode_utsname, TimePair};
 use crate::layout::Codec;
 
 pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("exit", sys_exit),
-    ("exit_group", sys_exit),
+    ("exit_group", sys_exit_group),
     ("getpid", sys_getpid),
     ("gettid", sys_gettid),
     ("getppid", sys_getppid),
@@ -52,7 +52,12 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
 ];
 
 fn sys_exit(p: &mut Process, a: [u64; 6]) -> SysResult {
-    p.set_exit(a[0] as i32);
+    p.set_outcome(SyscallOutcome::ThreadExit(a[0] as i32));
+    Ok(0)
+}
+
+fn sys_exit_group(p: &mut Process, a: [u64; 6]) -> SysResult {
+    p.set_outcome(SyscallOutcome::Exit(a[0] as i32));
     Ok(0)
 }
 
@@ -190,7 +195,10 @@ fn resource(r: u64) -> Result<u32, Errno> {
 }
 
 fn get_limit(p: &Process, res: u32) -> Result<(u64, u64), Errno> {
-    if let Some((_, v)) = p.fake_rlimits.iter().find(|(r, _)| *r == res) {
+    if let Some((_, v)) = lock(&p.shared.fake_rlimits)
+        .iter()
+        .find(|(r, _)| *r == res)
+    {
         return Ok(*v);
     }
     let mut l = libc::rlimit64 {
@@ -214,8 +222,9 @@ fn set_limit(p: &mut Process, res: u32, v: (u64, u64)) -> Result<(), Errno> {
                 return Err(Errno::EPERM);
             }
         }
-        p.fake_rlimits.retain(|(r, _)| *r != res);
-        p.fake_rlimits.push((res, v));
+        let mut l = lock(&p.shared.fake_rlimits);
+        l.retain(|(r, _)| *r != res);
+        l.push((res, v));
         return Ok(());
     }
     let l = libc::rlimit64 {

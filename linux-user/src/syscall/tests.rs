@@ -9,8 +9,8 @@ use std::path::Path;
 const SCRATCH: u64 = 0x10_0000;
 const SCRATCH_LEN: u64 = 0x10_0000;
 
-fn process() -> Process {
-    let mut s = GuestSpace::new(40).unwrap();
+pub(crate) fn process() -> Process {
+    let s = GuestSpace::new(40).unwrap();
     let f = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED;
     s.mmap(
         SCRATCH,
@@ -35,7 +35,7 @@ fn sc(p: &mut Process, name: &str, args: &[u64]) -> i64 {
     a[..args.len()].copy_from_slice(args);
     match p.syscall(u64::from(nr), a) {
         SyscallOutcome::Return(v) => v,
-        SyscallOutcome::Exit(c) => panic!("{name} exited with {c}"),
+        o => panic!("{name}: {o:?}"),
     }
 }
 
@@ -181,7 +181,11 @@ fn exit_group_ends_the_process() {
     let nr = ABI.syscalls.number("exit_group").unwrap() as u64;
     assert_eq!(p.syscall(nr, [3, 0, 0, 0, 0, 0]), SyscallOutcome::Exit(3));
     let nr = ABI.syscalls.number("exit").unwrap() as u64;
-    assert_eq!(p.syscall(nr, [0, 0, 0, 0, 0, 0]), SyscallOutcome::Exit(0));
+    assert_eq!(
+        p.syscall(nr, [0, 0, 0, 0, 0, 0]),
+        SyscallOutcome::ThreadExit(0),
+        "exit ends only the calling thread"
+    );
 }
 
 #[test]
@@ -557,7 +561,7 @@ fn signal_state_is_recorded() {
 }
 
 #[test]
-fn futex_single_thread() {
+fn futex_wait_wake_requeue_on_guest_words() {
     let mut p = process();
     put(&p, SCRATCH, &5u32.to_le_bytes());
     let private = 128;
@@ -566,7 +570,18 @@ fn futex_single_thread() {
         -11,
         "EAGAIN"
     );
-    assert_eq!(sc(&mut p, "futex", &[SCRATCH, private, 5, 0]), -4, "EINTR");
+    // A real wait, woken by another host thread through the guest word.
+    let addr = p.space.g2h(SCRATCH) as usize;
+    let waker = std::thread::spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        // SAFETY: the word stays mapped while the test waits.
+        let n = unsafe { libc::syscall(libc::SYS_futex, addr, 1 | 128, 1, 0, 0, 0) };
+        if n == 1 {
+            break;
+        }
+    });
+    assert_eq!(sc(&mut p, "futex", &[SCRATCH, private, 5, 0]), 0, "woken");
+    waker.join().unwrap();
     let mut ts = vec![0u8; 16];
     ts[8..].copy_from_slice(&1_000_000u64.to_le_bytes());
     put(&p, SCRATCH + 0x10, &ts);
@@ -735,15 +750,21 @@ fn fork_wait4_and_exit_status() {
         -10,
         "ECHILD"
     );
-    // Threads are refused for now.
+    // Threads are started by the cpu loop; inconsistent flags are EINVAL.
+    let nr = u64::from(ABI.syscalls.number("clone").unwrap());
+    let flags = 0x100 | 0x10000 | 0x800 | 0x8_0000;
     assert_eq!(
-        sc(
-            &mut p,
-            "clone",
-            &[0x100 | 0x10000 | 0x800, SCRATCH, 0, 0, 0]
-        ),
-        -22
+        p.syscall(nr, [flags, SCRATCH, 1, 2, 3, 0]),
+        SyscallOutcome::NewThread(ThreadRequest {
+            flags,
+            stack: SCRATCH,
+            parent_tid: 1,
+            child_tid: 3,
+            tls: 2,
+        })
     );
+    assert_eq!(sc(&mut p, "clone", &[0x100 | 0x10000, SCRATCH, 0, 0, 0]), -22);
+    assert_eq!(sc(&mut p, "clone", &[0x100 | 0x800, SCRATCH, 0, 0, 0]), -22);
 }
 
 #[test]
