@@ -192,6 +192,45 @@ pub fn set_fault_hook(h: FaultHook) {
     FAULT_HOOK.store(h as usize, Ordering::Release);
 }
 
+/// The [`FaultHook`] for precise guest faults: when the faulting thread
+/// runs a block under the engine's fault guard (precise mode, see
+/// `tcg::exec::Engine::set_precise`), record the fault in its cpu and make
+/// the interrupted context resume in `tcg::guard`'s exit path; the engine
+/// then returns to the cpu loop, which delivers the guest's signal.
+///
+/// # Safety
+/// Only for use as the host SIGSEGV/SIGBUS handler's hook, with the
+/// kernel's arguments.
+pub unsafe fn guest_fault_hook(
+    sig: i32,
+    info: *mut libc::siginfo_t,
+    uc: *mut libc::c_void,
+) -> bool {
+    let Some(slot) = thread::current() else {
+        return false;
+    };
+    let common = thread::cpu_common(slot);
+    if common.is_null() {
+        return false;
+    }
+    // SAFETY: a registered cpu state stays allocated (see `thread`); the
+    // fields written here are only read by this thread after the block.
+    unsafe {
+        if (*common).in_guard.load(Ordering::SeqCst) == 0 {
+            return false;
+        }
+        let ucx = uc as *mut libc::ucontext_t;
+        let gregs = &mut (*ucx).uc_mcontext.gregs;
+        let write = gregs[libc::REG_ERR as usize] & 2 != 0;
+        (*common).fault_host_addr = (*info).si_addr() as u64;
+        (*common).fault_kind = u32::from(write) | (sig as u32) << 8;
+        gregs[libc::REG_RIP as usize] = tcg::guard::leave_addr() as i64;
+        gregs[libc::REG_RDI as usize] = (*common).guard as i64;
+        gregs[libc::REG_RSI as usize] = tcg::cpu::exit::FAULT as i64;
+    }
+    true
+}
+
 /// The guest's starting state, inherited from whoever started Mimic.
 pub struct Inherited {
     /// Blocked signals.
@@ -287,13 +326,39 @@ pub struct SigInfo {
 /// The union part of a siginfo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SigFields {
-    Kill { pid: i32, uid: u32 },
-    Timer { tid: i32, overrun: i32, value: u64 },
-    Rt { pid: i32, uid: u32, value: u64 },
-    Chld { pid: i32, uid: u32, status: i32, utime: i64, stime: i64 },
-    Fault { addr: u64 },
-    Poll { band: i64, fd: i32 },
-    Sys { addr: u64, syscall: i32, arch: u32 },
+    Kill {
+        pid: i32,
+        uid: u32,
+    },
+    Timer {
+        tid: i32,
+        overrun: i32,
+        value: u64,
+    },
+    Rt {
+        pid: i32,
+        uid: u32,
+        value: u64,
+    },
+    Chld {
+        pid: i32,
+        uid: u32,
+        status: i32,
+        utime: i64,
+        stime: i64,
+    },
+    Fault {
+        addr: u64,
+    },
+    Poll {
+        band: i64,
+        fd: i32,
+    },
+    Sys {
+        addr: u64,
+        syscall: i32,
+        arch: u32,
+    },
 }
 
 pub const SI_USER: i32 = 0;

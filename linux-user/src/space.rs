@@ -25,11 +25,11 @@
 //! here must unprotect first; [`GuestSpace::mark_translated`] is the hook.
 
 use crate::errno::{Efault, Errno};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::pages::{
     PageMap, Run, PAGE_EXEC, PAGE_FILE, PAGE_PROT, PAGE_READ, PAGE_SHARED, PAGE_TRANSLATED,
     PAGE_WRITE,
 };
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// The host page size this code is built for (x86-64).
 pub const HOST_PAGE: u64 = 4096;

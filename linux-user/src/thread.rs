@@ -90,7 +90,8 @@ pub fn register(exit_request: &AtomicU32) -> Option<usize> {
 /// stay allocated: a concurrent [`kick_all`] may still write to it.
 pub fn unregister(slot: usize) {
     let s = &SLOTS[slot];
-    s.exit_request.store(std::ptr::null_mut(), Ordering::Release);
+    s.exit_request
+        .store(std::ptr::null_mut(), Ordering::Release);
     s.pending.store(0, Ordering::Release);
     s.tid.store(0, Ordering::Release);
 }
@@ -109,6 +110,12 @@ pub fn live() -> usize {
         .iter()
         .filter(|s| s.tid.load(Ordering::Acquire) != 0)
         .count()
+}
+
+/// The cpu state of `slot`'s thread (its `CpuCommon`, whose first field is
+/// the registered `exit_request`), or null.
+pub fn cpu_common(slot: usize) -> *mut tcg::CpuCommon {
+    SLOTS[slot].exit_request.load(Ordering::Acquire) as *mut tcg::CpuCommon
 }
 
 /// Asks the cpu of `slot` to return to its loop (async-signal-safe).

@@ -39,6 +39,18 @@ pub struct CpuCommon {
     pub last_tb: u64,
     /// The per-cpu jump cache (`JMP_CACHE_SIZE` entries).
     pub jmp_cache: *mut JmpEntry,
+    /// Precise-fault mode (see `exec::Engine::set_precise`): the guest pc of
+    /// the instruction being executed, stored at every instruction start.
+    pub insn_pc: u64,
+    /// Non-zero while a block runs under the fault guard (precise mode);
+    /// a host fault handler may then leave the block with `guard::leave`.
+    pub in_guard: AtomicU32,
+    /// The guard buffer of the running engine.
+    pub guard: *mut crate::guard::GuardBuf,
+    /// Set by the host fault handler: the host address, and bit 0 = write,
+    /// bits 8.. = the host signal number.
+    pub fault_host_addr: u64,
+    pub fault_kind: u32,
     /// Interpreter temps.
     pub scratch: [u64; SCRATCH_SLOTS],
 }
@@ -51,6 +63,11 @@ impl Default for CpuCommon {
             guest_base: 0,
             last_tb: 0,
             jmp_cache: std::ptr::null_mut(),
+            insn_pc: 0,
+            in_guard: AtomicU32::new(0),
+            guard: std::ptr::null_mut(),
+            fault_host_addr: 0,
+            fault_kind: 0,
             scratch: [0; SCRATCH_SLOTS],
         }
     }
@@ -67,6 +84,7 @@ pub const OFF_CUR_FLAGS: i32 = std::mem::offset_of!(CpuCommon, cur_flags) as i32
 pub const OFF_GUEST_BASE: i32 = std::mem::offset_of!(CpuCommon, guest_base) as i32;
 pub const OFF_LAST_TB: i32 = std::mem::offset_of!(CpuCommon, last_tb) as i32;
 pub const OFF_JMP_CACHE: i32 = std::mem::offset_of!(CpuCommon, jmp_cache) as i32;
+pub const OFF_INSN_PC: i32 = std::mem::offset_of!(CpuCommon, insn_pc) as i32;
 pub const OFF_SCRATCH: u32 = std::mem::offset_of!(CpuCommon, scratch) as u32;
 
 /// What a block execution returns to the cpu loop (encoded as a u64 by both
@@ -82,6 +100,9 @@ pub mod exit {
     pub const REQUEST: u64 = 3;
     /// Guest exit; reason in the high 32 bits (pc stored).
     pub const GUEST: u64 = 4;
+    /// A host fault in guest memory left the block (precise mode only;
+    /// returned through `guard::leave`, never by code).
+    pub const FAULT: u64 = 5;
 
     pub fn guest(reason: u32) -> u64 {
         GUEST | (reason as u64) << 32

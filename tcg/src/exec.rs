@@ -76,8 +76,32 @@ pub struct Engine {
     threshold: u32,
     max_insns: usize,
     optimize: bool,
+    /// Precise-fault mode (see `set_precise`).
+    precise: bool,
+    guard: Box<crate::guard::GuardBuf>,
+    fault: Option<MemFault>,
     pub log: LogFlags,
     pub stats: Stats,
+}
+
+/// A host fault in guest memory that left a block (precise mode).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct MemFault {
+    /// Guest address accessed.
+    pub addr: u64,
+    /// Whether it was a write.
+    pub write: bool,
+    /// The host signal (SIGSEGV, SIGBUS).
+    pub signal: i32,
+    /// Guest pc of the faulting instruction (also stored in the pc global).
+    pub pc: u64,
+}
+
+/// Interpreter entry with the JIT trampoline's signature, for
+/// `guard::guarded_call`.
+extern "sysv64" fn interp_entry(env: *mut u8, code: usize) -> u64 {
+    // SAFETY: `code` is a live block's `interp::Code` (see `Engine::run`).
+    unsafe { interp::exec(&*(code as *const interp::Code), env) }
 }
 
 fn default_threshold() -> u32 {
@@ -106,6 +130,9 @@ impl Engine {
             threshold: default_threshold(),
             max_insns: 512,
             optimize: true,
+            precise: false,
+            guard: Box::default(),
+            fault: None,
             log: LogFlags::default(),
             stats: Stats::default(),
         }
@@ -115,6 +142,29 @@ impl Engine {
     pub fn set_max_insns(&mut self, n: usize) {
         self.max_insns = n.max(1);
         self.flush();
+    }
+
+    /// Precise-fault mode: every guest instruction start leaves exact state
+    /// in the env and its pc in `CpuCommon::insn_pc`, and blocks run under
+    /// the fault guard (`crate::guard`), so a host fault handler can leave a
+    /// block at a faulting guest access; `run` then returns `Interrupted`
+    /// with the pc at the faulting instruction and `take_fault` tells what
+    /// happened. Slower; user mode turns it on when the guest handles
+    /// SIGSEGV/SIGBUS. Changing it drops all translations.
+    pub fn set_precise(&mut self, on: bool) {
+        if self.precise != on {
+            self.precise = on;
+            self.flush();
+        }
+    }
+
+    pub fn precise(&self) -> bool {
+        self.precise
+    }
+
+    /// The fault that ended the last `run`, if any.
+    pub fn take_fault(&mut self) -> Option<MemFault> {
+        self.fault.take()
     }
 
     /// Turns the IR optimizer off (for debugging the optimizer itself).
@@ -182,6 +232,7 @@ impl Engine {
             .frontend
             .translate(pc, flags, self.code.as_ref(), self.max_insns);
         self.stats.translated += 1;
+        ir.precise = self.precise;
         self.code.translated(pc, pc + ir.guest_size.max(1) as u64);
         if self.log.in_asm {
             let mut bytes = Vec::with_capacity(ir.guest_size as usize);
@@ -372,7 +423,46 @@ impl Engine {
                     if code != 0 { "jit" } else { "interp" }
                 );
             }
-            let r = if code != 0 {
+            let r = if self.precise {
+                let (f, arg) = if code != 0 {
+                    self.stats.jit_entries += 1;
+                    let jit = self.jit.as_ref().expect("compiled code without a JIT");
+                    (jit.trampoline(), code)
+                } else {
+                    self.stats.interp_execs += 1;
+                    // SAFETY: tb is live.
+                    unsafe { (*tb).exec_count.fetch_add(1, Ordering::Relaxed) };
+                    (
+                        interp_entry as *const () as usize,
+                        // SAFETY: tb is live.
+                        unsafe { &(*tb).interp as *const interp::Code as usize },
+                    )
+                };
+                let buf: *mut crate::guard::GuardBuf = &mut *self.guard;
+                common.guard = buf;
+                common.in_guard.store(1, Ordering::SeqCst);
+                // SAFETY: JIT code (through its trampoline) and the
+                // interpreter hold no values with destructors (see
+                // `guard`); the buffer lives in this engine.
+                let r = unsafe { crate::guard::guarded_call(f, env, arg, buf) };
+                common.in_guard.store(0, Ordering::SeqCst);
+                if r == exit::FAULT {
+                    let pc = common.insn_pc;
+                    // SAFETY: pc_off is the pc global's offset.
+                    unsafe { (env.add(self.pc_off) as *mut u64).write(pc) };
+                    self.fault = Some(MemFault {
+                        addr: common.fault_host_addr.wrapping_sub(common.guest_base),
+                        write: common.fault_kind & 1 != 0,
+                        signal: (common.fault_kind >> 8) as i32,
+                        pc,
+                    });
+                    return GuestExit::Interrupted;
+                }
+                if code != 0 && (r == exit::JUMP0 || r == exit::JUMP1) {
+                    tb = common.last_tb as *const Tb;
+                }
+                r
+            } else if code != 0 {
                 self.stats.jit_entries += 1;
                 // SAFETY: code was compiled by our JIT for this guest.
                 let jit = self.jit.as_ref().expect("compiled code without a JIT");

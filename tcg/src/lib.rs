@@ -8,6 +8,7 @@ pub mod cache;
 pub mod cpu;
 pub mod disas;
 pub mod exec;
+pub mod guard;
 pub mod guest;
 pub mod helper;
 pub mod ir;

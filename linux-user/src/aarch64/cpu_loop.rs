@@ -17,6 +17,7 @@ use crate::space::GuestSpace;
 use crate::syscall::signal::Disposition;
 use crate::syscall::{lock, Process, SyscallOutcome, ThreadRequest};
 use crate::thread::{self, Inval};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex};
 use target_aarch64::cpu::excp;
 use target_aarch64::{model, Aarch64, CpuModel, CpuState};
@@ -154,6 +155,7 @@ pub fn run(mut opts: RunOptions) -> Result<i32, RunError> {
     crate::smc::init(process.space.base(), process.space.size())
         .map_err(|e| RunError::Other(format!("cannot watch guest code: {e}")))?;
     let inherited = sig::init();
+    sig::set_fault_hook(sig::guest_fault_hook);
     process.inherit_signals(&inherited);
     let slot = thread::register(&cpu.common.exit_request)
         .ok_or_else(|| RunError::Other("no thread slot".into()))?;
@@ -172,6 +174,15 @@ fn thread_loop(cfg: &Config, cpu: Cpu, mut process: Process, main: bool) -> i32 
     loop {
         let exit = engine.run(env);
         catch_up(&mut engine, &mut seen);
+        let precise = process.shared.precise_faults.load(Ordering::Acquire);
+        if precise != engine.precise() {
+            engine.set_precise(precise);
+        }
+        if let Some(f) = engine.take_fault() {
+            guest_fault(&mut cpu, &mut process, f);
+            deliver_signals(&mut cpu, &mut process, false);
+            continue;
+        }
         let mut restarting = false;
         match exit {
             GuestExit::Guest(excp::SVC) => {
@@ -239,14 +250,24 @@ fn thread_loop(cfg: &Config, cpu: Cpu, mut process: Process, main: bool) -> i32 
                 let fsc = if code == SEGV_MAPERR { 0x07 } else { 0x0f };
                 let esr = (0x20 << 26) | (1 << 25) | fsc;
                 let info = SigInfo::fault(sig::SIGSEGV, code, a);
-                force_signal(&mut cpu, &mut process, info, Some(FaultInfo { addr: a, esr }));
+                force_signal(
+                    &mut cpu,
+                    &mut process,
+                    info,
+                    Some(FaultInfo { addr: a, esr }),
+                );
             }
             GuestExit::Guest(excp::DATA_ABORT) => {
                 const BUS_ADRALN: i32 = 1;
                 let a = cpu.fault_addr;
                 let info = SigInfo::fault(sig::SIGBUS, BUS_ADRALN, a);
                 let esr = (0x24 << 26) | (1 << 25) | 0x21;
-                force_signal(&mut cpu, &mut process, info, Some(FaultInfo { addr: a, esr }));
+                force_signal(
+                    &mut cpu,
+                    &mut process,
+                    info,
+                    Some(FaultInfo { addr: a, esr }),
+                );
             }
             GuestExit::Guest(_) => {
                 const ILL_ILLOPC: i32 = 1;
@@ -256,6 +277,32 @@ fn thread_loop(cfg: &Config, cpu: Cpu, mut process: Process, main: bool) -> i32 
         }
         deliver_signals(&mut cpu, &mut process, restarting);
     }
+}
+
+/// A guest memory access faulted on the host (precise mode): the guest's
+/// SIGSEGV (unmapped: SEGV_MAPERR, protected: SEGV_ACCERR) or SIGBUS.
+fn guest_fault(cpu: &mut CpuState, p: &mut Process, f: tcg::exec::MemFault) {
+    const SEGV_MAPERR: i32 = 1;
+    const SEGV_ACCERR: i32 = 2;
+    const BUS_ADRERR: i32 = 2;
+    let mapped = p.space.flags(f.addr).is_some();
+    let (signo, code) = if f.signal == sig::SIGBUS {
+        (sig::SIGBUS, BUS_ADRERR)
+    } else if mapped {
+        (sig::SIGSEGV, SEGV_ACCERR)
+    } else {
+        (sig::SIGSEGV, SEGV_MAPERR)
+    };
+    // EC 0x24: data abort from a lower EL; WnR; DFSC translation /
+    // permission fault, level 3 (or synchronous external abort for SIGBUS).
+    let dfsc = match (signo, mapped) {
+        (sig::SIGBUS, _) => 0x10,
+        (_, false) => 0x07,
+        _ => 0x0f,
+    };
+    let esr = (0x24 << 26) | (1 << 25) | (u64::from(f.write) << 6) | dfsc;
+    let info = SigInfo::fault(signo, code, f.addr);
+    force_signal(cpu, p, info, Some(FaultInfo { addr: f.addr, esr }));
 }
 
 /// Replays invalidations other threads (or this one) posted.

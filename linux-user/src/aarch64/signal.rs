@@ -264,7 +264,10 @@ mod tests {
         assert_eq!(get32(&si, 0), 11);
         assert_eq!(get64(&si, 16), 0xdead);
         assert_eq!(
-            get32(&p.space.read_vec(cpu.sp + SC_RESERVED as u64, 4).unwrap(), 0),
+            get32(
+                &p.space.read_vec(cpu.sp + SC_RESERVED as u64, 4).unwrap(),
+                0
+            ),
             FPSIMD_MAGIC
         );
         // The handler clobbers things, then returns through sigreturn.

@@ -78,7 +78,13 @@ fn sys_clone3(p: &mut Process, a: [u64; 6]) -> SysResult {
         big_endian: p.abi.big_endian,
         word: 8,
     };
-    let f = |i: usize| if 8 * i + 8 <= b.len() { c64.get(&b, 8 * i, 8) } else { 0 };
+    let f = |i: usize| {
+        if 8 * i + 8 <= b.len() {
+            c64.get(&b, 8 * i, 8)
+        } else {
+            0
+        }
+    };
     let (flags, pidfd, child_tid, parent_tid, exit_signal) = (f(0), f(1), f(2), f(3), f(4));
     let (stack, stack_size, tls, set_tid_size) = (f(5), f(6), f(7), f(9));
     // Bytes past what we know must be zero (the kernel's rule).
@@ -96,7 +102,11 @@ fn sys_clone3(p: &mut Process, a: [u64; 6]) -> SysResult {
         tracing::warn!(target: "unimp", "clone3 with CLONE_PIDFD is not supported");
         return Err(Errno::EINVAL);
     }
-    let sp = if stack != 0 { stack.wrapping_add(stack_size) } else { 0 };
+    let sp = if stack != 0 {
+        stack.wrapping_add(stack_size)
+    } else {
+        0
+    };
     clone_common(p, flags, exit_signal, sp, parent_tid, child_tid, tls)
 }
 

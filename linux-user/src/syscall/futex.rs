@@ -67,8 +67,9 @@ fn sys_futex(p: &mut Process, a: [u64; 6]) -> SysResult {
     // The fourth argument: a timeout pointer for the waits and PI locks, a
     // plain count (val2) for requeues and WAKE_OP.
     let (arg4, ts): (usize, Option<libc::timespec>) = match cmd {
-        FUTEX_WAIT | FUTEX_WAIT_BITSET | FUTEX_LOCK_PI | FUTEX_LOCK_PI2
-        | FUTEX_WAIT_REQUEUE_PI => (0, timeout(p, a[3])?),
+        FUTEX_WAIT | FUTEX_WAIT_BITSET | FUTEX_LOCK_PI | FUTEX_LOCK_PI2 | FUTEX_WAIT_REQUEUE_PI => {
+            (0, timeout(p, a[3])?)
+        }
         FUTEX_WAKE | FUTEX_WAKE_BITSET | FUTEX_UNLOCK_PI | FUTEX_TRYLOCK_PI => (0, None),
         FUTEX_REQUEUE | FUTEX_CMP_REQUEUE | FUTEX_WAKE_OP | FUTEX_CMP_REQUEUE_PI => {
             (a[3] as u32 as usize, None)
@@ -80,14 +81,17 @@ fn sys_futex(p: &mut Process, a: [u64; 6]) -> SysResult {
         }
     };
     let uaddr2 = match cmd {
-        FUTEX_REQUEUE | FUTEX_CMP_REQUEUE | FUTEX_WAKE_OP | FUTEX_WAIT_REQUEUE_PI
+        FUTEX_REQUEUE
+        | FUTEX_CMP_REQUEUE
+        | FUTEX_WAKE_OP
+        | FUTEX_WAIT_REQUEUE_PI
         | FUTEX_CMP_REQUEUE_PI => word(p, a[4])?,
         _ => std::ptr::null_mut(),
     };
     let val3 = a[5] as u32;
-    let tsp = ts
-        .as_ref()
-        .map_or(arg4 as *const libc::timespec, |t| t as *const libc::timespec);
+    let tsp = ts.as_ref().map_or(arg4 as *const libc::timespec, |t| {
+        t as *const libc::timespec
+    });
     // SAFETY: `uaddr`/`uaddr2` point at mapped guest words inside the
     // reservation; the timeout, when passed, is a local timespec.
     let r = unsafe { libc::syscall(libc::SYS_futex, uaddr, op, val, tsp, uaddr2, val3) };
@@ -111,9 +115,21 @@ mod tests {
     #[test]
     fn flags_outside_the_known_ones_are_enosys() {
         let mut p = crate::syscall::tests::process();
-        assert_eq!(sys_futex(&mut p, [0x10_0000, 1 << 10, 0, 0, 0, 0]), Err(Errno::ENOSYS));
-        assert_eq!(sys_futex(&mut p, [0x10_0002, FUTEX_WAKE as u64, 1, 0, 0, 0]), Err(Errno::EINVAL));
-        assert_eq!(sys_futex(&mut p, [0x8, FUTEX_WAKE as u64, 1, 0, 0, 0]), Err(Errno::EFAULT));
-        assert_eq!(sys_futex(&mut p, [0x10_0000, FUTEX_WAKE as u64, 1, 0, 0, 0]), Ok(0));
+        assert_eq!(
+            sys_futex(&mut p, [0x10_0000, 1 << 10, 0, 0, 0, 0]),
+            Err(Errno::ENOSYS)
+        );
+        assert_eq!(
+            sys_futex(&mut p, [0x10_0002, FUTEX_WAKE as u64, 1, 0, 0, 0]),
+            Err(Errno::EINVAL)
+        );
+        assert_eq!(
+            sys_futex(&mut p, [0x8, FUTEX_WAKE as u64, 1, 0, 0, 0]),
+            Err(Errno::EFAULT)
+        );
+        assert_eq!(
+            sys_futex(&mut p, [0x10_0000, FUTEX_WAKE as u64, 1, 0, 0, 0]),
+            Ok(0)
+        );
     }
 }

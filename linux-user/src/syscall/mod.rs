@@ -98,6 +98,9 @@ pub struct Shared {
     pub(crate) fake_rlimits: Mutex<Vec<(u32, (u64, u64))>>,
     /// Guest address of the signal return trampoline (0: not mapped yet).
     pub sigreturn_tramp: Mutex<u64>,
+    /// The guest handles SIGSEGV or SIGBUS: engines run in precise-fault
+    /// mode so such faults reach the handler with exact state.
+    pub precise_faults: std::sync::atomic::AtomicBool,
 }
 
 impl Default for Shared {
@@ -106,6 +109,7 @@ impl Default for Shared {
             actions: Mutex::new([SigAction::default(); signal::NSIG]),
             fake_rlimits: Mutex::new(Vec::new()),
             sigreturn_tramp: Mutex::new(0),
+            precise_faults: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }

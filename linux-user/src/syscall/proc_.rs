@@ -195,10 +195,7 @@ fn resource(r: u64) -> Result<u32, Errno> {
 }
 
 fn get_limit(p: &Process, res: u32) -> Result<(u64, u64), Errno> {
-    if let Some((_, v)) = lock(&p.shared.fake_rlimits)
-        .iter()
-        .find(|(r, _)| *r == res)
-    {
+    if let Some((_, v)) = lock(&p.shared.fake_rlimits).iter().find(|(r, _)| *r == res) {
         return Ok(*v);
     }
     let mut l = libc::rlimit64 {

@@ -235,6 +235,14 @@ fn sys_rt_sigaction(p: &mut Process, a: [u64; 6]) -> SysResult {
     if let Some(mut n) = new {
         n.mask &= !UNBLOCKABLE;
         lock(&p.shared.actions)[idx] = n;
+        if n.handler > sig::SIG_IGN && (s as i32 == sig::SIGSEGV || s as i32 == sig::SIGBUS) {
+            p.shared
+                .precise_faults
+                .store(true, std::sync::atomic::Ordering::Release);
+            if p.slot.is_some() {
+                thread::kick_all();
+            }
+        }
         if p.slot.is_some() {
             sig::set_host_action(s as i32, n.handler);
             // Ignoring a signal discards its pending instance.
@@ -427,7 +435,12 @@ fn sys_rt_sigqueueinfo(p: &mut Process, a: [u64; 6]) -> SysResult {
     let h = info.to_host();
     // SAFETY: valid siginfo; plain integers.
     super::host(unsafe {
-        libc::syscall(libc::SYS_rt_sigqueueinfo, a[0] as i32, s, &h as *const libc::siginfo_t)
+        libc::syscall(
+            libc::SYS_rt_sigqueueinfo,
+            a[0] as i32,
+            s,
+            &h as *const libc::siginfo_t,
+        )
     })
 }
 

@@ -763,7 +763,10 @@ fn fork_wait4_and_exit_status() {
             tls: 2,
         })
     );
-    assert_eq!(sc(&mut p, "clone", &[0x100 | 0x10000, SCRATCH, 0, 0, 0]), -22);
+    assert_eq!(
+        sc(&mut p, "clone", &[0x100 | 0x10000, SCRATCH, 0, 0, 0]),
+        -22
+    );
     assert_eq!(sc(&mut p, "clone", &[0x100 | 0x800, SCRATCH, 0, 0, 0]), -22);
 }
 

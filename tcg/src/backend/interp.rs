@@ -43,6 +43,8 @@ pub struct Code {
     ops: Vec<Op>,
     term: Term,
     pc_off: u32,
+    /// Record each instruction's pc in `CpuCommon::insn_pc`.
+    precise: bool,
 }
 
 fn temp_off(b: &IrBlock, t: u32) -> u32 {
@@ -96,6 +98,7 @@ pub fn lower(b: &IrBlock) -> Option<Code> {
         ops,
         term,
         pc_off: temp_off(b, b.pc_global.0),
+        precise: b.precise,
     })
 }
 
@@ -292,6 +295,9 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
 
             SetLabel => {}
             InsnStart => {
+                if code.precise {
+                    w64!(crate::cpu::OFF_INSN_PC, op.imm);
+                }
                 if stored {
                     stored = false;
                     if common

@@ -149,6 +149,11 @@ impl Jit {
         self.last_len
     }
 
+    /// The SysV entry trampoline: `fn(env, code) -> exit code`.
+    pub fn trampoline(&self) -> usize {
+        self.trampoline
+    }
+
     /// Runs compiled code at `code` on `env`; returns an `exit` code.
     ///
     /// # Safety
@@ -835,6 +840,18 @@ impl<'a> Translator<'a> {
             InsnStart => {
                 if std::mem::take(&mut self.stored) {
                     self.exit_point(insn.imm);
+                }
+                if b.precise {
+                    // Precise faults: the env is exact at every instruction
+                    // start, with the instruction's pc recorded.
+                    self.store_globals();
+                    let pcv = self.fb.ins().iconst(types::I64, insn.imm as i64);
+                    self.fb.ins().store(
+                        MemFlagsData::trusted(),
+                        pcv,
+                        self.env,
+                        crate::cpu::OFF_INSN_PC,
+                    );
                 }
             }
             LdI32 | LdI64 => {

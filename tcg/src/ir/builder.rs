@@ -167,6 +167,23 @@ impl Builder {
         self.setcond_i64(d, a, c, cond);
     }
 
+    /// Whether any op from index `start` on may have changed one of `temps`:
+    /// writes them, joins control flow (a label), or calls a helper that
+    /// writes the env. Lets frontends reuse facts about earlier ops safely.
+    pub fn written_since(&self, start: usize, temps: &[Temp]) -> bool {
+        self.insns
+            .get(start..)
+            .unwrap_or(&[])
+            .iter()
+            .any(|i| match i.opc {
+                super::Opcode::SetLabel => true,
+                super::Opcode::Call => {
+                    i.helper().writes_env() || i.outs().any(|t| temps.contains(&t))
+                }
+                _ => i.outs().any(|t| temps.contains(&t)),
+            })
+    }
+
     /// Marks the current end of the block so a failed instruction can be
     /// taken back with `rollback`.
     pub fn checkpoint(&self) -> (usize, usize, u32) {
@@ -201,6 +218,7 @@ impl Builder {
             terminal,
             globals: self.globals,
             pc_global: self.pc_global,
+            precise: false,
         }
     }
 }

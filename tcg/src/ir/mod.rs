@@ -148,6 +148,9 @@ pub struct IrBlock {
     pub globals: &'static [GlobalDef],
     /// The global holding the guest pc.
     pub pc_global: Temp,
+    /// Precise-fault mode: every instruction start is a sync point (all
+    /// globals exact in the env) and records its pc in `CpuCommon::insn_pc`.
+    pub precise: bool,
 }
 
 impl IrBlock {

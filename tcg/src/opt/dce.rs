@@ -5,8 +5,9 @@
 //! branch every temp counts as live. All globals are live at the block's end,
 //! at `exit` ops, at helpers that touch the env, and at instruction starts
 //! that follow a store (possible exits, see `insn_start`). Guest memory ops
-//! themselves are not sync points: a faulting access does not see exact
-//! register state (user mode delivers such faults as fatal signals for now).
+//! themselves are not sync points; in precise-fault mode (`IrBlock::precise`)
+//! every instruction start is, so a faulting access sees the exact state as
+//! of its instruction's start.
 
 use crate::helper::NO_SIDE_EFFECTS;
 use crate::ir::{IrBlock, Opcode, NO_TEMP};
@@ -24,7 +25,7 @@ pub fn dce(b: &mut IrBlock) {
     let mut stored = false;
     for (i, insn) in b.insns.iter().enumerate() {
         match insn.opc {
-            Opcode::InsnStart => exit_point[i] = std::mem::take(&mut stored),
+            Opcode::InsnStart => exit_point[i] = std::mem::take(&mut stored) || b.precise,
             Opcode::StI32 | Opcode::StI64 | Opcode::Call => stored = true,
             _ => {}
         }
