@@ -20,6 +20,20 @@ pub struct Nzcv {
     pub z: Temp,
     pub c: Temp,
     pub v: Temp,
+    /// Set when these flags are those of a compare `a - b` (SUBS/CMP), so
+    /// conditions can compare the operands directly.
+    pub cmp: Option<Compare>,
+}
+
+/// The operands of the compare that produced the current flags (copies, so
+/// later writes of the source registers do not affect them).
+#[derive(Copy, Clone, Debug)]
+pub struct Compare {
+    pub a: Temp,
+    pub b: Temp,
+    pub sf: bool,
+    /// Op index right after the flags were written.
+    pub at: usize,
 }
 
 /// A condition as one comparison of two i64 temps: usable in
@@ -38,6 +52,50 @@ pub fn set_nzcv(ctx: &mut Ctx, f: Nzcv) {
     ctx.b.mov_i64(gz, f.z);
     ctx.b.mov_i64(gc, f.c);
     ctx.b.mov_i64(gv, f.v);
+    ctx.last_cmp = f.cmp.map(|c| Compare {
+        at: ctx.b.len(),
+        ..c
+    });
+}
+
+/// The condition as one comparison of the last compare's operands, when
+/// the flags still are that compare's (nothing wrote them since).
+fn fused_test(ctx: &mut Ctx, cc: u32) -> Option<Test> {
+    let cmp = ctx.last_cmp?;
+    let (gn, gz, gc, gv) = globals(ctx);
+    if ctx.b.written_since(cmp.at, &[gn, gz, gc, gv]) {
+        return None;
+    }
+    let (cond, signed) = match cc {
+        0 => (Cond::Eq, false),
+        1 => (Cond::Ne, false),
+        2 => (Cond::Geu, false),
+        3 => (Cond::Ltu, false),
+        8 => (Cond::Gtu, false),
+        9 => (Cond::Leu, false),
+        10 => (Cond::Ge, true),
+        11 => (Cond::Lt, true),
+        12 => (Cond::Gt, true),
+        13 => (Cond::Le, true),
+        _ => return None,
+    };
+    if cmp.sf {
+        return Some(Test {
+            cond,
+            a: cmp.a,
+            b: cmp.b,
+        });
+    }
+    let a = ctx.b.temp_i64();
+    let b = ctx.b.temp_i64();
+    if signed {
+        ctx.b.ext32s_i64(a, cmp.a);
+        ctx.b.ext32s_i64(b, cmp.b);
+    } else {
+        ctx.b.ext32u_i64(a, cmp.a);
+        ctx.b.ext32u_i64(b, cmp.b);
+    }
+    Some(Test { cond, a, b })
 }
 
 fn globals(ctx: &Ctx) -> (Temp, Temp, Temp, Temp) {
@@ -55,14 +113,26 @@ pub fn const_nzcv(ctx: &mut Ctx, nzcv: u32) -> Nzcv {
     let z = ctx.b.const_i64(u64::from(nzcv & 4 == 0));
     let c = ctx.b.const_i64(u64::from(nzcv >> 1 & 1));
     let v = ctx.b.const_i64(if nzcv & 1 != 0 { u64::MAX } else { 0 });
-    Nzcv { n, z, c, v }
+    Nzcv {
+        n,
+        z,
+        c,
+        v,
+        cmp: None,
+    }
 }
 
 /// N and Z from a result of width `sf`; C and V cleared (logical ops).
 pub fn logic_flags(ctx: &mut Ctx, res: Temp, sf: bool) -> Nzcv {
     let (n, z) = nz(ctx, res, sf);
     let c = ctx.b.const_i64(0);
-    Nzcv { n, z, c, v: c }
+    Nzcv {
+        n,
+        z,
+        c,
+        v: c,
+        cmp: None,
+    }
 }
 
 fn nz(ctx: &mut Ctx, res: Temp, sf: bool) -> (Temp, Temp) {
@@ -85,6 +155,16 @@ pub fn add_flags(ctx: &mut Ctx, a: Temp, b: Temp, sf: bool) -> (Temp, Nzcv) {
 
 /// `a - b` with flags.
 pub fn sub_flags(ctx: &mut Ctx, a: Temp, b: Temp, sf: bool) -> (Temp, Nzcv) {
+    let ac = ctx.b.temp_i64();
+    let bc = ctx.b.temp_i64();
+    ctx.b.mov_i64(ac, a);
+    ctx.b.mov_i64(bc, b);
+    let cmp = Some(Compare {
+        a: ac,
+        b: bc,
+        sf,
+        at: 0,
+    });
     let res = ctx.b.temp_i64();
     let c = ctx.b.temp_i64();
     let x = ctx.b.temp_i64();
@@ -103,6 +183,7 @@ pub fn sub_flags(ctx: &mut Ctx, a: Temp, b: Temp, sf: bool) -> (Temp, Nzcv) {
                 z: res,
                 c,
                 v,
+                cmp,
             },
         );
     }
@@ -119,7 +200,7 @@ pub fn sub_flags(ctx: &mut Ctx, a: Temp, b: Temp, sf: bool) -> (Temp, Nzcv) {
     let v = ctx.b.temp_i64();
     ctx.b.ext32s_i64(v, v64);
     let (n, z) = nz(ctx, res, false);
-    (res, Nzcv { n, z, c, v })
+    (res, Nzcv { n, z, c, v, cmp })
 }
 
 /// `a + b + carry` (carry: a 0/1 temp, or none) with flags.
@@ -163,6 +244,7 @@ pub fn add_carry_flags(
                 z: res,
                 c,
                 v,
+                cmp: None,
             },
         );
     }
@@ -183,7 +265,16 @@ pub fn add_carry_flags(
     let v = ctx.b.temp_i64();
     ctx.b.ext32s_i64(v, v64);
     let (n, z) = nz(ctx, res, false);
-    (res, Nzcv { n, z, c, v })
+    (
+        res,
+        Nzcv {
+            n,
+            z,
+            c,
+            v,
+            cmp: None,
+        },
+    )
 }
 
 /// `a + ~b + carry` (SBC/SBCS) with flags.
@@ -203,6 +294,9 @@ pub fn carry(ctx: &Ctx) -> Temp {
 /// The returned operands may be the flag globals themselves: consume the
 /// test before writing flags (or materialize it with `test_to_bool`).
 pub fn test_cc(ctx: &mut Ctx, cc: u32) -> Test {
+    if let Some(t) = fused_test(ctx, cc) {
+        return t;
+    }
     let (gn, gz, gc, gv) = globals(ctx);
     let zero = ctx.b.const_i64(0);
     let base = cc >> 1;

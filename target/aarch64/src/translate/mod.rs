@@ -10,7 +10,7 @@ mod ldst;
 mod simd;
 mod system;
 
-use crate::cpu::{excp, G_PC, G_SP, GLOBALS, OFF_SYNDROME};
+use crate::cpu::{excp, GLOBALS, G_PC, G_SP, OFF_SYNDROME};
 use crate::decode::{DecodeTable, Insn, Pattern, Undef};
 use std::sync::OnceLock;
 use tcg::ir::{Builder, IrBlock, MemOp, Temp, Terminal};
@@ -44,6 +44,8 @@ pub struct Ctx<'a> {
     pub features: &'a crate::Features,
     /// Set by a handler that ends the block (branches, exceptions).
     pub end: Option<Terminal>,
+    /// The compare whose flags are current, if any (see `flags::test_cc`).
+    pub last_cmp: Option<crate::flags::Compare>,
 }
 
 impl Ctx<'_> {
@@ -125,6 +127,7 @@ pub fn translate_block(
         pc,
         features,
         end: None,
+        last_cmp: None,
     };
     let mut n = 0u32;
     let max_insns = max_insns.clamp(1, 512);
@@ -152,6 +155,7 @@ pub fn translate_block(
         n += 1;
         if ok.is_err() {
             ctx.b.rollback(cp);
+            ctx.last_cmp = None;
             ctx.exit_with(excp::UDEF, insn_pc, word as u64);
             break;
         }
@@ -165,5 +169,6 @@ pub fn translate_block(
         }
     }
     let terminal = ctx.end.take().unwrap_or(Terminal::Jump(ctx.pc));
-    ctx.b.finish(pc, flags, (ctx.pc.max(pc + 4) - pc) as u32, n, terminal)
+    ctx.b
+        .finish(pc, flags, (ctx.pc.max(pc + 4) - pc) as u32, n, terminal)
 }
