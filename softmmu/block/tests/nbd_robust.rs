@@ -782,3 +782,172 @@ fn random_garbage_never_hurts_the_server() {
         "ro export unchanged"
     );
 }
+
+/// A fake server for the client: a valid handshake when `valid`, then
+/// replies built from random bytes (sometimes well-formed headers with
+/// random fields) to whatever the client sends.
+fn hostile_server(mut s: TcpStream, seed: u64, valid: bool) {
+    let mut rng = Rng(seed);
+    let _ = s.set_read_timeout(Some(Duration::from_millis(300)));
+    let _ = s.set_write_timeout(Some(Duration::from_millis(300)));
+    let junk = |rng: &mut Rng, n: usize| {
+        let mut b = vec![0u8; n];
+        rng.fill(&mut b);
+        b
+    };
+    if !valid && rng.below(3) == 0 {
+        let _ = s.write_all(&junk(&mut rng, 64));
+        return;
+    }
+    let mut hello = NBDMAGIC.to_be_bytes().to_vec();
+    hello.extend_from_slice(&IHAVEOPT.to_be_bytes());
+    hello.extend_from_slice(&3u16.to_be_bytes());
+    if s.write_all(&hello).is_err() {
+        return;
+    }
+    let mut cf = [0u8; 4];
+    if s.read_exact(&mut cf).is_err() {
+        return;
+    }
+    let reply = |s: &mut TcpStream, opt: u32, typ: u32, d: &[u8]| {
+        let mut b = option_reply_header(opt, typ, d.len() as u32).to_vec();
+        b.extend_from_slice(d);
+        s.write_all(&b).is_ok()
+    };
+    loop {
+        let mut h = [0u8; 16];
+        if s.read_exact(&mut h).is_err() {
+            return;
+        }
+        let opt = be32(&h[8..12]);
+        let mut d = vec![0u8; (be32(&h[12..16]) as usize).min(1 << 16)];
+        if s.read_exact(&mut d).is_err() {
+            return;
+        }
+        if !valid {
+            let ok = match rng.below(3) {
+                0 => s.write_all(&junk(&mut rng, 40)).is_ok(),
+                1 => {
+                    let typ =
+                        [REP_ACK, REP_INFO, REP_META_CONTEXT, REP_ERR_UNSUP][rng.below(4) as usize];
+                    let n = rng.below(20) as usize;
+                    reply(&mut s, opt, typ, &junk(&mut rng, n))
+                }
+                _ => {
+                    let mut b = option_reply_header(opt, REP_INFO, rng.next() as u32).to_vec();
+                    b.extend_from_slice(&junk(&mut rng, 8));
+                    s.write_all(&b).is_ok()
+                }
+            };
+            if !ok {
+                return;
+            }
+            continue;
+        }
+        match opt {
+            OPT_STRUCTURED_REPLY => {
+                reply(&mut s, opt, REP_ACK, &[]);
+            }
+            OPT_SET_META_CONTEXT => {
+                let mut m = 1u32.to_be_bytes().to_vec();
+                m.extend_from_slice(CONTEXT_BASE_ALLOCATION.as_bytes());
+                reply(&mut s, opt, REP_META_CONTEXT, &m);
+                reply(&mut s, opt, REP_ACK, &[]);
+            }
+            OPT_GO => {
+                let mut i = INFO_EXPORT.to_be_bytes().to_vec();
+                i.extend_from_slice(&(1u64 << 20).to_be_bytes());
+                i.extend_from_slice(
+                    &(FLAG_HAS_FLAGS | FLAG_SEND_FLUSH | FLAG_SEND_TRIM | FLAG_SEND_WRITE_ZEROES)
+                        .to_be_bytes(),
+                );
+                reply(&mut s, opt, REP_INFO, &i);
+                reply(&mut s, opt, REP_ACK, &[]);
+                break;
+            }
+            _ => {
+                reply(&mut s, opt, REP_ERR_UNSUP, &[]);
+            }
+        }
+    }
+    // Transmission: answer every request header with random replies.
+    for _ in 0..50 {
+        let mut h = [0u8; REQUEST_LEN];
+        if s.read_exact(&mut h).is_err() {
+            return;
+        }
+        let cookie = be64(&h[8..16]);
+        let typ = be16(&h[6..8]);
+        if typ == CMD_WRITE {
+            let mut p = vec![0u8; (be32(&h[24..28]) as usize).min(MAX_PAYLOAD as usize)];
+            if s.read_exact(&mut p).is_err() {
+                return;
+            }
+        }
+        let b = match rng.below(4) {
+            0 => {
+                let n = 1 + rng.below(64) as usize;
+                junk(&mut rng, n)
+            }
+            1 => simple_reply(rng.below(3) as u32 * EIO, cookie).to_vec(),
+            _ => {
+                let ctype = [
+                    REPLY_TYPE_OFFSET_DATA,
+                    REPLY_TYPE_OFFSET_HOLE,
+                    REPLY_TYPE_BLOCK_STATUS,
+                    REPLY_TYPE_ERROR,
+                    REPLY_TYPE_NONE,
+                    77,
+                ][rng.below(6) as usize];
+                let plen = if rng.below(2) == 0 {
+                    rng.below(40) as u32
+                } else {
+                    rng.next() as u32
+                };
+                let mut b = chunk_header(rng.below(2) as u16, ctype, cookie, plen).to_vec();
+                let n = rng.below(48) as usize;
+                b.extend_from_slice(&junk(&mut rng, n));
+                b
+            }
+        };
+        if s.write_all(&b).is_err() {
+            return;
+        }
+    }
+}
+
+#[test]
+fn mimic_client_survives_hostile_servers() {
+    let start = Instant::now();
+    for round in 0..150u64 {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let valid = round % 2 == 0;
+        let t = std::thread::spawn(move || {
+            if let Ok((s, _)) = l.accept() {
+                hostile_server(s, 1000 + round, valid);
+            }
+        });
+        let target = block::nbd::uri::Target {
+            addr: block::nbd::uri::Addr::Tcp("127.0.0.1".into(), port),
+            export: "x".into(),
+        };
+        if let Ok(mut c) =
+            block::nbd::NbdClient::connect(&target, false, Duration::from_millis(300))
+        {
+            use block::BlockDriver;
+            let mut b = vec![0u8; 100_000];
+            let _ = c.read(0, &mut b);
+            let _ = c.block_status(0, 1 << 20);
+            let _ = c.write(4096, &b[..5000]);
+            let _ = c.write_zeroes(0, 65536, false);
+            let _ = c.read(500_000, &mut b);
+            let _ = c.flush();
+        }
+        t.join().unwrap();
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "hostile server rounds took too long"
+        );
+    }
+}

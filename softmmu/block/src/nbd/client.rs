@@ -541,7 +541,11 @@ impl NbdClient {
                 (&self.s).read_exact(&mut o).map_err(io_err)?;
                 let off = be64(&o);
                 let n = (len - 8) as u64;
-                if off < op.offset || off + n > op.offset + op.len as u64 {
+                if off < op.offset
+                    || off
+                        .checked_add(n)
+                        .is_none_or(|e| e > op.offset + op.len as u64)
+                {
                     return Err(proto_err("read data chunk outside the request"));
                 }
                 let b = rbuf.ok_or_else(|| proto_err("unexpected read data"))?;
@@ -555,7 +559,11 @@ impl NbdClient {
                 (&self.s).read_exact(&mut p).map_err(io_err)?;
                 let off = be64(&p[0..8]);
                 let n = be32(&p[8..12]) as u64;
-                if off < op.offset || off + n > op.offset + op.len as u64 {
+                if off < op.offset
+                    || off
+                        .checked_add(n)
+                        .is_none_or(|e| e > op.offset + op.len as u64)
+                {
                     return Err(proto_err("read hole chunk outside the request"));
                 }
                 let b = rbuf.ok_or_else(|| proto_err("unexpected read hole"))?;
