@@ -24,6 +24,7 @@ pub mod flags;
 pub mod layout;
 pub mod pages;
 pub mod path;
+pub mod procfs;
 pub mod run;
 pub mod signal;
 pub mod smc;

@@ -141,6 +141,17 @@ pub fn run(mut opts: RunOptions) -> Result<i32, RunError> {
         opts.load.ld_prefix.clone(),
     );
     process.uname_release = opts.uname_release.clone();
+    process.proc_info = Arc::new(crate::procfs::ProcInfo {
+        auxv: read_auxv(&process.space, loaded.stack_pointer),
+        cmdline: opts
+            .argv
+            .iter()
+            .flat_map(|a| a.iter().copied().chain([0]))
+            .collect(),
+        cpuinfo: crate::procfs::aarch64_cpuinfo(hwcap, hwcap2, model.midr),
+        stack: (loaded.stack_low, loaded.stack_top),
+        brk_start: loaded.brk,
+    });
     let cfg = Config {
         model,
         backend: opts.backend,
@@ -162,6 +173,35 @@ pub fn run(mut opts: RunOptions) -> Result<i32, RunError> {
     process.slot = Some(slot);
     process.sync_mask();
     Ok(thread_loop(&cfg, Cpu(cpu), process, true))
+}
+
+/// The auxv pairs (up to and including `AT_NULL`) above the initial
+/// stack's argv and envp.
+fn read_auxv(space: &GuestSpace, sp: u64) -> Vec<u8> {
+    let word = |a: u64| {
+        let mut b = [0u8; 8];
+        space.read(a, &mut b).ok().map(|()| u64::from_le_bytes(b))
+    };
+    let Some(argc) = word(sp) else {
+        return Vec::new();
+    };
+    let mut a = sp + 8 * (argc + 2);
+    while let Some(v) = word(a) {
+        a += 8;
+        if v == 0 {
+            break;
+        }
+    }
+    let start = a;
+    while let Some(t) = word(a) {
+        a += 16;
+        if t == 0 || a - start > 4096 {
+            break;
+        }
+    }
+    space
+        .read_vec(start, (a - start) as usize)
+        .unwrap_or_default()
 }
 
 /// Runs one guest thread until it exits; returns the exit status (the

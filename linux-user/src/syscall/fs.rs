@@ -61,8 +61,19 @@ fn path_or_empty(p: &Process, addr: u64) -> Result<CString, Errno> {
 }
 
 fn sys_openat(p: &mut Process, a: [u64; 6]) -> SysResult {
-    let path = p.path_arg(a[1])?;
     let flags = p.abi.open_flags.to_host(a[2] & 0xffff_ffff) as i32;
+    let raw = p.cstr_arg(a[1])?;
+    if raw.starts_with(b"/proc/") {
+        if let Some(r) = crate::procfs::open(p, &raw) {
+            let fd = r?;
+            if flags & libc::O_CLOEXEC != 0 {
+                // SAFETY: our fresh fd.
+                unsafe { libc::fcntl(fd as i32, libc::F_SETFD, libc::FD_CLOEXEC) };
+            }
+            return Ok(fd);
+        }
+    }
+    let path = p.path_arg(a[1])?;
     let mode = a[3] as libc::mode_t;
     // SAFETY: `path` is a valid NUL-terminated string.
     host(unsafe { libc::openat(dirfd(a[0]), path.as_ptr(), flags, mode) })

@@ -134,6 +134,8 @@ pub struct Process {
     pub exe_path: PathBuf,
     /// State shared by all threads.
     pub shared: Arc<Shared>,
+    /// What the fake `/proc` files are made from.
+    pub proc_info: Arc<crate::procfs::ProcInfo>,
     /// This thread's signal mask and alternate stack.
     pub signals: signal::SignalState,
     /// This thread's slot in [`crate::thread::SLOTS`] (none in unit tests).
@@ -202,6 +204,7 @@ impl Process {
             paths: PathMapper::new(ld_prefix),
             exe_path,
             shared: Arc::new(Shared::default()),
+            proc_info: Arc::default(),
             signals: signal::SignalState::default(),
             slot: None,
             clear_child_tid: 0,
@@ -223,6 +226,7 @@ impl Process {
             paths: self.paths.clone(),
             exe_path: self.exe_path.clone(),
             shared: self.shared.clone(),
+            proc_info: self.proc_info.clone(),
             signals: signal::SignalState {
                 mask: self.signals.mask,
                 ..Default::default()
