@@ -951,3 +951,39 @@ fn mimic_client_survives_hostile_servers() {
         );
     }
 }
+
+#[test]
+fn dense_file_block_status_notices_new_holes() {
+    let d = TempDir::new("dense");
+    let mut data = vec![0u8; 1 << 20];
+    Rng(5).fill(&mut data);
+    std::fs::write(d.path("dense.raw"), &data).unwrap();
+    let mut c = ExportConfig::new("d", d.path("dense.raw"));
+    c.format = Some("raw".into());
+    let srv = Mimic::tcp(vec![c]);
+    let (mut r, _, _) = Raw::go(srv.port.unwrap(), "d", true);
+    let status = |r: &mut Raw, cookie: u64| -> Vec<(u32, u32)> {
+        r.req(0, CMD_BLOCK_STATUS, cookie, 0, 1 << 20);
+        match r.reply(0) {
+            Reply::Chunk { payload, .. } => payload[4..]
+                .chunks(8)
+                .map(|c| (be32(c), be32(&c[4..])))
+                .collect(),
+            x => panic!("{x:?}"),
+        }
+    };
+    assert_eq!(status(&mut r, 1), vec![(1 << 20, 0)]);
+    r.req(0, CMD_TRIM, 2, 65536, 131072);
+    assert_eq!(r.simple_err(), 0);
+    let after = status(&mut r, 3);
+    let want: Vec<(u32, u32)> = file_allocation(&d.path("dense.raw"))
+        .into_iter()
+        .map(|(_, l, data)| (l as u32, if data { 0 } else { STATE_HOLE | STATE_ZERO }))
+        .collect();
+    assert_eq!(after, want);
+    assert!(after.len() > 1, "the trimmed range is a hole: {after:?}");
+    // Reads see zeroes there, data elsewhere.
+    r.req(0, CMD_DISC, 4, 0, 0);
+    data[65536..196608].fill(0);
+    assert!(read_url(&srv.url("d")) == data);
+}

@@ -138,6 +138,29 @@ pub struct Export {
     discard: bool,
     /// Something was written since the last flush.
     dirty: AtomicBool,
+    /// A raw file known to have no holes (block status and reads skip
+    /// the SEEK_DATA/SEEK_HOLE queries). Cleared when a hole may appear.
+    dense: AtomicBool,
+}
+
+/// Whether `off` in the file is data, and how far that run goes (at most
+/// to `end`, which is within the file).
+fn file_status(fd: i32, off: u64, end: u64) -> (bool, u64) {
+    let data = unsafe { libc::lseek(fd, off as libc::off_t, libc::SEEK_DATA) };
+    if data < 0 {
+        // ENXIO: only a hole follows; other errors: say data.
+        let e = std::io::Error::last_os_error().raw_os_error();
+        return (e != Some(libc::ENXIO), end - off);
+    }
+    let data = data as u64;
+    if data > off {
+        return (false, data.min(end) - off);
+    }
+    let hole = unsafe { libc::lseek(fd, off as libc::off_t, libc::SEEK_HOLE) };
+    if hole < 0 {
+        return (true, end - off);
+    }
+    (true, (hole as u64).max(off + 1).min(end) - off)
 }
 
 impl Export {
@@ -147,9 +170,11 @@ impl Export {
             None => crate::probe_format(&c.path)?.to_string(),
         };
         let read_only = c.read_only || c.snapshot.is_some();
+        let mut dense = false;
         let (backend, size) = if fmt == "raw" && c.snapshot.is_none() {
             let f = HostFile::open(&c.path, read_only)?;
             let size = f.len()?;
+            dense = size == 0 || file_status(f.file.as_raw_fd(), 0, size) == (true, size);
             (Backend::File(f), size)
         } else {
             let mut d = crate::open_image(&c.path, Some(&fmt), read_only)?;
@@ -170,6 +195,7 @@ impl Export {
             cache: c.cache,
             discard: c.discard,
             dirty: AtomicBool::new(false),
+            dense: AtomicBool::new(dense),
         })
     }
 
@@ -283,7 +309,10 @@ impl Export {
             return Ok(());
         }
         match &self.backend {
-            Backend::File(f) => f.punch_hole(offset, len).map_err(NbdErr::from)?,
+            Backend::File(f) => {
+                self.dense.store(false, Ordering::Release);
+                f.punch_hole(offset, len).map_err(NbdErr::from)?
+            }
             Backend::Driver(m) => self.with_driver(m, |d| d.discard(offset, len))?,
         }
         self.after_write(fua)
@@ -302,6 +331,9 @@ impl Export {
         let unmap = self.discard && !no_hole;
         match &self.backend {
             Backend::File(f) => {
+                if unmap {
+                    self.dense.store(false, Ordering::Release);
+                }
                 if fast {
                     // Only what the filesystem does without writing data.
                     let mode = if unmap {
@@ -356,6 +388,9 @@ impl Export {
     /// covering the range (the last may stop short when `max` is reached).
     pub fn block_status(&self, offset: u64, len: u64, max: usize) -> NbdResult<Vec<Status>> {
         self.check_range(offset, len, EINVAL)?;
+        if len == 0 || max == 0 {
+            return Ok(Vec::new());
+        }
         let mut out: Vec<Status> = Vec::new();
         let end = offset + len;
         let mut off = offset;
@@ -364,9 +399,12 @@ impl Export {
             _ => out.push(Status { len: n, flags }),
         };
         match &self.backend {
+            Backend::File(_) if self.dense.load(Ordering::Acquire) => {
+                out.push(Status { len, flags: 0 })
+            }
             Backend::File(f) => {
                 while off < end && out.len() < max {
-                    let (data, n) = f.data_status(off, end);
+                    let (data, n) = file_status(f.file.as_raw_fd(), off, end);
                     let n = n.clamp(1, end - off);
                     push(&mut out, n, if data { 0 } else { STATE_HOLE | STATE_ZERO });
                     off += n;

@@ -10,16 +10,15 @@ use super::negotiate::Negotiated;
 use crate::nbd::proto::*;
 use crate::nbd::stream::{write_all_vectored, Stream};
 use std::io::{self, BufReader, Read};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
 /// Worker threads per connection.
 const WORKERS: usize = 8;
 /// Socket read buffer (many request headers per system call).
 const READ_BUFFER: usize = 64 << 10;
-/// Payload buffers kept for reuse per connection, and the largest kept.
-const POOLED: usize = 8;
-const POOLED_MAX: usize = 4 << 20;
+/// Largest scratch buffer a worker keeps between requests.
+const KEEP_BUFFER: usize = 4 << 20;
 /// Payload bytes (write data read, read data to send) in flight per
 /// connection.
 const BUDGET: u64 = 96 << 20;
@@ -28,9 +27,11 @@ const MAX_EXTENTS: usize = 4096;
 /// Block-status extents looked at to find holes in one structured read.
 const READ_EXTENTS: usize = 256;
 
-/// A counting semaphore over bytes.
+/// A counting semaphore over bytes, lock-free unless someone must wait.
 pub struct Budget {
-    left: Mutex<u64>,
+    left: AtomicU64,
+    waiters: AtomicUsize,
+    lock: Mutex<()>,
     cv: Condvar,
     cap: u64,
 }
@@ -38,27 +39,51 @@ pub struct Budget {
 impl Budget {
     pub fn new(cap: u64) -> Budget {
         Budget {
-            left: Mutex::new(cap),
+            left: AtomicU64::new(cap),
+            waiters: AtomicUsize::new(0),
+            lock: Mutex::new(()),
             cv: Condvar::new(),
             cap,
         }
     }
+
+    fn try_take(&self, n: u64) -> bool {
+        let mut cur = self.left.load(Ordering::Acquire);
+        while cur >= n {
+            match self
+                .left
+                .compare_exchange_weak(cur, cur - n, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return true,
+                Err(c) => cur = c,
+            }
+        }
+        false
+    }
+
     fn acquire(&self, n: u64) -> u64 {
         let n = n.min(self.cap);
-        let mut l = self.left.lock().unwrap_or_else(|p| p.into_inner());
-        while *l < n {
-            l = self.cv.wait(l).unwrap_or_else(|p| p.into_inner());
+        if n == 0 || self.try_take(n) {
+            return n;
         }
-        *l -= n;
+        let mut g = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.waiters.fetch_add(1, Ordering::AcqRel);
+        while !self.try_take(n) {
+            g = self.cv.wait(g).unwrap_or_else(|p| p.into_inner());
+        }
+        self.waiters.fetch_sub(1, Ordering::AcqRel);
         n
     }
+
     fn release(&self, n: u64) {
         if n == 0 {
             return;
         }
-        let mut l = self.left.lock().unwrap_or_else(|p| p.into_inner());
-        *l += n;
-        self.cv.notify_all();
+        self.left.fetch_add(n, Ordering::AcqRel);
+        if self.waiters.load(Ordering::Acquire) > 0 {
+            let _g = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+            self.cv.notify_all();
+        }
     }
 }
 
@@ -90,12 +115,10 @@ struct Conn<'a> {
     budget: Budget,
     /// Shared by every connection of the server.
     global: &'a Budget,
-    pool: Pool,
 }
 
 struct Job {
     req: Request,
-    payload: Vec<u8>,
     /// Budget bytes to give back when done.
     held: u64,
 }
@@ -148,14 +171,16 @@ impl Conn<'_> {
         Ok(())
     }
 
-    fn run(&self, job: Job) {
+    /// Runs one request; `buf` is the worker's scratch buffer, holding the
+    /// payload of a write.
+    fn run(&self, job: Job, buf: &mut Vec<u8>) {
         let r = job.req;
         let fua = r.flags & CMD_FLAG_FUA != 0;
         let res = self.check_flags(&r).and_then(|()| match r.typ {
-            CMD_READ => self.read(&r).map(|()| false),
+            CMD_READ => self.read(&r, buf).map(|()| false),
             CMD_WRITE => self
                 .export
-                .write(r.offset, &job.payload, fua)
+                .write(r.offset, &buf[..r.len as usize], fua)
                 .map(|()| true),
             CMD_FLUSH => self.export.flush().map(|()| true),
             CMD_TRIM => self.export.trim(r.offset, r.len as u64, fua).map(|()| true),
@@ -178,11 +203,10 @@ impl Conn<'_> {
             Ok(false) => {}
             Err(e) => self.error_reply(r.cookie, &e),
         }
-        self.pool.put(job.payload);
         self.give(job.held);
     }
 
-    fn read(&self, r: &Request) -> NbdResult<()> {
+    fn read(&self, r: &Request, buf: &mut Vec<u8>) -> NbdResult<()> {
         let len = r.len as u64;
         if r.len > MAX_PAYLOAD {
             return Err(NbdErr::new(
@@ -197,13 +221,10 @@ impl Conn<'_> {
             return Err(NbdErr::new(EINVAL, "read beyond the end of the export"));
         }
         if !self.structured {
-            let mut buf = self.pool.get(r.len as usize);
-            let res = self.export.read(r.offset, &mut buf);
-            if res.is_ok() {
-                self.writer.send(&[&simple_reply(0, r.cookie), &buf]);
-            }
-            self.pool.put(buf);
-            return res;
+            let buf = sized(buf, r.len as usize);
+            self.export.read(r.offset, buf)?;
+            self.writer.send(&[&simple_reply(0, r.cookie), buf]);
+            return Ok(());
         }
         if len == 0 {
             let h = chunk_header(REPLY_FLAG_DONE, REPLY_TYPE_NONE, r.cookie, 0);
@@ -239,15 +260,13 @@ impl Conn<'_> {
                 _ => spans.push((off, r.offset + len - off, false)),
             }
         }
-        // Stale pooled bytes are only where holes are, which are not sent.
-        let mut buf = self.pool.get(r.len as usize);
+        // Stale bytes of earlier requests stay only where holes are, which
+        // are not sent.
+        let buf = sized(buf, r.len as usize);
         for &(o, n, hole) in &spans {
             if !hole {
                 let s = (o - r.offset) as usize;
-                if let Err(e) = self.export.read(o, &mut buf[s..s + n as usize]) {
-                    self.pool.put(buf);
-                    return Err(e);
-                }
+                self.export.read(o, &mut buf[s..s + n as usize])?;
             }
         }
         let mut heads: Vec<Vec<u8>> = Vec::with_capacity(spans.len());
@@ -278,8 +297,6 @@ impl Conn<'_> {
             }
         }
         self.writer.send(&parts);
-        drop(parts);
-        self.pool.put(buf);
         Ok(())
     }
 
@@ -335,32 +352,14 @@ struct Reader<'a> {
     end: Option<Result<(), String>>,
 }
 
-/// Reusable payload buffers (no allocation and zeroing per request).
-struct Pool {
-    free: Mutex<Vec<Vec<u8>>>,
-}
-
-impl Pool {
-    fn get(&self, len: usize) -> Vec<u8> {
-        let mut v = self
-            .free
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop()
-            .unwrap_or_default();
-        // Contents are stale but initialized; every byte used is overwritten.
-        v.resize(len, 0);
-        v
+/// The worker's scratch buffer sized to `len` (contents stale but
+/// initialized: every byte sent or written is overwritten first).
+fn sized(buf: &mut Vec<u8>, len: usize) -> &mut [u8] {
+    if buf.capacity() > KEEP_BUFFER && len <= KEEP_BUFFER {
+        *buf = Vec::new();
     }
-    fn put(&self, v: Vec<u8>) {
-        if v.capacity() == 0 || v.capacity() > POOLED_MAX {
-            return;
-        }
-        let mut f = self.free.lock().unwrap_or_else(|p| p.into_inner());
-        if f.len() < POOLED {
-            f.push(v);
-        }
-    }
+    buf.resize(len, 0);
+    &mut buf[..]
 }
 
 /// Serves one negotiated connection until NBD_CMD_DISC, a disconnect or a
@@ -381,9 +380,6 @@ pub fn serve(s: Stream, n: Negotiated, stop: &AtomicBool, global: &Budget) -> Re
         },
         budget: Budget::new(BUDGET),
         global,
-        pool: Pool {
-            free: Mutex::new(Vec::new()),
-        },
     };
     let reader = Mutex::new(Reader {
         r: BufReader::with_capacity(READ_BUFFER, &rs),
@@ -407,13 +403,14 @@ pub fn serve(s: Stream, n: Negotiated, stop: &AtomicBool, global: &Budget) -> Re
 }
 
 fn worker(conn: &Conn, reader: &Mutex<Reader>, rs: &Stream, stop: &AtomicBool) {
+    let mut buf = Vec::new();
     loop {
         let job = {
             let mut g = reader.lock().unwrap_or_else(|p| p.into_inner());
             if g.end.is_some() {
                 return;
             }
-            match next_request(&mut g.r, conn, stop) {
+            match next_request(&mut g.r, conn, stop, &mut buf) {
                 Ok(Some(j)) => j,
                 Ok(None) => {
                     g.end = Some(Ok(()));
@@ -428,13 +425,18 @@ fn worker(conn: &Conn, reader: &Mutex<Reader>, rs: &Stream, stop: &AtomicBool) {
                 }
             }
         };
-        conn.run(job);
+        conn.run(job, &mut buf);
     }
 }
 
 /// Reads the next request (and a write's payload). `Ok(None)` on
 /// NBD_CMD_DISC or server shutdown.
-fn next_request(r: &mut impl Read, conn: &Conn, stop: &AtomicBool) -> Result<Option<Job>, String> {
+fn next_request(
+    r: &mut impl Read,
+    conn: &Conn,
+    stop: &AtomicBool,
+    buf: &mut Vec<u8>,
+) -> Result<Option<Job>, String> {
     let mut h = [0u8; REQUEST_LEN];
     let got = read_full(r, &mut h).map_err(|e| {
         if conn.writer.dead.load(Ordering::Acquire) {
@@ -460,7 +462,7 @@ fn next_request(r: &mut impl Read, conn: &Conn, stop: &AtomicBool) -> Result<Opt
     let Some(req) = Request::decode(&h) else {
         return Err(format!("bad request magic {:#x}", be32(&h[0..4])));
     };
-    let job = |payload, held| Ok(Some(Job { req, payload, held }));
+    let job = |held| Ok(Some(Job { req, held }));
     match req.typ {
         CMD_DISC => Ok(None),
         CMD_WRITE => {
@@ -471,9 +473,9 @@ fn next_request(r: &mut impl Read, conn: &Conn, stop: &AtomicBool) -> Result<Opt
                 ));
             }
             let held = conn.take(req.len as u64);
-            let mut payload = conn.pool.get(req.len as usize);
-            match read_full(r, &mut payload) {
-                Ok(g) if g == payload.len() => job(payload, held),
+            let payload = sized(buf, req.len as usize);
+            match read_full(r, payload) {
+                Ok(g) if g == payload.len() => job(held),
                 Ok(g) => {
                     conn.give(held);
                     Err(format!(
@@ -487,7 +489,7 @@ fn next_request(r: &mut impl Read, conn: &Conn, stop: &AtomicBool) -> Result<Opt
                 }
             }
         }
-        CMD_READ if req.len <= MAX_PAYLOAD => job(Vec::new(), conn.take(req.len as u64)),
-        _ => job(Vec::new(), 0),
+        CMD_READ if req.len <= MAX_PAYLOAD => job(conn.take(req.len as u64)),
+        _ => job(0),
     }
 }
