@@ -11,6 +11,10 @@ pub const READS_ENV: u32 = 1;
 pub const WRITES_ENV: u32 = 2;
 /// The helper has no effects beyond its result: it may be removed if unused.
 pub const NO_SIDE_EFFECTS: u32 = 4;
+/// The helper reads or writes env fields that are *not* globals (FP control
+/// and status, vector registers accessed with `ld_env`/`st_env`): nothing
+/// needs syncing around it, but it is kept (it has effects).
+pub const ENV_FIELDS: u32 = 8;
 
 pub type Env = *mut u8;
 

@@ -4,7 +4,7 @@
 use super::lanes::{self, elem, ones, val, vget, vset, Desc};
 use super::Ctx;
 use crate::decode::{pat, Insn, Pattern, Undef};
-use tcg::helper::{Env, READS_ENV, WRITES_ENV};
+use tcg::helper::{Env, ENV_FIELDS};
 
 pub const PATTERNS: &[Pattern] = &[
     pat(
@@ -71,7 +71,7 @@ tcg::helper!(
     ACROSS,
     "adv_across",
     A1(across_helper),
-    READS_ENV | WRITES_ENV
+    ENV_FIELDS
 );
 
 fn scalar_pairwise(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {

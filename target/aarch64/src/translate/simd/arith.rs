@@ -9,7 +9,7 @@ use super::lanes::{
 use super::swar::{pairwise_inline, swar_addsub, swar_eqz};
 use super::{need, vread, vwrite, Ctx};
 use crate::decode::{pat, Insn, Pattern, Undef};
-use tcg::helper::{Env, READS_ENV, WRITES_ENV};
+use tcg::helper::{Env, ENV_FIELDS};
 use tcg::ir::Temp;
 
 pub const PATTERNS: &[Pattern] = &[
@@ -284,7 +284,7 @@ extern "C" fn int3(env: Env, desc: u64) -> u64 {
     }
     0
 }
-tcg::helper!(INT3, "adv_int3", A1(int3), READS_ENV | WRITES_ENV);
+tcg::helper!(INT3, "adv_int3", A1(int3), ENV_FIELDS);
 
 fn three_diff(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
     let opc = i.bits(15, 12);
@@ -425,7 +425,7 @@ tcg::helper!(
     INT3DIFF,
     "adv_int3diff",
     A1(int3diff),
-    READS_ENV | WRITES_ENV
+    ENV_FIELDS
 );
 
 fn by_elem(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {

@@ -6,7 +6,7 @@
 use super::lanes::{self, elem, set_elem, vget, vset, vset_q, Desc};
 use super::{need, vread, vwrite, Ctx};
 use crate::decode::{pat, Insn, Pattern, Undef};
-use tcg::helper::{Env, READS_ENV, WRITES_ENV};
+use tcg::helper::{Env, ENV_FIELDS};
 
 pub const PATTERNS: &[Pattern] = &[
     pat("aes", "01001110 size:2 10100 opcode:5 10 rn:5 rd:5", aes),
@@ -439,7 +439,7 @@ extern "C" fn crypto_helper(env: Env, desc: u64) -> u64 {
     vset(c, d.rd, r);
     0
 }
-tcg::helper!(CRYPTO, "crypto", A1(crypto_helper), READS_ENV | WRITES_ENV);
+tcg::helper!(CRYPTO, "crypto", A1(crypto_helper), ENV_FIELDS);
 
 // ---- dot product
 
@@ -517,4 +517,4 @@ extern "C" fn dot_helper(env: Env, desc: u64) -> u64 {
     vset_q(c, d.rd, r, d.q);
     0
 }
-tcg::helper!(DOTH, "adv_dot", A1(dot_helper), READS_ENV | WRITES_ENV);
+tcg::helper!(DOTH, "adv_dot", A1(dot_helper), ENV_FIELDS);

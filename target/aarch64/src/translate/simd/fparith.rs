@@ -7,7 +7,7 @@ use super::lanes::{self, elem, set_elem, vget, vset, vset_q, Desc};
 use super::{need, Ctx};
 use crate::decode::{pat, Insn, Pattern, Undef};
 use crate::fpu::{self, arith, Bin, Fmt, Fp};
-use tcg::helper::{Env, READS_ENV, WRITES_ENV};
+use tcg::helper::{Env, ENV_FIELDS};
 
 pub(crate) use super::fpmisc::{fcvt_fixed_vec, fp16_misc, fp_misc};
 
@@ -158,10 +158,10 @@ extern "C" fn fpvec(env: Env, desc: u64) -> u64 {
         set_elem(&mut r, k, bits, v);
     }
     vset_q(c, d.rd, r, d.q && !d.scalar);
-    c.fpsr |= fp.flags as u64;
+    crate::translate::fp::helpers::accumulate(c, fp.flags);
     0
 }
-tcg::helper!(FPVEC, "adv_fpvec", A1(fpvec), READS_ENV | WRITES_ENV);
+tcg::helper!(FPVEC, "adv_fpvec", A1(fpvec), ENV_FIELDS);
 
 /// FMLA, FMLS, FMUL, FMULX (by element), vector and scalar.
 pub(crate) fn fp_by_elem(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
@@ -227,14 +227,14 @@ extern "C" fn fpreduce(env: Env, desc: u64) -> u64 {
     let v: Vec<u64> = (0..n).map(|k| el(a, k, f)).collect();
     let r = reduce(&mut fp, f, Bin::from_u64(d.op as u64), &v);
     vset(c, d.rd, r as u128);
-    c.fpsr |= fp.flags as u64;
+    crate::translate::fp::helpers::accumulate(c, fp.flags);
     0
 }
 tcg::helper!(
     FPREDUCE,
     "adv_fpreduce",
     A1(fpreduce),
-    READS_ENV | WRITES_ENV
+    ENV_FIELDS
 );
 
 fn minmax_op(opc: u32, min: bool) -> Bin {

@@ -7,7 +7,7 @@ use super::lanes::{self, elem, set_elem, vget, vset, vset_q, Desc};
 use super::{need, Ctx};
 use crate::decode::{Insn, Undef};
 use crate::fpu::{self, conv, recip, Fmt, Fp, Round, Un};
-use tcg::helper::{Env, READS_ENV, WRITES_ENV};
+use tcg::helper::{Env, ENV_FIELDS};
 
 /// Fixed-point conversion ops (op field), `| 2` for unsigned.
 const OP_FIXED_TO_INT: u32 = 0x80;
@@ -307,7 +307,7 @@ extern "C" fn fpmisc(env: Env, desc: u64) -> u64 {
         }
         vset_q(c, d.rd, r, d.q && !d.scalar);
     }
-    c.fpsr |= fp.flags as u64;
+    crate::translate::fp::helpers::accumulate(c, fp.flags);
     0
 }
-tcg::helper!(FPMISC, "adv_fpmisc", A1(fpmisc), READS_ENV | WRITES_ENV);
+tcg::helper!(FPMISC, "adv_fpmisc", A1(fpmisc), ENV_FIELDS);

@@ -7,7 +7,7 @@ use super::lanes::{self, elem, ones, sat, set_elem, sx, val, vget, vset, vset_q,
 use super::swar::{swar_addsub, swar_eqz};
 use super::{vclear_high, vread, vwrite, Ctx};
 use crate::decode::{pat, Insn, Pattern, Undef};
-use tcg::helper::{Env, READS_ENV, WRITES_ENV};
+use tcg::helper::{Env, ENV_FIELDS};
 
 pub const PATTERNS: &[Pattern] = &[
     pat(
@@ -244,4 +244,4 @@ extern "C" fn misc_helper(env: Env, desc: u64) -> u64 {
     }
     0
 }
-tcg::helper!(MISC, "adv_2misc", A1(misc_helper), READS_ENV | WRITES_ENV);
+tcg::helper!(MISC, "adv_2misc", A1(misc_helper), ENV_FIELDS);

@@ -3,7 +3,7 @@
 use super::lanes::{self, elem, set_elem, vget, vset_q, Desc};
 use super::Ctx;
 use crate::decode::{pat, Insn, Pattern, Undef};
-use tcg::helper::{Env, READS_ENV, WRITES_ENV};
+use tcg::helper::{Env, ENV_FIELDS};
 
 pub const PATTERNS: &[Pattern] = &[
     pat(
@@ -141,4 +141,4 @@ extern "C" fn perm_helper(env: Env, desc: u64) -> u64 {
     vset_q(c, d.rd, r, d.q);
     0
 }
-tcg::helper!(PERM, "adv_perm", A1(perm_helper), READS_ENV | WRITES_ENV);
+tcg::helper!(PERM, "adv_perm", A1(perm_helper), ENV_FIELDS);

@@ -6,7 +6,7 @@
 use super::lanes::{self, elem, ones, sat, set_elem, shift, val, vget, vset, vset_q, Desc};
 use super::Ctx;
 use crate::decode::{pat, Insn, Pattern, Undef};
-use tcg::helper::{Env, READS_ENV, WRITES_ENV};
+use tcg::helper::{Env, ENV_FIELDS};
 
 pub const PATTERNS: &[Pattern] = &[
     pat(
@@ -199,4 +199,4 @@ extern "C" fn shift_helper(env: Env, desc: u64) -> u64 {
     }
     0
 }
-tcg::helper!(SHIFT, "adv_shift", A1(shift_helper), READS_ENV | WRITES_ENV);
+tcg::helper!(SHIFT, "adv_shift", A1(shift_helper), ENV_FIELDS);
