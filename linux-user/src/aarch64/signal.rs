@@ -52,6 +52,10 @@ const EXTRA_MAGIC: u32 = 0x4558_5401;
 /// `__NR_rt_sigreturn` on AArch64.
 const NR_RT_SIGRETURN: u32 = 139;
 
+/// The frame could not be written or read back (the guest gets SIGSEGV).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadFrame;
+
 /// Fault details a synchronous signal's frame carries.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct FaultInfo {
@@ -105,7 +109,7 @@ pub fn setup_frame(
     act: &SigAction,
     saved_mask: u64,
     fault: Option<FaultInfo>,
-) -> Result<(), ()> {
+) -> Result<(), BadFrame> {
     let (uc_stack, _) = p.altstack_for_frame(cpu.sp);
     let top = p.signal_stack_top(cpu.sp, act.flags);
     let record = (top.wrapping_sub(16)) & !15;
@@ -113,7 +117,7 @@ pub fn setup_frame(
     let restorer = if act.flags & SA_RESTORER != 0 {
         act.restorer
     } else {
-        trampoline(p).ok_or(())?
+        trampoline(p).ok_or(BadFrame)?
     };
 
     let mut b = vec![0u8; FRAME_SIZE];
@@ -151,8 +155,8 @@ pub fn setup_frame(
     let mut rec = [0u8; 16];
     put64(&mut rec, 0, cpu.x[29]);
     put64(&mut rec, 8, cpu.x[30]);
-    p.space.write(frame, &b).map_err(|_| ())?;
-    p.space.write(record, &rec).map_err(|_| ())?;
+    p.space.write(frame, &b).map_err(|_| BadFrame)?;
+    p.space.write(record, &rec).map_err(|_| BadFrame)?;
 
     cpu.x[0] = info.signo as u64;
     if act.flags & SA_SIGINFO != 0 {
@@ -168,23 +172,23 @@ pub fn setup_frame(
 
 /// `rt_sigreturn`: restores the cpu, mask and alternate stack from the
 /// frame at sp. Fails on a bad frame (the caller raises SIGSEGV).
-pub fn restore_frame(cpu: &mut CpuState, p: &mut Process) -> Result<(), ()> {
+pub fn restore_frame(cpu: &mut CpuState, p: &mut Process) -> Result<(), BadFrame> {
     let frame = cpu.sp;
     if frame & 15 != 0 {
-        return Err(());
+        return Err(BadFrame);
     }
-    let b = p.space.read_vec(frame, FRAME_SIZE).map_err(|_| ())?;
+    let b = p.space.read_vec(frame, FRAME_SIZE).map_err(|_| BadFrame)?;
     let pstate = get64(&b, SC_PSTATE);
     // EL0t, AArch64, D/A/I/F clear (valid_user_regs); else a bad frame.
     if pstate & 0x3ff != 0 {
-        return Err(());
+        return Err(BadFrame);
     }
     let mut fpsimd = None;
     let mut off = SC_RESERVED;
     let end = SC_RESERVED + RESERVED_SIZE;
     loop {
         if off + 8 > end {
-            return Err(());
+            return Err(BadFrame);
         }
         let (magic, size) = (get32(&b, off), get32(&b, off + 4) as usize);
         match magic {
@@ -193,15 +197,15 @@ pub fn restore_frame(cpu: &mut CpuState, p: &mut Process) -> Result<(), ()> {
             ESR_MAGIC if size == ESR_SIZE => {}
             // Extension records Mimic never writes (EXTRA, SVE, ZA...):
             // the kernel refuses what it cannot restore.
-            EXTRA_MAGIC => return Err(()),
-            _ => return Err(()),
+            EXTRA_MAGIC => return Err(BadFrame),
+            _ => return Err(BadFrame),
         }
         if size < 8 || size % 16 != 0 || off + size > end {
-            return Err(());
+            return Err(BadFrame);
         }
         off += size;
     }
-    let fp = fpsimd.ok_or(())?;
+    let fp = fpsimd.ok_or(BadFrame)?;
     for i in 0..31 {
         cpu.x[i] = get64(&b, SC_REGS + 8 * i);
     }

@@ -70,7 +70,7 @@ const CLONE_ARGS_SIZE_VER0: u64 = 64;
 
 fn sys_clone3(p: &mut Process, a: [u64; 6]) -> SysResult {
     let size = a[1];
-    if size < CLONE_ARGS_SIZE_VER0 || size > 4096 {
+    if !(CLONE_ARGS_SIZE_VER0..=4096).contains(&size) {
         return Err(Errno::EINVAL);
     }
     let b = p.read_mem(a[0], size as usize)?;
