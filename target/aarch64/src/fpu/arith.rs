@@ -70,6 +70,7 @@ fn take_fast(fp: &mut Fp, r: Option<(u64, bool)>) -> Option<u64> {
     Some(v)
 }
 
+#[inline(never)]
 fn add_sub(fp: &mut Fp, f: Fmt, a: u64, b: u64, negate_b: bool) -> u64 {
     let ua = fp.unpack(f, a);
     let ub = fp.unpack(f, b);
@@ -99,6 +100,7 @@ fn add_sub(fp: &mut Fp, f: Fmt, a: u64, b: u64, negate_b: bool) -> u64 {
     }
 }
 
+#[inline]
 pub fn add(fp: &mut Fp, f: Fmt, a: u64, b: u64) -> u64 {
     if fast_ok(fp, f) {
         if let Some(v) = take_fast(fp, fast::add(f, a, b)) {
@@ -108,6 +110,7 @@ pub fn add(fp: &mut Fp, f: Fmt, a: u64, b: u64) -> u64 {
     add_sub(fp, f, a, b, false)
 }
 
+#[inline]
 pub fn sub(fp: &mut Fp, f: Fmt, a: u64, b: u64) -> u64 {
     if fast_ok(fp, f) {
         if let Some(v) = take_fast(fp, fast::add(f, a, b ^ f.sign_bit())) {
@@ -117,6 +120,7 @@ pub fn sub(fp: &mut Fp, f: Fmt, a: u64, b: u64) -> u64 {
     add_sub(fp, f, a, b, true)
 }
 
+#[inline(never)]
 fn mul_impl(fp: &mut Fp, f: Fmt, a: u64, b: u64, mulx: bool) -> u64 {
     let ua = fp.unpack(f, a);
     let ub = fp.unpack(f, b);
@@ -139,6 +143,7 @@ fn mul_impl(fp: &mut Fp, f: Fmt, a: u64, b: u64, mulx: bool) -> u64 {
     }
 }
 
+#[inline]
 pub fn mul(fp: &mut Fp, f: Fmt, a: u64, b: u64) -> u64 {
     if fast_ok(fp, f) {
         if let Some(v) = take_fast(fp, fast::mul(f, a, b)) {
@@ -152,6 +157,7 @@ pub fn mulx(fp: &mut Fp, f: Fmt, a: u64, b: u64) -> u64 {
     mul_impl(fp, f, a, b, true)
 }
 
+#[inline]
 pub fn div(fp: &mut Fp, f: Fmt, a: u64, b: u64) -> u64 {
     if fast_ok(fp, f) {
         if let Some(v) = take_fast(fp, fast::div(f, a, b)) {
@@ -205,6 +211,7 @@ fn isqrt(n: u128) -> u128 {
     }
 }
 
+#[inline]
 pub fn sqrt(fp: &mut Fp, f: Fmt, a: u64) -> u64 {
     if fast_ok(fp, f) {
         if let Some(v) = take_fast(fp, fast::sqrt(f, a)) {
@@ -233,6 +240,7 @@ pub fn sqrt(fp: &mut Fp, f: Fmt, a: u64) -> u64 {
 
 /// FPMulAdd: `addend + op1 * op2`, fused (one rounding). Callers negate
 /// operands (sign flip, NaNs included) for FMSUB/FNMADD/FNMSUB.
+#[inline]
 pub fn fma(fp: &mut Fp, f: Fmt, addend: u64, op1: u64, op2: u64) -> u64 {
     if fast_ok(fp, f) {
         if let Some(v) = take_fast(fp, fast::fma(f, addend, op1, op2)) {
@@ -343,6 +351,23 @@ fn key(f: Fmt, u: &Unp) -> i64 {
 /// FPCompare: NZCV (bits 3..0) for FCMP/FCMPE/FCCMP; `signal` raises IOC for
 /// quiet NaNs too.
 pub fn compare(fp: &mut Fp, f: Fmt, a: u64, b: u64, signal: bool) -> u32 {
+    if fp.fpcr & super::FPCR_FZ == 0 {
+        // Without flush-to-zero, ordered operands compare as host floats.
+        let ord = if f == D {
+            f64::from_bits(a).partial_cmp(&f64::from_bits(b))
+        } else if f == S {
+            f32::from_bits(a as u32).partial_cmp(&f32::from_bits(b as u32))
+        } else {
+            None
+        };
+        if let Some(o) = ord {
+            return match o {
+                std::cmp::Ordering::Equal => 0b0110,
+                std::cmp::Ordering::Less => 0b1000,
+                std::cmp::Ordering::Greater => 0b0010,
+            };
+        }
+    }
     let ua = fp.unpack(f, a);
     let ub = fp.unpack(f, b);
     if ua.is_nan() || ub.is_nan() {

@@ -29,6 +29,7 @@ pub(crate) fn two_sum_err(a: f64, b: f64, s: f64) -> f64 {
     (a - (s - bb)) + (b - bb)
 }
 
+#[inline]
 pub fn add(f: Fmt, a: u64, b: u64) -> Option<(u64, bool)> {
     if f == D {
         let (x, y) = (f64::from_bits(a), f64::from_bits(b));
@@ -54,6 +55,7 @@ pub fn add(f: Fmt, a: u64, b: u64) -> Option<(u64, bool)> {
     }
 }
 
+#[inline]
 pub fn mul(f: Fmt, a: u64, b: u64) -> Option<(u64, bool)> {
     if f == D {
         let (x, y) = (f64::from_bits(a), f64::from_bits(b));
@@ -79,6 +81,7 @@ pub fn mul(f: Fmt, a: u64, b: u64) -> Option<(u64, bool)> {
     }
 }
 
+#[inline]
 pub fn div(f: Fmt, a: u64, b: u64) -> Option<(u64, bool)> {
     if f == D {
         let (x, y) = (f64::from_bits(a), f64::from_bits(b));
@@ -110,6 +113,7 @@ pub fn div(f: Fmt, a: u64, b: u64) -> Option<(u64, bool)> {
     }
 }
 
+#[inline]
 pub fn sqrt(f: Fmt, a: u64) -> Option<(u64, bool)> {
     if f == D {
         let x = f64::from_bits(a);
@@ -139,6 +143,7 @@ pub fn sqrt(f: Fmt, a: u64) -> Option<(u64, bool)> {
 }
 
 /// a + n * m when the product is exact and the sum needs one rounding.
+#[inline]
 pub fn fma(f: Fmt, a: u64, n: u64, m: u64) -> Option<(u64, bool)> {
     if f == D {
         let (c, x, y) = (f64::from_bits(a), f64::from_bits(n), f64::from_bits(m));

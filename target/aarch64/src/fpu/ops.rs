@@ -49,11 +49,12 @@ impl Bin {
         Bin::AcGt,
     ];
     pub fn from_u64(v: u64) -> Bin {
-        Bin::ALL[(v as usize) % Bin::ALL.len()]
+        Bin::ALL.get(v as usize).copied().unwrap_or(Bin::Add)
     }
 }
 
 /// Applies a two-operand operation; compares give all-ones or zero.
+#[inline]
 pub fn binop(fp: &mut Fp, f: Fmt, op: Bin, a: u64, b: u64) -> u64 {
     use arith::{Cmp, MinMax};
     let ones = f.mask();
@@ -134,7 +135,7 @@ impl Un {
         Un::CmLt0,
     ];
     pub fn from_u64(v: u64) -> Un {
-        Un::ALL[(v as usize) % Un::ALL.len()]
+        Un::ALL.get(v as usize).copied().unwrap_or(Un::Sqrt)
     }
 }
 
