@@ -49,6 +49,14 @@ impl Stream {
         }
     }
 
+    pub fn raw_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        match self {
+            Stream::Tcp(s) => s.as_raw_fd(),
+            Stream::Unix(s) => s.as_raw_fd(),
+        }
+    }
+
     /// Peer description for log lines.
     pub fn peer(&self) -> String {
         match self {

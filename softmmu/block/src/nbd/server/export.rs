@@ -199,6 +199,14 @@ impl Export {
         })
     }
 
+    /// The host file of a raw export (for zero-copy reads).
+    pub fn raw_fd(&self) -> Option<i32> {
+        match &self.backend {
+            Backend::File(f) => Some(f.file.as_raw_fd()),
+            Backend::Driver(_) => None,
+        }
+    }
+
     /// The transmission flags for this export.
     pub fn transmission_flags(&self, structured: bool) -> u16 {
         let mut f = FLAG_HAS_FLAGS

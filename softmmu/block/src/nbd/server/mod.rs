@@ -7,6 +7,7 @@
 
 pub mod export;
 pub mod negotiate;
+pub mod splice;
 pub mod transmit;
 
 pub use export::{CacheMode, Export, ExportConfig};

@@ -7,6 +7,7 @@
 
 use super::export::{Export, NbdErr, NbdResult};
 use super::negotiate::Negotiated;
+use super::splice::Pipe;
 use crate::nbd::proto::*;
 use crate::nbd::stream::{write_all_vectored, Stream};
 use std::io::{self, BufReader, Read};
@@ -95,16 +96,57 @@ struct Writer {
 
 impl Writer {
     fn send(&self, parts: &[&[u8]]) {
+        self.with(|s| write_all_vectored(&mut &*s, parts));
+    }
+
+    /// Runs `f` on the socket holding the lock; a failure kills the
+    /// connection (the stream is no longer in step with the client).
+    fn with(&self, f: impl FnOnce(&Stream) -> io::Result<()>) {
         if self.dead.load(Ordering::Acquire) {
             return;
         }
-        let mut g = self.s.lock().unwrap_or_else(|p| p.into_inner());
-        if write_all_vectored(&mut *g, parts).is_err() {
+        let g = self.s.lock().unwrap_or_else(|p| p.into_inner());
+        if f(&g).is_err() {
             self.dead.store(true, Ordering::Release);
             // Wakes the reader so the connection ends.
             g.shutdown();
         }
     }
+}
+
+/// Sends `b` with MSG_MORE (it is a header; its data follows at once).
+fn send_more(s: &Stream, mut b: &[u8]) -> io::Result<()> {
+    while !b.is_empty() {
+        let n = unsafe {
+            libc::send(
+                s.raw_fd(),
+                b.as_ptr() as *const libc::c_void,
+                b.len(),
+                libc::MSG_MORE | libc::MSG_NOSIGNAL,
+            )
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        b = &b[n as usize..];
+    }
+    Ok(())
+}
+
+/// A worker's reusable resources.
+#[derive(Default)]
+struct Scratch {
+    buf: Vec<u8>,
+    pipe: Option<Pipe>,
+    /// splice(2) does not work here (file system or socket type).
+    no_splice: bool,
 }
 
 struct Conn<'a> {
@@ -173,14 +215,14 @@ impl Conn<'_> {
 
     /// Runs one request; `buf` is the worker's scratch buffer, holding the
     /// payload of a write.
-    fn run(&self, job: Job, buf: &mut Vec<u8>) {
+    fn run(&self, job: Job, sc: &mut Scratch) {
         let r = job.req;
         let fua = r.flags & CMD_FLAG_FUA != 0;
         let res = self.check_flags(&r).and_then(|()| match r.typ {
-            CMD_READ => self.read(&r, buf).map(|()| false),
+            CMD_READ => self.read(&r, sc).map(|()| false),
             CMD_WRITE => self
                 .export
-                .write(r.offset, &buf[..r.len as usize], fua)
+                .write(r.offset, &sc.buf[..r.len as usize], fua)
                 .map(|()| true),
             CMD_FLUSH => self.export.flush().map(|()| true),
             CMD_TRIM => self.export.trim(r.offset, r.len as u64, fua).map(|()| true),
@@ -206,7 +248,7 @@ impl Conn<'_> {
         self.give(job.held);
     }
 
-    fn read(&self, r: &Request, buf: &mut Vec<u8>) -> NbdResult<()> {
+    fn read(&self, r: &Request, sc: &mut Scratch) -> NbdResult<()> {
         let len = r.len as u64;
         if r.len > MAX_PAYLOAD {
             return Err(NbdErr::new(
@@ -221,7 +263,7 @@ impl Conn<'_> {
             return Err(NbdErr::new(EINVAL, "read beyond the end of the export"));
         }
         if !self.structured {
-            let buf = sized(buf, r.len as usize);
+            let buf = sized(&mut sc.buf, r.len as usize);
             self.export.read(r.offset, buf)?;
             self.writer.send(&[&simple_reply(0, r.cookie), buf]);
             return Ok(());
@@ -260,9 +302,16 @@ impl Conn<'_> {
                 _ => spans.push((off, r.offset + len - off, false)),
             }
         }
+        if r.flags & CMD_FLAG_DF == 0 {
+            if let Some(fd) = self.export.raw_fd() {
+                if let Some(res) = self.read_spliced(r, &spans, fd, sc) {
+                    return res;
+                }
+            }
+        }
         // Stale bytes of earlier requests stay only where holes are, which
         // are not sent.
-        let buf = sized(buf, r.len as usize);
+        let buf = sized(&mut sc.buf, r.len as usize);
         for &(o, n, hole) in &spans {
             if !hole {
                 let s = (o - r.offset) as usize;
@@ -298,6 +347,89 @@ impl Conn<'_> {
         }
         self.writer.send(&parts);
         Ok(())
+    }
+
+    /// A structured read reply from a raw file without copying: data
+    /// chunks first (each moved into the worker's pipe before the writer
+    /// lock is taken), then hole chunks; the last chunk is marked done.
+    /// `None`: splicing is not possible, nothing was sent.
+    fn read_spliced(
+        &self,
+        r: &Request,
+        spans: &[(u64, u64, bool)],
+        fd: i32,
+        sc: &mut Scratch,
+    ) -> Option<NbdResult<()>> {
+        if sc.no_splice {
+            return None;
+        }
+        if sc.pipe.is_none() {
+            match Pipe::new() {
+                Ok(p) => sc.pipe = Some(p),
+                Err(_) => {
+                    sc.no_splice = true;
+                    return None;
+                }
+            }
+        }
+        let cap = sc.pipe.as_ref()?.cap as u64;
+        let mut pieces: Vec<(u64, u64)> = Vec::new();
+        let mut holes: Vec<(u64, u64)> = Vec::new();
+        for &(o, n, hole) in spans {
+            if hole {
+                holes.push((o, n));
+                continue;
+            }
+            let mut done = 0;
+            while done < n {
+                let k = (n - done).min(cap);
+                pieces.push((o + done, k));
+                done += k;
+            }
+        }
+        let total = pieces.len() + holes.len();
+        let mut sent = 0;
+        for (o, n) in pieces {
+            let pipe = sc.pipe.as_mut()?;
+            if let Err(e) = pipe.fill(fd, o, n as usize) {
+                sc.pipe = None;
+                if sent == 0 {
+                    // Nothing sent: the copying path reads (and reports) it.
+                    if matches!(e.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOSYS)) {
+                        sc.no_splice = true;
+                    }
+                    return None;
+                }
+                return Some(Err(NbdErr::new(EIO, format!("read failed: {e}"))));
+            }
+            sent += 1;
+            let flags = if sent == total { REPLY_FLAG_DONE } else { 0 };
+            let mut h = [0u8; 28];
+            h[..20].copy_from_slice(&chunk_header(
+                flags,
+                REPLY_TYPE_OFFSET_DATA,
+                r.cookie,
+                8 + n as u32,
+            ));
+            h[20..].copy_from_slice(&o.to_be_bytes());
+            self.writer.with(|s| {
+                send_more(s, &h)?;
+                pipe.drain(s.raw_fd())
+            });
+            if !pipe.is_clean() {
+                sc.pipe = None;
+            }
+        }
+        for (o, n) in holes {
+            sent += 1;
+            let flags = if sent == total { REPLY_FLAG_DONE } else { 0 };
+            let mut h = [0u8; 32];
+            h[..20].copy_from_slice(&chunk_header(flags, REPLY_TYPE_OFFSET_HOLE, r.cookie, 12));
+            h[20..28].copy_from_slice(&o.to_be_bytes());
+            h[28..].copy_from_slice(&(n as u32).to_be_bytes());
+            self.writer.send(&[&h]);
+        }
+        Some(Ok(()))
     }
 
     fn block_status(&self, r: &Request) -> NbdResult<()> {
@@ -403,14 +535,14 @@ pub fn serve(s: Stream, n: Negotiated, stop: &AtomicBool, global: &Budget) -> Re
 }
 
 fn worker(conn: &Conn, reader: &Mutex<Reader>, rs: &Stream, stop: &AtomicBool) {
-    let mut buf = Vec::new();
+    let mut sc = Scratch::default();
     loop {
         let job = {
             let mut g = reader.lock().unwrap_or_else(|p| p.into_inner());
             if g.end.is_some() {
                 return;
             }
-            match next_request(&mut g.r, conn, stop, &mut buf) {
+            match next_request(&mut g.r, conn, stop, &mut sc.buf) {
                 Ok(Some(j)) => j,
                 Ok(None) => {
                     g.end = Some(Ok(()));
@@ -425,7 +557,7 @@ fn worker(conn: &Conn, reader: &Mutex<Reader>, rs: &Stream, stop: &AtomicBool) {
                 }
             }
         };
-        conn.run(job, &mut buf);
+        conn.run(job, &mut sc);
     }
 }
 
