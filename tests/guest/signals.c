@@ -7,6 +7,7 @@
 // guest-cflags: -pthread
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -191,30 +192,43 @@ int main(void)
         spins++;
     printf("spin loop interrupted: %d\n", timer_fired);
 
-    /* SA_RESTART versus EINTR on a blocking read. */
+    /* SA_RESTART versus EINTR on a blocking read. The child keeps
+     * signalling (so one lands while the read blocks, however slow the
+     * parent is to get there) until the parent reports back, or, with
+     * SA_RESTART, signals a few times and then writes. */
     for (int restart = 0; restart < 2; restart++) {
-        int fds[2];
-        if (pipe(fds) != 0)
+        int fds[2], back[2];
+        if (pipe(fds) != 0 || pipe(back) != 0)
             return 1;
         hits = 0;
         install_plain(SIGUSR1, plain_handler, restart ? SA_RESTART : 0);
         pid_t c = fork();
         if (c == 0) {
-            usleep(50000);
-            kill(getppid(), SIGUSR1);
-            usleep(50000);
-            if (write(fds[1], "x", 1) != 1)
-                _exit(1);
+            struct pollfd pf = {.fd = back[0], .events = POLLIN};
+            for (int i = 0; i < 500; i++) {
+                kill(getppid(), SIGUSR1);
+                if (poll(&pf, 1, 20) > 0)
+                    break;
+                if (restart && i == 3) {
+                    if (write(fds[1], "x", 1) != 1)
+                        _exit(1);
+                }
+            }
             _exit(0);
         }
         char ch;
         errno = 0;
         ssize_t n = read(fds[0], &ch, 1);
-        printf("read with%s SA_RESTART: n=%zd eintr=%d hits=%d\n", restart ? "" : "out", n,
-               errno == EINTR, hits);
+        int e = errno;
+        if (write(back[1], "d", 1) != 1)
+            return 1;
         waitpid(c, NULL, 0);
+        printf("read with%s SA_RESTART: n=%zd eintr=%d handled=%d\n", restart ? "" : "out", n,
+               e == EINTR, hits > 0);
         close(fds[0]);
         close(fds[1]);
+        close(back[0]);
+        close(back[1]);
     }
 
     /* SIGCHLD with the child's status. */
