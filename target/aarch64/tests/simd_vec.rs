@@ -317,3 +317,54 @@ fn pairwise_long() {
         .collect();
     assert_eq!(op3(0x6ea06820), pack(&want, 64)); // uadalp .2d
 }
+
+/// Every element size and edge shift amounts of the inline shift forms.
+#[test]
+fn shift_immediates_all_sizes() {
+    for size in 0..4u32 {
+        let e = 8u32 << size;
+        for &n in &[1, 2, e / 2, e - 1, e] {
+            for (opc, u, right) in [
+                (0u32, false, true),
+                (0, true, true),
+                (2, false, true),
+                (2, true, true),
+                (8, true, true),
+                (10, false, false),
+                (10, true, false),
+            ] {
+                let n = if right { n } else { n % e };
+                let immhb = if right { 2 * e - n } else { e + n };
+                let word = 0x4f00_0400 | (u as u32) << 29 | immhb << 16 | opc << 11 | 1 << 5;
+                let got = op3(word);
+                let want = lw(e, |a, _, d| {
+                    let m = ones(e);
+                    let sa = sx(a, e) as i128;
+                    let sh = |v: i128| -> u64 {
+                        if n >= 128 {
+                            0
+                        } else {
+                            (v >> n) as u64
+                        }
+                    };
+                    match (opc, u) {
+                        (0, false) => sh(sa),
+                        (0, true) => sh(a as i128),
+                        (2, false) => d.wrapping_add(sh(sa)),
+                        (2, true) => d.wrapping_add(sh(a as i128)),
+                        (8, _) => {
+                            if n >= e {
+                                d
+                            } else {
+                                (a >> n) | (d & !(m >> n))
+                            }
+                        }
+                        (10, false) => ((a as u128) << n) as u64,
+                        _ => (((a as u128) << n) as u64 & m) | (d & ((1u64 << n) - 1)),
+                    }
+                });
+                assert_eq!(got, want, "size {size} n {n} opc {opc} u {u}");
+            }
+        }
+    }
+}

@@ -67,12 +67,7 @@ extern "C" fn across_helper(env: Env, desc: u64) -> u64 {
     vset(c, d.rd, (acc as u64 & ones(rbits)) as u128);
     0
 }
-tcg::helper!(
-    ACROSS,
-    "adv_across",
-    A1(across_helper),
-    ENV_FIELDS
-);
+tcg::helper!(ACROSS, "adv_across", A1(across_helper), ENV_FIELDS);
 
 fn scalar_pairwise(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
     let u = i.bit(29);

@@ -421,12 +421,7 @@ extern "C" fn int3diff(env: Env, desc: u64) -> u64 {
     }
     0
 }
-tcg::helper!(
-    INT3DIFF,
-    "adv_int3diff",
-    A1(int3diff),
-    ENV_FIELDS
-);
+tcg::helper!(INT3DIFF, "adv_int3diff", A1(int3diff), ENV_FIELDS);
 
 fn by_elem(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
     let u = i.bit(29);

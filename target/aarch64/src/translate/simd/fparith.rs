@@ -230,12 +230,7 @@ extern "C" fn fpreduce(env: Env, desc: u64) -> u64 {
     crate::translate::fp::helpers::accumulate(c, fp.flags);
     0
 }
-tcg::helper!(
-    FPREDUCE,
-    "adv_fpreduce",
-    A1(fpreduce),
-    ENV_FIELDS
-);
+tcg::helper!(FPREDUCE, "adv_fpreduce", A1(fpreduce), ENV_FIELDS);
 
 fn minmax_op(opc: u32, min: bool) -> Bin {
     match (opc, min) {

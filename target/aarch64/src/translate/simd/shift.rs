@@ -60,6 +60,10 @@ fn shift_imm(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
     } else {
         2 * esize - immhb
     };
+    if matches!(opc, 0b00000 | 0b00010 | 0b01000 | 0b01010) {
+        shift_inline(ctx, i, opc, u, size, amount, q);
+        return Ok(());
+    }
     if opc == 0b10000 && !u && !scalar && size < 2 {
         shrn_inline(ctx, i, size, amount);
         return Ok(());
@@ -77,6 +81,95 @@ fn shift_imm(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
     };
     lanes::call(ctx, &SHIFT, d);
     Ok(())
+}
+
+/// SSHR/USHR, SSRA/USRA, SHL, SLI, SRI by immediate, inline on 64-bit
+/// halves (vector forms, and the 64-bit scalar forms with `q` false).
+fn shift_inline(ctx: &mut Ctx, i: Insn, opc: u32, u: bool, size: u32, n: u32, q: bool) {
+    let e = 8u32 << size;
+    let lane = |v: u64| super::dup_const(v, size);
+    let halves = if q { 2 } else { 1 };
+    let mut out = vec![];
+    for h in 0..halves {
+        let x = super::vread(ctx, i.rn(), h);
+        let t = ctx.b.temp_i64();
+        match (opc, u) {
+            (0b01010, _) => {
+                // SHL / SLI
+                if n == 0 {
+                    ctx.b.mov_i64(t, x);
+                } else {
+                    ctx.b.shli_i64(t, x, n);
+                    ctx.b.andi_i64(t, t, lane((ones(e) << n) & ones(e)));
+                }
+                if u {
+                    let d = super::vread(ctx, i.rd(), h);
+                    let keep = ctx.b.temp_i64();
+                    ctx.b.andi_i64(keep, d, lane(ones(n)));
+                    ctx.b.or_i64(t, t, keep);
+                }
+            }
+            (0b01000, _) => {
+                // SRI: keep the top n bits of each destination lane
+                let d = super::vread(ctx, i.rd(), h);
+                if n >= e {
+                    ctx.b.mov_i64(t, d);
+                } else {
+                    let lo = lane(ones(e) >> n);
+                    ctx.b.shri_i64(t, x, n);
+                    ctx.b.andi_i64(t, t, lo);
+                    let keep = ctx.b.temp_i64();
+                    ctx.b.andi_i64(keep, d, !lo);
+                    ctx.b.or_i64(t, t, keep);
+                }
+            }
+            _ => {
+                // [SU]SHR, [SU]SRA: n is 1..=e
+                if e == 64 {
+                    if u {
+                        if n >= 64 {
+                            ctx.b.movi_i64(t, 0);
+                        } else {
+                            ctx.b.shri_i64(t, x, n);
+                        }
+                    } else {
+                        ctx.b.sari_i64(t, x, n.min(63));
+                    }
+                } else {
+                    if n >= e {
+                        ctx.b.movi_i64(t, 0);
+                    } else {
+                        ctx.b.shri_i64(t, x, n);
+                        ctx.b.andi_i64(t, t, lane(ones(e) >> n));
+                    }
+                    if !u {
+                        // Fill the top n bits of negative lanes.
+                        let s = ctx.b.temp_i64();
+                        ctx.b.shri_i64(s, x, e - 1);
+                        ctx.b.andi_i64(s, s, lane(1));
+                        let fill = ctx
+                            .b
+                            .const_i64((ones(n.min(e)) << (e - n.min(e))) & ones(e));
+                        ctx.b.mul_i64(s, s, fill);
+                        ctx.b.or_i64(t, t, s);
+                    }
+                }
+                if opc == 0b00010 {
+                    let d = super::vread(ctx, i.rd(), h);
+                    let r = super::swar::swar_addsub(ctx, d, t, e, false);
+                    out.push(r);
+                    continue;
+                }
+            }
+        }
+        out.push(t);
+    }
+    for (h, r) in out.into_iter().enumerate() {
+        super::vwrite(ctx, i.rd(), h, r);
+    }
+    if !q {
+        super::vclear_high(ctx, i.rd());
+    }
 }
 
 /// SHRN/SHRN2 from 16- or 32-bit lanes, inline.
