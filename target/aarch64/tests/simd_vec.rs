@@ -368,3 +368,36 @@ fn shift_immediates_all_sizes() {
         }
     }
 }
+
+#[test]
+fn rev_and_widen_forms() {
+    let rev = |v: u128, bits: u32, container: u32, q: bool| {
+        let l = lanes(v, bits);
+        let per = (container / bits) as usize;
+        let n = if q { l.len() } else { l.len() / 2 };
+        let r: Vec<u64> = l[..n]
+            .chunks(per)
+            .flat_map(|c| c.iter().rev().copied().collect::<Vec<_>>())
+            .collect();
+        pack(&r, bits)
+    };
+    assert_eq!(op3(0x6e200820), rev(A, 8, 32, true)); // rev32 .16b
+    assert_eq!(op3(0x4ea00820), rev(A, 32, 64, true)); // rev64 .4s
+    assert_eq!(op3(0x0e200820), rev(A, 8, 64, false)); // rev64 .8b
+    assert_eq!(op3(0x0e201820), rev(A, 8, 16, false)); // rev16 .8b
+    assert_eq!(op3(0x2e600820), rev(A, 16, 32, false)); // rev32 .4h
+    assert_eq!(op3(0x6f08a420), wide(8, true, |a, _, _, _| a)); // uxtl2
+    assert_eq!(
+        op3(0x0f08a420),
+        wide(8, false, |a, _, _, _| sx(a, 8) as u64)
+    ); // sxtl
+    assert_eq!(op3(0x6f15a420), wide(16, true, |a, _, _, _| a << 5)); // ushll2 #5
+    assert_eq!(
+        op3(0x0f3fa420),
+        wide(32, false, |a, _, _, _| (sx(a, 32) << 31) as u64)
+    ); // sshll #31
+    assert_eq!(
+        op3(0x4f20a420),
+        wide(32, true, |a, _, _, _| sx(a, 32) as u64)
+    ); // sxtl2 .2d
+}

@@ -72,6 +72,42 @@ fn misc(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
     }
     let ebits = 8u32 << size;
     let (rd, rn) = (i.rd(), i.rn());
+    // Inline: REV16/32/64 as log2(container/element) swap steps.
+    if !scalar && opc <= 1 {
+        let container = if opc == 1 {
+            16
+        } else if u {
+            32
+        } else {
+            64
+        };
+        let n = if q { 2 } else { 1 };
+        let mut res = vec![];
+        for h in 0..n {
+            let mut x = vread(ctx, rn, h);
+            let mut s = ebits;
+            while s < container {
+                let m = super::dup_const(ones(s), (2 * s).trailing_zeros() - 3);
+                let a = ctx.b.temp_i64();
+                let b = ctx.b.temp_i64();
+                ctx.b.shri_i64(a, x, s);
+                ctx.b.andi_i64(a, a, m);
+                ctx.b.andi_i64(b, x, m);
+                ctx.b.shli_i64(b, b, s);
+                ctx.b.or_i64(a, a, b);
+                x = a;
+                s *= 2;
+            }
+            res.push(x);
+        }
+        for (h, r) in res.into_iter().enumerate() {
+            vwrite(ctx, rd, h, r);
+        }
+        if !q {
+            vclear_high(ctx, rd);
+        }
+        return Ok(());
+    }
     // Inline: NOT, NEG, CMEQ #0.
     if !scalar
         && ((u && opc == 0b00101 && size == 0) || (u && opc == 0b01011) || (!u && opc == 0b01001))

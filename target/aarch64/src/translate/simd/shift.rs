@@ -64,6 +64,10 @@ fn shift_imm(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
         shift_inline(ctx, i, opc, u, size, amount, q);
         return Ok(());
     }
+    if opc == 0b10100 {
+        shll_inline(ctx, i, u, size, amount);
+        return Ok(());
+    }
     if opc == 0b10000 && !u && !scalar && size < 2 {
         shrn_inline(ctx, i, size, amount);
         return Ok(());
@@ -170,6 +174,50 @@ fn shift_inline(ctx: &mut Ctx, i: Insn, opc: u32, u: bool, size: u32, n: u32, q:
     if !q {
         super::vclear_high(ctx, i.rd());
     }
+}
+
+/// [SU]SHLL(2) / [SU]XTL(2), inline: widen the half selected by Q.
+fn shll_inline(ctx: &mut Ctx, i: Insn, u: bool, size: u32, sh: u32) {
+    let e = 8u32 << size;
+    let src = super::vread(ctx, i.rn(), i.bit(30) as usize);
+    let wide = |v: u64| super::dup_const(v, size + 1);
+    let mut out = vec![];
+    for h in 0..2 {
+        let t = ctx.b.temp_i64();
+        if h == 0 {
+            ctx.b.andi_i64(t, src, 0xffff_ffff);
+        } else {
+            ctx.b.shri_i64(t, src, 32);
+        }
+        // Spread e-bit lanes of the low 32 bits into 2e-bit lanes.
+        let mut s = 16;
+        while s >= e {
+            let u2 = ctx.b.temp_i64();
+            ctx.b.shli_i64(u2, t, s);
+            ctx.b.or_i64(t, t, u2);
+            ctx.b.andi_i64(
+                t,
+                t,
+                super::dup_const(ones(s), (4 * s).trailing_zeros() - 3 - 1),
+            );
+            s /= 2;
+        }
+        if !u {
+            let sg = ctx.b.temp_i64();
+            ctx.b.shri_i64(sg, t, e - 1);
+            ctx.b.andi_i64(sg, sg, wide(1));
+            let fill = ctx.b.const_i64(ones(e) << e);
+            ctx.b.mul_i64(sg, sg, fill);
+            ctx.b.or_i64(t, t, sg);
+        }
+        if sh != 0 {
+            ctx.b.shli_i64(t, t, sh);
+            ctx.b.andi_i64(t, t, wide(ones(2 * e)));
+        }
+        out.push(t);
+    }
+    super::vwrite(ctx, i.rd(), 0, out[0]);
+    super::vwrite(ctx, i.rd(), 1, out[1]);
 }
 
 /// SHRN/SHRN2 from 16- or 32-bit lanes, inline.
