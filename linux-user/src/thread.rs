@@ -96,6 +96,25 @@ pub fn unregister(slot: usize) {
     s.tid.store(0, Ordering::Release);
 }
 
+/// In a forked child the calling thread has a new tid: point `slot` at it.
+/// A child inherits no pending signals.
+pub fn rebind(slot: usize) {
+    SLOTS[slot].pending.store(0, Ordering::Release);
+    SLOTS[slot].tid.store(gettid(), Ordering::Release);
+}
+
+/// In a forked child only the calling thread exists: free every other
+/// slot (their cpu states stay allocated, as always).
+pub fn forget_others() {
+    let tid = gettid();
+    for (i, s) in SLOTS.iter().enumerate() {
+        let t = s.tid.load(Ordering::Acquire);
+        if t != 0 && t != tid {
+            unregister(i);
+        }
+    }
+}
+
 /// The slot of the calling thread (async-signal-safe).
 pub fn current() -> Option<usize> {
     let tid = gettid();

@@ -159,6 +159,12 @@ fn clone_common(
     };
     let pid = host(pid)? as libc::pid_t;
     if pid == 0 {
+        // The child has only this thread; its new tid takes over our slot.
+        if let Some(slot) = p.slot {
+            crate::thread::rebind(slot);
+        }
+        crate::thread::forget_others();
+        p.sync_mask();
         // SAFETY: gettid cannot fail.
         let tid = unsafe { libc::gettid() } as u32;
         if flags & CLONE_CHILD_SETTID != 0 {
