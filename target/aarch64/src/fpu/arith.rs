@@ -103,7 +103,7 @@ fn add_sub(fp: &mut Fp, f: Fmt, a: u64, b: u64, negate_b: bool) -> u64 {
 #[inline]
 pub fn add(fp: &mut Fp, f: Fmt, a: u64, b: u64) -> u64 {
     if fast_ok(fp, f) {
-        if let Some(v) = take_fast(fp, fast::add(f, a, b)) {
+        if let Some(v) = take_fast(fp, fast::add(f, a, b, fp.flags & FPSR_IXC == 0)) {
             return v;
         }
     }
@@ -113,7 +113,10 @@ pub fn add(fp: &mut Fp, f: Fmt, a: u64, b: u64) -> u64 {
 #[inline]
 pub fn sub(fp: &mut Fp, f: Fmt, a: u64, b: u64) -> u64 {
     if fast_ok(fp, f) {
-        if let Some(v) = take_fast(fp, fast::add(f, a, b ^ f.sign_bit())) {
+        if let Some(v) = take_fast(
+            fp,
+            fast::add(f, a, b ^ f.sign_bit(), fp.flags & FPSR_IXC == 0),
+        ) {
             return v;
         }
     }
@@ -146,7 +149,7 @@ fn mul_impl(fp: &mut Fp, f: Fmt, a: u64, b: u64, mulx: bool) -> u64 {
 #[inline]
 pub fn mul(fp: &mut Fp, f: Fmt, a: u64, b: u64) -> u64 {
     if fast_ok(fp, f) {
-        if let Some(v) = take_fast(fp, fast::mul(f, a, b)) {
+        if let Some(v) = take_fast(fp, fast::mul(f, a, b, fp.flags & FPSR_IXC == 0)) {
             return v;
         }
     }
@@ -160,7 +163,7 @@ pub fn mulx(fp: &mut Fp, f: Fmt, a: u64, b: u64) -> u64 {
 #[inline]
 pub fn div(fp: &mut Fp, f: Fmt, a: u64, b: u64) -> u64 {
     if fast_ok(fp, f) {
-        if let Some(v) = take_fast(fp, fast::div(f, a, b)) {
+        if let Some(v) = take_fast(fp, fast::div(f, a, b, fp.flags & FPSR_IXC == 0)) {
             return v;
         }
     }
@@ -214,7 +217,7 @@ fn isqrt(n: u128) -> u128 {
 #[inline]
 pub fn sqrt(fp: &mut Fp, f: Fmt, a: u64) -> u64 {
     if fast_ok(fp, f) {
-        if let Some(v) = take_fast(fp, fast::sqrt(f, a)) {
+        if let Some(v) = take_fast(fp, fast::sqrt(f, a, fp.flags & FPSR_IXC == 0)) {
             return v;
         }
     }

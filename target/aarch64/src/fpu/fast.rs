@@ -3,6 +3,7 @@
 //! one, and inexactness is decided exactly with error-free transformations
 //! (TwoSum, FMA residuals). Each returns `None` (use the soft path) for NaN,
 //! infinite, subnormal or near-underflow cases where those stop being exact.
+//! `need` false (IXC already set in FPSR) skips the inexactness check.
 
 use super::{Fmt, D};
 
@@ -30,14 +31,14 @@ pub(crate) fn two_sum_err(a: f64, b: f64, s: f64) -> f64 {
 }
 
 #[inline]
-pub fn add(f: Fmt, a: u64, b: u64) -> Option<(u64, bool)> {
+pub fn add(f: Fmt, a: u64, b: u64, need: bool) -> Option<(u64, bool)> {
     if f == D {
         let (x, y) = (f64::from_bits(a), f64::from_bits(b));
         let s = x + y;
         if !s.is_finite() {
             return None;
         }
-        Some((s.to_bits(), two_sum_err(x, y, s) != 0.0))
+        Some((s.to_bits(), need && two_sum_err(x, y, s) != 0.0))
     } else {
         let (x, y) = (
             f32::from_bits(a as u32) as f64,
@@ -50,13 +51,13 @@ pub fn add(f: Fmt, a: u64, b: u64) -> Option<(u64, bool)> {
         }
         Some((
             r.to_bits() as u64,
-            two_sum_err(x, y, s) != 0.0 || r as f64 != s,
+            need && (two_sum_err(x, y, s) != 0.0 || r as f64 != s),
         ))
     }
 }
 
 #[inline]
-pub fn mul(f: Fmt, a: u64, b: u64) -> Option<(u64, bool)> {
+pub fn mul(f: Fmt, a: u64, b: u64, need: bool) -> Option<(u64, bool)> {
     if f == D {
         let (x, y) = (f64::from_bits(a), f64::from_bits(b));
         let p = x * y;
@@ -66,7 +67,7 @@ pub fn mul(f: Fmt, a: u64, b: u64) -> Option<(u64, bool)> {
         if !safe64(p) {
             return None;
         }
-        Some((p.to_bits(), x.mul_add(y, -p) != 0.0))
+        Some((p.to_bits(), need && x.mul_add(y, -p) != 0.0))
     } else {
         let (x, y) = (
             f32::from_bits(a as u32) as f64,
@@ -77,12 +78,12 @@ pub fn mul(f: Fmt, a: u64, b: u64) -> Option<(u64, bool)> {
         if !r.is_finite() || !normal32(r) || (r == 0.0 && p != 0.0) {
             return None;
         }
-        Some((r.to_bits() as u64, r as f64 != p))
+        Some((r.to_bits() as u64, need && r as f64 != p))
     }
 }
 
 #[inline]
-pub fn div(f: Fmt, a: u64, b: u64) -> Option<(u64, bool)> {
+pub fn div(f: Fmt, a: u64, b: u64, need: bool) -> Option<(u64, bool)> {
     if f == D {
         let (x, y) = (f64::from_bits(a), f64::from_bits(b));
         let q = x / y;
@@ -92,7 +93,7 @@ pub fn div(f: Fmt, a: u64, b: u64) -> Option<(u64, bool)> {
         if !safe64(q) || !safe64(x) || !safe64(y) {
             return None;
         }
-        Some((q.to_bits(), (-q).mul_add(y, x) != 0.0))
+        Some((q.to_bits(), need && (-q).mul_add(y, x) != 0.0))
     } else {
         let (x, y) = (
             f32::from_bits(a as u32) as f64,
@@ -108,13 +109,13 @@ pub fn div(f: Fmt, a: u64, b: u64) -> Option<(u64, bool)> {
         }
         Some((
             r.to_bits() as u64,
-            (-q).mul_add(y, x) != 0.0 || r as f64 != q,
+            need && ((-q).mul_add(y, x) != 0.0 || r as f64 != q),
         ))
     }
 }
 
 #[inline]
-pub fn sqrt(f: Fmt, a: u64) -> Option<(u64, bool)> {
+pub fn sqrt(f: Fmt, a: u64, need: bool) -> Option<(u64, bool)> {
     if f == D {
         let x = f64::from_bits(a);
         if x == 0.0 {
@@ -124,7 +125,7 @@ pub fn sqrt(f: Fmt, a: u64) -> Option<(u64, bool)> {
             return None;
         }
         let s = x.sqrt();
-        Some((s.to_bits(), (-s).mul_add(s, x) != 0.0))
+        Some((s.to_bits(), need && (-s).mul_add(s, x) != 0.0))
     } else {
         let x = f32::from_bits(a as u32) as f64;
         if x == 0.0 {
@@ -137,7 +138,7 @@ pub fn sqrt(f: Fmt, a: u64) -> Option<(u64, bool)> {
         let r = s as f32;
         Some((
             r.to_bits() as u64,
-            (-s).mul_add(s, x) != 0.0 || r as f64 != s,
+            need && ((-s).mul_add(s, x) != 0.0 || r as f64 != s),
         ))
     }
 }

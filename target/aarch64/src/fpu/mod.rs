@@ -194,6 +194,14 @@ impl Fp {
             flags: 0,
         }
     }
+    /// A context whose flags start as FPSR's cumulative bits, so fast paths
+    /// can skip computing a flag that is already set.
+    pub fn with_fpsr(fpcr: u64, fpsr: u64) -> Fp {
+        Fp {
+            fpcr: fpcr as u32,
+            flags: fpsr as u32 & (FPSR_IOC | FPSR_DZC | FPSR_OFC | FPSR_UFC | FPSR_IXC | FPSR_IDC),
+        }
+    }
     pub fn rounding(&self) -> Round {
         Round::from_rmode(self.fpcr >> FPCR_RMODE_SHIFT)
     }

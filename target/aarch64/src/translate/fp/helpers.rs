@@ -21,7 +21,7 @@ pub(crate) fn cpu<'a>(env: Env) -> &'a mut CpuState {
 #[inline]
 pub(crate) fn with_fp<R>(env: Env, f: impl FnOnce(&mut Fp) -> R) -> R {
     let c = cpu(env);
-    let mut fp = Fp::new(c.fpcr);
+    let mut fp = Fp::with_fpsr(c.fpcr, c.fpsr);
     let r = f(&mut fp);
     accumulate(c, fp.flags);
     r

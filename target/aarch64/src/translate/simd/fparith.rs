@@ -119,7 +119,7 @@ fn el(v: u128, k: usize, f: Fmt) -> u64 {
 extern "C" fn fpvec(env: Env, desc: u64) -> u64 {
     let d = Desc::unpack(desc);
     let c = lanes::cpu(env);
-    let mut fp = Fp::new(c.fpcr);
+    let mut fp = Fp::with_fpsr(c.fpcr, c.fpsr);
     let f = Fmt::from_log2(d.size);
     let bits = f.width();
     let a = vget(c, d.rn);
@@ -220,7 +220,7 @@ fn reduce(fp: &mut Fp, f: Fmt, op: Bin, v: &[u64]) -> u64 {
 extern "C" fn fpreduce(env: Env, desc: u64) -> u64 {
     let d = Desc::unpack(desc);
     let c = lanes::cpu(env);
-    let mut fp = Fp::new(c.fpcr);
+    let mut fp = Fp::with_fpsr(c.fpcr, c.fpsr);
     let f = Fmt::from_log2(d.size);
     let a = vget(c, d.rn);
     let n = d.imm as usize;

@@ -250,7 +250,7 @@ fn lane_op(fp: &mut Fp, d: &Desc, f: Fmt, x: u64) -> u64 {
 extern "C" fn fpmisc(env: Env, desc: u64) -> u64 {
     let d = Desc::unpack(desc);
     let c = lanes::cpu(env);
-    let mut fp = Fp::new(c.fpcr);
+    let mut fp = Fp::with_fpsr(c.fpcr, c.fpsr);
     let src = vget(c, d.rn);
     let old = vget(c, d.rd);
     let opc = d.op & 0x1f;
