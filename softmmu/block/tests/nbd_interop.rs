@@ -386,3 +386,30 @@ fn many_clients_many_requests_against_mimic_server() {
     let (rc, o, e) = qemu_img(&["check", "-f", "qcow2", &d.s("m2.qcow2")]);
     assert_eq!(rc, 0, "{o}{e}");
 }
+
+#[test]
+fn qcow2_internal_snapshot_export() {
+    require(&["qemu-img", "qemu-io"]);
+    let d = TempDir::new("snap");
+    let q = d.path("s.qcow2");
+    let (rc, o, e) = qemu_img(&["create", "-f", "qcow2", &d.s("s.qcow2"), "4M"]);
+    assert_eq!(rc, 0, "{o}{e}");
+    let (rc, o, e) = qemu_io(&["-f", "qcow2", "-c", "write -P 0x11 0 1M", &d.s("s.qcow2")]);
+    assert_eq!(rc, 0, "{o}{e}");
+    let (rc, o, e) = qemu_img(&["snapshot", "-c", "before", &d.s("s.qcow2")]);
+    assert_eq!(rc, 0, "{o}{e}");
+    let (rc, o, e) = qemu_io(&["-f", "qcow2", "-c", "write -P 0x22 0 1M", &d.s("s.qcow2")]);
+    assert_eq!(rc, 0, "{o}{e}");
+    let mut old = export("old", &q, "qcow2");
+    old.snapshot = Some("before".into());
+    let now = export("now", &q, "qcow2");
+    let srv = Mimic::tcp(vec![old, now]);
+    let a = read_url(&srv.url("old"));
+    let b = read_url(&srv.url("now"));
+    assert!(a[..1 << 20].iter().all(|&x| x == 0x11));
+    assert!(b[..1 << 20].iter().all(|&x| x == 0x22));
+    assert!(a[1 << 20..].iter().all(|&x| x == 0));
+    // The snapshot export is read-only.
+    let mut c = block::open_image(Path::new(&srv.url("old")), None, false).unwrap();
+    assert!(c.write(0, b"x").is_err());
+}

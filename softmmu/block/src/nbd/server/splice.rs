@@ -82,7 +82,8 @@ impl Pipe {
                     sock,
                     std::ptr::null_mut(),
                     self.held,
-                    libc::SPLICE_F_MOVE | libc::SPLICE_F_MORE,
+                    // No SPLICE_F_MORE: it would hold the reply back (cork).
+                    libc::SPLICE_F_MOVE,
                 )
             });
             match k {
