@@ -138,6 +138,8 @@ pub struct Export {
     discard: bool,
     /// Something was written since the last flush.
     dirty: AtomicBool,
+    /// Serializes writes to a raw file.
+    write_lock: Mutex<()>,
     /// A raw file known to have no holes (block status and reads skip
     /// the SEEK_DATA/SEEK_HOLE queries). Cleared when a hole may appear.
     dense: AtomicBool,
@@ -196,6 +198,7 @@ impl Export {
             discard: c.discard,
             dirty: AtomicBool::new(false),
             dense: AtomicBool::new(dense),
+            write_lock: Mutex::new(()),
         })
     }
 
@@ -280,7 +283,13 @@ impl Export {
         self.check_writable()?;
         self.check_range(offset, data.len() as u64, ENOSPC)?;
         match &self.backend {
-            Backend::File(f) => f.write_at(offset, data).map_err(NbdErr::from)?,
+            Backend::File(f) => {
+                // Buffered writes to one file are serialized by the kernel
+                // (inode lock) anyway; waiting here sleeps instead of
+                // spinning on that lock.
+                let _g = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+                f.write_at(offset, data).map_err(NbdErr::from)?
+            }
             Backend::Driver(m) => self.with_driver(m, |d| d.write(offset, data))?,
         }
         self.after_write(fua)
