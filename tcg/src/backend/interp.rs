@@ -288,6 +288,15 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
                 w64!(a[0], if c { r64!(a[3]) } else { r64!(a[4]) })
             }
 
+            FaddF64 => w64!(a[0], (f64b(r64!(a[1])) + f64b(r64!(a[2]))).to_bits()),
+            FsubF64 => w64!(a[0], (f64b(r64!(a[1])) - f64b(r64!(a[2]))).to_bits()),
+            FmulF64 => w64!(a[0], (f64b(r64!(a[1])) * f64b(r64!(a[2]))).to_bits()),
+            FdivF64 => w64!(a[0], (f64b(r64!(a[1])) / f64b(r64!(a[2]))).to_bits()),
+            FaddF32 => w64!(a[0], (f32b(r64!(a[1])) + f32b(r64!(a[2]))).to_bits() as u64),
+            FsubF32 => w64!(a[0], (f32b(r64!(a[1])) - f32b(r64!(a[2]))).to_bits() as u64),
+            FmulF32 => w64!(a[0], (f32b(r64!(a[1])) * f32b(r64!(a[2]))).to_bits() as u64),
+            FdivF32 => w64!(a[0], (f32b(r64!(a[1])) / f32b(r64!(a[2]))).to_bits() as u64),
+
             ExtrlI64I32 => w32!(a[0], r64!(a[1]) as u32),
             ExtrhI64I32 => w32!(a[0], (r64!(a[1]) >> 32) as u32),
             ExtuI32I64 => w64!(a[0], r32!(a[1]) as u64),
@@ -395,6 +404,15 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
             exit::guest(*reason)
         }
     }
+}
+
+#[inline(always)]
+fn f64b(v: u64) -> f64 {
+    f64::from_bits(v)
+}
+#[inline(always)]
+fn f32b(v: u64) -> f32 {
+    f32::from_bits(v as u32)
 }
 
 #[inline(always)]

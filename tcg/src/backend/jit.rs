@@ -785,6 +785,9 @@ impl<'a> Translator<'a> {
                 let r = self.fb.ins().select(c, v1, v2);
                 self.set(t(0), r);
             }
+            FaddF64 | FsubF64 | FmulF64 | FdivF64 | FaddF32 | FsubF32 | FmulF32 | FdivF32 => {
+                self.float_binop(insn)
+            }
             ExtrlI64I32 => {
                 let x = self.get(t(1));
                 let r = self.fb.ins().ireduce(types::I32, x);
@@ -893,6 +896,41 @@ impl<'a> Translator<'a> {
                 self.call(insn)
             }
         }
+    }
+
+    fn float_binop(&mut self, insn: &Insn) {
+        use Opcode::*;
+        let wide = matches!(insn.opc, FaddF64 | FsubF64 | FmulF64 | FdivF64);
+        let (x, y) = (self.get(insn.t(1)), self.get(insn.t(2)));
+        let flags = MemFlagsData::new();
+        let (ity, fty) = if wide {
+            (types::I64, types::F64)
+        } else {
+            (types::I32, types::F32)
+        };
+        let (x, y) = if wide {
+            (x, y)
+        } else {
+            (
+                self.fb.ins().ireduce(types::I32, x),
+                self.fb.ins().ireduce(types::I32, y),
+            )
+        };
+        let fx = self.fb.ins().bitcast(fty, flags, x);
+        let fy = self.fb.ins().bitcast(fty, flags, y);
+        let fr = match insn.opc {
+            FaddF64 | FaddF32 => self.fb.ins().fadd(fx, fy),
+            FsubF64 | FsubF32 => self.fb.ins().fsub(fx, fy),
+            FmulF64 | FmulF32 => self.fb.ins().fmul(fx, fy),
+            _ => self.fb.ins().fdiv(fx, fy),
+        };
+        let r = self.fb.ins().bitcast(ity, flags, fr);
+        let r = if wide {
+            r
+        } else {
+            self.fb.ins().uextend(types::I64, r)
+        };
+        self.set(insn.t(0), r);
     }
 
     fn division(&mut self, insn: &Insn) {

@@ -223,6 +223,19 @@ define_ops! {
     ExtuI32I64 extu_i32_i64 (d: I64) <- (a: I32) [] PURE;
     ExtsI32I64 exts_i32_i64 (d: I64) <- (a: I32) [] PURE;
 
+    // ---- IEEE binary floating point, round to nearest even, on bit patterns
+    // held in i64 temps (`_f32`: the low 32 bits; the result is
+    // zero-extended). NaN results are the host's: frontends use these only
+    // where the result is known not to need guest NaN rules, or check it.
+    FaddF64 fadd_f64 (d: I64) <- (a: I64, b: I64) [] PURE;
+    FsubF64 fsub_f64 (d: I64) <- (a: I64, b: I64) [] PURE;
+    FmulF64 fmul_f64 (d: I64) <- (a: I64, b: I64) [] PURE;
+    FdivF64 fdiv_f64 (d: I64) <- (a: I64, b: I64) [] PURE;
+    FaddF32 fadd_f32 (d: I64) <- (a: I64, b: I64) [] PURE;
+    FsubF32 fsub_f32 (d: I64) <- (a: I64, b: I64) [] PURE;
+    FmulF32 fmul_f32 (d: I64) <- (a: I64, b: I64) [] PURE;
+    FdivF32 fdiv_f32 (d: I64) <- (a: I64, b: I64) [] PURE;
+
     // ---- control flow inside the block
     SetLabel set_label () <- () [l: Label] SIDE;
     Br br () <- () [l: Label] BRANCH;

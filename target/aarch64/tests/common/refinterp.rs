@@ -170,6 +170,14 @@ pub fn run_block(b: &IrBlock, env: Env, guest_base: u64) -> Exit {
             RemuI64 => bin!(|x, y| x % y),
             MulhsI64 => bin!(|x, y| ((x as i64 as i128 * y as i64 as i128) >> 64) as u64),
             MulhuI64 => bin!(|x, y| ((x as u128 * y as u128) >> 64) as u64),
+            FaddF64 => bin!(|x, y| (f64::from_bits(x) + f64::from_bits(y)).to_bits()),
+            FsubF64 => bin!(|x, y| (f64::from_bits(x) - f64::from_bits(y)).to_bits()),
+            FmulF64 => bin!(|x, y| (f64::from_bits(x) * f64::from_bits(y)).to_bits()),
+            FdivF64 => bin!(|x, y| (f64::from_bits(x) / f64::from_bits(y)).to_bits()),
+            FaddF32 => bin!(|x, y| f32op(x, y, |a, b| a + b)),
+            FsubF32 => bin!(|x, y| f32op(x, y, |a, b| a - b)),
+            FmulF32 => bin!(|x, y| f32op(x, y, |a, b| a * b)),
+            FdivF32 => bin!(|x, y| f32op(x, y, |a, b| a / b)),
             NegI32 | NegI64 => un!(|x| x.wrapping_neg()),
             NotI32 | NotI64 => un!(|x| !x),
             // clz of zero: deliberately garbage, the frontend must not depend on it.
@@ -301,4 +309,8 @@ pub fn run_block(b: &IrBlock, env: Env, guest_base: u64) -> Exit {
             Exit::Guest(*reason)
         }
     }
+}
+
+fn f32op(x: u64, y: u64, f: fn(f32, f32) -> f32) -> u64 {
+    f(f32::from_bits(x as u32), f32::from_bits(y as u32)).to_bits() as u64
 }
