@@ -9,6 +9,15 @@
 //! - [`server`]: listener, negotiation, transmission, exports;
 //! - [`client`]: the `BlockDriver` over an NBD connection;
 //! - [`cli`]: `mimic nbd` / `mimic-nbd`.
+//!
+//! How the server is fast: each connection has a few workers that take
+//! turns reading requests (no hand-off per request) and send replies under
+//! a writer lock; raw files are served with positioned I/O from any worker
+//! (other formats through their driver behind a mutex); structured read
+//! replies from raw files are spliced from the page cache to the socket
+//! without copying; raw files without holes skip block-status queries.
+//! Memory is bounded: 32 MiB per request, a byte budget per connection and
+//! one for the whole server.
 
 pub mod cli;
 pub mod client;

@@ -528,8 +528,12 @@ pub fn serve(s: Stream, n: Negotiated, stop: &AtomicBool, global: &Budget) -> Re
         .unwrap_or_else(|p| p.into_inner())
         .end
         .unwrap_or(Ok(()));
-    let flushed = n.export.flush_if_dirty();
+    // Close first, then flush: the client does not wait for the flush
+    // (it sends NBD_CMD_FLUSH when it needs one), but the data is made
+    // durable before this connection counts as gone, so a server that
+    // exits after its last client still flushes first.
     rs.shutdown();
+    let flushed = n.export.flush_if_dirty();
     result?;
     flushed.map_err(|e| format!("flush on disconnect failed: {}", e.msg))
 }
