@@ -12,7 +12,10 @@ pub const ITEMS: &[(&str, &str)] = &[
     ("op_opt", "IR after optimization"),
     ("out_asm", "where each block's host code was placed"),
     ("exec", "every block executed"),
-    ("unimp", "unimplemented syscalls and features the guest used"),
+    (
+        "unimp",
+        "unimplemented syscalls and features the guest used",
+    ),
     ("strace", "guest syscalls (same as -strace)"),
     ("int", "guest exceptions and signals"),
 ];
@@ -25,6 +28,7 @@ pub fn flags(items: &[String]) -> LogFlags {
         op_opt: has("op_opt"),
         out_asm: has("out_asm"),
         exec: has("exec"),
+        perfmap: false,
     }
 }
 

@@ -75,6 +75,7 @@ fn run_user(arch: Option<String>, args: &[OsString]) -> i32 {
     }
     let mut opts = parsed.run;
     opts.log = logging::flags(&parsed.log_items);
+    opts.log.perfmap = parsed.perfmap;
     match linux_user::run::run(opts) {
         Ok(code) => code,
         Err(e) => {

@@ -12,6 +12,8 @@ use tcg::exec::{BackendKind, LogFlags};
 
 pub struct ParsedRun {
     pub run: RunOptions,
+    /// `-perfmap`: write perf map files for JIT code.
+    pub perfmap: bool,
     pub log_items: Vec<String>,
     pub log_file: Option<String>,
 }
@@ -40,6 +42,7 @@ MIMIC_* equivalents of each QEMU_* variable are accepted too):
   -D FILE               write debug output to FILE [QEMU_LOG_FILENAME]
   -strace               log guest syscalls [QEMU_STRACE]
   -one-insn-per-tb      one guest instruction per block [QEMU_ONE_INSN_PER_TB]
+  -perfmap              write /tmp/perf-PID.map for perf to name JIT code [QEMU_PERFMAP]
   -B ADDR, -R SIZE      accepted for compatibility (Mimic places guest memory itself)
   --backend interp|jit|auto   execution backend (default auto) [MIMIC_BACKEND]
   -version              print the version";
@@ -78,17 +81,25 @@ pub fn parse(arch: Option<String>, args: &[OsString]) -> Result<Parsed, String> 
         .unwrap_or_default();
     let mut argv0: Option<OsString> = env_var("QEMU_ARGV0");
     let mut cpu = env_str("QEMU_CPU");
-    let mut stack_size = env_str("QEMU_STACK_SIZE").map(|s| parse_size(&s)).transpose()?;
+    let mut stack_size = env_str("QEMU_STACK_SIZE")
+        .map(|s| parse_size(&s))
+        .transpose()?;
     let mut release = env_str("QEMU_UNAME");
     let mut seed = env_str("QEMU_RAND_SEED")
         .map(|s| s.parse::<u64>().map_err(|_| format!("invalid seed '{s}'")))
         .transpose()?;
     let mut log_items: Vec<String> = env_str("QEMU_LOG")
-        .map(|v| v.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect())
+        .map(|v| {
+            v.split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
     let mut log_file = env_str("QEMU_LOG_FILENAME");
     let mut strace = env_var("QEMU_STRACE").is_some();
     let mut one_insn = env_var("QEMU_ONE_INSN_PER_TB").is_some();
+    let mut perfmap = env_var("QEMU_PERFMAP").is_some();
     let mut backend: BackendKind = match env_str("MIMIC_BACKEND") {
         Some(b) => b.parse()?,
         None => BackendKind::Auto,
@@ -124,7 +135,10 @@ pub fn parse(arch: Option<String>, args: &[OsString]) -> Result<Parsed, String> 
                 return Ok(Parsed::Exit(0));
             }
             "version" | "V" => {
-                println!("mimic {} (QEMU linux-user compatible)", env!("CARGO_PKG_VERSION"));
+                println!(
+                    "mimic {} (QEMU linux-user compatible)",
+                    env!("CARGO_PKG_VERSION")
+                );
                 return Ok(Parsed::Exit(0));
             }
             "L" => ld_prefix = Some(PathBuf::from(value("L")?)),
@@ -162,6 +176,7 @@ pub fn parse(arch: Option<String>, args: &[OsString]) -> Result<Parsed, String> 
             "D" => log_file = Some(value("D")?),
             "strace" => strace = true,
             "one-insn-per-tb" | "singlestep" => one_insn = true,
+            "perfmap" => perfmap = true,
             "B" | "R" => {
                 value(&name)?;
             }
@@ -228,5 +243,6 @@ pub fn parse(arch: Option<String>, args: &[OsString]) -> Result<Parsed, String> 
         },
         log_items,
         log_file,
+        perfmap,
     })))
 }

@@ -62,6 +62,9 @@ pub struct LogFlags {
     pub op_opt: bool,
     pub out_asm: bool,
     pub exec: bool,
+    /// Append `/tmp/perf-PID.map` lines for compiled blocks (`-perfmap`), so
+    /// `perf report` names guest blocks.
+    pub perfmap: bool,
 }
 
 /// Runs guest code for one cpu.
@@ -82,6 +85,7 @@ pub struct Engine {
     fault: Option<MemFault>,
     pub log: LogFlags,
     pub stats: Stats,
+    perfmap: Option<std::fs::File>,
 }
 
 /// A host fault in guest memory that left a block (precise mode).
@@ -135,6 +139,7 @@ impl Engine {
             fault: None,
             log: LogFlags::default(),
             stats: Stats::default(),
+            perfmap: None,
         }
     }
 
@@ -316,7 +321,11 @@ impl Engine {
                         crate::disas::host(code as u64, bytes)
                     );
                 }
+                let len = jit.last_code_len();
                 self.stats.compiled += 1;
+                if self.log.perfmap {
+                    self.write_perfmap(code, len, tbr.pc);
+                }
                 code
             }
             Err(crate::backend::jit::JitError::Full) => {
@@ -330,6 +339,24 @@ impl Engine {
                 self.stats.jit_failures += 1;
                 0
             }
+        }
+    }
+
+    /// One `perf` map line: `START SIZE NAME` in hex, for JIT code.
+    fn write_perfmap(&mut self, code: usize, len: usize, pc: u64) {
+        use std::io::Write;
+        if self.perfmap.is_none() {
+            let path = format!("/tmp/perf-{}.map", std::process::id());
+            self.perfmap = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .ok();
+        }
+        if let Some(f) = &mut self.perfmap {
+            // One write per line: lines of several engines never interleave.
+            let line = format!("{code:x} {len:x} guest_{pc:x}\n");
+            let _ = f.write_all(line.as_bytes());
         }
     }
 
