@@ -64,7 +64,7 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
 /// qemu's ImageInfo as JSON, members in qemu-img's output order.
 pub fn image_info(path: &Path, d: &mut dyn BlockDriver) -> Result<Json> {
     let name = path.to_string_lossy().into_owned();
-    if d.file_path().is_none() && crate::nbd::is_nbd_url(&name) {
+    if crate::nbd::is_nbd_url(&name) {
         return Ok(crate::nbd::client::info_json(&name, d.length()));
     }
     let file_path = d.file_path().unwrap_or_else(|| path.to_path_buf());

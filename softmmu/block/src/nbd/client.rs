@@ -763,6 +763,10 @@ impl BlockDriver for NbdClient {
     fn resize(&mut self, _new_len: u64, _allow_shrink: bool) -> Result<()> {
         Err(BlockError::Unsupported("resizing an NBD export".into()))
     }
+    /// The URL, which qemu shows where a file name would be (`map`).
+    fn file_path(&self) -> Option<std::path::PathBuf> {
+        (!self.desc.is_empty()).then(|| std::path::PathBuf::from(&self.desc))
+    }
     fn close(&mut self) -> Result<()> {
         let r = self.flush();
         self.disc();
