@@ -338,6 +338,7 @@ fn mimic_client_against_qemu_nbd() {
 
 #[test]
 fn many_clients_many_requests_against_mimic_server() {
+    require(&["qemu-img"]);
     let d = TempDir::new("many");
     let size = 16u64 << 20;
     let f = std::fs::File::create(d.path("m.raw")).unwrap();

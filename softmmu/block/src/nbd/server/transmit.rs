@@ -23,6 +23,8 @@ const KEEP_BUFFER: usize = 4 << 20;
 /// Payload bytes (write data read, read data to send) in flight per
 /// connection.
 const BUDGET: u64 = 96 << 20;
+/// Smallest read sent with splice(2) rather than copied.
+const SPLICE_MIN: u64 = 128 << 10;
 /// Most block-status descriptors in one reply.
 const MAX_EXTENTS: usize = 4096;
 /// Block-status extents looked at to find holes in one structured read.
@@ -302,7 +304,8 @@ impl Conn<'_> {
                 _ => spans.push((off, r.offset + len - off, false)),
             }
         }
-        if r.flags & CMD_FLAG_DF == 0 {
+        // Small reads are cheaper copied than spliced (fewer system calls).
+        if r.flags & CMD_FLAG_DF == 0 && len >= SPLICE_MIN {
             if let Some(fd) = self.export.raw_fd() {
                 if let Some(res) = self.read_spliced(r, &spans, fd, sc) {
                     return res;
