@@ -3,6 +3,12 @@
 //! Unix socket in a temp dir, qemu-nbd as a child killed on drop.
 #![allow(dead_code)]
 
+// Temp dirs, the seeded PRNG and `mimg` are the interop tests' own.
+#[path = "../common/mod.rs"]
+mod common;
+#[allow(unused_imports)]
+pub use common::{mimg, Rng, TempDir};
+
 use block::nbd::server::{ExportConfig, Listen, Server, ServerConfig, ServerHandle};
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
@@ -74,59 +80,6 @@ pub fn qemu_img(args: &[&str]) -> (i32, String, String) {
 
 pub fn qemu_io(args: &[&str]) -> (i32, String, String) {
     run("qemu-io", args, LIMIT)
-}
-
-/// `mimic img ARGS` through the library entry point.
-pub fn mimg(args: &[&str]) -> i32 {
-    block::img::img_main(args.iter().map(|s| s.into()).collect())
-}
-
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let p = std::env::temp_dir().join(format!("mimic-nbd-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-    pub fn s(&self, name: &str) -> String {
-        self.path(name).to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// xorshift64*: reproducible "random" data.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    pub fn fill(&mut self, b: &mut [u8]) {
-        for c in b.chunks_mut(8) {
-            let v = self.next().to_le_bytes();
-            c.copy_from_slice(&v[..c.len()]);
-        }
-    }
 }
 
 /// A sparse raw image of `size` bytes with random data in some 64 KiB
