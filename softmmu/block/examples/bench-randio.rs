@@ -55,7 +55,10 @@ fn parse(line: &str) -> Option<Op> {
             _ => args.push(num(t)),
         }
     }
-    assert!(args.len() == 2, "bench-randio: expected OFFSET LEN in {line:?}");
+    assert!(
+        args.len() == 2,
+        "bench-randio: expected OFFSET LEN in {line:?}"
+    );
     Some(match cmd {
         "write" | "writev" => Op::Write(args[0], args[1] as u32, pat),
         "read" | "readv" => Op::Read(args[0], args[1] as u32),
@@ -73,8 +76,8 @@ fn main() {
     std::io::stdin().lock().read_to_string(&mut text).unwrap();
     let ops: Vec<Op> = text.lines().filter_map(parse).collect();
 
-    let mut d = block::open_image(std::path::Path::new(&a[2]), Some(&a[1]), false)
-        .unwrap_or_else(|e| {
+    let mut d =
+        block::open_image(std::path::Path::new(&a[2]), Some(&a[1]), false).unwrap_or_else(|e| {
             eprintln!("bench-randio: {}: {e}", a[2]);
             std::process::exit(1);
         });
@@ -99,5 +102,8 @@ fn main() {
     d.flush().unwrap();
     let secs = t.elapsed().as_secs_f64();
     drop(d);
-    eprintln!("bench-randio: {} requests in {secs:.3}s (check {sum})", ops.len());
+    eprintln!(
+        "bench-randio: {} requests in {secs:.3}s (check {sum})",
+        ops.len()
+    );
 }

@@ -18,8 +18,49 @@ pub struct HostFile {
     pub no_sync: bool,
 }
 
+impl Drop for HostFile {
+    /// Releases the image locks explicitly: the open file description may
+    /// outlive this descriptor in a child forked meanwhile (until its exec),
+    /// and its locks with it.
+    fn drop(&mut self) {
+        crate::lock::release(self.file.as_raw_fd());
+    }
+}
+
 impl HostFile {
+    /// Opens an image file and takes QEMU's image locks on it (see
+    /// [`crate::lock`]): fails while another process uses it in a way this
+    /// open does not share.
     pub fn open(path: &Path, read_only: bool) -> Result<HostFile> {
+        HostFile::open_locked(path, read_only, false)
+    }
+
+    /// Opens a raw image's file: its locks announce the use but exclude
+    /// nobody (see [`crate::lock::perms_for_raw`]).
+    pub fn open_raw(path: &Path, read_only: bool) -> Result<HostFile> {
+        HostFile::open_locked(path, read_only, true)
+    }
+
+    fn open_locked(path: &Path, read_only: bool, raw: bool) -> Result<HostFile> {
+        let share = crate::lock::force_share();
+        if share && !read_only {
+            return Err(crate::error::BlockError::Other(
+                "force-share=on can only be used with read-only images".into(),
+            ));
+        }
+        let f = HostFile::open_unlocked(path, read_only)?;
+        let (perm, shared) = if raw {
+            crate::lock::perms_for_raw(read_only)
+        } else {
+            crate::lock::perms_for(read_only, share)
+        };
+        crate::lock::acquire(f.file.as_raw_fd(), perm, shared, path)?;
+        Ok(f)
+    }
+
+    /// Opens without taking locks: for a glance at a file that is not kept
+    /// open as an image (format probing).
+    pub fn open_unlocked(path: &Path, read_only: bool) -> Result<HostFile> {
         let file = OpenOptions::new().read(true).write(!read_only).open(path)?;
         Ok(HostFile {
             file,
@@ -29,19 +70,25 @@ impl HostFile {
         })
     }
 
+    /// Creates (or empties) an image file, holding write locks first so an
+    /// image another process has open is not truncated under it.
     pub fn create(path: &Path) -> Result<HostFile> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
-            .truncate(true)
+            .truncate(false)
             .open(path)?;
-        Ok(HostFile {
+        let f = HostFile {
             file,
             path: path.to_path_buf(),
             read_only: false,
             no_sync: false,
-        })
+        };
+        let (perm, shared) = crate::lock::perms_for_create();
+        crate::lock::acquire(f.file.as_raw_fd(), perm, shared, path)?;
+        f.set_len(0)?;
+        Ok(f)
     }
 
     pub fn len(&self) -> Result<u64> {

@@ -14,6 +14,7 @@
 //! - the filters: [`throttle`] (leaky-bucket I/O limits) and [`cor`]
 //!   (copy-on-read);
 //! - format probing and backing chains ([`open_image`]);
+//! - image locking with QEMU's lock bytes ([`lock`]);
 //! - `mimic img`, qemu-img's subcommands with qemu-img's output formats
 //!   ([`img`]).
 //!
@@ -28,6 +29,7 @@ pub mod error;
 pub mod file;
 pub mod img;
 pub mod json;
+pub mod lock;
 pub mod nbd;
 pub mod qcow2;
 pub mod qed;
@@ -46,7 +48,7 @@ pub const MAX_CHAIN_DEPTH: usize = 64;
 
 /// Guesses an image's format from its first bytes, as qemu does.
 pub fn probe_format(path: &Path) -> Result<&'static str> {
-    let f = file::HostFile::open(path, true)?;
+    let f = file::HostFile::open_unlocked(path, true)?;
     let mut b = [0u8; 512];
     f.read_at(0, &mut b)?;
     Ok(probe_bytes(&b))

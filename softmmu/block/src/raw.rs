@@ -13,7 +13,7 @@ pub struct Raw {
 
 impl Raw {
     pub fn open(path: &Path, read_only: bool) -> Result<Raw> {
-        let file = HostFile::open(path, read_only)?;
+        let file = HostFile::open_raw(path, read_only)?;
         let size = file.len()?;
         Ok(Raw { file, size })
     }

@@ -317,6 +317,8 @@ pub struct Vmdk {
     parent_hint: Option<String>,
     backing: Option<Box<dyn BlockDriver>>,
     ro: bool,
+    /// A separate descriptor file, held open for its image locks.
+    _desc_file: Option<HostFile>,
 }
 
 /// Parsed descriptor: (key=value pairs, extent lines).
@@ -550,9 +552,15 @@ pub fn create(path: &Path, o: &CreateOpts) -> Result<()> {
 
 impl Vmdk {
     pub fn open(path: &Path, ro: bool, no_backing: bool, depth: usize) -> Result<Vmdk> {
-        let f = HostFile::open(path, true)?;
+        // Read unlocked: an embedded descriptor's file is locked as an extent.
+        let f = HostFile::open_unlocked(path, true)?;
         let mut first = vec![0u8; 512];
         f.read_at(0, &mut first)?;
+        let desc_file = if le32(&first, 0) == MAGIC {
+            None
+        } else {
+            Some(HostFile::open(path, ro)?)
+        };
         let text = if le32(&first, 0) == MAGIC {
             let h = SparseHeader::parse(&first)?;
             if h.desc_offset == 0 {
@@ -635,6 +643,7 @@ impl Vmdk {
             parent_hint: desc.kv.get("parentFileNameHint").cloned(),
             backing: None,
             ro,
+            _desc_file: desc_file,
         };
         if !no_backing {
             if let Some(p) = v.parent_hint.clone() {

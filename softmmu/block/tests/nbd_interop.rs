@@ -403,7 +403,10 @@ fn qcow2_internal_snapshot_export() {
     assert_eq!(rc, 0, "{o}{e}");
     let mut old = export("old", &q, "qcow2");
     old.snapshot = Some("before".into());
-    let now = export("now", &q, "qcow2");
+    // Both exports read-only: two exports of one image file may only share
+    // it when neither writes (QEMU's image locks, as in qemu-storage-daemon).
+    let mut now = export("now", &q, "qcow2");
+    now.read_only = true;
     let srv = Mimic::tcp(vec![old, now]);
     let a = read_url(&srv.url("old"));
     let b = read_url(&srv.url("now"));

@@ -14,6 +14,7 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
         &["output=", "object=", "image-opts", "force-share"],
     )?;
     let json = a.json()?;
+    let _share = crate::lock::ForceShare::scope(a.force_share());
     let Some(path) = a.pos.first() else {
         return Err(BlockError::Other("Expecting one image file name".into()));
     };

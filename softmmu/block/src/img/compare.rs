@@ -22,6 +22,7 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
         return Ok(2);
     }
     let quiet = a.has("q");
+    let _share = crate::lock::ForceShare::scope(a.force_share());
     let f1 = a.get("f");
     let f2 = a.get("F").or_else(|| f1.clone());
     let mut d1 = match super::open(&a.pos[0], f1.as_deref(), true) {

@@ -67,6 +67,7 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
         ));
     }
     let mut sources: Vec<Box<dyn BlockDriver>> = Vec::new();
+    let share = crate::lock::ForceShare::scope(a.force_share());
     for s in srcs {
         let mut d = super::open(s, a.get("f").as_deref(), true)?;
         if let Some(sn) = &snapshot {
@@ -75,6 +76,7 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
         }
         sources.push(d);
     }
+    drop(share);
     let total: u64 = sources.iter().map(|d| d.length()).sum();
     let mut opts: BTreeMap<String, String> = match a.joined("o") {
         Some(o) => parse_opts(&o)?,

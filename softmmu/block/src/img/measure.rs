@@ -49,6 +49,7 @@ pub fn measure_text(args: &[String]) -> Result<String> {
         &["output=", "size=", "object=", "image-opts", "force-share"],
     )?;
     let json = a.json()?;
+    let _share = crate::lock::ForceShare::scope(a.force_share());
     let out_fmt = a.get("O").unwrap_or_else(|| "raw".into());
     let o = match a.joined("o") {
         Some(o) => parse_opts(&o)?,

@@ -175,6 +175,11 @@ impl Args {
         (!v.is_empty()).then(|| v.join(","))
     }
 
+    /// `-U`/`--force-share`.
+    pub fn force_share(&self) -> bool {
+        self.has("U") || self.has("force-share")
+    }
+
     /// `--output=human|json`.
     pub fn json(&self) -> Result<bool> {
         match self.get("output").as_deref() {

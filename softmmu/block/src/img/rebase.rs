@@ -43,6 +43,7 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
     let mut nb = match &new_backing {
         Some(b) => {
             let p = resolve_backing(Path::new(path), b);
+            let _share = crate::lock::ForceShare::scope(a.force_share());
             Some(
                 crate::open_image(&p, new_fmt.as_deref(), true).map_err(|e| {
                     BlockError::Other(format!(

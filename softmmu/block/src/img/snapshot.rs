@@ -20,6 +20,7 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
         ));
     }
     let ro = ops == 0 || a.has("l");
+    let _share = crate::lock::ForceShare::scope(a.force_share());
     let mut d = super::open(path, a.get("f").as_deref(), ro)?;
     if let Some(n) = a.get("c") {
         d.snapshot_create(&n)

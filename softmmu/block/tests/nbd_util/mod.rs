@@ -281,7 +281,8 @@ pub fn read_url(url: &str) -> Vec<u8> {
 
 /// Data/hole runs of a sparse file as (start, len, is_data), merged.
 pub fn file_allocation(path: &Path) -> Vec<(u64, u64, bool)> {
-    let f = block::file::HostFile::open(path, true).unwrap();
+    // Unlocked: the server under test holds the image open for writing.
+    let f = block::file::HostFile::open_unlocked(path, true).unwrap();
     let size = f.len().unwrap();
     let mut v: Vec<(u64, u64, bool)> = Vec::new();
     let mut off = 0;

@@ -174,7 +174,7 @@ impl Export {
         let read_only = c.read_only || c.snapshot.is_some();
         let mut dense = false;
         let (backend, size) = if fmt == "raw" && c.snapshot.is_none() {
-            let f = HostFile::open(&c.path, read_only)?;
+            let f = HostFile::open_raw(&c.path, read_only)?;
             let size = f.len()?;
             dense = size == 0 || file_status(f.file.as_raw_fd(), 0, size) == (true, size);
             (Backend::File(f), size)
