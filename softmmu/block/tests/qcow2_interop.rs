@@ -793,6 +793,68 @@ fn measure_matches_qemu() {
     }
 }
 
+/// Every output format and option qemu-img measure takes (or refuses): the
+/// same numbers, or the same error (qemu-img cannot measure QED, VMDK or
+/// VHDX output; Mimic says the same words).
+#[test]
+fn measure_formats_options_and_errors_match_qemu() {
+    require_qemu();
+    let dir = TempDir::new("measure-fmts");
+    let q = dir.s("m.qcow2");
+    let e = dir.s("m.qed");
+    for (f, p) in [("qcow2", &q), ("qed", &e)] {
+        let (rc, a, b) = qemu_img(&["create", "-q", "-f", f, p, "64M"]);
+        assert_eq!(rc, 0, "{a}{b}");
+        qemu_io(f, Path::new(p), &["write -P 1 64k 3M", "write 40M 4k"]);
+    }
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["-O", "qcow2", "-o", "extended_l2=on", "--size", "1G"],
+        vec![
+            "-O",
+            "qcow2",
+            "-o",
+            "extended_l2=on,cluster_size=2M",
+            "--size",
+            "5G",
+        ],
+        vec!["-O", "qcow2", "-o", "extended_l2=on,cluster_size=16k", &q],
+        vec!["-O", "qcow2", "-o", "extended_l2=on,cluster_size=8k", &q],
+        vec!["-O", "qcow2", "-o", "cluster_size=4k,refcount_bits=1", &e],
+        vec!["-O", "qcow2", "-o", "cluster_size=3k", "--size", "1G"],
+        vec!["-O", "qcow2", "-o", "refcount_bits=3", "--size", "1G"],
+        vec!["-O", "qcow2", "-o", "preallocation=metadata", &e],
+        vec!["-O", "qcow2", "--output=json", &e],
+        vec!["-O", "raw", "-o", "preallocation=full", &q],
+        vec!["-O", "qcow2", "--size", "-5"],
+        vec!["-O", "qed", "--size", "1G"],
+        vec!["-O", "vmdk", &q],
+        vec!["-O", "vhdx", &e],
+        vec!["-O", "vpc", "--size", "1G"],
+        vec!["-O", "nosuchformat", "--size", "1G"],
+    ];
+    for args in cases {
+        let mut full = vec!["measure"];
+        full.extend(&args);
+        let (rc, theirs, err) = qemu_img(&full);
+        let a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        match block::img::measure_text(&a) {
+            Ok(ours) => {
+                assert_eq!(rc, 0, "{args:?}: qemu-img failed: {err}");
+                assert_eq!(ours, theirs, "{args:?}");
+            }
+            Err(ours) => {
+                assert_eq!(rc, 1, "{args:?}: mimic failed ({ours}), qemu-img did not");
+                let theirs = err.trim_end().replace("qemu-img: ", "");
+                assert_eq!(
+                    ours.to_string().replace("mimic-img: ", ""),
+                    theirs,
+                    "{args:?}"
+                );
+            }
+        }
+    }
+}
+
 fn capture_measure(args: &[&str]) -> String {
     let a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     block::img::measure_text(&a).unwrap()

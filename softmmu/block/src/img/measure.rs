@@ -23,17 +23,64 @@ pub fn refcount_metadata_size(clusters: u64, cs: u64, refcount_order: u32) -> u6
     (blocks + table) * cs
 }
 
-/// Size of a fully allocated qcow2 image of `size` bytes.
-pub fn qcow2_prealloc_size(size: u64, cs: u64, refcount_order: u32) -> u64 {
+/// Size of a fully allocated qcow2 image of `size` bytes (`extended_l2`:
+/// 16-byte L2 entries with subcluster bitmaps).
+pub fn qcow2_prealloc_size(size: u64, cs: u64, refcount_order: u32, extended_l2: bool) -> u64 {
     let aligned = size.div_ceil(cs) * cs;
     let mut meta = cs;
-    let per_l2 = cs / 8;
+    let l2e = if extended_l2 { 16 } else { 8 };
+    let per_l2 = cs / l2e;
     let nl2e = (aligned / cs).div_ceil(per_l2) * per_l2;
-    meta += nl2e * 8;
-    let nl1e = (nl2e * 8 / cs).div_ceil(cs / 8) * (cs / 8);
+    meta += nl2e * l2e;
+    let nl1e = (nl2e * l2e / cs).div_ceil(cs / 8) * (cs / 8);
     meta += nl1e * 8;
     meta += refcount_metadata_size((meta + aligned) / cs, cs, refcount_order);
     meta + aligned
+}
+
+/// Formats QEMU knows but cannot measure (qemu-img says so for them; any
+/// other name is an unknown format).
+const NOT_MEASURABLE: &[&str] = &["qed", "vmdk", "vhdx", "vdi", "vpc", "qcow", "parallels"];
+
+fn unsupported(fmt: &str) -> BlockError {
+    BlockError::Other(format!(
+        "Block driver '{fmt}' does not support size measurement"
+    ))
+}
+
+/// qemu-img's errors for an output format without measurement and for
+/// options the format's creation does not take.
+fn check_format_and_opts(fmt: &str, o: &std::collections::BTreeMap<String, String>) -> Result<()> {
+    let known: &[&str] = match fmt {
+        "raw" => &["size", "preallocation", "nocow", "extent_size_hint"],
+        "qcow2" => &[
+            "size",
+            "compat",
+            "backing_file",
+            "backing_fmt",
+            "data_file",
+            "data_file_raw",
+            "cluster_size",
+            "preallocation",
+            "lazy_refcounts",
+            "refcount_bits",
+            "compression_type",
+            "extended_l2",
+        ],
+        f if NOT_MEASURABLE.contains(&f) => return Err(unsupported(f)),
+        f => return Err(BlockError::Other(format!("Unknown file format '{f}'"))),
+    };
+    for k in o.keys() {
+        if k == "encryption" || k.starts_with("encrypt.") {
+            return Err(BlockError::Unsupported("encrypted images".into()));
+        }
+        if !known.contains(&k.as_str()) {
+            return Err(BlockError::Other(format!(
+                "Invalid parameter '{k}'\nmimic-img: Invalid options for file format '{fmt}'"
+            )));
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn run(args: &[String]) -> Result<i32> {
@@ -55,13 +102,22 @@ pub fn measure_text(args: &[String]) -> Result<String> {
         Some(o) => parse_opts(&o)?,
         None => Default::default(),
     };
+    check_format_and_opts(&out_fmt, &o)?;
     let (size, mut src) = match (a.get("size"), a.pos.first()) {
         (Some(_), Some(_)) => {
             return Err(BlockError::Other(
                 "--size N cannot be used together with a filename.".into(),
             ))
         }
-        (Some(s), None) => (parse_size(&s)?, None),
+        (Some(s), None) => {
+            if s.trim_start().starts_with('-') {
+                return Err(BlockError::Other(
+                    "Invalid image size specified. Must be between 0 and 9223372036854775807."
+                        .into(),
+                ));
+            }
+            (parse_size(&s)?, None)
+        }
         (None, Some(p)) => {
             let mut d = super::open(p, a.get("f").as_deref(), true)?;
             if let Some(sn) = a.get("l").or(a.get("s")) {
@@ -83,11 +139,35 @@ pub fn measure_text(args: &[String]) -> Result<String> {
                 .map(|c| parse_size(c))
                 .transpose()?
                 .unwrap_or(65536);
-            let rbits: u64 = o
-                .get("refcount_bits")
-                .map(|r| r.parse().unwrap_or(16))
-                .unwrap_or(16);
+            if !cs.is_power_of_two() || !(512..=2 << 20).contains(&cs) {
+                return Err(BlockError::Other(
+                    "Cluster size must be a power of two between 512 and 2048k".into(),
+                ));
+            }
+            let rbits: u64 = match o.get("refcount_bits") {
+                Some(r) => r.parse().unwrap_or(0),
+                None => 16,
+            };
+            if !rbits.is_power_of_two() || rbits > 64 {
+                return Err(BlockError::Other(
+                    "Refcount width must be a power of two and may not exceed 64 bits".into(),
+                ));
+            }
             let order = rbits.trailing_zeros();
+            let ext_l2 = match o.get("extended_l2").map(|s| s.as_str()) {
+                None | Some("off") => false,
+                Some("on") => true,
+                Some(v) => {
+                    return Err(BlockError::Other(format!(
+                        "Parameter 'extended_l2' expects 'on' or 'off' (got '{v}')"
+                    )))
+                }
+            };
+            if ext_l2 && cs < 16384 {
+                return Err(BlockError::Other(
+                    "Extended L2 entries are only supported with cluster sizes of at least 16384 bytes".into(),
+                ));
+            }
             let v3 = o
                 .get("compat")
                 .map(|c| c != "0.10" && c != "v2")
@@ -119,14 +199,11 @@ pub fn measure_text(args: &[String]) -> Result<String> {
                     bitmaps = Some(0u64);
                 }
             }
-            let full = qcow2_prealloc_size(size, cs, order);
+            let full = qcow2_prealloc_size(size, cs, order, ext_l2);
             (full - vsize + req, full, bitmaps)
         }
-        other => {
-            return Err(BlockError::Unsupported(format!(
-                "measure for format {other}"
-            )))
-        }
+        // check_format_and_opts let only raw and qcow2 through.
+        other => return Err(unsupported(other)),
     };
     let mut out = String::new();
     if json {

@@ -183,6 +183,9 @@ pub struct Vhdx {
     write_started: bool,
     log_seq: u64,
     log_head: u64,
+    /// The open replayed a log left behind (check counts it as a repaired
+    /// corruption, as qemu-img does).
+    log_replayed: bool,
     pub crash_point: CrashPoint,
 }
 
@@ -361,13 +364,17 @@ impl Vhdx {
             write_started: false,
             log_seq: 1,
             log_head: 0,
+            log_replayed: false,
             crash_point: CrashPoint::None,
         };
         if v.hdr.log_guid != [0u8; 16] {
             if ro {
-                return Err(BlockError::Other(
-                    "VHDX image has a log that must be replayed; open it read/write (e.g. 'mimic img check -r all')".into(),
-                ));
+                // QEMU refuses too (a read-only open must not write the
+                // replay), with the same words.
+                let p = path.display();
+                return Err(BlockError::Other(format!(
+                    "VHDX image file '{p}' opened read-only, but contains a log that needs to be replayed\nTo replay the log, run:\nmimic-img check -r all '{p}'"
+                )));
             }
             log::replay(
                 &v.f,
@@ -378,6 +385,7 @@ impl Vhdx {
             let mut h = v.hdr.clone();
             h.log_guid = [0; 16];
             v.write_headers(h)?;
+            v.log_replayed = true;
         }
         let mut rt = vec![0u8; RT_SIZE];
         v.f.read_at(RT1, &mut rt)?;
@@ -684,8 +692,11 @@ impl BlockDriver for Vhdx {
     fn cluster_size(&self) -> Option<u64> {
         Some(self.block)
     }
-    fn check(&mut self, _fix: Fix) -> Result<CheckReport> {
+    fn check(&mut self, fix: Fix) -> Result<CheckReport> {
         let mut r = CheckReport::default();
+        if self.log_replayed && fix != Fix::None {
+            r.corruptions_fixed = 1;
+        }
         let flen = self.f.len()?;
         for (i, &e) in self.bat.iter().enumerate() {
             if e & 7 == ST_FULLY_PRESENT {
