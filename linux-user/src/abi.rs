@@ -8,6 +8,7 @@
 
 use crate::errno::ErrnoMap;
 use crate::flags::FlagMap;
+use crate::layout::net::NetAbi;
 use crate::layout::{Codec, StructLayout};
 use crate::syscall::ioctl::IoctlOp;
 
@@ -38,6 +39,8 @@ pub struct GuestAbi {
     /// The ioctl request numbers this guest uses for the ioctls linux-user
     /// knows how to convert.
     pub ioctls: &'static [(u32, IoctlOp)],
+    /// Socket type, level and option numbering; `epoll_event` layout.
+    pub net: &'static NetAbi,
     /// `AT_PLATFORM` string.
     pub platform: &'static str,
     /// `AT_MINSIGSTKSZ`, for ABIs that report it.

@@ -74,6 +74,12 @@ errnos!(
     ESTALE,
     EDEADLK,
     ENOLCK,
+    ENOBUFS,
+    ENOPROTOOPT,
+    EAFNOSUPPORT,
+    ECONNREFUSED,
+    EADDRINUSE,
+    ENOTCONN,
 );
 
 impl Errno {

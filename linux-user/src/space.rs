@@ -461,7 +461,10 @@ impl SpaceCore {
         if r != 0 {
             return Err(Errno::last());
         }
-        if gprot & PAGE_EXEC == 0 {
+        // Code from pages that are no longer executable goes; so does code
+        // from pages made writable again, which `smc` had write-protected
+        // (the invalidation also makes it forget them).
+        if gprot & PAGE_EXEC == 0 || gprot & PAGE_WRITE != 0 {
             self.invalidate_exec(addr, end);
         }
         self.pages.update(addr, end, |f| {
@@ -500,6 +503,9 @@ impl SpaceCore {
         if !self.pages.all_mapped(old, old_end, 0) {
             return Err(Errno::EFAULT);
         }
+        // Code translated from the old range goes (moved pages are new
+        // pages to `smc` and the engine).
+        self.invalidate_exec(old, old_end);
         if fixed {
             if !new_addr.is_multiple_of(self.page_size) {
                 return Err(Errno::EINVAL);
@@ -923,6 +929,11 @@ mod tests {
         assert_eq!(s.read(a + 2 * P, &mut insn), Err(Efault));
         assert_eq!(s.fetch(a + P, &mut insn), Err(Efault));
         // Adding exec back invalidates nothing.
+        s.mprotect(a + P, P, rx).unwrap();
+        assert!(s.take_invalidations().is_empty());
+        // Making code writable again drops it (and `smc`'s protection).
+        s.mprotect(a + P, P, rx | libc::PROT_WRITE).unwrap();
+        assert_eq!(s.take_invalidations(), vec![(a + P, a + 2 * P)]);
         s.mprotect(a + P, P, rx).unwrap();
         assert!(s.take_invalidations().is_empty());
         // Unmapping exec pages, and MAP_FIXED over them, invalidate.

@@ -13,6 +13,7 @@ pub mod signal;
 use crate::abi::{CloneArgs, GuestAbi};
 use crate::errno::ErrnoMap;
 use crate::flags::FlagMap;
+use crate::layout::net::NetAbi;
 use crate::layout::{misc, stat, statfs, termios, StructLayout};
 use crate::syscall::ioctl::GENERIC_IOCTLS;
 
@@ -48,6 +49,7 @@ pub static ABI: GuestAbi = GuestAbi {
     open_flags: FlagMap(OPEN_FLAGS),
     mmap_flags: FlagMap::IDENTITY,
     ioctls: GENERIC_IOCTLS,
+    net: &NetAbi::GENERIC,
     platform: "aarch64",
     // MINSIGSTKSZ from arch/arm64/include/uapi/asm/signal.h.
     minsigstksz: Some(5120),

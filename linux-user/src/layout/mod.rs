@@ -8,6 +8,9 @@
 //! ABI names its layouts in [`StructLayout`].
 
 pub mod misc;
+pub mod net;
+pub mod netlink;
+pub mod sockaddr;
 pub mod stat;
 pub mod statfs;
 pub mod termios;

@@ -4,7 +4,7 @@
 //! Guest fds are host fds (the same numbers); later work may reserve a few
 //! for the emulator (logs, the `-D` file).
 
-use super::{host, Handler, Process, SysResult};
+use super::{fdtrans, host, Handler, Process, SysResult};
 use crate::errno::Errno;
 use crate::layout::misc::{decode_flock, encode_flock};
 
@@ -29,23 +29,36 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
 fn sys_close(_: &mut Process, a: [u64; 6]) -> SysResult {
     // SAFETY: closing an fd number has no memory-safety impact on us beyond
     // that fd, which belongs to the guest.
-    host(unsafe { libc::close(a[0] as i32) })
+    let r = host(unsafe { libc::close(a[0] as i32) });
+    fdtrans::forget(a[0] as i32);
+    r
 }
 
 fn sys_close_range(_: &mut Process, a: [u64; 6]) -> SysResult {
     // SAFETY: plain arguments.
-    host(unsafe { libc::syscall(libc::SYS_close_range, a[0] as u32, a[1] as u32, a[2] as u32) })
+    let r = host(unsafe {
+        libc::syscall(libc::SYS_close_range, a[0] as u32, a[1] as u32, a[2] as u32)
+    })?;
+    // CLOSE_RANGE_CLOEXEC (4) only marks them.
+    if a[2] & 4 == 0 {
+        fdtrans::forget_range(a[0] as u32, a[1] as u32);
+    }
+    Ok(r)
 }
 
 fn sys_dup(_: &mut Process, a: [u64; 6]) -> SysResult {
     // SAFETY: plain fd argument.
-    host(unsafe { libc::dup(a[0] as i32) })
+    let new = host(unsafe { libc::dup(a[0] as i32) })?;
+    fdtrans::duplicated(a[0] as i32, new as i32);
+    Ok(new)
 }
 
 fn sys_dup3(p: &mut Process, a: [u64; 6]) -> SysResult {
     let flags = p.abi.open_flags.to_host(a[2] & 0xffff_ffff) as i32;
     // SAFETY: plain arguments.
-    host(unsafe { libc::dup3(a[0] as i32, a[1] as i32, flags) })
+    let new = host(unsafe { libc::dup3(a[0] as i32, a[1] as i32, flags) })?;
+    fdtrans::duplicated(a[0] as i32, new as i32);
+    Ok(new)
 }
 
 fn sys_pipe2(p: &mut Process, a: [u64; 6]) -> SysResult {
@@ -103,7 +116,13 @@ fn sys_fcntl(p: &mut Process, a: [u64; 6]) -> SysResult {
     // to a local struct of the type the command expects.
     match cmd {
         F_DUPFD | F_DUPFD_CLOEXEC | F_SETFD | F_SETOWN | F_SETSIG | F_SETLEASE | F_NOTIFY
-        | F_SETPIPE_SZ | F_ADD_SEALS => host(unsafe { libc::fcntl(fd, cmd, arg as i32) }),
+        | F_SETPIPE_SZ | F_ADD_SEALS => {
+            let r = host(unsafe { libc::fcntl(fd, cmd, arg as i32) })?;
+            if cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC {
+                fdtrans::duplicated(fd, r as i32);
+            }
+            Ok(r)
+        }
         F_GETFD | F_GETOWN | F_GETSIG | F_GETLEASE | F_GETPIPE_SZ | F_GET_SEALS => {
             host(unsafe { libc::fcntl(fd, cmd) })
         }

@@ -4,9 +4,11 @@
 //! Guest buffers are passed to the host kernel in place (host address =
 //! base + guest address) after checking the guest may access them. A
 //! buffer that is only partly accessible is shortened to its accessible
-//! prefix, so a short count or `EFAULT` comes out as on Linux.
+//! prefix, so a short count or `EFAULT` comes out as on Linux. `read` and
+//! `write` on fds whose data the kernel formats (eventfd, signalfd, ...)
+//! convert it through [`super::fdtrans`].
 
-use super::{host, ioctl, Handler, Process, SysResult};
+use super::{fdtrans, host, ioctl, Handler, Process, SysResult};
 use crate::errno::Errno;
 use crate::layout::misc::decode_iovecs;
 
@@ -48,12 +50,18 @@ fn buffer(
 }
 
 fn sys_read(p: &mut Process, a: [u64; 6]) -> SysResult {
+    if let Some(k) = fdtrans::kind(a[0] as i32) {
+        return fdtrans::read(p, a[0] as i32, k, a[1], a[2]);
+    }
     let (buf, n) = buffer(p, a[1], a[2], libc::PROT_WRITE)?;
     // SAFETY: `buf` points at `n` guest bytes mapped writable.
     host(unsafe { libc::read(a[0] as i32, buf, n) } as i64)
 }
 
 fn sys_write(p: &mut Process, a: [u64; 6]) -> SysResult {
+    if let Some(k) = fdtrans::kind(a[0] as i32) {
+        return fdtrans::write(p, a[0] as i32, k, a[1], a[2]);
+    }
     let (buf, n) = buffer(p, a[1], a[2], libc::PROT_READ)?;
     // SAFETY: `buf` points at `n` guest bytes mapped readable.
     host(unsafe { libc::write(a[0] as i32, buf, n) } as i64)
@@ -72,7 +80,12 @@ fn sys_pwrite64(p: &mut Process, a: [u64; 6]) -> SysResult {
 }
 
 /// Decode and check a guest iovec array into host iovecs.
-fn iovecs(p: &Process, addr: u64, cnt: u64, prot: i32) -> Result<Vec<libc::iovec>, Errno> {
+pub(super) fn iovecs(
+    p: &Process,
+    addr: u64,
+    cnt: u64,
+    prot: i32,
+) -> Result<Vec<libc::iovec>, Errno> {
     if cnt > IOV_MAX {
         return Err(Errno::EINVAL);
     }

@@ -4,7 +4,9 @@
 //! [`Process`] holds what the emulated kernel knows about the guest process
 //! (its address space, ABI, path mapping, recorded signal state). Handlers
 //! are registered by syscall *name* in the per-area modules (`fs`, `fd`,
-//! `io`, `mem`, `time`, `proc_`, `signal`, `futex`, `ioctl`); [`Process::new`]
+//! `io`, `mem`, `time`, `proc_`, `signal`, `futex`, `ioctl`, `poll`,
+//! `epoll`, `fdkinds`, `inotify`, `socket`, `sockopt`, `msghdr`);
+//! [`Process::new`]
 //! resolves them once into a table indexed by the guest's numbers. Each
 //! handler reads its arguments as the guest ABI defines them, converts every
 //! struct explicitly through [`crate::layout`], and returns host errno
@@ -24,16 +26,23 @@
 //! (see [`crate::signal`]); a blocking call interrupted by one comes back
 //! as [`SyscallOutcome::Restart`].
 
+pub mod epoll;
 pub mod exec;
 pub mod fd;
+pub mod fdkinds;
+pub mod fdtrans;
 pub mod fs;
 pub mod futex;
+pub mod inotify;
 pub mod io;
 pub mod ioctl;
 pub mod mem;
+pub mod msghdr;
 pub mod poll;
 pub mod proc_;
 pub mod signal;
+pub mod socket;
+pub mod sockopt;
 pub mod time;
 pub mod timer;
 
@@ -180,6 +189,12 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         .chain(exec::HANDLERS)
         .chain(poll::HANDLERS)
         .chain(timer::HANDLERS)
+        .chain(epoll::HANDLERS)
+        .chain(fdkinds::HANDLERS)
+        .chain(inotify::HANDLERS)
+        .chain(socket::HANDLERS)
+        .chain(sockopt::HANDLERS)
+        .chain(msghdr::HANDLERS)
 }
 
 impl Process {

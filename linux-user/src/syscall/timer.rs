@@ -23,7 +23,7 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
 
 /// Reads two guest time pairs (interval, value) as host `timespec`s or
 /// `timeval`s (`usec` selects the latter's unit check).
-fn read_pair2(p: &Process, addr: u64, usec: bool) -> Result<[TimePair; 2], Errno> {
+pub(super) fn read_pair2(p: &Process, addr: u64, usec: bool) -> Result<[TimePair; 2], Errno> {
     let c = p.codec();
     let n = TimePair::size(&c);
     let b = p.read_mem(addr, 2 * n)?;
@@ -35,7 +35,7 @@ fn read_pair2(p: &Process, addr: u64, usec: bool) -> Result<[TimePair; 2], Errno
     Ok(t)
 }
 
-fn write_pair2(p: &Process, addr: u64, t: [TimePair; 2]) -> Result<(), Errno> {
+pub(super) fn write_pair2(p: &Process, addr: u64, t: [TimePair; 2]) -> Result<(), Errno> {
     if p.abi.ulong_arg(addr) == 0 {
         return Ok(());
     }
@@ -142,14 +142,14 @@ fn sys_timer_create(p: &mut Process, a: [u64; 6]) -> SysResult {
     Ok(0)
 }
 
-fn its(t: [TimePair; 2]) -> libc::itimerspec {
+pub(super) fn its(t: [TimePair; 2]) -> libc::itimerspec {
     libc::itimerspec {
         it_interval: t[0].to_timespec(),
         it_value: t[1].to_timespec(),
     }
 }
 
-fn from_its(t: &libc::itimerspec) -> [TimePair; 2] {
+pub(super) fn from_its(t: &libc::itimerspec) -> [TimePair; 2] {
     [
         TimePair::from_timespec(&t.it_interval),
         TimePair::from_timespec(&t.it_value),
