@@ -13,6 +13,10 @@ pub const ITEMS: &[(&str, &str)] = &[
     ("out_asm", "where each block's host code was placed"),
     ("exec", "every block executed"),
     (
+        "stats",
+        "at exit: time in translation, compilation, interpreter, JIT code and syscalls; block, region and compile-latency figures",
+    ),
+    (
         "unimp",
         "unimplemented syscalls and features the guest used",
     ),
@@ -29,6 +33,7 @@ pub fn flags(items: &[String]) -> LogFlags {
         out_asm: has("out_asm"),
         exec: has("exec"),
         perfmap: false,
+        stats: has("stats"),
     }
 }
 

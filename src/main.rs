@@ -77,7 +77,10 @@ fn run_user(arch: Option<String>, args: &[OsString]) -> i32 {
     opts.log = logging::flags(&parsed.log_items);
     opts.log.perfmap = parsed.perfmap;
     match linux_user::run::run(opts) {
-        Ok(code) => code,
+        Ok(code) => {
+            tcg::profile::report();
+            code
+        }
         Err(e) => {
             eprintln!("{e}");
             1

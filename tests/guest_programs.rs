@@ -131,7 +131,10 @@ fn asm_cases() -> Vec<Case> {
 }
 
 fn run_cases(what: &str, cases: Vec<Case>) {
-    let runners = runners();
+    run_cases_with(what, cases, runners());
+}
+
+fn run_cases_with(what: &str, cases: Vec<Case>, runners: Vec<Runner>) {
     let work: Vec<(&Case, &Runner)> = cases
         .iter()
         .filter(|c| filter_matches(&c.name))
@@ -165,4 +168,32 @@ fn c_guest_programs() {
 #[test]
 fn asm_guest_programs() {
     run_cases("assembly guest program runs", asm_cases());
+}
+
+/// The default tiered backend with a compile threshold of 2, so even short
+/// programs move blocks from the interpreter to the JIT mid-run and compile
+/// hot loops as regions (several blocks in one function, see
+/// tcg/src/exec.rs `region_members`): -O2 builds and the assembly tests.
+#[test]
+fn tiered_guest_programs() {
+    if std::env::var_os("MIMIC_TEST_RUNNER").is_some() {
+        return;
+    }
+    let runner = Runner {
+        label: "auto,threshold=2".into(),
+        argv: vec![
+            "env".into(),
+            "MIMIC_JIT_THRESHOLD=2".into(),
+            mimic_bin().to_string_lossy().into_owned(),
+            "run".into(),
+            "--backend".into(),
+            "auto".into(),
+        ],
+    };
+    let mut cases: Vec<Case> = c_cases()
+        .into_iter()
+        .filter(|c| c.name.ends_with("-O2"))
+        .collect();
+    cases.extend(asm_cases());
+    run_cases_with("tiered guest program runs", cases, vec![runner]);
 }

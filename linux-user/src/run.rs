@@ -73,6 +73,7 @@ pub fn die_by_signal(sig: i32, pc: u64) -> ! {
         }
     };
     eprintln!("mimic: uncaught target signal {sig} ({name}) at pc {pc:#x}");
+    tcg::profile::report();
     // SAFETY: restoring the default action and raising the signal on
     // ourselves; no Rust state needs to survive.
     unsafe {

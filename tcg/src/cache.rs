@@ -97,6 +97,22 @@ impl CodeCache {
         &self.blocks[idx]
     }
 
+    /// Makes `tb` die with the code in `start..end` too (a region's entry
+    /// block with its other members).
+    pub fn attach(&mut self, tb: &Tb, start: u64, end: u64) {
+        let Some(&idx) = self.map.get(&(tb.pc, tb.flags)) else {
+            return;
+        };
+        let first = start >> PAGE_BITS;
+        let last = (end.max(start + 1) - 1) >> PAGE_BITS;
+        for p in first..=last {
+            let list = self.pages.entry(p).or_default();
+            if !list.contains(&idx) {
+                list.push(idx);
+            }
+        }
+    }
+
     /// Kills every block with code in `start..end`; returns the dead blocks'
     /// addresses (for purging jump caches).
     pub fn invalidate(&mut self, start: u64, end: u64) -> Vec<usize> {

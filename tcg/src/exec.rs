@@ -8,6 +8,7 @@ use crate::cache::{CodeCache, Tb};
 use crate::cpu::{exit, CpuCommon, JmpEntry, JMP_CACHE_SIZE};
 use crate::guest::{CodeReader, Frontend};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 /// Which backend runs blocks.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -52,6 +53,9 @@ pub struct Stats {
     pub chained: u64,
     pub flushes: u64,
     pub invalidated: u64,
+    /// Compilations that covered more than one block, and their blocks.
+    pub regions: u64,
+    pub region_blocks: u64,
 }
 
 /// Debug output switches (`-d in_asm,op,op_opt,out_asm,exec`).
@@ -65,6 +69,8 @@ pub struct LogFlags {
     /// Append `/tmp/perf-PID.map` lines for compiled blocks (`-perfmap`), so
     /// `perf report` names guest blocks.
     pub perfmap: bool,
+    /// Profile where the time goes (`-d stats`, see `crate::profile`).
+    pub stats: bool,
 }
 
 /// Runs guest code for one cpu.
@@ -81,11 +87,23 @@ pub struct Engine {
     optimize: bool,
     /// Precise-fault mode (see `set_precise`).
     precise: bool,
+    /// Compile hot blocks together with their hot direct successors
+    /// (`MIMIC_REGIONS=0` turns it off).
+    regions: bool,
     guard: Box<crate::guard::GuardBuf>,
     fault: Option<MemFault>,
     pub log: LogFlags,
     pub stats: Stats,
     perfmap: Option<std::fs::File>,
+    /// `-d stats`: this engine's profile, its registry slot, and when `run`
+    /// last returned.
+    profile: Option<Box<ProfileState>>,
+}
+
+struct ProfileState {
+    p: crate::profile::Profile,
+    slot: std::sync::Arc<std::sync::Mutex<crate::profile::Profile>>,
+    left: Option<Instant>,
 }
 
 /// A host fault in guest memory that left a block (precise mode).
@@ -135,11 +153,13 @@ impl Engine {
             max_insns: 512,
             optimize: true,
             precise: false,
+            regions: std::env::var("MIMIC_REGIONS").map_or(true, |v| v != "0"),
             guard: Box::default(),
             fault: None,
             log: LogFlags::default(),
             stats: Stats::default(),
             perfmap: None,
+            profile: None,
         }
     }
 
@@ -170,6 +190,11 @@ impl Engine {
     /// The fault that ended the last `run`, if any.
     pub fn take_fault(&mut self) -> Option<MemFault> {
         self.fault.take()
+    }
+
+    /// Region compilation on or off (on by default; see `compile`).
+    pub fn set_regions(&mut self, on: bool) {
+        self.regions = on;
     }
 
     /// Turns the IR optimizer off (for debugging the optimizer itself).
@@ -296,11 +321,26 @@ impl Engine {
             ],
         };
         let log_out = self.log.out_asm;
+        // A region only where every instruction need not be a stopping point.
+        let members: Vec<*const Tb> = if self.regions && !self.precise {
+            self.region_members(tbr)
+        } else {
+            Vec::new()
+        };
+        let region = !members.is_empty();
+        let members = if region { members } else { vec![tb] };
+        // SAFETY: members are boxed blocks of the live cache, which is not
+        // flushed before this compilation ends.
+        let irs: Vec<&crate::ir::IrBlock> = members.iter().map(|&m| unsafe { &(*m).ir }).collect();
         let Some(jit) = self.jit(env) else { return 0 };
         // A codegen bug must not take the guest down: fall back to the
         // interpreter for this block.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            jit.compile(&tbr.ir, &links)
+            if region {
+                jit.compile_region(&irs, &links)
+            } else {
+                jit.compile(irs[0], &links)
+            }
         }))
         .unwrap_or_else(|_| {
             Err(crate::backend::jit::JitError::Codegen(
@@ -323,6 +363,18 @@ impl Engine {
                 }
                 let len = jit.last_code_len();
                 self.stats.compiled += 1;
+                if region {
+                    self.stats.regions += 1;
+                    self.stats.region_blocks += members.len() as u64;
+                    // The region's code dies with any of its members.
+                    let ranges: Vec<(u64, u64)> = irs[1..]
+                        .iter()
+                        .map(|m| (m.pc, m.pc + m.guest_size.max(1) as u64))
+                        .collect();
+                    for (start, end) in ranges {
+                        self.cache.attach(tbr, start, end);
+                    }
+                }
                 if self.log.perfmap {
                     self.write_perfmap(code, len, tbr.pc);
                 }
@@ -340,6 +392,88 @@ impl Engine {
                 0
             }
         }
+    }
+
+    /// The blocks to compile with `head` as one region: `head` first, then
+    /// blocks reachable from it by direct jumps that are translated, alive,
+    /// of the same decode flags and hot (run a quarter of the compile
+    /// threshold, or compiled, or the backend compiles everything), up to
+    /// `MAX_REGION_BLOCKS` blocks and `MAX_REGION_INSNS` guest instructions,
+    /// keeping those on a loop back to `head`. Empty when `head` is on no
+    /// such loop (it then compiles alone).
+    fn region_members(&self, head: &Tb) -> Vec<*const Tb> {
+        const MAX_REGION_BLOCKS: usize = 24;
+        const MAX_REGION_INSNS: u32 = 400;
+        let mut out: Vec<&Tb> = vec![head];
+        let mut insns = head.ir.guest_insns;
+        let mut i = 0;
+        while i < out.len() && out.len() < MAX_REGION_BLOCKS {
+            let succ: [Option<u64>; 2] = match out[i].ir.terminal {
+                crate::ir::Terminal::Jump(pc) => [Some(pc), None],
+                crate::ir::Terminal::Cond {
+                    taken, not_taken, ..
+                } => [Some(taken), Some(not_taken)],
+                _ => [None, None],
+            };
+            i += 1;
+            for pc in succ.into_iter().flatten() {
+                if out.iter().any(|m| m.pc == pc) || out.len() >= MAX_REGION_BLOCKS {
+                    continue;
+                }
+                let Some(tb) = self.cache.get(pc, head.flags) else {
+                    continue;
+                };
+                let hot = self.kind == BackendKind::Jit
+                    || tb.jit_code() != 0
+                    || tb.exec_count.load(Ordering::Relaxed) >= (self.threshold / 4).max(1);
+                if tb.is_dead() || !hot || insns + tb.ir.guest_insns > MAX_REGION_INSNS {
+                    continue;
+                }
+                insns += tb.ir.guest_insns;
+                out.push(tb);
+            }
+        }
+        // Keep the loops through `head`: the members from which `head` can
+        // be reached inside the region. Anything else would only add compile
+        // time (and duplicate code other regions compile too).
+        let succs = |t: &Tb| -> [Option<u64>; 2] {
+            match t.ir.terminal {
+                crate::ir::Terminal::Jump(pc) => [Some(pc), None],
+                crate::ir::Terminal::Cond {
+                    taken, not_taken, ..
+                } => [Some(taken), Some(not_taken)],
+                _ => [None, None],
+            }
+        };
+        let mut reaches = vec![false; out.len()];
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for i in 0..out.len() {
+                if reaches[i] {
+                    continue;
+                }
+                let hit = succs(out[i]).into_iter().flatten().any(|pc| {
+                    pc == head.pc
+                        || out
+                            .iter()
+                            .position(|m| m.pc == pc)
+                            .is_some_and(|j| reaches[j])
+                });
+                if hit {
+                    reaches[i] = true;
+                    changed = true;
+                }
+            }
+        }
+        if !reaches[0] {
+            return Vec::new();
+        }
+        out.iter()
+            .zip(&reaches)
+            .filter(|(_, &r)| r)
+            .map(|(t, _)| *t as *const Tb)
+            .collect()
     }
 
     /// One `perf` map line: `START SIZE NAME` in hex, for JIT code.
@@ -369,7 +503,11 @@ impl Engine {
         let tb: *const Tb = match self.cache.get(pc, flags) {
             Some(tb) => tb,
             None => {
+                let t0 = self.profile.is_some().then(Instant::now);
                 let tb = self.translate(pc, flags);
+                if let (Some(t0), Some(pr)) = (t0, self.profile.as_mut()) {
+                    pr.p.translate += t0.elapsed();
+                }
                 self.cache.insert(tb)
             }
         };
@@ -392,7 +530,33 @@ impl Engine {
     /// one contract the caller must keep.)
     #[allow(clippy::not_unsafe_ptr_arg_deref)]
     pub fn run(&mut self, env: *mut u8) -> GuestExit {
-        // SAFETY: per the contract above.
+        if !self.log.stats {
+            return self.run_blocks(env);
+        }
+        let now = Instant::now();
+        let pr = self.profile.get_or_insert_with(|| {
+            Box::new(ProfileState {
+                p: Default::default(),
+                slot: crate::profile::register(),
+                left: None,
+            })
+        });
+        if let Some(left) = pr.left {
+            pr.p.outside += now - left;
+        }
+        let r = self.run_blocks(env);
+        if let Some(pr) = self.profile.as_mut() {
+            pr.p.stats = self.stats.clone();
+            if let Ok(mut slot) = pr.slot.lock() {
+                *slot = pr.p.clone();
+            }
+            pr.left = Some(Instant::now());
+        }
+        r
+    }
+
+    fn run_blocks(&mut self, env: *mut u8) -> GuestExit {
+        // SAFETY: per the contract of `run`.
         let common = unsafe { &mut *(env as *mut CpuCommon) };
         common.jmp_cache = self.jmp_cache.as_mut_ptr();
         // A pending (tb, slot) to chain to the next block.
@@ -420,7 +584,14 @@ impl Engine {
                 };
                 if hot {
                     let flushes = self.stats.flushes;
+                    let t0 = self.profile.is_some().then(Instant::now);
                     code = self.compile(tb, env);
+                    if let (Some(t0), Some(pr)) = (t0, self.profile.as_mut()) {
+                        let d = t0.elapsed();
+                        pr.p.compile += d;
+                        pr.p.compile_us
+                            .push(d.as_micros().min(u32::MAX as u128) as u32);
+                    }
                     if self.stats.flushes != flushes {
                         // Code memory was full and got flushed: start over.
                         chain_from = None;
@@ -491,20 +662,29 @@ impl Engine {
                 r
             } else if code != 0 {
                 self.stats.jit_entries += 1;
+                let t0 = self.profile.is_some().then(Instant::now);
                 // SAFETY: code was compiled by our JIT for this guest.
                 let jit = self.jit.as_ref().expect("compiled code without a JIT");
                 let r = unsafe { jit.enter(code, env) };
+                if let (Some(t0), Some(pr)) = (t0, self.profile.as_mut()) {
+                    pr.p.jit += t0.elapsed();
+                }
                 if r == exit::JUMP0 || r == exit::JUMP1 {
                     tb = common.last_tb as *const Tb;
                 }
                 r
             } else {
                 self.stats.interp_execs += 1;
+                let t0 = self.profile.is_some().then(Instant::now);
                 // SAFETY: tb is live; env is the guest state it was built for.
-                unsafe {
+                let r = unsafe {
                     (*tb).exec_count.fetch_add(1, Ordering::Relaxed);
                     interp::exec(&(*tb).interp, env)
+                };
+                if let (Some(t0), Some(pr)) = (t0, self.profile.as_mut()) {
+                    pr.p.interp += t0.elapsed();
                 }
+                r
             };
             match r & 0xff {
                 exit::JUMP0 | exit::JUMP1 => chain_from = Some((tb, (r & 0xff) as usize)),

@@ -127,6 +127,30 @@ fn interesting(r: &mut Rng) -> u64 {
 fn random_block(seed: u64) -> IrBlock {
     let mut r = Rng(seed | 1);
     let mut b = Builder::new(&GLOBALS, 12);
+    let t64 = random_ops(&mut b, &mut r, 8);
+    let ta = t64[r.below(t64.len() as u64) as usize];
+    let tb = t64[r.below(t64.len() as u64) as usize];
+    let term = match r.below(3) {
+        0 => Terminal::Cond {
+            cond: Cond::from_u32(r.below(14) as u32),
+            a: ta,
+            b: tb,
+            taken: 0x1000,
+            not_taken: 0x2000,
+        },
+        1 => Terminal::Exit {
+            pc: 0x3000,
+            reason: 7,
+        },
+        _ => Terminal::Jump(0x4000),
+    };
+    b.finish(0, 0, 4, 1, term)
+}
+
+/// Appends random ops (arithmetic, memory, helper calls, branches and
+/// bounded loops) that write only the first `writable64` 64-bit globals;
+/// returns the 64-bit temps worth using afterwards.
+fn random_ops(b: &mut Builder, r: &mut Rng, writable64: u64) -> Vec<Temp> {
     let mut t64: Vec<Temp> = (0..8).map(|i| b.global(i)).collect();
     let mut t32: Vec<Temp> = (8..12).map(|i| b.global(i)).collect();
     let mut pending: Vec<tcg::ir::Label> = vec![];
@@ -135,15 +159,15 @@ fn random_block(seed: u64) -> IrBlock {
     let n = 20 + r.below(60);
     for _ in 0..n {
         let pick64 = |r: &mut Rng, v: &Vec<Temp>| v[r.below(v.len() as u64) as usize];
-        let a64 = pick64(&mut r, &t64);
-        let c64 = pick64(&mut r, &t64);
-        let a32 = pick64(&mut r, &t32);
-        let c32 = pick64(&mut r, &t32);
+        let a64 = pick64(r, &t64);
+        let c64 = pick64(r, &t64);
+        let a32 = pick64(r, &t32);
+        let c32 = pick64(r, &t32);
         // Destination: a global or a fresh temp.
         let d64 = if r.below(3) == 0 {
             b.temp_i64()
         } else {
-            b.global(r.below(8) as usize)
+            b.global(r.below(writable64) as usize)
         };
         let d32 = if r.below(3) == 0 {
             b.temp_i32()
@@ -191,10 +215,10 @@ fn random_block(seed: u64) -> IrBlock {
             }
             26 => b.setcond_i64(d64, a64, c64, Cond::from_u32(r.below(14) as u32)),
             27 => {
-                let v = pick64(&mut r, &t64);
+                let v = pick64(r, &t64);
                 b.movcond_i64(d64, a64, c64, v, a64, Cond::from_u32(r.below(14) as u32))
             }
-            28 => b.movi_i64(d64, interesting(&mut r)),
+            28 => b.movi_i64(d64, interesting(r)),
             29 => b.add_i32(d32, a32, c32),
             30 => b.mul_i32(d32, a32, c32),
             31 => b.shr_i32(d32, a32, c32),
@@ -204,7 +228,7 @@ fn random_block(seed: u64) -> IrBlock {
             35 => b.extrl_i64_i32(d32, a64),
             36 => b.exts_i32_i64(d64, a32),
             37 => b.clz_i32(d32, a32),
-            38 => b.movi_i32(d32, interesting(&mut r)),
+            38 => b.movi_i32(d32, interesting(r)),
             39 | 40 => {
                 // Memory: address masked into the buffer.
                 let addr = b.temp_i64();
@@ -275,23 +299,7 @@ fn random_block(seed: u64) -> IrBlock {
         let zero = b.const_i64(0);
         b.brcond_i64(ctr, zero, Cond::Ne, top);
     }
-    let ta = t64[r.below(t64.len() as u64) as usize];
-    let tb = t64[r.below(t64.len() as u64) as usize];
-    let term = match r.below(3) {
-        0 => Terminal::Cond {
-            cond: Cond::from_u32(r.below(14) as u32),
-            a: ta,
-            b: tb,
-            taken: 0x1000,
-            not_taken: 0x2000,
-        },
-        1 => Terminal::Exit {
-            pc: 0x3000,
-            reason: 7,
-        },
-        _ => Terminal::Jump(0x4000),
-    };
-    b.finish(0, 0, 4, 1, term)
+    t64
 }
 
 fn fresh_state(seed: u64, mem: &mut [u8]) -> Box<State> {
@@ -372,4 +380,185 @@ fn interpreter_optimizer_and_jit_agree_on_random_blocks() {
             "seed {seed}: state differs (jit)\n{opt}"
         );
     }
+}
+
+/// Where region programs leave to: not a member.
+const OUTSIDE: u64 = 0x9000;
+
+/// Member `i` of a random region program of `n` blocks at pcs `0x1000 *
+/// (i + 1)`: random ops that leave r6 alone, then r6 (fuel) -= 1 and a
+/// terminal. Backward edges only come from `fuel > 0` checks, so every run
+/// ends; forward edges take any shape (conditional on random values,
+/// direct jumps, guest exits, jumps out of the region).
+fn random_member(seed: u64, i: u64, n: u64) -> IrBlock {
+    let mut r = Rng((seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ (i + 1)) | 1);
+    let mut b = Builder::new(&GLOBALS, 12);
+    let t64 = random_ops(&mut b, &mut r, 6);
+    let fuel = b.global(6);
+    let one = b.const_i64(1);
+    b.sub_i64(fuel, fuel, one);
+    let pc_of = |k: u64| 0x1000 * (k + 1);
+    let forward = |r: &mut Rng| {
+        if i + 1 < n && r.below(5) != 0 {
+            pc_of(i + 1 + r.below(n - i - 1))
+        } else {
+            OUTSIDE
+        }
+    };
+    let term = match r.below(6) {
+        0..=2 => {
+            let zero = b.const_i64(0);
+            Terminal::Cond {
+                cond: Cond::Gt,
+                a: fuel,
+                b: zero,
+                taken: pc_of(r.below(n)),
+                not_taken: forward(&mut r),
+            }
+        }
+        3 => {
+            let ta = t64[r.below(t64.len() as u64) as usize];
+            let tb = t64[r.below(t64.len() as u64) as usize];
+            Terminal::Cond {
+                cond: Cond::from_u32(r.below(14) as u32),
+                a: ta,
+                b: tb,
+                taken: forward(&mut r),
+                not_taken: forward(&mut r),
+            }
+        }
+        4 => Terminal::Exit {
+            pc: pc_of(i) + 4,
+            reason: 9,
+        },
+        _ => Terminal::Jump(forward(&mut r)),
+    };
+    let mut blk = b.finish(pc_of(i), 0, 4, 1, term);
+    // The generator may read a local before writing it, which real
+    // frontends never do (a local's value would be whatever the previous
+    // block or loop iteration left); give every local a value first.
+    let inits: Vec<tcg::ir::Insn> = (blk.n_globals as usize..blk.temps.len())
+        .map(|t| {
+            let mut args = [0u32; tcg::ir::MAX_ARGS];
+            args[0] = t as u32;
+            tcg::ir::Insn {
+                opc: match blk.temps[t].ty {
+                    Type::I32 => tcg::ir::Opcode::MoviI32,
+                    _ => tcg::ir::Opcode::MoviI64,
+                },
+                nargs: 0,
+                args,
+                imm: 0,
+            }
+        })
+        .collect();
+    blk.insns.splice(0..0, inits);
+    blk
+}
+
+/// Runs a region program block by block on the interpreter, as the cpu
+/// loop would, until it leaves the members; returns the last exit code.
+fn interpret_region(members: &[IrBlock], env: *mut u8) -> u64 {
+    let codes: Vec<interp::Code> = members
+        .iter()
+        .map(|m| interp::lower(m).expect("lower"))
+        .collect();
+    let mut at = 0usize;
+    loop {
+        // SAFETY: env is the State the blocks were built for.
+        let r = unsafe { interp::exec(&codes[at], env) };
+        let next = match (&members[at].terminal, r) {
+            (Terminal::Jump(pc), tcg::cpu::exit::JUMP0) => *pc,
+            (Terminal::Cond { taken, .. }, tcg::cpu::exit::JUMP0) => *taken,
+            (Terminal::Cond { not_taken, .. }, tcg::cpu::exit::JUMP1) => *not_taken,
+            _ => return r,
+        };
+        match members.iter().position(|m| m.pc == next) {
+            Some(i) => at = i,
+            None => return tcg::cpu::exit::INDIRECT,
+        }
+    }
+}
+
+/// A region (several blocks compiled as one function, with loops kept
+/// inside it) must behave exactly like the interpreter running the same
+/// blocks one at a time: same guest state, memory, final pc and exit.
+#[test]
+fn region_compiled_loops_agree_with_the_interpreter() {
+    let mut mem_a = vec![0u8; MEM];
+    let mut mem_b = vec![0u8; MEM];
+    let mut jmp_cache = vec![tcg::cpu::JmpEntry::default(); tcg::cpu::JMP_CACHE_SIZE];
+    let mut jit = None;
+    let mut regions_with_loops = 0;
+    for seed in 1..250u64 {
+        let n = 1 + seed % 5;
+        let mut members: Vec<IrBlock> = (0..n).map(|i| random_member(seed, i, n)).collect();
+        for m in members.iter_mut() {
+            tcg::opt::optimize(m);
+            tcg::ir::verify(m).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{m}"));
+        }
+        if members.iter().any(|m| match m.terminal {
+            Terminal::Cond { taken, .. } => taken <= m.pc,
+            _ => false,
+        }) {
+            regions_with_loops += 1;
+        }
+        let fuel = 1 + seed % 40;
+
+        let mut sa = fresh_state(seed, &mut mem_a);
+        sa.r[6] = fuel;
+        let ra = interpret_region(&members, &mut *sa as *mut State as *mut u8);
+
+        let mut sb = fresh_state(seed, &mut mem_b);
+        sb.r[6] = fuel;
+        sb.common.jmp_cache = jmp_cache.as_mut_ptr();
+        let jit = jit.get_or_insert_with(|| Jit::new(sb.common.guest_base).expect("jit"));
+        if jit.code_bytes() > 256 << 20 {
+            jit.reset();
+        }
+        let slots = [
+            std::sync::atomic::AtomicUsize::new(0),
+            std::sync::atomic::AtomicUsize::new(0),
+        ];
+        let links = BlockLinks {
+            tb: 0x1234,
+            slots: [
+                &slots[0] as *const _ as usize,
+                &slots[1] as *const _ as usize,
+            ],
+        };
+        let refs: Vec<&IrBlock> = members.iter().collect();
+        let c = jit
+            .compile_region(&refs, &links)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        // (One Jit for all seeds: it bakes in the guest base, and mem_b's
+        // buffer never moves.)
+        let rb = unsafe { jit.enter(c, &mut *sb as *mut State as *mut u8) };
+        let dump = || {
+            members
+                .iter()
+                .map(|m| m.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        // Leaving through a chain slot (entry block) or the jump cache both
+        // mean "continue at pc" to the cpu loop.
+        let norm = |r: u64| match r {
+            tcg::cpu::exit::JUMP0 | tcg::cpu::exit::JUMP1 | tcg::cpu::exit::INDIRECT => {
+                tcg::cpu::exit::INDIRECT
+            }
+            r => r,
+        };
+        assert_eq!(norm(ra), norm(rb), "seed {seed}: exit differs\n{}", dump());
+        assert_eq!(
+            snapshot(&sa, &mem_a),
+            snapshot(&sb, &mem_b),
+            "seed {seed}: state differs\n{}",
+            dump()
+        );
+    }
+    assert!(
+        regions_with_loops > 100,
+        "only {regions_with_loops} looping regions"
+    );
 }

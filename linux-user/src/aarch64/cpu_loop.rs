@@ -240,6 +240,7 @@ fn thread_loop(cfg: &Config, cpu: Cpu, mut process: Process, main: bool) -> i32 
                         if main {
                             return code;
                         }
+                        tcg::profile::report();
                         std::process::exit(code);
                     }
                     SyscallOutcome::ThreadExit(code) => {

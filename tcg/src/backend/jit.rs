@@ -175,14 +175,42 @@ impl Jit {
 
     /// Compiles one block; returns the host address of its code.
     pub fn compile(&mut self, b: &IrBlock, links: &BlockLinks) -> Result<usize, JitError> {
+        self.compile_blocks(&[b], links, false)
+    }
+
+    /// Compiles a *region*: `blocks[0]` (the entry) and other blocks of the
+    /// same decode flags reachable from it by direct jumps, as one host
+    /// function. Jumps between members stay inside the function, so guest
+    /// registers stay in host registers around loops and are written back
+    /// only where the region is left. The entry's chain slots serve the
+    /// first two exits by direct jump; further ones look up the jump cache.
+    /// One block that jumps to itself is a region too (its loop stays inside).
+    pub fn compile_region(
+        &mut self,
+        blocks: &[&IrBlock],
+        links: &BlockLinks,
+    ) -> Result<usize, JitError> {
+        self.compile_blocks(blocks, links, true)
+    }
+
+    fn compile_blocks(
+        &mut self,
+        blocks: &[&IrBlock],
+        links: &BlockLinks,
+        region: bool,
+    ) -> Result<usize, JitError> {
         self.ctx.clear();
         self.ctx.func.signature = block_sig();
         self.ctx.func.name = UserFuncName::user(0, 1);
         let fcfg = self.isa.frontend_config();
         {
             let fb = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-            let mut t = Translator::new(fb, b, self.guest_base);
-            t.translate(links);
+            let mut t = Translator::new(fb, blocks, self.guest_base);
+            if !region {
+                t.translate(links);
+            } else {
+                t.translate_region(links);
+            }
             t.fb.seal_all_blocks();
             t.fb.finalize(fcfg);
         }
@@ -198,7 +226,13 @@ impl Jit {
 
 struct Translator<'a> {
     fb: FunctionBuilder<'a>,
+    /// The block being translated (a region translates its members in turn).
     b: &'a IrBlock,
+    /// Region members (one entry for a plain block).
+    members: &'a [&'a IrBlock],
+    /// Per member: the host block that checks `exit_request` and then runs
+    /// the member (region mode only).
+    member_entry: Vec<Block>,
     vars: Vec<Option<Variable>>,
     env: Value,
     guest_base: u64,
@@ -234,27 +268,31 @@ fn intcc(c: Cond) -> IntCC {
 }
 
 impl<'a> Translator<'a> {
-    fn new(fb: FunctionBuilder<'a>, b: &'a IrBlock, guest_base: u64) -> Self {
+    fn new(fb: FunctionBuilder<'a>, members: &'a [&'a IrBlock], guest_base: u64) -> Self {
+        let b = members[0];
         let mut used = vec![false; b.n_globals as usize];
         let mut written = vec![false; b.n_globals as usize];
-        for insn in &b.insns {
-            for t in insn.ins() {
-                if b.is_global(t) {
+        for m in members {
+            for insn in &m.insns {
+                for t in insn.ins() {
+                    if m.is_global(t) {
+                        used[t.index()] = true;
+                    }
+                }
+                for t in insn.outs() {
+                    if m.is_global(t) {
+                        used[t.index()] = true;
+                        written[t.index()] = true;
+                    }
+                }
+            }
+            for t in m.terminal_uses() {
+                if m.is_global(t) {
                     used[t.index()] = true;
                 }
             }
-            for t in insn.outs() {
-                if b.is_global(t) {
-                    used[t.index()] = true;
-                    written[t.index()] = true;
-                }
-            }
         }
-        for t in b.terminal_uses() {
-            if b.is_global(t) {
-                used[t.index()] = true;
-            }
-        }
+        let max_temps = members.iter().map(|m| m.temps.len()).max().unwrap_or(0);
         let idx = |v: Vec<bool>| {
             v.iter()
                 .enumerate()
@@ -265,7 +303,9 @@ impl<'a> Translator<'a> {
         Translator {
             fb,
             b,
-            vars: vec![None; b.temps.len()],
+            members,
+            member_entry: Vec::new(),
+            vars: vec![None; max_temps],
             env: Value::from_u32(0),
             guest_base,
             labels: Vec::new(),
@@ -432,6 +472,124 @@ impl<'a> Translator<'a> {
         self.terminal(links);
     }
 
+    /// Region mode: every member starts at `member_entry[m]` in a canonical
+    /// state (all used globals loaded into variables, every written global
+    /// possibly dirty), checks `exit_request`, then runs its ops.
+    fn translate_region(&mut self, links: &BlockLinks) {
+        let entry = self.fb.create_block();
+        self.fb.append_block_params_for_function_params(entry);
+        self.fb.switch_to_block(entry);
+        self.env = self.fb.block_params(entry)[0];
+        self.member_entry = (0..self.members.len())
+            .map(|_| self.fb.create_block())
+            .collect();
+        for i in 0..self.used_globals.len() {
+            let g = self.used_globals[i];
+            self.reload(g);
+        }
+        self.fb.ins().jump(self.member_entry[0], &[]);
+        let members = self.members;
+        for (m, mb) in members.iter().enumerate() {
+            self.b = mb;
+            for v in self.vars[mb.n_globals as usize..].iter_mut() {
+                *v = None;
+            }
+            self.stored = false;
+            self.fb.switch_to_block(self.member_entry[m]);
+            self.stale.iter_mut().for_each(|s| *s = false);
+            self.join_point();
+            let req = self.fb.ins().load(
+                types::I32,
+                MemFlagsData::trusted(),
+                self.env,
+                OFF_EXIT_REQUEST,
+            );
+            let body = self.fb.create_block();
+            let bail = self.fb.create_block();
+            self.fb.set_cold_block(bail);
+            self.fb.ins().brif(req, bail, &[], body, &[]);
+            self.fb.switch_to_block(bail);
+            self.store_globals_for_exit();
+            let pc_off = self.global_off(mb.pc_global.0);
+            let pcv = self.fb.ins().iconst(types::I64, mb.pc as i64);
+            self.fb
+                .ins()
+                .store(MemFlagsData::trusted(), pcv, self.env, pc_off);
+            let code = self.fb.ins().iconst(types::I64, exit::REQUEST as i64);
+            self.fb.ins().return_(&[code]);
+            self.fb.switch_to_block(body);
+            self.labels = (0..mb.n_labels).map(|_| self.fb.create_block()).collect();
+            for insn in &mb.insns {
+                self.insn(insn);
+            }
+            self.region_terminal(links);
+        }
+    }
+
+    fn region_terminal(&mut self, links: &BlockLinks) {
+        match self.b.terminal.clone() {
+            Terminal::Jump(pc) => self.region_edge(pc, 0, links),
+            Terminal::Cond {
+                cond,
+                a,
+                b,
+                taken,
+                not_taken,
+            } => {
+                let (av, bv) = (self.get(a), self.get(b));
+                let c = self.cmp(cond, av, bv);
+                // Both arms start from the same (fully loaded) state.
+                self.refresh_stale();
+                let t = self.fb.create_block();
+                let f = self.fb.create_block();
+                self.fb.ins().brif(c, t, &[], f, &[]);
+                self.fb.switch_to_block(t);
+                self.region_edge(taken, 0, links);
+                self.fb.switch_to_block(f);
+                self.region_edge(not_taken, 1, links);
+            }
+            Terminal::Indirect(t) => {
+                self.store_globals();
+                let pc = self.get(t);
+                self.jump_cache_exit(pc);
+            }
+            Terminal::Exit { pc, reason } => {
+                self.store_globals();
+                let pc_off = self.global_off(self.b.pc_global.0);
+                let pcv = self.fb.ins().iconst(types::I64, pc as i64);
+                self.fb
+                    .ins()
+                    .store(MemFlagsData::trusted(), pcv, self.env, pc_off);
+                let r = self.fb.ins().iconst(types::I64, exit::guest(reason) as i64);
+                self.fb.ins().return_(&[r]);
+            }
+        }
+    }
+
+    /// A direct jump to `pc` from a region member: inside the region, or
+    /// out. The entry block's own exits use its chain slots with the slot
+    /// numbers the interpreter uses for that block (`slot`: 0 for a jump or
+    /// a taken branch, 1 for not taken), because the cpu loop chains a slot
+    /// by what the block's previous run returned; other members' exits look
+    /// up the jump cache.
+    fn region_edge(&mut self, pc: u64, slot: usize, links: &BlockLinks) {
+        if let Some(m) = self.members.iter().position(|b| b.pc == pc) {
+            self.refresh_stale();
+            self.fb.ins().jump(self.member_entry[m], &[]);
+            return;
+        }
+        let (dirty, stale) = (self.dirty.clone(), self.stale.clone());
+        self.store_globals();
+        if std::ptr::eq(self.b, self.members[0]) {
+            self.chain_exit(slot, pc, links);
+        } else {
+            let pcv = self.fb.ins().iconst(types::I64, pc as i64);
+            self.jump_cache_exit(pcv);
+        }
+        self.dirty = dirty;
+        self.stale = stale;
+    }
+
     fn chain_exit(&mut self, slot: usize, pc: u64, links: &BlockLinks) {
         let pc_off = self.global_off(self.b.pc_global.0);
         let slot_addr = self.fb.ins().iconst(types::I64, links.slots[slot] as i64);
@@ -484,53 +642,7 @@ impl<'a> Translator<'a> {
             }
             Terminal::Indirect(t) => {
                 let pc = self.get(t);
-                self.fb
-                    .ins()
-                    .store(MemFlagsData::trusted(), pc, self.env, pc_off);
-                // Jump cache: entry = jmp_cache[(pc >> 2) & (N - 1)].
-                let jc = self.fb.ins().load(
-                    types::I64,
-                    MemFlagsData::trusted(),
-                    self.env,
-                    OFF_JMP_CACHE,
-                );
-                let idx = self.fb.ins().ushr_imm_s(pc, 2);
-                let idx = self.fb.ins().band_imm_s(idx, (JMP_CACHE_SIZE - 1) as i64);
-                let off = self
-                    .fb
-                    .ins()
-                    .imul_imm_s(idx, std::mem::size_of::<JmpEntry>() as i64);
-                let e = self.fb.ins().iadd(jc, off);
-                let epc = self
-                    .fb
-                    .ins()
-                    .load(types::I64, MemFlagsData::trusted(), e, 0);
-                let eflags = self
-                    .fb
-                    .ins()
-                    .load(types::I64, MemFlagsData::trusted(), e, 8);
-                let code = self
-                    .fb
-                    .ins()
-                    .load(types::I64, MemFlagsData::trusted(), e, 16);
-                let flags = self
-                    .fb
-                    .ins()
-                    .uload32(MemFlagsData::trusted(), self.env, OFF_CUR_FLAGS);
-                let m1 = self.fb.ins().icmp(IntCC::Equal, epc, pc);
-                let m2 = self.fb.ins().icmp(IntCC::Equal, eflags, flags);
-                let m3 = self.fb.ins().icmp_imm_s(IntCC::NotEqual, code, 0);
-                let m = self.fb.ins().band(m1, m2);
-                let m = self.fb.ins().band(m, m3);
-                let go = self.fb.create_block();
-                let out = self.fb.create_block();
-                self.fb.ins().brif(m, go, &[], out, &[]);
-                self.fb.switch_to_block(go);
-                let sref = self.fb.import_signature(block_sig());
-                self.fb.ins().return_call_indirect(sref, code, &[self.env]);
-                self.fb.switch_to_block(out);
-                let r = self.fb.ins().iconst(types::I64, exit::INDIRECT as i64);
-                self.fb.ins().return_(&[r]);
+                self.jump_cache_exit(pc);
             }
             Terminal::Exit { pc, reason } => {
                 let pcv = self.fb.ins().iconst(types::I64, pc as i64);
@@ -541,6 +653,58 @@ impl<'a> Translator<'a> {
                 self.fb.ins().return_(&[r]);
             }
         }
+    }
+
+    /// Leaves to guest address `pc` (a value): stores it, then tail-calls
+    /// the target's code if the jump cache knows it, else returns to the cpu
+    /// loop with `exit::INDIRECT`. Dirty globals must be stored already.
+    fn jump_cache_exit(&mut self, pc: Value) {
+        let pc_off = self.global_off(self.b.pc_global.0);
+        self.fb
+            .ins()
+            .store(MemFlagsData::trusted(), pc, self.env, pc_off);
+        // Jump cache: entry = jmp_cache[(pc >> 2) & (N - 1)].
+        let jc = self
+            .fb
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), self.env, OFF_JMP_CACHE);
+        let idx = self.fb.ins().ushr_imm_s(pc, 2);
+        let idx = self.fb.ins().band_imm_s(idx, (JMP_CACHE_SIZE - 1) as i64);
+        let off = self
+            .fb
+            .ins()
+            .imul_imm_s(idx, std::mem::size_of::<JmpEntry>() as i64);
+        let e = self.fb.ins().iadd(jc, off);
+        let epc = self
+            .fb
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), e, 0);
+        let eflags = self
+            .fb
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), e, 8);
+        let code = self
+            .fb
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), e, 16);
+        let flags = self
+            .fb
+            .ins()
+            .uload32(MemFlagsData::trusted(), self.env, OFF_CUR_FLAGS);
+        let m1 = self.fb.ins().icmp(IntCC::Equal, epc, pc);
+        let m2 = self.fb.ins().icmp(IntCC::Equal, eflags, flags);
+        let m3 = self.fb.ins().icmp_imm_s(IntCC::NotEqual, code, 0);
+        let m = self.fb.ins().band(m1, m2);
+        let m = self.fb.ins().band(m, m3);
+        let go = self.fb.create_block();
+        let out = self.fb.create_block();
+        self.fb.ins().brif(m, go, &[], out, &[]);
+        self.fb.switch_to_block(go);
+        let sref = self.fb.import_signature(block_sig());
+        self.fb.ins().return_call_indirect(sref, code, &[self.env]);
+        self.fb.switch_to_block(out);
+        let r = self.fb.ins().iconst(types::I64, exit::INDIRECT as i64);
+        self.fb.ins().return_(&[r]);
     }
 
     /// Leaves with exact state at instruction `pc` if an exit was requested.
