@@ -4,8 +4,10 @@
 //! differ on PowerPC, MIPS, SPARC and Alpha); the handler then issues the
 //! host's request with an explicitly converted argument. Requests not in the
 //! ABI's table get `-ENOTTY` (what the kernel says to an unknown request)
-//! and a warning under `unimp`.
+//! and a warning under `unimp`. Terminal requests convert `termios` and
+//! `winsize` here; socket interface requests go through [`super::ifreq`].
 
+use super::ifreq::{self, IfreqValue};
 use super::{Process, SysResult};
 use crate::errno::Errno;
 use crate::layout::termios::{self, KernelTermios, WINSIZE_SIZE};
@@ -36,6 +38,18 @@ pub enum IoctlOp {
     Fioasync,
     Tiocgptn,
     Tiocsptlck,
+    Siocgifname,
+    Siocgifconf,
+    Siocgifflags,
+    Siocsifflags,
+    Siocgifaddr,
+    Siocgifdstaddr,
+    Siocgifbrdaddr,
+    Siocgifnetmask,
+    Siocgifmtu,
+    Siocgifhwaddr,
+    Siocgifindex,
+    Siocatmark,
 }
 
 /// Request numbers of asm-generic (and x86) for the ops above.
@@ -62,6 +76,18 @@ pub static GENERIC_IOCTLS: &[(u32, IoctlOp)] = &[
     (0x5429, IoctlOp::Tiocgsid),
     (0x8004_5430, IoctlOp::Tiocgptn),
     (0x4004_5431, IoctlOp::Tiocsptlck),
+    (0x8905, IoctlOp::Siocatmark),
+    (0x8910, IoctlOp::Siocgifname),
+    (0x8912, IoctlOp::Siocgifconf),
+    (0x8913, IoctlOp::Siocgifflags),
+    (0x8914, IoctlOp::Siocsifflags),
+    (0x8915, IoctlOp::Siocgifaddr),
+    (0x8917, IoctlOp::Siocgifdstaddr),
+    (0x8919, IoctlOp::Siocgifbrdaddr),
+    (0x891b, IoctlOp::Siocgifnetmask),
+    (0x8921, IoctlOp::Siocgifmtu),
+    (0x8927, IoctlOp::Siocgifhwaddr),
+    (0x8933, IoctlOp::Siocgifindex),
 ];
 
 fn host_ioctl(fd: i32, req: libc::c_ulong, arg: *mut libc::c_void) -> SysResult {
@@ -151,5 +177,17 @@ pub(super) fn sys_ioctl(p: &mut Process, a: [u64; 6]) -> SysResult {
         Tiocnotty => host_ioctl(fd, libc::TIOCNOTTY, std::ptr::null_mut()),
         Fioclex => host_ioctl(fd, libc::FIOCLEX, std::ptr::null_mut()),
         Fionclex => host_ioctl(fd, libc::FIONCLEX, std::ptr::null_mut()),
+        Siocatmark => int_out(p, fd, 0x8905, arg),
+        Siocgifconf => ifreq::ifconf(p, fd, arg),
+        Siocgifname => ifreq::ifreq(p, fd, libc::SIOCGIFNAME, IfreqValue::IndexToName, arg, true),
+        Siocgifflags => ifreq::ifreq(p, fd, libc::SIOCGIFFLAGS, IfreqValue::Flags, arg, true),
+        Siocsifflags => ifreq::ifreq(p, fd, libc::SIOCSIFFLAGS, IfreqValue::Flags, arg, false),
+        Siocgifaddr => ifreq::ifreq(p, fd, libc::SIOCGIFADDR, IfreqValue::Addr, arg, true),
+        Siocgifdstaddr => ifreq::ifreq(p, fd, libc::SIOCGIFDSTADDR, IfreqValue::Addr, arg, true),
+        Siocgifbrdaddr => ifreq::ifreq(p, fd, libc::SIOCGIFBRDADDR, IfreqValue::Addr, arg, true),
+        Siocgifnetmask => ifreq::ifreq(p, fd, libc::SIOCGIFNETMASK, IfreqValue::Addr, arg, true),
+        Siocgifhwaddr => ifreq::ifreq(p, fd, libc::SIOCGIFHWADDR, IfreqValue::Addr, arg, true),
+        Siocgifmtu => ifreq::ifreq(p, fd, libc::SIOCGIFMTU, IfreqValue::Int, arg, true),
+        Siocgifindex => ifreq::ifreq(p, fd, libc::SIOCGIFINDEX, IfreqValue::Int, arg, true),
     }
 }

@@ -33,6 +33,7 @@ pub mod fdkinds;
 pub mod fdtrans;
 pub mod fs;
 pub mod futex;
+pub mod ifreq;
 pub mod inotify;
 pub mod io;
 pub mod ioctl;
