@@ -78,6 +78,10 @@ pub struct CheckReport {
     pub failed: Option<String>,
 }
 
+/// A format's cluster compressor: (cluster size, data) -> compressed bytes,
+/// None when compressing does not pay.
+pub type Compressor = fn(u64, &[u8]) -> Option<Vec<u8>>;
+
 /// A block device: a format driver over a file, or a filter over a driver.
 ///
 /// Offsets and lengths are in bytes; requests past `length()` fail with
@@ -122,6 +126,19 @@ pub trait BlockDriver: Send {
     }
     /// Write one cluster-aligned range compressed (convert -c).
     fn write_compressed(&mut self, _offset: u64, _buf: &[u8]) -> Result<()> {
+        Err(BlockError::Unsupported(format!(
+            "compression with {}",
+            self.format_name()
+        )))
+    }
+    /// The format's cluster compressor (cluster size, data -> compressed
+    /// bytes, None if not worth it), for writers that compress on other
+    /// threads and store the result with `write_precompressed`.
+    fn compressor(&self) -> Option<Compressor> {
+        None
+    }
+    /// Store one cluster compressed beforehand by `compressor()`.
+    fn write_precompressed(&mut self, _offset: u64, _data: &[u8]) -> Result<()> {
         Err(BlockError::Unsupported(format!(
             "compression with {}",
             self.format_name()

@@ -2,6 +2,7 @@
 //! queries (SEEK_DATA/SEEK_HOLE), hole punching and allocated size.
 
 use crate::error::Result;
+use crate::journal::Entry;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::os::unix::io::AsRawFd;
@@ -16,6 +17,8 @@ pub struct HostFile {
     /// qemu's cache=unsafe: `sync` does nothing (order is still kept for
     /// crashes of the process, not of the host).
     pub no_sync: bool,
+    /// Power-loss tests: where this file's changes are recorded.
+    journal: Option<std::sync::Arc<crate::journal::Journal>>,
 }
 
 impl Drop for HostFile {
@@ -67,6 +70,7 @@ impl HostFile {
             path: path.to_path_buf(),
             read_only,
             no_sync: false,
+            journal: crate::journal::current(),
         })
     }
 
@@ -84,6 +88,7 @@ impl HostFile {
             path: path.to_path_buf(),
             read_only: false,
             no_sync: false,
+            journal: crate::journal::current(),
         };
         let (perm, shared) = crate::lock::perms_for_create();
         crate::lock::acquire(f.file.as_raw_fd(), perm, shared, path)?;
@@ -123,19 +128,31 @@ impl HostFile {
             return Err(crate::error::BlockError::ReadOnly);
         }
         self.file.write_all_at(buf, off)?;
+        self.record(|| Entry::Write {
+            off,
+            data: buf.to_vec(),
+        });
         Ok(())
     }
 
     pub fn set_len(&self, len: u64) -> Result<()> {
         self.file.set_len(len)?;
+        self.record(|| Entry::SetLen(len));
         Ok(())
     }
 
     pub fn sync(&self) -> Result<()> {
         if !self.read_only && !self.no_sync {
             self.file.sync_data()?;
+            self.record(|| Entry::Sync);
         }
         Ok(())
+    }
+
+    fn record(&self, e: impl FnOnce() -> Entry) {
+        if let Some(j) = &self.journal {
+            j.push(e());
+        }
     }
 
     /// Deallocates `[off, off+len)` (reads back as zeroes). Falls back to
@@ -154,6 +171,12 @@ impl HostFile {
         };
         if r != 0 {
             self.write_zeroes_explicit(off, len)?;
+        } else {
+            self.record(|| Entry::Zero {
+                off,
+                len,
+                extend: false,
+            });
         }
         Ok(())
     }
@@ -173,6 +196,12 @@ impl HostFile {
         };
         if r != 0 {
             self.write_zeroes_explicit(off, len)?;
+        } else {
+            self.record(|| Entry::Zero {
+                off,
+                len,
+                extend: true,
+            });
         }
         Ok(())
     }
@@ -192,6 +221,8 @@ impl HostFile {
         };
         if r != 0 {
             self.write_zeroes_explicit(off, len)?;
+        } else {
+            self.record(|| Entry::Extend(off + len));
         }
         Ok(())
     }

@@ -28,6 +28,7 @@ pub mod driver;
 pub mod error;
 pub mod file;
 pub mod img;
+pub mod journal;
 pub mod json;
 pub mod lock;
 pub mod nbd;

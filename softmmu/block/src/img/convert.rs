@@ -1,8 +1,9 @@
 //! `convert`: copy one or more images (concatenated) into a new image of any
 //! format, optionally compressed, out of an internal snapshot, into an
-//! existing target (-n), with a progress bar (-p).
+//! existing target (-n), with a progress bar (-p), with -m worker threads
+//! and -W out-of-order writes (the copy itself is in `convert_copy`).
 
-use super::map::chain_status;
+use super::convert_copy::{copy, CopyOpts};
 use super::{parse_opts, parse_size, progress, Args};
 use crate::driver::BlockDriver;
 use crate::error::{BlockError, Result};
@@ -37,14 +38,23 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
         Some(s) => parse_size(&s)?,
         None => 4096,
     };
-    if let Some(m) = a.get("m") {
-        let n: u32 = m
-            .parse()
-            .map_err(|_| BlockError::Other(format!("Invalid number of coroutines: '{m}'")))?;
-        if !(1..=16).contains(&n) {
-            return Err(BlockError::Other(format!("Invalid number of coroutines. Allowed number of coroutines is between 1 and 16 (got {n})")));
+    // -m N: N worker threads (qemu-img: N coroutines, default 8); by
+    // default as many as there are CPUs, at most 8.
+    let nworkers = match a.get("m") {
+        Some(m) => {
+            let n: usize = m
+                .parse()
+                .map_err(|_| BlockError::Other(format!("Invalid number of coroutines: '{m}'")))?;
+            if !(1..=16).contains(&n) {
+                return Err(BlockError::Other(format!("Invalid number of coroutines. Allowed number of coroutines is between 1 and 16 (got {n})")));
+            }
+            n
         }
-    }
+        None => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(8),
+    };
     let snapshot = match (a.get("s"), a.get("l")) {
         (Some(s), _) => Some(s),
         (None, Some(l)) => {
@@ -66,18 +76,24 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
             "No support for concatenating multiple snapshot".into(),
         ));
     }
-    let mut sources: Vec<Box<dyn BlockDriver>> = Vec::new();
+    // One set of source handles per worker (read-only opens share the
+    // image locks).
+    let mut sets: Vec<Vec<Box<dyn BlockDriver>>> = Vec::new();
     let share = crate::lock::ForceShare::scope(a.force_share());
-    for s in srcs {
-        let mut d = super::open(s, a.get("f").as_deref(), true)?;
-        if let Some(sn) = &snapshot {
-            d.snapshot_load_readonly(sn)
-                .map_err(|e| BlockError::Other(format!("Failed to load snapshot: {e}")))?;
+    for _ in 0..nworkers {
+        let mut sources: Vec<Box<dyn BlockDriver>> = Vec::new();
+        for s in srcs {
+            let mut d = super::open(s, a.get("f").as_deref(), true)?;
+            if let Some(sn) = &snapshot {
+                d.snapshot_load_readonly(sn)
+                    .map_err(|e| BlockError::Other(format!("Failed to load snapshot: {e}")))?;
+            }
+            sources.push(d);
         }
-        sources.push(d);
+        sets.push(sources);
     }
     drop(share);
-    let total: u64 = sources.iter().map(|d| d.length()).sum();
+    let total: u64 = sets[0].iter().map(|d| d.length()).sum();
     let mut opts: BTreeMap<String, String> = match a.joined("o") {
         Some(o) => parse_opts(&o)?,
         None => BTreeMap::new(),
@@ -129,184 +145,21 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
     if show_progress {
         progress(0.0);
     }
-    if compress {
-        copy_compressed(
-            &mut sources,
-            t.as_mut(),
-            total,
-            target_zero,
-            cs,
-            show_progress,
-        )?;
-        t.close()?;
-        if show_progress {
-            progress(100.0);
-            println!();
-        }
-        return Ok(0);
-    }
-    let mut base = 0u64;
-    let mut done = 0u64;
-    let mut last_pct = -1.0f64;
-    for s in sources.iter_mut() {
-        let len = s.length();
-        let mut off = 0u64;
-        while off < len {
-            let (e, _, _) = chain_status(s.as_mut(), off, (len - off).min(1 << 30), 0)?;
-            let mut n = e.len.clamp(1, len - off);
-            let is_zero = e.zero && !e.data;
-            if is_zero {
-                if !target_zero {
-                    t.write_zeroes(base + off, n, true)?;
-                }
-                off += n;
-                done += n;
-            } else {
-                n = n.min(4 << 20);
-                let mut buf = vec![0u8; n as usize];
-                s.read(off, &mut buf)?;
-                write_sparse(t.as_mut(), base + off, &buf, sparse, target_zero)?;
-                off += n;
-                done += n;
-            }
-            if show_progress && total > 0 {
-                let pct = done as f64 * 100.0 / total as f64;
-                if pct - last_pct >= 1.0 {
-                    progress(pct);
-                    last_pct = pct;
-                }
-            }
-        }
-        base += len;
-    }
+    let o = CopyOpts {
+        total,
+        target_zero,
+        sparse,
+        compress,
+        cs,
+        out_of_order: a.has("W"),
+        progress: show_progress,
+        target_len: t.length(),
+    };
+    let mut t = copy(sets, t, &o)?;
     t.close()?;
     if show_progress {
         progress(100.0);
         println!();
     }
     Ok(0)
-}
-
-/// Writes `buf` at `off`, skipping (or zeroing) `sparse`-sized all-zero blocks.
-fn write_sparse(
-    t: &mut dyn BlockDriver,
-    off: u64,
-    buf: &[u8],
-    sparse: u64,
-    target_zero: bool,
-) -> Result<()> {
-    if sparse == 0 {
-        return t.write(off, buf);
-    }
-    let bs = sparse as usize;
-    let mut i = 0usize;
-    while i < buf.len() {
-        // Blocks aligned to the target offset.
-        let blk_end = (((off as usize + i) / bs + 1) * bs - off as usize).min(buf.len());
-        let zero = buf[i..blk_end].iter().all(|&b| b == 0);
-        let mut j = blk_end;
-        while j < buf.len() {
-            let e = (j + bs).min(buf.len());
-            if buf[j..e].iter().all(|&b| b == 0) != zero {
-                break;
-            }
-            j = e;
-        }
-        if zero {
-            if !target_zero {
-                t.write_zeroes(off + i as u64, (j - i) as u64, true)?;
-            }
-        } else {
-            t.write(off + i as u64, &buf[i..j])?;
-        }
-        i = j;
-    }
-    Ok(())
-}
-
-/// Finds the source holding concatenated offset `off`: (index, local offset).
-fn locate(sources: &[Box<dyn BlockDriver>], off: u64) -> (usize, u64) {
-    let mut base = 0;
-    for (i, s) in sources.iter().enumerate() {
-        if off < base + s.length() {
-            return (i, off - base);
-        }
-        base += s.length();
-    }
-    (sources.len(), 0)
-}
-
-fn read_concat(sources: &mut [Box<dyn BlockDriver>], mut off: u64, buf: &mut [u8]) -> Result<()> {
-    let mut pos = 0;
-    while pos < buf.len() {
-        let (i, lo) = locate(sources, off);
-        if i >= sources.len() {
-            buf[pos..].fill(0);
-            break;
-        }
-        let n = ((sources[i].length() - lo) as usize).min(buf.len() - pos);
-        sources[i].read(lo, &mut buf[pos..pos + n])?;
-        pos += n;
-        off += n as u64;
-    }
-    Ok(())
-}
-
-/// Length of the zero run at concatenated offset `off` (0 if data).
-fn zero_run(sources: &mut [Box<dyn BlockDriver>], off: u64, max: u64) -> Result<u64> {
-    let (i, lo) = locate(sources, off);
-    if i >= sources.len() {
-        return Ok(max);
-    }
-    let l = sources[i].length();
-    let (e, _, _) = chain_status(sources[i].as_mut(), lo, (l - lo).min(max), 0)?;
-    Ok(if e.zero && !e.data { e.len.min(max) } else { 0 })
-}
-
-fn copy_compressed(
-    sources: &mut [Box<dyn BlockDriver>],
-    t: &mut dyn BlockDriver,
-    total: u64,
-    target_zero: bool,
-    cs: u64,
-    show_progress: bool,
-) -> Result<()> {
-    let mut off = 0u64;
-    let mut last_pct = -1.0f64;
-    while off < total {
-        let n = cs.min(total - off);
-        let z = zero_run(sources, off, total - off)?;
-        if z >= n {
-            let skip = if off + z >= total {
-                total - off
-            } else {
-                z / cs * cs
-            };
-            if !target_zero {
-                t.write_zeroes(off, skip, true)?;
-            }
-            off += skip;
-            continue;
-        }
-        let mut buf = vec![0u8; n as usize];
-        read_concat(sources, off, &mut buf)?;
-        if buf.iter().all(|&b| b == 0) {
-            if !target_zero {
-                t.write_zeroes(off, n, true)?;
-            }
-        } else if n == cs || off + n == t.length() {
-            t.write_compressed(off, &buf)?;
-        } else {
-            t.write(off, &buf)?;
-        }
-        off += n;
-        if show_progress && total > 0 {
-            let pct = off as f64 * 100.0 / total as f64;
-            if pct - last_pct >= 1.0 {
-                progress(pct);
-                last_pct = pct;
-            }
-        }
-    }
-    Ok(())
 }

@@ -6,6 +6,7 @@ pub mod check;
 mod commit;
 pub mod compare;
 mod convert;
+mod convert_copy;
 mod create;
 mod info;
 pub mod map;

@@ -1040,6 +1040,14 @@ impl BlockDriver for Qcow2 {
         check_range(offset, buf.len() as u64, self.h.size)?;
         self.compressed_write(offset, buf)
     }
+    fn compressor(&self) -> Option<crate::driver::Compressor> {
+        Some(compress_cluster)
+    }
+    fn write_precompressed(&mut self, offset: u64, data: &[u8]) -> Result<()> {
+        self.writable()?;
+        check_range(offset, 1, self.h.size)?;
+        self.store_compressed(offset, data)
+    }
     fn make_empty(&mut self) -> Result<()> {
         self.writable()?;
         let end = self.h.size.div_ceil(self.cs) * self.cs;
@@ -1158,17 +1166,26 @@ impl Qcow2 {
                 "compressed writes must cover exactly one cluster".into(),
             ));
         }
-        self.mark_dirty()?;
-        let mut full = buf.to_vec();
-        full.resize(cs as usize, 0);
-        let mut c =
-            flate2::Compress::new_with_window_bits(flate2::Compression::default(), false, 12);
-        let mut out = vec![0u8; cs as usize + 1024];
-        let st = c.compress(&full, &mut out, flate2::FlushCompress::Finish);
-        let clen = c.total_out() as usize;
-        if !matches!(st, Ok(flate2::Status::StreamEnd)) || clen as u64 >= cs - 512 {
-            return self.cow_write(offset, buf);
+        match compress_cluster(cs, buf) {
+            Some(c) => self.store_compressed(offset, &c),
+            None => {
+                self.mark_dirty()?;
+                self.cow_write(offset, buf)
+            }
         }
+    }
+
+    /// Stores one cluster's data compressed by [`compress_cluster`] at
+    /// cluster-aligned guest `offset`.
+    fn store_compressed(&mut self, offset: u64, out: &[u8]) -> Result<()> {
+        let cs = self.cs;
+        let clen = out.len();
+        if !offset.is_multiple_of(cs) || clen as u64 >= cs - 512 || clen == 0 {
+            return Err(BlockError::Other(
+                "compressed data must fit one cluster at a cluster boundary".into(),
+            ));
+        }
+        self.mark_dirty()?;
         let vc = offset / cs;
         self.l2_for_write(vc >> self.l2_bits)?;
         let old = self.l2_entry(vc)?;
@@ -1197,6 +1214,23 @@ impl Qcow2 {
         }
         Ok(())
     }
+}
+
+/// Compresses one cluster (`buf` up to `cs` bytes, zero-padded) as qcow2
+/// stores it: raw deflate with a 4 KiB window. None when it does not save
+/// at least one sector (the cluster is then written uncompressed).
+pub fn compress_cluster(cs: u64, buf: &[u8]) -> Option<Vec<u8>> {
+    let mut full = buf.to_vec();
+    full.resize(cs as usize, 0);
+    let mut c = flate2::Compress::new_with_window_bits(flate2::Compression::default(), false, 12);
+    let mut out = vec![0u8; cs as usize + 1024];
+    let st = c.compress(&full, &mut out, flate2::FlushCompress::Finish);
+    let clen = c.total_out() as usize;
+    if !matches!(st, Ok(flate2::Status::StreamEnd)) || clen as u64 >= cs - 512 {
+        return None;
+    }
+    out.truncate(clen);
+    Some(out)
 }
 
 impl Drop for Qcow2 {
