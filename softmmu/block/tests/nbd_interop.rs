@@ -417,3 +417,25 @@ fn qcow2_internal_snapshot_export() {
     let mut c = block::open_image(Path::new(&srv.url("old")), None, false).unwrap();
     assert!(c.write(0, b"x").is_err());
 }
+
+/// `convert -m 4` from a qemu-nbd that serves one client at a time: the
+/// copy uses a single connection (more would wait forever for the first).
+#[test]
+fn convert_workers_from_single_client_qemu_nbd() {
+    require(&["qemu-img", "qemu-nbd"]);
+    let d = TempDir::new("nbd-one-client");
+    let data = make_sparse_raw(&d.path("r.raw"), SIZE, 9);
+    let q = QemuNbd::start(&d.path("r.raw"), "raw", "one", None, &["--shared=1"]);
+    let url = q.url("one");
+    let out = d.s("out.raw");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (u, o) = (url.clone(), out.clone());
+    std::thread::spawn(move || {
+        let _ = tx.send(mimg(&["convert", "-m", "4", "-O", "raw", &u, &o]));
+    });
+    let rc = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("convert from a single-client NBD server hung");
+    assert_eq!(rc, 0);
+    assert!(std::fs::read(&out).unwrap() == data);
+}

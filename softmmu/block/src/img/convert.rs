@@ -76,6 +76,13 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
             "No support for concatenating multiple snapshot".into(),
         ));
     }
+    // An NBD server may serve one client at a time (qemu-nbd's default):
+    // a second connection would wait forever, so NBD sources get one worker.
+    let nworkers = if srcs.iter().any(|s| crate::nbd::is_nbd_url(s)) {
+        1
+    } else {
+        nworkers
+    };
     // One set of source handles per worker (read-only opens share the
     // image locks).
     let mut sets: Vec<Vec<Box<dyn BlockDriver>>> = Vec::new();
