@@ -20,12 +20,15 @@ int main(void)
     int r;
     int t = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
     printf("timerfd ok=%d\n", t >= 0);
-    struct itimerspec its = {.it_value = {0, 20 * 1000 * 1000}};
+    struct itimerspec its = {.it_value = {100, 0}};
     printf("settime=%d\n", timerfd_settime(t, 0, &its, NULL));
     struct itimerspec cur;
     timerfd_gettime(t, &cur);
-    printf("armed=%d interval_zero=%d\n", cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec > 0,
+    printf("armed=%d interval_zero=%d\n", cur.it_value.tv_sec > 90 && cur.it_value.tv_sec <= 100,
            cur.it_interval.tv_sec == 0 && cur.it_interval.tv_nsec == 0);
+    its.it_value.tv_sec = 0;
+    its.it_value.tv_nsec = 20 * 1000 * 1000;
+    timerfd_settime(t, 0, &its, NULL);
     uint64_t exp = 0;
     ssize_t n = read(t, &exp, sizeof exp);
     printf("read n=%zd expirations=%llu\n", n, (unsigned long long)exp);
