@@ -41,15 +41,19 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
     // -m N: N worker threads (qemu-img: N coroutines, default 8); by
     // default as many as there are CPUs, at most 8.
     let nworkers = match a.get("m") {
-        Some(m) => {
-            let n: usize = m
-                .parse()
-                .map_err(|_| BlockError::Other(format!("Invalid number of coroutines: '{m}'")))?;
-            if !(1..=16).contains(&n) {
-                return Err(BlockError::Other(format!("Invalid number of coroutines. Allowed number of coroutines is between 1 and 16 (got {n})")));
+        Some(m) => match m.trim().parse::<i64>() {
+            Ok(n) if (1..=16).contains(&n) => n as usize,
+            Ok(_) => {
+                return Err(BlockError::Other(
+                    "Invalid number of coroutines specified. Must be between 1 and 16.".into(),
+                ))
             }
-            n
-        }
+            Err(_) => {
+                return Err(BlockError::Other(format!(
+                    "Invalid number of coroutines specified: '{m}'."
+                )))
+            }
+        },
         None => std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
