@@ -124,7 +124,7 @@ pub(crate) fn run(args: &[String]) -> Result<i32> {
             }
         }
         off += n;
-        if show {
+        if show && off < len {
             progress(off as f64 * 100.0 / len as f64);
         }
     }
