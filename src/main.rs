@@ -2,6 +2,7 @@
 //! `mimic-<arch> PROG` run foreign Linux programs (user mode, QEMU's
 //! linux-user options); `mimic img` / `mimic-img` is the image tool.
 
+mod binfmt_cmd;
 mod logging;
 mod user_args;
 
@@ -12,6 +13,7 @@ const USAGE: &str = "\
 usage: mimic run [OPTIONS] PROGRAM [ARGS...]   run a foreign Linux program
        mimic img COMMAND [ARGS...]             image tool (qemu-img's commands)
        mimic nbd [OPTIONS] FILE                NBD server (qemu-nbd's options)
+       mimic binfmt [--print|--register|--systemd DIR] binfmt_misc lines for mimic-<arch>
        mimic-<arch> [OPTIONS] PROGRAM [ARGS...] same as `mimic run`, arch forced
        mimic --version
 
@@ -39,6 +41,7 @@ fn main() {
             Some("run") => run_user(None, &args[2..]),
             Some("img") => block::img::img_main(args[2..].to_vec()),
             Some("nbd") => block::nbd::nbd_main(args[2..].to_vec()),
+            Some("binfmt") => binfmt_cmd::main(&args[2..]),
             Some("-version" | "--version" | "-V") => {
                 println!("mimic {}", env!("CARGO_PKG_VERSION"));
                 0

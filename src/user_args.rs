@@ -42,8 +42,10 @@ MIMIC_* equivalents of each QEMU_* variable are accepted too):
   -D FILE               write debug output to FILE [QEMU_LOG_FILENAME]
   -strace               log guest syscalls [QEMU_STRACE]
   -one-insn-per-tb      one guest instruction per block [QEMU_ONE_INSN_PER_TB]
+  -g PORT               wait for GDB on TCP port PORT before the first instruction [QEMU_GDB]
   -perfmap              write /tmp/perf-PID.map for perf to name JIT code [QEMU_PERFMAP]
-  -B ADDR, -R SIZE      accepted for compatibility (Mimic places guest memory itself)
+  -B ADDR               host address of guest address 0 [QEMU_GUEST_BASE]
+  -R SIZE               bytes of guest address space (default 1T) [QEMU_RESERVED_VA]
   --backend interp|jit|auto   execution backend (default auto) [MIMIC_BACKEND]
   -version              print the version";
 
@@ -56,19 +58,44 @@ fn env_str(qemu: &str) -> Option<String> {
     env_var(qemu).map(|v| v.to_string_lossy().into_owned())
 }
 
-/// Parses sizes like `8M`, `512k`, `1G`.
+/// Parses sizes like `8M`, `512k`, `1G`, `0x20000000` (QEMU reads the
+/// number with strtoul base 0, then an optional suffix).
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let (num, mult) = match s.chars().last() {
         Some('k' | 'K') => (&s[..s.len() - 1], 1u64 << 10),
         Some('m' | 'M') => (&s[..s.len() - 1], 1 << 20),
         Some('g' | 'G') => (&s[..s.len() - 1], 1 << 30),
+        Some('t' | 'T') => (&s[..s.len() - 1], 1 << 40),
         _ => (s, 1),
     };
-    num.parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(mult))
+    let n = match num.strip_prefix("0x").or_else(|| num.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => num.parse::<u64>().ok(),
+    };
+    n.and_then(|n| n.checked_mul(mult))
         .ok_or_else(|| format!("invalid size '{s}'"))
+}
+
+/// `-B ADDR`, read like C's strtoul with base 0 (as QEMU does): `0x` hex,
+/// a leading 0 octal, else decimal.
+fn parse_addr(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let r = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        u64::from_str_radix(h, 16)
+    } else if t.len() > 1 && t.starts_with('0') {
+        u64::from_str_radix(&t[1..], 8)
+    } else {
+        t.parse::<u64>()
+    };
+    r.map_err(|_| format!("-B: invalid address '{s}'"))
+}
+
+/// `-g PORT` (QEMU also takes a unix socket path; Mimic listens on TCP).
+fn parse_port(s: &str) -> Result<u16, String> {
+    s.trim()
+        .parse::<u16>()
+        .map_err(|_| format!("-g: invalid port '{s}' (a TCP port number)"))
 }
 
 pub fn parse(arch: Option<String>, args: &[OsString]) -> Result<Parsed, String> {
@@ -100,6 +127,13 @@ pub fn parse(arch: Option<String>, args: &[OsString]) -> Result<Parsed, String> 
     let mut strace = env_var("QEMU_STRACE").is_some();
     let mut one_insn = env_var("QEMU_ONE_INSN_PER_TB").is_some();
     let mut perfmap = env_var("QEMU_PERFMAP").is_some();
+    let mut guest_base = env_str("QEMU_GUEST_BASE")
+        .map(|s| parse_addr(&s))
+        .transpose()?;
+    let mut reserved_va = env_str("QEMU_RESERVED_VA")
+        .map(|s| parse_size(&s))
+        .transpose()?;
+    let mut gdb_port = env_str("QEMU_GDB").map(|p| parse_port(&p)).transpose()?;
     let mut backend: BackendKind = match env_str("MIMIC_BACKEND") {
         Some(b) => b.parse()?,
         None => BackendKind::Auto,
@@ -135,8 +169,13 @@ pub fn parse(arch: Option<String>, args: &[OsString]) -> Result<Parsed, String> 
                 return Ok(Parsed::Exit(0));
             }
             "version" | "V" => {
+                // QEMU's shape ("qemu-aarch64 version 7.2.0"), for scripts.
+                let name = arch
+                    .as_deref()
+                    .map_or("mimic".to_string(), |a| format!("mimic-{a}"));
                 println!(
-                    "mimic {} (QEMU linux-user compatible)",
+                    "{name} version {} (Mimic, QEMU linux-user compatible)\n\
+                     License MIT OR Apache-2.0",
                     env!("CARGO_PKG_VERSION")
                 );
                 return Ok(Parsed::Exit(0));
@@ -177,13 +216,10 @@ pub fn parse(arch: Option<String>, args: &[OsString]) -> Result<Parsed, String> 
             "strace" => strace = true,
             "one-insn-per-tb" | "singlestep" => one_insn = true,
             "perfmap" => perfmap = true,
-            "B" | "R" => {
-                value(&name)?;
-            }
+            "B" => guest_base = Some(parse_addr(&value("B")?)?),
+            "R" => reserved_va = Some(parse_size(&value("R")?)?),
             "backend" => backend = value("backend")?.parse()?,
-            "g" => {
-                return Err("-g: the gdbstub is not available yet in this version".into());
-            }
+            "g" => gdb_port = Some(parse_port(&value("g")?)?),
             _ => return Err(format!("unknown option '{raw}' (try -h)")),
         }
     }
@@ -192,6 +228,18 @@ pub fn parse(arch: Option<String>, args: &[OsString]) -> Result<Parsed, String> 
     };
     let program = PathBuf::from(program);
     let mut argv: Vec<Vec<u8>> = args[i..].iter().map(|a| a.as_bytes().to_vec()).collect();
+    // Started by binfmt_misc: under its P flag the original argv[0] follows
+    // the program's path; under O the program comes as an open fd.
+    let invocation = linux_user::binfmt::Invocation::current();
+    if invocation.preserve_argv0 {
+        if argv.len() < 2 {
+            return Err("binfmt_misc's P flag is set but no argv[0] follows the program".into());
+        }
+        argv.remove(0);
+    }
+    if let Some(fd) = invocation.execfd {
+        linux_user::elf::set_exec_fd(&program, fd);
+    }
     if let Some(a0) = argv0 {
         argv[0] = a0.into_vec();
     }
@@ -239,6 +287,9 @@ pub fn parse(arch: Option<String>, args: &[OsString]) -> Result<Parsed, String> 
             strace,
             one_insn_per_tb: one_insn,
             uname_release: release,
+            gdb_port,
+            guest_base,
+            reserved_va,
             load,
         },
         log_items,

@@ -275,12 +275,33 @@ struct Image {
     phdrs: Vec<Phdr>,
 }
 
+/// binfmt_misc's `O` flag: the kernel handed the program over as an open
+/// fd (`AT_EXECFD`), since the user may not be allowed to read it.
+static EXEC_FD: std::sync::Mutex<Option<(PathBuf, File)>> = std::sync::Mutex::new(None);
+
+/// Makes opening `path` use `fd` (the `AT_EXECFD` of a binfmt_misc `O`
+/// registration). The fd is owned from now on and closed on exec.
+pub fn set_exec_fd(path: &Path, fd: i32) {
+    // SAFETY: the kernel opened this fd for us; nothing else owns it.
+    let file = unsafe { <File as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    // SAFETY: setting FD_CLOEXEC on an fd we own.
+    unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    *EXEC_FD.lock().unwrap_or_else(|e| e.into_inner()) = Some((path.to_path_buf(), file));
+}
+
 fn open(path: &Path) -> Result<(File, u64), LoadError> {
     let io = |e: std::io::Error| LoadError::Io {
         path: path.to_path_buf(),
         errno: Errno::from_io(&e),
     };
-    let file = File::open(path).map_err(io)?;
+    let handed = match &*EXEC_FD.lock().unwrap_or_else(|e| e.into_inner()) {
+        Some((p, f)) if p == path => Some(f.try_clone().map_err(io)?),
+        _ => None,
+    };
+    let file = match handed {
+        Some(f) => f,
+        None => File::open(path).map_err(io)?,
+    };
     let meta = file.metadata().map_err(io)?;
     if meta.is_dir() {
         return Err(LoadError::Io {

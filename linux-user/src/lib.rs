@@ -18,13 +18,16 @@
 
 pub mod aarch64;
 pub mod abi;
+pub mod binfmt;
 pub mod elf;
 pub mod errno;
 pub mod flags;
+pub mod gdb;
 pub mod layout;
 pub mod pages;
 pub mod path;
 pub mod procfs;
+pub mod rng;
 pub mod run;
 pub mod signal;
 pub mod smc;

@@ -27,6 +27,12 @@ pub struct RunOptions {
     pub one_insn_per_tb: bool,
     /// `-r`: the release `uname` reports.
     pub uname_release: Option<String>,
+    /// `-g PORT`: wait for GDB on this TCP port before the first instruction.
+    pub gdb_port: Option<u16>,
+    /// `-B ADDR`: host address of guest address 0.
+    pub guest_base: Option<u64>,
+    /// `-R SIZE`: bytes of guest address space (default: the guest's own).
+    pub reserved_va: Option<u64>,
     pub load: LoadOptions,
 }
 
@@ -63,6 +69,7 @@ pub fn run(opts: RunOptions) -> Result<i32, RunError> {
 /// Ends the emulator the way the guest died: by signal `sig`, after one line
 /// in QEMU's style on stderr.
 pub fn die_by_signal(sig: i32, pc: u64) -> ! {
+    crate::gdb::report_killed(sig);
     // SAFETY: strsignal returns a static string for valid numbers.
     let name = unsafe {
         let p = libc::strsignal(sig);

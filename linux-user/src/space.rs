@@ -44,6 +44,10 @@ pub enum SpaceError {
     Reserve { size: u64, errno: Errno },
     #[error("guest page size {0} is not supported on this host")]
     PageSize(u64),
+    #[error("cannot place guest memory ({size:#x} bytes) at host address {base:#x}: {errno}")]
+    Place { base: u64, size: u64, errno: Errno },
+    #[error("guest address space size {0:#x} is not between 16 MiB and 1 TiB")]
+    Size(u64),
 }
 
 /// The guest's address space, unsynchronised (see [`GuestSpace`]).
@@ -95,26 +99,64 @@ impl SpaceCore {
     /// Like [`GuestSpace::new`] for a guest whose pages are `page_size` bytes
     /// (a power of two, at least the host page).
     pub fn with_page_size(addr_bits: u32, page_size: u64) -> Result<Self, SpaceError> {
+        let size = 1u64 << addr_bits.clamp(24, MAX_ADDR_BITS);
+        Self::with_layout(size, page_size, None)
+    }
+
+    /// A space of `size` bytes (`-R`; a multiple of the guest page, 16 MiB
+    /// to 1 TiB) whose guest address 0 is at host address `host_base`
+    /// (`-B`) or where the kernel chooses.
+    pub fn with_layout(
+        size: u64,
+        page_size: u64,
+        host_base: Option<u64>,
+    ) -> Result<Self, SpaceError> {
         if !page_size.is_power_of_two() || page_size < HOST_PAGE {
             return Err(SpaceError::PageSize(page_size));
         }
-        let size = 1u64 << addr_bits.clamp(24, MAX_ADDR_BITS);
-        // SAFETY: a fresh anonymous PROT_NONE mapping at an address of the
-        // kernel's choosing touches no existing memory.
+        let size = size.next_multiple_of(page_size);
+        if !(1 << 24..=1 << MAX_ADDR_BITS).contains(&size) {
+            return Err(SpaceError::Size(size));
+        }
+        let mut flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
+        if host_base.is_some() {
+            flags |= libc::MAP_FIXED_NOREPLACE;
+        }
+        let want = host_base.unwrap_or(0);
+        if want % HOST_PAGE != 0 {
+            return Err(SpaceError::Place {
+                base: want,
+                size,
+                errno: Errno::EINVAL,
+            });
+        }
+        // SAFETY: a fresh anonymous PROT_NONE mapping; with a fixed address
+        // MAP_FIXED_NOREPLACE refuses to touch existing mappings.
         let p = unsafe {
             libc::mmap(
-                std::ptr::null_mut(),
+                want as *mut libc::c_void,
                 size as usize,
                 libc::PROT_NONE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                flags,
                 -1,
                 0,
             )
         };
         if p == libc::MAP_FAILED {
-            return Err(SpaceError::Reserve {
+            let errno = Errno::last();
+            return Err(match host_base {
+                Some(base) => SpaceError::Place { base, size, errno },
+                None => SpaceError::Reserve { size, errno },
+            });
+        }
+        if host_base.is_some_and(|b| p as u64 != b) {
+            // Kernels before 4.17 treat MAP_FIXED_NOREPLACE as a hint.
+            // SAFETY: unmapping the reservation just made.
+            unsafe { libc::munmap(p, size as usize) };
+            return Err(SpaceError::Place {
+                base: want,
                 size,
-                errno: Errno::last(),
+                errno: Errno::EEXIST,
             });
         }
         Ok(SpaceCore {
@@ -747,7 +789,19 @@ impl GuestSpace {
     /// Like [`GuestSpace::new`] for a guest whose pages are `page_size` bytes
     /// (a power of two, at least the host page).
     pub fn with_page_size(addr_bits: u32, page_size: u64) -> Result<Self, SpaceError> {
-        let core = SpaceCore::with_page_size(addr_bits, page_size)?;
+        Self::from_core(SpaceCore::with_page_size(addr_bits, page_size)?)
+    }
+
+    /// See [`SpaceCore::with_layout`] (`-R` and `-B`).
+    pub fn with_layout(
+        size: u64,
+        page_size: u64,
+        host_base: Option<u64>,
+    ) -> Result<Self, SpaceError> {
+        Self::from_core(SpaceCore::with_layout(size, page_size, host_base)?)
+    }
+
+    fn from_core(core: SpaceCore) -> Result<Self, SpaceError> {
         Ok(GuestSpace {
             base: core.base,
             size: core.size,

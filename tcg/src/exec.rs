@@ -87,6 +87,8 @@ pub struct Engine {
     optimize: bool,
     /// Precise-fault mode (see `set_precise`).
     precise: bool,
+    /// Single-block mode (see `set_single_block`).
+    single_block: bool,
     /// Compile hot blocks together with their hot direct successors
     /// (`MIMIC_REGIONS=0` turns it off).
     regions: bool,
@@ -153,6 +155,7 @@ impl Engine {
             max_insns: 512,
             optimize: true,
             precise: false,
+            single_block: false,
             regions: std::env::var("MIMIC_REGIONS").map_or(true, |v| v != "0"),
             guard: Box::default(),
             fault: None,
@@ -185,6 +188,19 @@ impl Engine {
 
     pub fn precise(&self) -> bool {
         self.precise
+    }
+
+    /// Single-block mode: `run` returns `GuestExit::Interrupted` after every
+    /// block, and no block chains to another (neither through chain slots
+    /// nor through the jump cache), so the caller sees every block
+    /// boundary. With `set_max_insns(1)` that is every instruction: a
+    /// debugger's single step and breakpoint checks. Changing it drops all
+    /// translations.
+    pub fn set_single_block(&mut self, on: bool) {
+        if self.single_block != on {
+            self.single_block = on;
+            self.flush();
+        }
     }
 
     /// The fault that ended the last `run`, if any.
@@ -511,8 +527,14 @@ impl Engine {
                 self.cache.insert(tb)
             }
         };
-        // SAFETY: just looked up in the live cache.
-        let code = unsafe { (*tb).jit_code() };
+        // Single-block mode: compiled code must not jump through the cache
+        // to the next block.
+        let code = if self.single_block {
+            0
+        } else {
+            // SAFETY: just looked up in the live cache.
+            unsafe { (*tb).jit_code() }
+        };
         self.jmp_cache[idx] = JmpEntry {
             pc,
             flags: flags as u64,
@@ -597,7 +619,7 @@ impl Engine {
                         chain_from = None;
                         continue;
                     }
-                    if code != 0 {
+                    if code != 0 && !self.single_block {
                         let idx = (pc >> 2) as usize & (JMP_CACHE_SIZE - 1);
                         self.jmp_cache[idx].code = code;
                     }
@@ -687,6 +709,9 @@ impl Engine {
                 r
             };
             match r & 0xff {
+                exit::JUMP0 | exit::JUMP1 | exit::INDIRECT if self.single_block => {
+                    return GuestExit::Interrupted;
+                }
                 exit::JUMP0 | exit::JUMP1 => chain_from = Some((tb, (r & 0xff) as usize)),
                 exit::INDIRECT => {}
                 exit::REQUEST => {

@@ -24,6 +24,9 @@ use target_aarch64::{model, Aarch64, CpuModel, CpuState};
 use tcg::exec::{BackendKind, Engine, GuestExit, LogFlags};
 use tcg::CodeReader;
 
+use mimic_gdb::Debugger;
+use target_aarch64::gdb::{self as gdbregs, GdbAarch64, GdbRegs};
+
 /// Reads guest code from the address space, refusing non-executable pages.
 struct SpaceCode {
     space: Arc<GuestSpace>,
@@ -68,6 +71,8 @@ struct Config {
     log: LogFlags,
     one_insn_per_tb: bool,
     strace: bool,
+    /// `-g`: the debugger every thread reports to.
+    gdb: Option<Arc<Debugger<GdbRegs>>>,
 }
 
 impl Config {
@@ -121,10 +126,14 @@ pub fn run(mut opts: RunOptions) -> Result<i32, RunError> {
             names.join(", ")
         ))
     })?;
+    if let Some(s) = opts.load.random_seed {
+        crate::rng::seed(s);
+    }
     let (hwcap, hwcap2) = model.hwcap();
     opts.load.hwcap = hwcap;
     opts.load.hwcap2 = hwcap2;
-    let mut space = GuestSpace::new(40)
+    let size = opts.reserved_va.unwrap_or(1 << 40);
+    let mut space = GuestSpace::with_layout(size, 4096, opts.guest_base)
         .map_err(|e| RunError::Other(format!("cannot reserve guest memory: {e}")))?;
     let loaded = load_program(
         &mut space,
@@ -158,7 +167,12 @@ pub fn run(mut opts: RunOptions) -> Result<i32, RunError> {
         log: opts.log,
         one_insn_per_tb: opts.one_insn_per_tb,
         strace: opts.strace,
+        gdb: None,
     };
+    let mut cfg = cfg;
+    if let Some(port) = opts.gdb_port {
+        cfg.gdb = Some(start_gdb(port, &process.space)?);
+    }
     let Cpu(mut cpu) = alloc_cpu();
     cpu.common.guest_base = process.space.base() as u64;
     cpu.pc = loaded.entry;
@@ -172,7 +186,24 @@ pub fn run(mut opts: RunOptions) -> Result<i32, RunError> {
         .ok_or_else(|| RunError::Other("no thread slot".into()))?;
     process.slot = Some(slot);
     process.sync_mask();
-    Ok(thread_loop(&cfg, Cpu(cpu), process, true))
+    let code = thread_loop(&cfg, Cpu(cpu), process, true);
+    crate::gdb::report_exit(code);
+    Ok(code)
+}
+
+/// `-g PORT`: binds the port, starts the server thread and returns the
+/// debugger; the first instruction waits until GDB resumes it.
+fn start_gdb(port: u16, space: &Arc<GuestSpace>) -> Result<Arc<Debugger<GdbRegs>>, RunError> {
+    let listener = mimic_gdb::listen(port)
+        .map_err(|e| RunError::Other(format!("-g {port}: cannot listen for GDB: {e}")))?;
+    let dbg = Arc::new(Debugger::new(
+        Box::new(crate::gdb::SpaceMemory(space.clone())),
+        Box::new(thread::kick_all),
+    ));
+    crate::gdb::set_session(dbg.clone());
+    mimic_gdb::serve::<GdbAarch64>(listener, dbg.clone())
+        .map_err(|e| RunError::Other(format!("cannot start the GDB server: {e}")))?;
+    Ok(dbg)
 }
 
 /// The auxv pairs (up to and including `AT_NULL`) above the initial
@@ -211,7 +242,32 @@ fn thread_loop(cfg: &Config, cpu: Cpu, mut process: Process, main: bool) -> i32 
     let mut engine = cfg.engine(&process.space);
     let mut seen = thread::log_position();
     let env = &mut *cpu as *mut CpuState as *mut u8;
+    // SAFETY: gettid cannot fail.
+    let tid = unsafe { libc::gettid() } as u32;
+    let mut gdb = cfg.gdb.clone();
+    if let Some(d) = &gdb {
+        // One instruction per block, back in the loop after each.
+        d.attach_thread(tid);
+        engine.set_max_insns(1);
+        engine.set_single_block(true);
+    }
+    let mut execs = 0;
     loop {
+        if let Some(d) = gdb.clone() {
+            let now = engine.stats.interp_execs + engine.stats.jit_entries;
+            if let Some(r) = d.before_insn(tid, cpu.pc, now != execs, || gdbregs::read_regs(&cpu)) {
+                gdbregs::write_regs(&mut cpu, &r);
+            }
+            execs = now;
+            if d.detached() {
+                // GDB is gone: full speed again.
+                engine.set_single_block(false);
+                if !cfg.one_insn_per_tb {
+                    engine.set_max_insns(512);
+                }
+                gdb = None;
+            }
+        }
         let exit = engine.run(env);
         catch_up(&mut engine, &mut seen);
         let precise = process.shared.precise_faults.load(Ordering::Acquire);
@@ -228,15 +284,22 @@ fn thread_loop(cfg: &Config, cpu: Cpu, mut process: Process, main: bool) -> i32 
             GuestExit::Guest(excp::SVC) => {
                 let nr = cpu.x[8];
                 let args = [cpu.x[0], cpu.x[1], cpu.x[2], cpu.x[3], cpu.x[4], cpu.x[5]];
+                if let Some(d) = &gdb {
+                    d.enter_syscall(tid, || gdbregs::read_regs(&cpu));
+                }
                 let out = process.syscall(nr, args);
+                if let Some(d) = &gdb {
+                    d.leave_syscall(tid);
+                }
                 if cfg.strace {
                     // SAFETY: gettid cannot fail.
                     let tid = unsafe { libc::gettid() } as u32;
-                    crate::strace::log(process.abi, tid, nr, &args, out);
+                    crate::strace::log_decoded(process.abi, &process.space, tid, nr, &args, out);
                 }
                 match out {
                     SyscallOutcome::Return(v) => cpu.x[0] = v as u64,
                     SyscallOutcome::Exit(code) => {
+                        crate::gdb::report_exit(code);
                         if main {
                             return code;
                         }
@@ -244,6 +307,9 @@ fn thread_loop(cfg: &Config, cpu: Cpu, mut process: Process, main: bool) -> i32 
                         std::process::exit(code);
                     }
                     SyscallOutcome::ThreadExit(code) => {
+                        if let Some(d) = &gdb {
+                            d.detach_thread(tid);
+                        }
                         return thread_exit(cpu, process, main, code);
                     }
                     SyscallOutcome::NewThread(req) => {

@@ -164,6 +164,7 @@ fn clone_common(
             crate::thread::rebind(slot);
         }
         crate::thread::forget_others();
+        crate::gdb::forked_child();
         p.sync_mask();
         // SAFETY: gettid cannot fail.
         let tid = unsafe { libc::gettid() } as u32;

@@ -174,6 +174,18 @@ fn sys_getrandom(p: &mut Process, a: [u64; 6]) -> SysResult {
     if !p.space.check(addr, len, libc::PROT_WRITE) {
         return Err(Errno::EFAULT);
     }
+    // -seed: deterministic bytes (flags are still checked: GRND_NONBLOCK,
+    // GRND_RANDOM, GRND_INSECURE; RANDOM with INSECURE is invalid).
+    if crate::rng::seeded() {
+        let flags = a[2];
+        if flags & !7 != 0 || flags & 6 == 6 {
+            return Err(Errno::EINVAL);
+        }
+        let mut bytes = vec![0u8; len as usize];
+        crate::rng::fill(&mut bytes);
+        p.write_mem(addr, &bytes)?;
+        return Ok(len);
+    }
     // SAFETY: `len` bytes at the guest address are mapped writable.
     host(unsafe { libc::getrandom(p.space.g2h(addr).cast(), len as usize, a[2] as u32) } as i64)
 }

@@ -7,6 +7,7 @@ pub mod decode;
 pub mod disas;
 pub mod flags;
 pub mod fpu;
+pub mod gdb;
 pub mod helpers;
 pub mod model;
 pub mod translate;
