@@ -379,3 +379,5 @@ pub(crate) fn host<T: Into<i64>>(r: T) -> SysResult {
 
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod net_tests;
