@@ -92,6 +92,7 @@ pub(crate) fn copy(
         for mut srcs in workers {
             let sh = &sh;
             s.spawn(move || {
+                let _guard = FailOnPanic(sh);
                 if let Err(e) = work(&mut srcs, sh, o) {
                     sh.fail(e);
                 }
@@ -153,6 +154,19 @@ impl Shared {
 
     fn failed(&self) -> bool {
         self.failed.load(Ordering::SeqCst)
+    }
+}
+
+/// Marks the copy failed if its worker panics, so no other worker waits
+/// for the chunk it will never finish (the scope then re-raises the panic).
+struct FailOnPanic<'a>(&'a Shared);
+
+impl Drop for FailOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0
+                .fail(BlockError::Other("a convert worker panicked".into()));
+        }
     }
 }
 
