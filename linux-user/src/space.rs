@@ -123,7 +123,7 @@ impl SpaceCore {
             flags |= libc::MAP_FIXED_NOREPLACE;
         }
         let want = host_base.unwrap_or(0);
-        if want % HOST_PAGE != 0 {
+        if !want.is_multiple_of(HOST_PAGE) {
             return Err(SpaceError::Place {
                 base: want,
                 size,
