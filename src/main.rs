@@ -4,6 +4,7 @@
 
 mod binfmt_cmd;
 mod logging;
+mod system_args;
 mod user_args;
 
 use std::ffi::OsString;
@@ -14,6 +15,7 @@ usage: mimic run [OPTIONS] PROGRAM [ARGS...]   run a foreign Linux program
        mimic img COMMAND [ARGS...]             image tool (qemu-img's commands)
        mimic nbd [OPTIONS] FILE                NBD server (qemu-nbd's options)
        mimic binfmt [--print|--register|--systemd DIR] binfmt_misc lines for mimic-<arch>
+       mimic system [OPTIONS]                  boot a machine (QEMU's system options; -h lists them)
        mimic-<arch> [OPTIONS] PROGRAM [ARGS...] same as `mimic run`, arch forced
        mimic --version
 
@@ -34,6 +36,8 @@ fn main() {
         block::img::img_main(args[1..].to_vec())
     } else if argv0 == "mimic-nbd" {
         block::nbd::nbd_main(args[1..].to_vec())
+    } else if argv0 == "mimic-system-aarch64" {
+        run_system(&args[1..])
     } else if let Some(arch) = argv0.strip_prefix("mimic-") {
         run_user(Some(arch.to_string()), &args[1..])
     } else {
@@ -42,6 +46,7 @@ fn main() {
             Some("img") => block::img::img_main(args[2..].to_vec()),
             Some("nbd") => block::nbd::nbd_main(args[2..].to_vec()),
             Some("binfmt") => binfmt_cmd::main(&args[2..]),
+            Some("system") => run_system(&args[2..]),
             Some("-version" | "--version" | "-V") => {
                 println!("mimic {}", env!("CARGO_PKG_VERSION"));
                 0
@@ -86,6 +91,30 @@ fn run_user(arch: Option<String>, args: &[OsString]) -> i32 {
         }
         Err(e) => {
             eprintln!("{e}");
+            1
+        }
+    }
+}
+
+fn run_system(args: &[OsString]) -> i32 {
+    let parsed = match system_args::parse(args) {
+        Ok(system_args::Outcome::Run(p)) => p,
+        Ok(system_args::Outcome::Exit(code)) => return code,
+        Err(e) => {
+            eprintln!("mimic: {e}");
+            return 1;
+        }
+    };
+    if let Err(e) = logging::init(&parsed.log_items, parsed.log_file.as_deref()) {
+        eprintln!("mimic: {e}");
+        return 1;
+    }
+    let mut opts = parsed.opts;
+    opts.log = logging::flags(&parsed.log_items);
+    match softmmu::run(&opts) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("mimic: {e}");
             1
         }
     }

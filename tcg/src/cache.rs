@@ -16,6 +16,8 @@ use std::sync::Mutex;
 pub struct Tb {
     pub pc: u64,
     pub flags: u32,
+    /// `CodeReader::phys_key` of `pc` (system mode: physical address).
+    pub phys: u64,
     pub ir: IrBlock,
     pub interp: interp::Code,
     /// Host address of compiled code, 0 while interpreted only.
@@ -33,10 +35,11 @@ pub struct Tb {
 }
 
 impl Tb {
-    pub fn new(pc: u64, flags: u32, ir: IrBlock, interp: interp::Code) -> Tb {
+    pub fn new(pc: u64, flags: u32, phys: u64, ir: IrBlock, interp: interp::Code) -> Tb {
         Tb {
             pc,
             flags,
+            phys,
             ir,
             interp,
             jit: AtomicUsize::new(0),
@@ -73,15 +76,15 @@ pub struct CodeCache {
     /// Boxed so chain slots and `last_tb` pointers stay valid as it grows.
     #[allow(clippy::vec_box)]
     blocks: Vec<Box<Tb>>,
-    map: HashMap<(u64, u32), usize>,
+    map: HashMap<(u64, u32, u64), usize>,
     /// Guest page -> blocks with code on it.
     pages: HashMap<u64, Vec<usize>>,
     live: usize,
 }
 
 impl CodeCache {
-    pub fn get(&self, pc: u64, flags: u32) -> Option<&Tb> {
-        self.map.get(&(pc, flags)).map(|&i| &*self.blocks[i])
+    pub fn get(&self, pc: u64, flags: u32, phys: u64) -> Option<&Tb> {
+        self.map.get(&(pc, flags, phys)).map(|&i| &*self.blocks[i])
     }
 
     pub fn insert(&mut self, tb: Tb) -> &Tb {
@@ -91,7 +94,7 @@ impl CodeCache {
         for p in first..=last {
             self.pages.entry(p).or_default().push(idx);
         }
-        self.map.insert((tb.pc, tb.flags), idx);
+        self.map.insert((tb.pc, tb.flags, tb.phys), idx);
         self.blocks.push(Box::new(tb));
         self.live += 1;
         &self.blocks[idx]
@@ -100,7 +103,7 @@ impl CodeCache {
     /// Makes `tb` die with the code in `start..end` too (a region's entry
     /// block with its other members).
     pub fn attach(&mut self, tb: &Tb, start: u64, end: u64) {
-        let Some(&idx) = self.map.get(&(tb.pc, tb.flags)) else {
+        let Some(&idx) = self.map.get(&(tb.pc, tb.flags, tb.phys)) else {
             return;
         };
         let first = start >> PAGE_BITS;
@@ -142,8 +145,9 @@ impl CodeCache {
                     continue;
                 }
                 self.live -= 1;
-                if self.map.get(&(tb.pc, tb.flags)) == Some(&idx) {
-                    self.map.remove(&(tb.pc, tb.flags));
+                let key = (tb.pc, tb.flags, tb.phys);
+                if self.map.get(&key) == Some(&idx) {
+                    self.map.remove(&key);
                 }
                 if let Ok(inc) = tb.incoming.lock() {
                     for &(from, slot) in inc.iter() {

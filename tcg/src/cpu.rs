@@ -51,6 +51,9 @@ pub struct CpuCommon {
     /// bits 8.. = the host signal number.
     pub fault_host_addr: u64,
     pub fault_kind: u32,
+    /// System mode: the cpu's TLB, page-table walker and physical bus
+    /// (`crate::softmmu`); null in user mode.
+    pub softmmu: *mut crate::softmmu::SoftMmu,
     /// Interpreter temps.
     pub scratch: [u64; SCRATCH_SLOTS],
 }
@@ -68,6 +71,7 @@ impl Default for CpuCommon {
             guard: std::ptr::null_mut(),
             fault_host_addr: 0,
             fault_kind: 0,
+            softmmu: std::ptr::null_mut(),
             scratch: [0; SCRATCH_SLOTS],
         }
     }
@@ -100,8 +104,9 @@ pub mod exit {
     pub const REQUEST: u64 = 3;
     /// Guest exit; reason in the high 32 bits (pc stored).
     pub const GUEST: u64 = 4;
-    /// A host fault in guest memory left the block (precise mode only;
-    /// returned through `guard::leave`, never by code).
+    /// A host fault in guest memory, or a guest MMU fault of the softmmu
+    /// path, left the block (precise mode only; returned through
+    /// `guard::leave`, never by code).
     pub const FAULT: u64 = 5;
 
     pub fn guest(reason: u32) -> u64 {

@@ -87,6 +87,8 @@ pub struct Engine {
     optimize: bool,
     /// Precise-fault mode (see `set_precise`).
     precise: bool,
+    /// System mode (see `set_system`).
+    system: bool,
     /// Single-block mode (see `set_single_block`).
     single_block: bool,
     /// Compile hot blocks together with their hot direct successors
@@ -155,6 +157,7 @@ impl Engine {
             max_insns: 512,
             optimize: true,
             precise: false,
+            system: false,
             single_block: false,
             regions: std::env::var("MIMIC_REGIONS").map_or(true, |v| v != "0"),
             guard: Box::default(),
@@ -183,6 +186,27 @@ impl Engine {
         if self.precise != on {
             self.precise = on;
             self.flush();
+        }
+    }
+
+    /// System mode: memory ops go through the cpu's softmmu
+    /// (`CpuCommon::softmmu` must be set before `run`), blocks are keyed
+    /// by the physical address of their code too (`CodeReader::phys_key`),
+    /// blocks chain only within their own virtual page, and precise mode
+    /// is on (guest MMU faults leave blocks with exact state). Whoever
+    /// changes the guest's address translation calls `flush_jump_cache`.
+    pub fn set_system(&mut self, on: bool) {
+        self.system = on;
+        self.precise = on;
+        self.flush();
+    }
+
+    /// Forgets every (virtual pc -> block) shortcut: the jump cache and
+    /// the direct chains between blocks. For system mode when the guest's
+    /// virtual-to-physical mapping changes; the blocks themselves stay.
+    pub fn flush_jump_cache(&mut self) {
+        for e in self.jmp_cache.iter_mut() {
+            *e = JmpEntry::default();
         }
     }
 
@@ -279,6 +303,7 @@ impl Engine {
             .translate(pc, flags, self.code.as_ref(), self.max_insns);
         self.stats.translated += 1;
         ir.precise = self.precise;
+        ir.softmmu = self.system;
         self.code.translated(pc, pc + ir.guest_size.max(1) as u64);
         if self.log.in_asm {
             let mut bytes = Vec::with_capacity(ir.guest_size as usize);
@@ -318,7 +343,12 @@ impl Engine {
                 return tb;
             }
         };
-        Tb::new(pc, flags, ir, interp)
+        let phys = if self.system {
+            self.code.phys_key(pc)
+        } else {
+            0
+        };
+        Tb::new(pc, flags, phys, ir, interp)
     }
 
     /// Compiles `tb` if it is not compiled yet; returns its code (0 on failure).
@@ -516,7 +546,12 @@ impl Engine {
         if e.tb != 0 && e.pc == pc && e.flags == flags as u64 {
             return e.tb as *const Tb;
         }
-        let tb: *const Tb = match self.cache.get(pc, flags) {
+        let phys = if self.system {
+            self.code.phys_key(pc)
+        } else {
+            0
+        };
+        let tb: *const Tb = match self.cache.get(pc, flags, phys) {
             Some(tb) => tb,
             None => {
                 let t0 = self.profile.is_some().then(Instant::now);
@@ -631,7 +666,16 @@ impl Engine {
                 let from = unsafe { &*from };
                 // SAFETY: tb is live (just looked up).
                 let to = unsafe { &*tb };
-                if code != 0 && from.jit_code() != 0 && from.flags == flags && !from.is_dead() {
+                // System mode: a chain stays valid only while both blocks
+                // sit on one virtual page (whose mapping the source block's
+                // own lookup checked).
+                let same_page = !self.system || (from.pc ^ to.pc) >> 12 == 0;
+                if code != 0
+                    && from.jit_code() != 0
+                    && from.flags == flags
+                    && !from.is_dead()
+                    && same_page
+                {
                     to.chain_from(from, slot, code);
                     self.stats.chained += 1;
                 }

@@ -81,6 +81,19 @@ pub unsafe fn guarded_call(f: usize, a0: *mut u8, a1: usize, buf: *mut GuardBuf)
     unsafe { mimic_tcg_guarded_call(f, a0, a1, buf) }
 }
 
+/// Leaves the guarded call that `buf` belongs to, returning `value` from
+/// it: for code called from a block (the softmmu slow path) that must
+/// abandon the block.
+///
+/// # Safety
+/// `buf` must be the buffer of a `guarded_call` still running on this
+/// thread, and every frame between it and the caller must hold no values
+/// with destructors and no locks.
+pub unsafe fn leave(buf: *mut GuardBuf, value: u64) -> ! {
+    // SAFETY: per the contract above.
+    unsafe { mimic_tcg_guard_leave(buf, value) }
+}
+
 /// The address a host signal handler sets as the interrupted context's
 /// instruction pointer, with the buffer in the first and the return value
 /// in the second argument register (rdi, rsi).

@@ -13,6 +13,13 @@ pub trait CodeReader {
     /// owner of guest memory can watch those bytes for writes (user mode
     /// write-protects the pages and reports writes as invalidations).
     fn translated(&self, _start: u64, _end: u64) {}
+    /// Part of the code cache key besides (pc, flags): system mode gives
+    /// the physical address of `pc` (`u64::MAX` when the fetch faults), so
+    /// blocks are found by the code they hold, not only by where it is
+    /// mapped. User mode: 0.
+    fn phys_key(&self, _pc: u64) -> u64 {
+        0
+    }
 }
 
 /// A guest architecture's frontend.

@@ -13,6 +13,7 @@ pub mod guest;
 pub mod helper;
 pub mod ir;
 pub mod opt;
+pub mod softmmu;
 pub mod profile;
 
 pub use cpu::CpuCommon;

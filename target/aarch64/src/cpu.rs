@@ -34,6 +34,8 @@ pub struct CpuState {
     pub syndrome: u64,
     /// Fault address for prefetch aborts / data aborts.
     pub fault_addr: u64,
+    /// System mode: EL1 registers and PSTATE beyond NZCV (unused in user mode).
+    pub sys: crate::system::SysRegs,
 }
 
 impl Default for CpuState {
@@ -57,6 +59,7 @@ impl Default for CpuState {
             tpidrro_el0: 0,
             syndrome: 0,
             fault_addr: 0,
+            sys: Default::default(),
         }
     }
 }
@@ -95,6 +98,17 @@ pub mod excp {
     pub const DATA_ABORT: u32 = 6;
     /// WFI/WFE/YIELD: a hint to let other threads run (user mode: resume).
     pub const YIELD: u32 = 7;
+    /// System mode: HVC #imm (pc = next instruction, syndrome = imm16).
+    pub const HVC: u32 = 8;
+    /// System mode: SMC #imm (pc = next instruction, syndrome = imm16).
+    pub const SMC: u32 = 9;
+    /// System mode: ERET (the cpu loop restores PSTATE from SPSR_EL1).
+    pub const ERET: u32 = 10;
+    /// System mode: a system register or PSTATE write that the cpu loop
+    /// must look at (translation, interrupt masks, timers); pc = next.
+    pub const SYSREG: u32 = 11;
+    /// System mode: WFI/WFE (pc = next instruction).
+    pub const WFI: u32 = 12;
 }
 
 macro_rules! off {

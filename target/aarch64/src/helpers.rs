@@ -23,13 +23,17 @@ fn state(env: Env) -> *mut CpuState {
 
 /// Host address of guest address `addr`.
 fn host(env: Env, addr: u64) -> *mut u8 {
+    if tcg::softmmu::is_system(env) {
+        // System mode: through the MMU (a fault leaves the block).
+        return tcg::softmmu::atomic_host(env, addr, 1);
+    }
     // SAFETY: env points at the CpuState the generated code runs on; only
     // the plain `guest_base` field is read.
     let base = unsafe { (*state(env)).common.guest_base };
     base.wrapping_add(addr) as *mut u8
 }
 
-extern "C" fn cntvct(_env: Env) -> u64 {
+pub extern "C" fn cntvct(_env: Env) -> u64 {
     static START: OnceLock<Instant> = OnceLock::new();
     let start = *START.get_or_init(Instant::now);
     // Offset so the counter does not start at zero.

@@ -10,6 +10,7 @@ pub mod fpu;
 pub mod gdb;
 pub mod helpers;
 pub mod model;
+pub mod system;
 pub mod translate;
 
 pub use cpu::CpuState;

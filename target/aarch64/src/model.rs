@@ -86,6 +86,13 @@ pub static CORTEX_A53: CpuModel = CpuModel {
     features: V8_CRYPTO,
 };
 
+pub static CORTEX_A57: CpuModel = CpuModel {
+    name: "cortex-a57",
+    midr: 0x411f_d070,
+    ctr: 0x8444_c004,
+    features: V8_CRYPTO,
+};
+
 pub static CORTEX_A72: CpuModel = CpuModel {
     name: "cortex-a72",
     midr: 0x410f_d083,
@@ -106,7 +113,7 @@ pub static NEOVERSE_N1: CpuModel = CpuModel {
     },
 };
 
-pub static MODELS: &[&CpuModel] = &[&MAX, &CORTEX_A53, &CORTEX_A72, &NEOVERSE_N1];
+pub static MODELS: &[&CpuModel] = &[&MAX, &CORTEX_A53, &CORTEX_A57, &CORTEX_A72, &NEOVERSE_N1];
 
 pub fn find(name: &str) -> Option<&'static CpuModel> {
     MODELS.iter().copied().find(|m| m.name == name)

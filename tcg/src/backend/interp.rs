@@ -45,6 +45,8 @@ pub struct Code {
     pc_off: u32,
     /// Record each instruction's pc in `CpuCommon::insn_pc`.
     precise: bool,
+    /// Memory ops go through `crate::softmmu`.
+    softmmu: bool,
 }
 
 fn temp_off(b: &IrBlock, t: u32) -> u32 {
@@ -99,6 +101,7 @@ pub fn lower(b: &IrBlock) -> Option<Code> {
         term,
         pc_off: temp_off(b, b.pc_global.0),
         precise: b.precise,
+        softmmu: b.softmmu,
     })
 }
 
@@ -332,6 +335,25 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
             }
             Exit => return exit::guest(op.imm as u32),
 
+            LdI32 | LdI64 if code.softmmu => {
+                let oi = crate::softmmu::pack_oi(MemOp(a[2] as u16), a[3]);
+                let v = crate::softmmu::load(env, r64!(a[1]), oi);
+                if op.opc == LdI32 {
+                    w32!(a[0], v as u32)
+                } else {
+                    w64!(a[0], v)
+                }
+            }
+            StI32 | StI64 if code.softmmu => {
+                let oi = crate::softmmu::pack_oi(MemOp(a[2] as u16), a[3]);
+                let v = if op.opc == StI32 {
+                    r32!(a[0]) as u64
+                } else {
+                    r64!(a[0])
+                };
+                crate::softmmu::store(env, r64!(a[1]), v, oi);
+                stored = true;
+            }
             LdI32 => w32!(
                 a[0],
                 guest_load(base, r64!(a[1]), MemOp(a[2] as u16)) as u32

@@ -1021,6 +1021,30 @@ impl<'a> Translator<'a> {
                     );
                 }
             }
+            LdI32 | LdI64 if b.softmmu => {
+                let a = self.get(t(1));
+                let oi = crate::softmmu::pack_oi(MemOp(insn.c(0) as u16), insn.c(1));
+                let f = crate::softmmu::load as *const () as usize;
+                let v = self.call_raw(f, &[a], oi, true);
+                let v = if b.ty(t(0)) == Type::I32 {
+                    self.fb.ins().ireduce(types::I32, v)
+                } else {
+                    v
+                };
+                self.set(t(0), v);
+            }
+            StI32 | StI64 if b.softmmu => {
+                self.stored = true;
+                let (v, a) = (self.get(t(0)), self.get(t(1)));
+                let v = if b.ty(t(0)) == Type::I32 {
+                    self.fb.ins().uextend(types::I64, v)
+                } else {
+                    v
+                };
+                let oi = crate::softmmu::pack_oi(MemOp(insn.c(0) as u16), insn.c(1));
+                let f = crate::softmmu::store as *const () as usize;
+                self.call_raw(f, &[a, v], oi, false);
+            }
             LdI32 | LdI64 => {
                 let a = self.get(t(1));
                 let p = self.host_addr(a);
@@ -1140,6 +1164,29 @@ impl<'a> Translator<'a> {
             }
         };
         self.set(insn.t(0), r);
+    }
+
+    /// Calls a SysV `fn(env, args..., last) -> u64` (or without result)
+    /// that touches no globals: the softmmu slow paths.
+    fn call_raw(&mut self, f: usize, args: &[Value], last: u64, ret: bool) -> Value {
+        let mut sig = Signature::new(CallConv::SystemV);
+        for _ in 0..args.len() + 2 {
+            sig.params.push(AbiParam::new(types::I64));
+        }
+        if ret {
+            sig.returns.push(AbiParam::new(types::I64));
+        }
+        let sref = self.fb.import_signature(sig);
+        let mut all = vec![self.env];
+        all.extend_from_slice(args);
+        all.push(self.fb.ins().iconst(types::I64, last as i64));
+        let fv = self.fb.ins().iconst(types::I64, f as i64);
+        let call = self.fb.ins().call_indirect(sref, fv, &all);
+        if ret {
+            self.fb.inst_results(call)[0]
+        } else {
+            fv
+        }
     }
 
     fn call(&mut self, insn: &Insn) {

@@ -219,6 +219,7 @@ impl Builder {
             globals: self.globals,
             pc_global: self.pc_global,
             precise: false,
+            softmmu: false,
         }
     }
 }

@@ -151,6 +151,9 @@ pub struct IrBlock {
     /// Precise-fault mode: every instruction start is a sync point (all
     /// globals exact in the env) and records its pc in `CpuCommon::insn_pc`.
     pub precise: bool,
+    /// System mode: `ld`/`st` go through the softmmu TLB and slow path
+    /// (`crate::softmmu`) instead of `guest_base + addr`.
+    pub softmmu: bool,
 }
 
 impl IrBlock {

@@ -226,7 +226,7 @@ impl Fp {
     }
 
     /// FPUnpack: classifies `x`, flushing input denormals when FZ applies
-    /// (`fz`), which raises IDC.
+    /// (`fz`), which raises IDC (not for half precision).
     pub fn unpack_fz(&mut self, f: Fmt, x: u64, fz: bool) -> Unp {
         let x = x & f.mask();
         let sign = x >> (f.width() - 1) != 0;
@@ -236,7 +236,11 @@ impl Fp {
             if frac == 0 {
                 (Kind::Zero, 0, 0)
             } else if fz {
-                self.raise(FPSR_IDC);
+                // FPUnpackBase: half precision flushes under FZ16 without
+                // raising Input Denormal; single/double raise IDC.
+                if f != H {
+                    self.raise(FPSR_IDC);
+                }
                 (Kind::Zero, 0, 0)
             } else {
                 (Kind::Num, f.emin() - f.fbits as i32, frac)

@@ -15,6 +15,7 @@ pub static PATTERNS: &[Pattern] = &[
     pat("br", "1101011 0000 11111 000000 rn:5 00000", br),
     pat("blr", "1101011 0001 11111 000000 rn:5 00000", blr),
     pat("ret", "1101011 0010 11111 000000 rn:5 00000", ret),
+    pat("eret", "1101011 0100 11111 000000 11111 00000", eret),
 ];
 
 type R = Result<(), Undef>;
@@ -98,4 +99,12 @@ fn blr(ctx: &mut Ctx, i: Insn) -> R {
 
 fn ret(ctx: &mut Ctx, i: Insn) -> R {
     br(ctx, i)
+}
+
+/// ERET: system mode at EL1 only (UNDEF at EL0 and in user mode).
+fn eret(ctx: &mut Ctx, _i: Insn) -> R {
+    if !ctx.system() {
+        return Err(Undef);
+    }
+    super::privileged::eret(ctx)
 }

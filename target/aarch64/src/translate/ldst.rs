@@ -163,7 +163,16 @@ fn ldst_imm9(ctx: &mut Ctx, i: Insn) -> R {
     match idx {
         // Unscaled (LDUR/STUR/PRFUM) and unprivileged (LDTR/STTR: EL0
         // accesses like any other at EL0).
-        0 | 2 => access(ctx, k, i.rt(), moved, None),
+        0 => access(ctx, k, i.rt(), moved, None),
+        2 => {
+            // LDTR/STTR at EL1 access with EL0's permissions.
+            let saved = ctx.mmu_idx;
+            if ctx.system() {
+                ctx.mmu_idx = crate::system::MMU_EL0;
+            }
+            access(ctx, k, i.rt(), moved, None);
+            ctx.mmu_idx = saved;
+        }
         1 => access(ctx, k, i.rt(), base, Some((i.rn(), moved))),
         _ => access(ctx, k, i.rt(), moved, Some((i.rn(), moved))),
     }

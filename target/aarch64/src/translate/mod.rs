@@ -7,6 +7,7 @@ mod data_imm;
 mod data_reg;
 mod fp;
 mod ldst;
+mod privileged;
 mod simd;
 mod system;
 
@@ -46,9 +47,21 @@ pub struct Ctx<'a> {
     pub end: Option<Terminal>,
     /// The compare whose flags are current, if any (see `flags::test_cc`).
     pub last_cmp: Option<crate::flags::Compare>,
+    /// The block's decode flags (`crate::system::flags`; 0 in user mode).
+    pub flags: u32,
+    /// MMU index of ordinary loads and stores (system mode: the EL's).
+    pub mmu_idx: u32,
 }
 
 impl Ctx<'_> {
+    /// System mode (privileged state and instructions exist).
+    pub fn system(&self) -> bool {
+        self.flags & crate::system::flags::SYSTEM != 0
+    }
+    /// The exception level the block runs at (0 in user mode).
+    pub fn el(&self) -> u32 {
+        self.flags & crate::system::flags::EL_MASK
+    }
     /// X register `r` as a source (31 reads as zero).
     pub fn x(&mut self, r: usize) -> Temp {
         if r == 31 {
@@ -104,12 +117,12 @@ impl Ctx<'_> {
     /// Guest memory load into a new i64 temp.
     pub fn load(&mut self, addr: Temp, memop: MemOp) -> Temp {
         let t = self.b.temp_i64();
-        self.b.ld_i64(t, addr, memop, MMU_USER);
+        self.b.ld_i64(t, addr, memop, self.mmu_idx);
         t
     }
     /// Guest memory store of an i64 temp (low bytes per `memop`).
     pub fn store(&mut self, v: Temp, addr: Temp, memop: MemOp) {
-        self.b.st_i64(v, addr, memop, MMU_USER);
+        self.b.st_i64(v, addr, memop, self.mmu_idx);
     }
 }
 
@@ -128,6 +141,12 @@ pub fn translate_block(
         features,
         end: None,
         last_cmp: None,
+        flags,
+        mmu_idx: if flags & crate::system::flags::SYSTEM != 0 {
+            flags & crate::system::flags::EL_MASK
+        } else {
+            MMU_USER
+        },
     };
     let mut n = 0u32;
     let max_insns = max_insns.clamp(1, 512);

@@ -42,13 +42,18 @@ fn exception(ctx: &mut Ctx, i: Insn) -> R {
         (0, 1) => ctx.exit_with(excp::SVC, ctx.pc.wrapping_add(4), imm),
         (1, 0) => ctx.exit_with(excp::BRK, ctx.pc, imm),
         (2, 0) => ctx.exit_with(excp::HLT, ctx.pc, imm),
+        (0, 2) if ctx.system() => return super::privileged::hvc(ctx, imm),
         // HVC, SMC, DCPS*, TSTART...: not available at EL0.
         _ => return Err(Undef),
     }
     Ok(())
 }
 
-fn hint(_ctx: &mut Ctx, _i: Insn) -> R {
+fn hint(ctx: &mut Ctx, i: Insn) -> R {
+    if ctx.system() && i.bits(11, 8) == 0 && matches!(i.bits(7, 5), 2 | 3) {
+        super::privileged::wfx(ctx, i.bits(7, 5) == 3);
+        return Ok(());
+    }
     // NOP, YIELD, WFE, WFI, SEV, SEVL, DGH, ESB, CSDB, BTI, and the PAC
     // hint-space forms (PACIASP, AUTIASP, XPACLRI...): with PAC not
     // implemented they are all NOPs, as unallocated hints are.
@@ -109,6 +114,9 @@ fn set_flag_bits(ctx: &mut Ctx, n: Temp, z: Temp, c: Temp, v: Temp) {
 }
 
 fn msr_imm(ctx: &mut Ctx, i: Insn) -> R {
+    if ctx.system() && !(i.bits(18, 16) == 0 && i.bits(7, 5) <= 2) {
+        return super::privileged::msr_imm(ctx, i.bits(18, 16), i.bits(7, 5), i.bits(11, 8));
+    }
     if i.bits(18, 16) != 0 || i.bits(11, 8) != 0 || !ctx.features.flagm {
         // PSTATE fields (DAIF, SPSel, PAN, UAO, SSBS, DIT, TCO...) are not
         // writable at EL0 (or not implemented).
@@ -175,6 +183,9 @@ fn sys(ctx: &mut Ctx, i: Insn) -> R {
         // DC CVAC, CVAU, CVAP, CVADP, CIVAC; IC IVAU: coherent by
         // construction (code changes are caught by page protection).
         (3, 7, 10..=14, 1) | (3, 7, 5, 1) => {}
+        (op1, crn, crm, op2) if ctx.system() => {
+            return super::privileged::sys(ctx, op1, crn, crm, op2, i.rt())
+        }
         _ => return Err(Undef),
     }
     Ok(())
@@ -191,6 +202,18 @@ fn mrs_msr(ctx: &mut Ctx, i: Insn) -> R {
         i.bits(7, 5),
     );
     let rt = i.rt();
+    if ctx.system() {
+        let k = crate::system::regs::key(key.0, key.1, key.2, key.3, key.4);
+        if super::privileged::mrs_msr(ctx, read, k, rt).is_ok() {
+            return Ok(());
+        }
+        if !read && key == (3, 3, 13, 0, 3) && ctx.el() == 1 {
+            // TPIDRRO_EL0 is writable at EL1.
+            let v = ctx.x(rt);
+            env_write(ctx, OFF_TPIDRRO_EL0, v, u64::MAX);
+            return Ok(());
+        }
+    }
     let model = model::model_of(ctx.features);
     if read {
         let v = match key {

@@ -211,8 +211,10 @@ fn shll_inline(ctx: &mut Ctx, i: Insn, u: bool, size: u32, sh: u32) {
             ctx.b.or_i64(t, t, sg);
         }
         if sh != 0 {
+            // The shift carries each lane's top (sign) bits into the low
+            // bits of the lane above: clear them.
             ctx.b.shli_i64(t, t, sh);
-            ctx.b.andi_i64(t, t, wide(ones(2 * e)));
+            ctx.b.andi_i64(t, t, wide(ones(2 * e) & !ones(sh)));
         }
         out.push(t);
     }

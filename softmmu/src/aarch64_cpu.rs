@@ -1,0 +1,318 @@
+//! One AArch64 vCPU on its own host thread: the translation engine in
+//! system mode, the cpu's softmmu, and the loop that turns guest exits
+//! into exceptions (SVC, UNDEF, aborts), PSCI calls, ERET, WFI sleeps,
+//! timer and GIC interrupts.
+
+use crate::irq::Kick;
+use crate::machine::{Machine, Power, Shutdown};
+use crate::psci;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use target_aarch64::cpu::excp;
+use target_aarch64::system::exception::{self, ec, syndrome, Kind};
+use target_aarch64::system::{self as sys, mmu::Aarch64Walker, timer};
+use target_aarch64::{Aarch64, CpuModel, CpuState};
+use tcg::exec::{BackendKind, Engine, GuestExit, LogFlags};
+use tcg::softmmu::{Access, SoftMmu, SystemCode, Walker};
+
+pub struct Vcpu {
+    pub index: usize,
+    cpu: &'static mut CpuState,
+    engine: Engine,
+    mmu: Box<SoftMmu>,
+    code_idx: &'static SystemCode,
+    walker: Arc<Aarch64Walker>,
+    kick: Arc<Kick>,
+    machine: Arc<Machine>,
+    /// Last timer levels given to the GIC (virtual, physical).
+    timer_levels: (bool, bool),
+}
+
+// SAFETY: the raw pointers inside the cpu state (jump cache, guard
+// buffer, softmmu) point at data this `Vcpu` owns and moves with it; a
+// `Vcpu` runs on one thread at a time.
+unsafe impl Send for Vcpu {}
+
+/// Allocates a cpu state for the whole run (kicks refer to it).
+pub fn new_state() -> &'static mut CpuState {
+    Box::leak(Box::default())
+}
+
+impl Vcpu {
+    pub fn new(
+        index: usize,
+        cpu: &'static mut CpuState,
+        model: &'static CpuModel,
+        backend: BackendKind,
+        log: LogFlags,
+        machine: Arc<Machine>,
+    ) -> Vcpu {
+        let walker = Arc::new(Aarch64Walker {
+            bus: machine.bus.clone(),
+        });
+        let mut mmu = Box::new(SoftMmu::new(
+            machine.bus.clone(),
+            walker.clone(),
+            machine.code_pages.clone(),
+        ));
+        cpu.common.softmmu = &mut *mmu;
+        cpu.sys.reset(index as u64 | 0x8000_0000);
+        sys::update_flags(cpu);
+        let env = cpu as *mut CpuState as *mut u8;
+        let code: &'static SystemCode = Box::leak(Box::new(SystemCode {
+            env,
+            mmu_idx: Default::default(),
+        }));
+        let mut engine = Engine::new(
+            Box::new(Aarch64 { model }),
+            backend,
+            Box::new(CodeRef(code)),
+        );
+        engine.set_system(true);
+        engine.log = log;
+        let kick = machine.kicks[index].clone();
+        Vcpu {
+            index,
+            cpu,
+            engine,
+            mmu,
+            code_idx: code,
+            walker,
+            kick,
+            machine,
+            timer_levels: (false, false),
+        }
+    }
+
+    /// Boot state of the first cpu: pc, x0 (DTB) at EL1 with the MMU off.
+    pub fn boot(&mut self, entry: u64, x0: u64) {
+        self.cpu.pc = entry;
+        self.cpu.x = [0; 31];
+        self.cpu.x[0] = x0;
+        self.machine
+            .power
+            .lock()
+            .map(|mut p| p[self.index] = Power::On)
+            .ok();
+    }
+
+    fn env(&mut self) -> *mut u8 {
+        self.cpu as *mut CpuState as *mut u8
+    }
+
+    fn take_sync(&mut self, ret: u64, esr: u64, far: Option<u64>) {
+        exception::take(self.cpu, Kind::Sync, ret, esr, far);
+    }
+
+    /// Publishes the timers' outputs to the GIC and the next deadline to
+    /// the ticker.
+    fn timers(&mut self) {
+        let now = timer::now();
+        let t = &self.cpu.sys.timer;
+        let levels = (t.virt.asserted(now), t.phys.asserted(now));
+        if levels != self.timer_levels {
+            self.timer_levels = levels;
+            self.machine
+                .gic
+                .set_ppi(self.index, timer::PPI_VIRT, levels.0);
+            self.machine
+                .gic
+                .set_ppi(self.index, timer::PPI_PHYS, levels.1);
+        }
+        let next = t.ns_until(now).map_or(u64::MAX, |d| now.saturating_add(d));
+        self.machine.deadlines[self.index].store(next, Ordering::SeqCst);
+    }
+
+    /// Runs until the machine shuts down.
+    pub fn run(mut self) {
+        crate::irq::set_current_cpu(self.index);
+        loop {
+            if self.machine.shutdown_requested() {
+                return;
+            }
+            let power = self
+                .machine
+                .power
+                .lock()
+                .map(|p| p[self.index])
+                .unwrap_or(Power::Off);
+            match power {
+                Power::Off => {
+                    self.kick.sleep(Some(Duration::from_millis(100)));
+                    continue;
+                }
+                Power::Starting { entry, context } => {
+                    let mpidr = self.cpu.sys.mpidr;
+                    self.cpu.sys.reset(mpidr);
+                    self.cpu.x = [0; 31];
+                    self.cpu.x[0] = context;
+                    self.cpu.pc = entry;
+                    sys::update_flags(self.cpu);
+                    self.mmu.flush();
+                    self.engine.flush_jump_cache();
+                    if let Ok(mut p) = self.machine.power.lock() {
+                        p[self.index] = Power::On;
+                    }
+                }
+                Power::On => {}
+            }
+            self.timers();
+            self.cpu.sys.irq_line = self.kick.irq.load(Ordering::SeqCst);
+            if let Some(k) = sys::interrupt_pending(self.cpu) {
+                let pc = self.cpu.pc;
+                exception::take(self.cpu, k, pc, 0, None);
+            }
+            self.mmu.sync_code_pages();
+            self.code_idx
+                .mmu_idx
+                .store(self.cpu.sys.el as u32, Ordering::Relaxed);
+            let env = self.env();
+            self.kick.clear();
+            let r = self.engine.run(env);
+            if self.mmu.take_code_dirty() {
+                self.engine.flush();
+                self.machine.code_pages.clear();
+            }
+            match r {
+                GuestExit::Interrupted => {
+                    if let Some(f) = self.engine.take_fault() {
+                        let esr = self.cpu.sys.pending_esr;
+                        let far = self.cpu.fault_addr;
+                        tracing::debug!(target: "int", "abort at pc={:#x} addr={:#x} esr={esr:#x}", f.pc, f.addr);
+                        self.take_sync(f.pc, esr, Some(far));
+                    }
+                }
+                GuestExit::Guest(reason) => self.guest_exit(reason),
+            }
+        }
+    }
+
+    fn guest_exit(&mut self, reason: u32) {
+        let pc = self.cpu.pc;
+        let imm = self.cpu.syndrome;
+        tracing::debug!(target: "int", "exit {reason} pc={pc:#x} syndrome={imm:#x}");
+        match reason {
+            excp::SVC => self.take_sync(pc, syndrome(ec::SVC64, imm & 0xffff), None),
+            excp::BRK => self.take_sync(pc, syndrome(ec::BRK64, imm & 0xffff), None),
+            excp::UDEF | excp::HLT => {
+                tracing::debug!(target: "unimp", "undefined instruction {imm:#010x} at {pc:#x}");
+                self.take_sync(pc, syndrome(ec::UNKNOWN, 0), None)
+            }
+            excp::HVC => self.hvc(),
+            excp::SMC => self.take_sync(pc, syndrome(ec::UNKNOWN, 0), None),
+            excp::ERET => exception::eret(self.cpu),
+            excp::SYSREG => {
+                if std::mem::take(&mut self.cpu.sys.tlb_flush) != 0 {
+                    self.mmu.flush();
+                    self.engine.flush_jump_cache();
+                }
+                sys::update_flags(self.cpu);
+            }
+            excp::WFI => self.wfi(),
+            excp::YIELD => std::thread::yield_now(),
+            excp::PREFETCH_ABORT => {
+                let va = self.cpu.fault_addr;
+                let idx = self.cpu.sys.el as u32;
+                let env = self.env();
+                if self.walker.translate(env, va, Access::Exec, idx).is_ok() {
+                    // Mapped, but no RAM behind it: external abort.
+                    self.walker.bus_fault(env, va, Access::Exec, idx);
+                }
+                let esr = self.cpu.sys.pending_esr;
+                self.take_sync(pc, esr, Some(va));
+            }
+            excp::DATA_ABORT => {
+                let class = if self.cpu.sys.el == 0 {
+                    ec::DATA_ABORT_LOWER
+                } else {
+                    ec::DATA_ABORT_SAME
+                };
+                let far = self.cpu.fault_addr;
+                self.take_sync(pc, syndrome(class, 0x21), Some(far));
+            }
+            _ => {
+                tracing::warn!(target: "unimp", "unexpected guest exit {reason} at {pc:#x}");
+                self.take_sync(pc, syndrome(ec::UNKNOWN, 0), None);
+            }
+        }
+    }
+
+    fn wfi(&mut self) {
+        self.timers();
+        self.cpu.sys.irq_line = self.kick.irq.load(Ordering::SeqCst);
+        // WFI wakes on a pending interrupt even when PSTATE masks it.
+        if self.cpu.sys.irq_line || self.machine.shutdown_requested() {
+            return;
+        }
+        let now = timer::now();
+        let wait = self
+            .cpu
+            .sys
+            .timer
+            .ns_until(now)
+            .map(Duration::from_nanos)
+            .unwrap_or(Duration::from_millis(100));
+        if !wait.is_zero() {
+            self.kick.sleep(Some(wait));
+        }
+    }
+
+    fn hvc(&mut self) {
+        let x = [self.cpu.x[0], self.cpu.x[1], self.cpu.x[2], self.cpu.x[3]];
+        let call = psci::decode(&x);
+        tracing::debug!(target: "int", "cpu{} PSCI {call:?}", self.index);
+        let r: i64 = match call {
+            psci::Call::Version => psci::VERSION_1_0 as i64,
+            psci::Call::Features { func } => psci::features(func),
+            psci::Call::MigrateInfoType => 2,
+            psci::Call::CpuSuspend => {
+                self.wfi();
+                psci::SUCCESS
+            }
+            psci::Call::CpuOff => {
+                if let Ok(mut p) = self.machine.power.lock() {
+                    p[self.index] = Power::Off;
+                }
+                psci::SUCCESS
+            }
+            psci::Call::CpuOn {
+                mpidr,
+                entry,
+                context,
+            } => self.machine.cpu_on(mpidr, entry, context),
+            psci::Call::AffinityInfo { mpidr } => self.machine.affinity_info(mpidr),
+            psci::Call::SystemOff => {
+                self.machine.request_shutdown(Shutdown::PowerOff);
+                psci::SUCCESS
+            }
+            psci::Call::SystemReset => {
+                self.machine.request_shutdown(Shutdown::Reset);
+                psci::SUCCESS
+            }
+            psci::Call::Unknown => psci::NOT_SUPPORTED,
+        };
+        self.cpu.x[0] = r as u64;
+    }
+}
+
+/// The engine's code reader: the leaked `SystemCode` of this cpu.
+struct CodeRef(&'static SystemCode);
+
+impl tcg::CodeReader for CodeRef {
+    fn read_u32(&self, a: u64) -> Option<u32> {
+        self.0.read_u32(a)
+    }
+    fn read_u16(&self, a: u64) -> Option<u16> {
+        self.0.read_u16(a)
+    }
+    fn read_u8(&self, a: u64) -> Option<u8> {
+        self.0.read_u8(a)
+    }
+    fn translated(&self, s: u64, e: u64) {
+        self.0.translated(s, e)
+    }
+    fn phys_key(&self, pc: u64) -> u64 {
+        self.0.phys_key(pc)
+    }
+}

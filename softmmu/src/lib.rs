@@ -1,0 +1,62 @@
+//! System mode: the memory map and MMIO bus (`memory`, `device`),
+//! interrupt wiring (`irq`), devices (`devices/`, one file per part),
+//! machines (`machines/`), PSCI firmware, kernel loading, the device tree,
+//! and the vCPU threads that run guest code through the translation core's
+//! softmmu path. Knows the guests it builds machines for (target crates),
+//! not the command line (the binary maps options onto `Options`).
+
+pub mod aarch64_cpu;
+pub mod device;
+pub mod devices;
+pub mod fdt;
+pub mod irq;
+pub mod loader;
+pub mod machine;
+pub mod machines;
+pub mod memory;
+pub mod psci;
+
+use std::path::PathBuf;
+use tcg::exec::{BackendKind, LogFlags};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Config(String),
+    #[error("{path}: {err}", path = .0.display(), err = .1)]
+    File(PathBuf, std::io::Error),
+    #[error(transparent)]
+    Load(#[from] loader::LoadError),
+    #[error(transparent)]
+    Ram(#[from] memory::RamError),
+}
+
+/// A machine to build and run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub machine: String,
+    pub gic_version: u32,
+    pub cpu: String,
+    /// RAM bytes.
+    pub mem: u64,
+    pub smp: usize,
+    pub kernel: PathBuf,
+    pub initrd: Option<PathBuf>,
+    pub dtb: Option<PathBuf>,
+    pub append: String,
+    pub no_reboot: bool,
+    /// Feed host stdin to the first UART.
+    pub serial_stdin: bool,
+    pub backend: BackendKind,
+    pub log: LogFlags,
+}
+
+/// Builds and runs the machine; returns the exit status for the process.
+pub fn run(opts: &Options) -> Result<i32, Error> {
+    match opts.machine.as_str() {
+        "virt" => machines::virt::run(opts),
+        m => Err(Error::Config(format!(
+            "unknown machine '{m}' (known: virt)"
+        ))),
+    }
+}

@@ -1,0 +1,3 @@
+//! Machines, one file each.
+
+pub mod virt;

@@ -1,0 +1,165 @@
+//! `mimic system` / `mimic-system-<arch>`: QEMU's system-emulator options
+//! mapped onto `softmmu::Options`. Options QEMU has that Mimic does not
+//! implement yet are rejected by name, never silently ignored.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use tcg::exec::BackendKind;
+
+pub const HELP: &str = "\
+usage: mimic system [OPTIONS]        (or mimic-system-aarch64 [OPTIONS])
+
+  -M, -machine virt[,gic-version=2]  machine (default virt)
+  -cpu MODEL             cpu model (default cortex-a57; see -cpu help)
+  -m SIZE                RAM in MiB, or with a K/M/G suffix (default 128M)
+  -smp N                 number of cpus (default 1)
+  -kernel FILE           arm64 Image or bare-metal ELF
+  -initrd FILE           initial ramdisk
+  -append CMDLINE        kernel command line
+  -dtb FILE              use this device tree instead of the generated one
+  -nographic             serial port on stdio (the only display mode)
+  -serial stdio|mon:stdio|none
+  -monitor none
+  -display none
+  -no-reboot             exit when the guest resets
+  -d ITEMS, -D FILE      debug log (as in user mode; -d int shows exceptions)
+  --backend interp|jit|auto  execution backend [MIMIC_BACKEND]
+";
+
+pub struct Parsed {
+    pub opts: softmmu::Options,
+    pub log_items: Vec<String>,
+    pub log_file: Option<String>,
+}
+
+pub enum Outcome {
+    Run(Box<Parsed>),
+    Exit(i32),
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let (num, mult) = match s.chars().last() {
+        Some('K' | 'k') => (&s[..s.len() - 1], 1u64 << 10),
+        Some('M' | 'm') => (&s[..s.len() - 1], 1 << 20),
+        Some('G' | 'g') => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1 << 20),
+    };
+    let n: u64 = num.parse().map_err(|_| format!("-m: bad size '{s}'"))?;
+    let bytes = n
+        .checked_mul(mult)
+        .ok_or_else(|| format!("-m: size '{s}' too large"))?;
+    if bytes < (16 << 20) || bytes > (255 << 30) || bytes % 4096 != 0 {
+        return Err(format!(
+            "-m: {s}: RAM must be 16 MiB to 255 GiB in whole pages"
+        ));
+    }
+    Ok(bytes)
+}
+
+pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
+    let mut o = softmmu::Options {
+        machine: "virt".into(),
+        gic_version: 2,
+        cpu: "cortex-a57".into(),
+        mem: 128 << 20,
+        smp: 1,
+        kernel: PathBuf::new(),
+        initrd: None,
+        dtb: None,
+        append: String::new(),
+        no_reboot: false,
+        serial_stdin: true,
+        backend: match std::env::var("MIMIC_BACKEND") {
+            Ok(v) => v.parse()?,
+            Err(_) => BackendKind::Auto,
+        },
+        log: Default::default(),
+    };
+    let mut log_items = Vec::new();
+    let mut log_file = None;
+    let mut kernel = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let a = a
+            .to_str()
+            .ok_or_else(|| format!("argument is not UTF-8: {a:?}"))?;
+        let name = a.trim_start_matches('-');
+        if !a.starts_with('-') {
+            return Err(format!("unexpected argument '{a}' (see mimic system -h)"));
+        }
+        let mut value = |what: &str| -> Result<String, String> {
+            it.next()
+                .and_then(|v| v.to_str())
+                .map(str::to_string)
+                .ok_or_else(|| format!("-{what} needs a value"))
+        };
+        match name {
+            "h" | "help" => {
+                println!("{HELP}");
+                return Ok(Outcome::Exit(0));
+            }
+            "M" | "machine" => {
+                let v = value(name)?;
+                let mut parts = v.split(',');
+                o.machine = parts.next().unwrap_or("").to_string();
+                for p in parts {
+                    match p.split_once('=') {
+                        Some(("gic-version", g)) => {
+                            o.gic_version = g
+                                .parse()
+                                .map_err(|_| format!("-machine: bad gic-version '{g}'"))?
+                        }
+                        _ => return Err(format!("-machine: unknown property '{p}'")),
+                    }
+                }
+            }
+            "cpu" => {
+                let v = value(name)?;
+                if v == "help" {
+                    for m in target_aarch64::model::MODELS {
+                        println!("{}", m.name);
+                    }
+                    return Ok(Outcome::Exit(0));
+                }
+                o.cpu = v;
+            }
+            "m" => o.mem = parse_size(value(name)?.trim_start_matches("size="))?,
+            "smp" => {
+                let v = value(name)?;
+                let n = v.split(',').next().unwrap_or("");
+                let n = n.strip_prefix("cpus=").unwrap_or(n);
+                o.smp = n
+                    .parse()
+                    .map_err(|_| format!("-smp: bad cpu count '{v}'"))?;
+            }
+            "kernel" => kernel = Some(PathBuf::from(value(name)?)),
+            "initrd" => o.initrd = Some(PathBuf::from(value(name)?)),
+            "dtb" => o.dtb = Some(PathBuf::from(value(name)?)),
+            "append" => o.append = value(name)?,
+            "nographic" => {}
+            "no-reboot" => o.no_reboot = true,
+            "serial" => match value(name)?.as_str() {
+                "stdio" | "mon:stdio" => o.serial_stdin = true,
+                "none" | "null" => o.serial_stdin = false,
+                v => return Err(format!("-serial {v}: only stdio and none are implemented")),
+            },
+            "monitor" | "display" => match value(name)?.as_str() {
+                "none" => {}
+                v => return Err(format!("-{name} {v}: only 'none' is implemented")),
+            },
+            "d" => log_items.extend(value(name)?.split(',').map(str::to_string)),
+            "D" => log_file = Some(value(name)?),
+            "backend" => o.backend = value(name)?.parse()?,
+            "drive" | "device" | "netdev" | "qmp" | "gdb" | "loadvm" | "S" | "s" | "snapshot" => {
+                return Err(format!("-{name}: not implemented yet in mimic system"))
+            }
+            _ => return Err(format!("unknown option '{a}' (see mimic system -h)")),
+        }
+    }
+    o.kernel = kernel.ok_or("mimic system: -kernel FILE is required")?;
+    Ok(Outcome::Run(Box::new(Parsed {
+        opts: o,
+        log_items,
+        log_file,
+    })))
+}

@@ -1,0 +1,417 @@
+//! Random-instruction differential testing against QEMU's user-mode
+//! emulators: the guest-independent part.
+//!
+//! A guest's generator (`a64/` for AArch64) builds a *batch*: one static
+//! ELF holding many test cases. Each case loads registers and flags from an
+//! input block, runs a few random instructions, and stores the resulting
+//! state into its output record; a fault inside a case is caught by a signal
+//! handler in the program that records it and goes on with the next case.
+//! At the end the program writes all records and every case's scratch
+//! memory to stdout. This module runs that ELF under `mimic run` (each
+//! backend) and under QEMU, compares the records field by field and the
+//! scratch memory byte by byte, and excuses disagreements listed in the
+//! guest's known-differences file (QEMU deviating from the architecture,
+//! or results the architecture leaves UNKNOWN).
+//!
+//! Knobs (environment): `MIMIC_DIFFTEST_SEED` (u64, decimal or 0x-hex),
+//! `MIMIC_DIFFTEST_INSNS` (random instructions in total),
+//! `MIMIC_DIFFTEST_BATCH` (run only this batch index of the seed),
+//! `MIMIC_DIFFTEST_BACKENDS` (default `interp,jit`), `MIMIC_DIFFTEST_KEEP`
+//! (a directory to keep the ELF of a failing batch in).
+
+#![allow(dead_code)]
+
+pub mod a64;
+pub mod elf;
+pub mod known;
+
+use crate::common;
+use std::fmt::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// xorshift64* with a splitmix64-seeded state: deterministic per seed.
+#[derive(Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        Rng((z ^ (z >> 31)) | 1)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((self.next() as u128 * n as u128) >> 64) as u64
+    }
+    /// True with probability `num/den`.
+    pub fn chance(&mut self, num: u64, den: u64) -> bool {
+        self.below(den) < num
+    }
+    /// An index into `weights`, chosen proportionally.
+    pub fn weighted(&mut self, weights: &[u32]) -> usize {
+        let total: u64 = weights.iter().map(|&w| w as u64).sum();
+        let mut r = self.below(total);
+        for (i, &w) in weights.iter().enumerate() {
+            if r < w as u64 {
+                return i;
+            }
+            r -= w as u64;
+        }
+        weights.len() - 1
+    }
+}
+
+/// A named byte range of an output record.
+#[derive(Clone, Debug)]
+pub struct Field {
+    pub name: String,
+    pub offset: usize,
+    pub size: usize,
+}
+
+/// One instruction of a case: its address, encoding and whether it is a
+/// random one (the others set up base registers and the like).
+#[derive(Clone, Debug)]
+pub struct Insn {
+    pub addr: u64,
+    pub word: u32,
+    pub random: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Case {
+    pub insns: Vec<Insn>,
+}
+
+/// One test program and what is needed to read its output.
+pub struct Batch {
+    pub elf: Vec<u8>,
+    pub cases: Vec<Case>,
+    pub fields: Vec<Field>,
+    pub record_size: usize,
+    /// Scratch bytes per case, written after all records.
+    pub mem_size: usize,
+    /// Address of case 0's scratch memory (case i: + i * mem_size).
+    pub mem_base: u64,
+}
+
+impl Batch {
+    pub fn random_insns(&self) -> usize {
+        self.cases
+            .iter()
+            .map(|c| c.insns.iter().filter(|i| i.random).count())
+            .sum()
+    }
+    fn out_len(&self) -> usize {
+        self.cases.len() * (self.record_size + self.mem_size)
+    }
+}
+
+/// What a guest's generator provides.
+pub trait Target: Sync {
+    fn name(&self) -> &'static str;
+    /// A batch with about `insns` random instructions.
+    fn build(&self, rng: &mut Rng, insns: usize) -> Batch;
+    /// argv prefix running a program under QEMU (`qemu-aarch64 -cpu max`).
+    fn qemu(&self) -> Vec<String>;
+    /// One line of disassembly for `word` at `addr`.
+    fn disas(&self, addr: u64, word: u32) -> String;
+    /// Formats a field's bytes for reports.
+    fn show(&self, field: &str, bytes: &[u8]) -> String {
+        let _ = field;
+        hex(bytes)
+    }
+    /// The known-differences list.
+    fn known(&self) -> known::KnownList;
+}
+
+pub fn hex(b: &[u8]) -> String {
+    if b.len() <= 8 {
+        let mut v = [0u8; 8];
+        v[..b.len()].copy_from_slice(b);
+        format!("{:#x}", u64::from_le_bytes(v))
+    } else {
+        let mut s = String::from("0x");
+        for x in b.iter().rev() {
+            let _ = write!(s, "{x:02x}");
+        }
+        s
+    }
+}
+
+/// A field where one runner's result differs from QEMU's.
+#[derive(Debug, Clone)]
+pub struct FieldDiff {
+    pub field: String,
+    pub mimic: Vec<u8>,
+    pub qemu: Vec<u8>,
+}
+
+/// Compares one case's record and scratch memory.
+fn compare_case(b: &Batch, i: usize, mimic: &[u8], qemu: &[u8]) -> Vec<FieldDiff> {
+    let mut out = Vec::new();
+    let r = i * b.record_size;
+    for f in &b.fields {
+        let m = &mimic[r + f.offset..r + f.offset + f.size];
+        let q = &qemu[r + f.offset..r + f.offset + f.size];
+        if m != q {
+            out.push(FieldDiff {
+                field: f.name.clone(),
+                mimic: m.to_vec(),
+                qemu: q.to_vec(),
+            });
+        }
+    }
+    let m0 = b.cases.len() * b.record_size + i * b.mem_size;
+    let mm = &mimic[m0..m0 + b.mem_size];
+    let qm = &qemu[m0..m0 + b.mem_size];
+    if let Some(k) = mm.iter().zip(qm).position(|(x, y)| x != y) {
+        let k = k & !7;
+        let end = (k + 16).min(b.mem_size);
+        out.push(FieldDiff {
+            field: format!("mem@{:#x}", b.mem_base + (i * b.mem_size + k) as u64),
+            mimic: mm[k..end].to_vec(),
+            qemu: qm[k..end].to_vec(),
+        });
+    }
+    out
+}
+
+/// The settings of one run.
+pub struct Config {
+    pub seed: u64,
+    pub insns: usize,
+    pub batch_insns: usize,
+    pub only_batch: Option<usize>,
+    pub backends: Vec<String>,
+    pub keep: Option<PathBuf>,
+    /// Detailed reports printed at most.
+    pub max_reports: usize,
+}
+
+fn env_u64(name: &str) -> Option<u64> {
+    let v = std::env::var(name).ok()?;
+    let v = v.trim().replace('_', "");
+    match v.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => v.parse().ok(),
+    }
+}
+
+impl Config {
+    /// Defaults overridden by the `MIMIC_DIFFTEST_*` variables.
+    pub fn from_env(seed: u64, insns: usize) -> Config {
+        Config {
+            seed: env_u64("MIMIC_DIFFTEST_SEED").unwrap_or(seed),
+            insns: env_u64("MIMIC_DIFFTEST_INSNS").map_or(insns, |n| n as usize),
+            batch_insns: 6000,
+            only_batch: env_u64("MIMIC_DIFFTEST_BATCH").map(|n| n as usize),
+            backends: std::env::var("MIMIC_DIFFTEST_BACKENDS")
+                .unwrap_or_else(|_| "interp,jit".into())
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            keep: std::env::var_os("MIMIC_DIFFTEST_KEEP").map(PathBuf::from),
+            max_reports: 6,
+        }
+    }
+}
+
+/// Totals of a run.
+#[derive(Default, Debug)]
+pub struct Summary {
+    pub batches: usize,
+    pub cases: usize,
+    pub random_insns: usize,
+    /// Random instructions before the end or the fault of their case.
+    pub executed: usize,
+    pub faulting_cases: usize,
+    /// Disagreements excused by the known-differences list, per entry.
+    pub known_hits: Vec<(String, usize)>,
+    /// Unexplained disagreements (cases) and failed runs.
+    pub failures: usize,
+    pub report: String,
+    pub elapsed: Duration,
+}
+
+fn run_one(argv: &[String], elf: &std::path::Path) -> common::Outcome {
+    let mut a = argv.to_vec();
+    a.push(elf.to_string_lossy().into_owned());
+    let dir = elf.parent().unwrap().to_path_buf();
+    common::run(&a, &dir, None, Duration::from_secs(600))
+}
+
+/// Runs `cfg.insns` random instructions in batches; returns the summary.
+pub fn run(t: &dyn Target, cfg: &Config) -> Summary {
+    let start = Instant::now();
+    let known = t.known();
+    let mut s = Summary {
+        known_hits: known.entries.iter().map(|e| (e.name.clone(), 0)).collect(),
+        ..Summary::default()
+    };
+    let n_batches = cfg.insns.div_ceil(cfg.batch_insns).max(1);
+    let dir = common::temp_dir(&format!("difftest-{}", t.name()));
+    let mut runners: Vec<(String, Vec<String>)> = vec![("qemu".into(), t.qemu())];
+    for b in &cfg.backends {
+        runners.push((
+            b.clone(),
+            vec![
+                common::mimic_bin().to_string_lossy().into_owned(),
+                "run".into(),
+                "--backend".into(),
+                b.clone(),
+            ],
+        ));
+    }
+    for bi in 0..n_batches {
+        if cfg.only_batch.is_some_and(|o| o != bi) {
+            continue;
+        }
+        let mut rng = Rng::new(cfg.seed ^ (bi as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let per = cfg.batch_insns.min(cfg.insns - bi * cfg.batch_insns);
+        let batch = t.build(&mut rng, per);
+        let path = dir.join(format!("{}-{:x}-{bi}.elf", t.name(), cfg.seed));
+        std::fs::write(&path, &batch.elf).expect("write test ELF");
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                .expect("chmod test ELF");
+        }
+        let outs = common::parallel_map(&runners, runners.len(), |(_, argv)| run_one(argv, &path));
+        s.batches += 1;
+        s.cases += batch.cases.len();
+        s.random_insns += batch.random_insns();
+        let mut batch_failed = false;
+        let mut bad_run = false;
+        for ((label, _), o) in runners.iter().zip(&outs) {
+            if o.status != 0 || o.stdout.len() != batch.out_len() {
+                bad_run = true;
+                let _ = writeln!(
+                    s.report,
+                    "seed {:#x} batch {bi}: {label} exited with {} after {} of {} output bytes{}",
+                    cfg.seed,
+                    o.status,
+                    o.stdout.len(),
+                    batch.out_len(),
+                    common::stderr_tail(&o.stderr, 8)
+                );
+            }
+        }
+        if bad_run {
+            s.failures += 1;
+            batch_failed = true;
+        } else {
+            let q = &outs[0].stdout;
+            // The signal that ended each case under QEMU (0: none).
+            let sig_off = batch
+                .fields
+                .iter()
+                .find(|f| f.name == "signal")
+                .map(|f| f.offset);
+            let qsig = |i: usize| sig_off.map_or(0, |o| q[i * batch.record_size + o] as u64);
+            s.faulting_cases += (0..batch.cases.len()).filter(|&i| qsig(i) != 0).count();
+            // Random instructions reached: all of a case's, or those before
+            // the faulting one (branches may skip some either way).
+            let pc_off = batch
+                .fields
+                .iter()
+                .find(|f| f.name == "fault_pc")
+                .map(|f| f.offset);
+            for (i, c) in batch.cases.iter().enumerate() {
+                let fault_pc = match (qsig(i), pc_off) {
+                    (0, _) | (_, None) => u64::MAX,
+                    (_, Some(o)) => {
+                        let r = i * batch.record_size + o;
+                        u64::from_le_bytes(q[r..r + 8].try_into().unwrap())
+                    }
+                };
+                s.executed += c
+                    .insns
+                    .iter()
+                    .filter(|x| x.random && x.addr < fault_pc)
+                    .count();
+            }
+            for (k, (label, _)) in runners.iter().enumerate().skip(1) {
+                let m = &outs[k].stdout;
+                for i in 0..batch.cases.len() {
+                    let diffs = compare_case(&batch, i, m, q);
+                    if diffs.is_empty() {
+                        continue;
+                    }
+                    let words: Vec<u32> = batch.cases[i]
+                        .insns
+                        .iter()
+                        .filter(|x| x.random)
+                        .map(|x| x.word)
+                        .collect();
+                    if let Some(es) = known.excuse(&words, qsig(i), &diffs) {
+                        for e in es {
+                            s.known_hits[e].1 += 1;
+                        }
+                        continue;
+                    }
+                    s.failures += 1;
+                    batch_failed = true;
+                    if s.failures <= cfg.max_reports {
+                        let _ = writeln!(
+                            s.report,
+                            "seed {:#x} batch {bi} case {i}: {label} differs from QEMU",
+                            cfg.seed
+                        );
+                        for x in &batch.cases[i].insns {
+                            let _ = writeln!(
+                                s.report,
+                                "    {} {}",
+                                if x.random { "*" } else { " " },
+                                t.disas(x.addr, x.word)
+                            );
+                        }
+                        if qsig(i) != 0 {
+                            let f = |n: &str| {
+                                let o = batch.fields.iter().find(|f| f.name == n).unwrap().offset;
+                                let r = i * batch.record_size + o;
+                                u64::from_le_bytes(q[r..r + 8].try_into().unwrap())
+                            };
+                            let _ = writeln!(
+                                s.report,
+                                "    QEMU: signal {} si_code {} at pc {:#x}, si_addr {:#x}",
+                                qsig(i),
+                                f("si_code"),
+                                f("fault_pc"),
+                                f("si_addr")
+                            );
+                        }
+                        for d in &diffs {
+                            let _ = writeln!(
+                                s.report,
+                                "    {:>8}: mimic {}  qemu {}",
+                                d.field,
+                                t.show(&d.field, &d.mimic),
+                                t.show(&d.field, &d.qemu)
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        if batch_failed {
+            if let Some(k) = &cfg.keep {
+                let _ = std::fs::create_dir_all(k);
+                let _ = std::fs::copy(&path, k.join(path.file_name().unwrap()));
+            }
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    s.elapsed = start.elapsed();
+    s
+}
