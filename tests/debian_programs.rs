@@ -57,12 +57,7 @@ fn write_inputs(dir: &Path, sample_xz: &[u8]) {
     let mut r = Lcg(7);
     let mut nums = String::new();
     for i in 0..1500 {
-        nums.push_str(&format!(
-            "{} {} w{}\n",
-            i,
-            r.next() % 100000,
-            r.next() % 7
-        ));
+        nums.push_str(&format!("{} {} w{}\n", i, r.next() % 100000, r.next() % 7));
     }
     std::fs::write(dir.join("nums.txt"), nums).unwrap();
     let depts = ["eng", "ops", "sales", "hr"];
@@ -78,9 +73,9 @@ fn write_inputs(dir: &Path, sample_xz: &[u8]) {
         ));
     }
     std::fs::write(dir.join("data.csv"), csv).unwrap();
-    // ~300 KB of text with some redundancy, for xz
+    // ~150 KB of text with some redundancy, for xz
     let mut text = String::new();
-    while text.len() < 300_000 {
+    while text.len() < 150_000 {
         let n = 3 + r.next() % 10;
         for _ in 0..n {
             text.push_str(WORDS[(r.next() % WORDS.len() as u64) as usize]);
