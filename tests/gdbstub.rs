@@ -3,7 +3,7 @@
 //! both backends: break at `main`, continue, read registers (core and
 //! FP/SIMD) and variables, step, a write watchpoint hit by a second thread,
 //! the thread list, a breakpoint in a function with a backtrace, stepi, and
-//! continuing to the exit status.
+//! continuing to the exit status. The JIT run takes its port from QEMU_GDB.
 //!
 //! Without gdb-multiarch or the cross compiler the test says so and is
 //! skipped, except under CI=true (scripts/test installs both), where that
@@ -61,8 +61,15 @@ struct Session {
 
 fn debug(backend: &str, prog: &Path, cmds: &[&str]) -> Session {
     let port = free_port();
-    let mut mimic = Command::new(common::mimic_bin())
-        .args(["run", "--backend", backend, "-g", &port.to_string()])
+    let mut mimic = Command::new(common::mimic_bin());
+    mimic.args(["run", "--backend", backend]);
+    // The interpreter run takes the port from -g, the JIT run from QEMU_GDB.
+    if backend == "jit" {
+        mimic.env("QEMU_GDB", port.to_string());
+    } else {
+        mimic.args(["-g", &port.to_string()]);
+    }
+    let mut mimic = mimic
         .arg(prog)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
