@@ -2,8 +2,9 @@
 //! (tests/guest/debug/gdb_target.c, built here with -g -O0) in batch mode on
 //! both backends: break at `main`, continue, read registers (core and
 //! FP/SIMD) and variables, step, a write watchpoint hit by a second thread,
-//! the thread list, a breakpoint in a function with a backtrace, stepi, and
-//! continuing to the exit status. The JIT run takes its port from QEMU_GDB.
+//! the thread list, a breakpoint in a function with a backtrace, stepi, a
+//! signal reported before its handler runs, and continuing to the exit
+//! status. The JIT run takes its port from QEMU_GDB.
 //!
 //! Without gdb-multiarch or the cross compiler the test says so and is
 //! skipped, except under CI=true (scripts/test installs both), where that
@@ -163,6 +164,7 @@ fn gdb_multiarch_debugs_a_guest_program() {
                 "print v",
                 "delete",
                 "continue",
+                "continue",
             ],
         );
         let w = format!("backend {backend}");
@@ -198,9 +200,11 @@ fn gdb_multiarch_debugs_a_guest_program() {
         // step reaches the next source line of square.
         expect(&s, &w, "    return r;");
         expect(&s, &w, "$5 = 42");
+        // raise(SIGUSR1): GDB stops first, then the handler runs.
+        expect(&s, &w, "received signal SIGUSR1");
         expect(&s, &w, "exited with code 03");
         assert_eq!(
-            s.mimic_out, "answer=42 f=105.0 counter=1764\n",
+            s.mimic_out, "answer=42 f=105.0 counter=1764 usr1=1\n",
             "{w}: guest output; gdb:\n{}",
             s.gdb
         );

@@ -39,6 +39,8 @@ pub enum StopKind {
     Watch(u64),
     /// GDB sent Ctrl-C.
     Interrupt,
+    /// The thread is about to get this signal (Linux numbering).
+    Signal(i32),
 }
 
 /// What the server reports to GDB.
@@ -223,6 +225,23 @@ impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
         if s.running {
             return None;
         }
+        self.park(s, tid, regs())
+    }
+
+    /// The thread is about to take signal `sig` (a fault, or one sent to
+    /// it): GDB hears of it first. Parks like `before_insn`.
+    pub fn signal(&self, tid: u32, sig: i32, regs: impl FnOnce() -> R) -> Option<R> {
+        let mut s = self.lock();
+        if s.detached {
+            return None;
+        }
+        self.stop_world(
+            &mut s,
+            Event::Stopped {
+                tid,
+                kind: StopKind::Signal(sig),
+            },
+        );
         self.park(s, tid, regs())
     }
 

@@ -311,10 +311,25 @@ enum EventLoop<A> {
     _Never(PhantomData<A>),
 }
 
+/// GDB's own signal numbers (gdb/signals.def) for a Linux signal.
+fn gdb_signal(linux: i32) -> Signal {
+    const MAP: [u8; 32] = [
+        0, 1, 2, 3, 4, 5, 6, 10, 8, 9, 30, 11, 31, 13, 14, 15, 143, 20, 19, 17, 18, 21, 22, 16, 24,
+        25, 26, 27, 28, 23, 32, 12,
+    ];
+    Signal(match linux {
+        0..=31 => MAP[linux as usize],
+        32 => 76,
+        33..=63 => (linux + 12) as u8,
+        64 => 78,
+        _ => 143,
+    })
+}
+
 fn stop_reason(ev: Event) -> MultiThreadStopReason<u64> {
     match ev {
         Event::Exited(code) => MultiThreadStopReason::Exited(code as u8),
-        Event::Killed(sig) => MultiThreadStopReason::Terminated(Signal(sig as u8)),
+        Event::Killed(sig) => MultiThreadStopReason::Terminated(gdb_signal(sig)),
         Event::Stopped { tid, kind } => {
             let tid = gdb_tid(tid);
             match kind {
@@ -331,6 +346,10 @@ fn stop_reason(ev: Event) -> MultiThreadStopReason<u64> {
                 StopKind::Interrupt => MultiThreadStopReason::SignalWithThread {
                     tid,
                     signal: Signal::SIGINT,
+                },
+                StopKind::Signal(sig) => MultiThreadStopReason::SignalWithThread {
+                    tid,
+                    signal: gdb_signal(sig),
                 },
             }
         }

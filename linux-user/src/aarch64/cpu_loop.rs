@@ -334,7 +334,7 @@ fn thread_loop(cfg: &Config, cpu: Cpu, mut process: Process, main: bool) -> i32 
                         restarting = true;
                     }
                 }
-                post_invalidations(&process, nr, &args);
+                post_invalidations(&process);
                 catch_up(&mut engine, &mut seen);
             }
             GuestExit::Guest(excp::YIELD) | GuestExit::Interrupted => {}
@@ -427,25 +427,15 @@ fn catch_up(engine: &mut Engine, seen: &mut u64) {
     });
 }
 
-/// Publishes the code a syscall made stale (unmapped, re-protected).
-fn post_invalidations(process: &Process, nr: u64, args: &[u64; 6]) {
+/// Publishes the code a syscall made stale: [`crate::space::GuestSpace`]
+/// records what munmap, mprotect and mremap invalidate.
+fn post_invalidations(process: &Process) {
     let mut invs = Vec::new();
     for (start, end) in process.space.take_invalidations() {
         crate::smc::forget(start, end);
         invs.push(Inval::Range(start, end));
     }
-    if is_mapping_change(process.abi, nr) {
-        // The guest may have restored write access to code pages.
-        let (start, len) = (args[0] & !0xfff, args[1].saturating_add(0xfff) & !0xfff);
-        crate::smc::forget(start, start.saturating_add(len));
-        invs.push(Inval::Range(start, start.saturating_add(len)));
-    }
     thread::post(invs);
-}
-
-/// mprotect/mremap/munmap may change what our page protection assumed.
-fn is_mapping_change(abi: &crate::GuestAbi, nr: u64) -> bool {
-    matches!(abi.syscalls.name(nr), Some("mprotect" | "mremap"))
 }
 
 /// Delivers every pending signal the thread does not block.

@@ -1,12 +1,20 @@
 // The program tests/gdbstub.rs debugs through `mimic run -g PORT`: built
 // with -g -O0 by the test itself. A local to print, a floating-point value
 // (in a SIMD register), a global a second thread writes (watchpoint), a
-// function to break in and step through, and a known exit status.
+// function to break in and step through, a signal GDB sees before the
+// handler runs, and a known exit status.
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 
 volatile long counter = 0;
 static double scale = 2.5;
+static volatile sig_atomic_t got_usr1;
+
+static void on_usr1(int sig)
+{
+    got_usr1 = sig == SIGUSR1;
+}
 
 static void *worker(void *arg)
 {
@@ -28,6 +36,8 @@ int main(void)
     pthread_create(&t, NULL, worker, (void *)7);
     pthread_join(t, NULL);
     counter = square(answer);
-    printf("answer=%ld f=%.1f counter=%ld\n", answer, f, counter);
+    signal(SIGUSR1, on_usr1);
+    raise(SIGUSR1);
+    printf("answer=%ld f=%.1f counter=%ld usr1=%d\n", answer, f, counter, (int)got_usr1);
     return 3;
 }
