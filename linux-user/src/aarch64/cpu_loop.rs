@@ -93,6 +93,23 @@ impl Config {
     }
 }
 
+thread_local! {
+    /// This thread's debugger and tid while GDB is attached (`-g`).
+    static GDB_THREAD: std::cell::RefCell<Option<(Arc<Debugger<GdbRegs>>, u32)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// GDB hears of signal `sig` before the thread takes it (and may change
+/// its registers meanwhile).
+fn gdb_signal(cpu: &mut CpuState, sig: i32) {
+    let Some((d, tid)) = GDB_THREAD.with(|g| g.borrow().clone()) else {
+        return;
+    };
+    if let Some(r) = d.signal(tid, sig, || gdbregs::read_regs(cpu)) {
+        gdbregs::write_regs(cpu, &r);
+    }
+}
+
 /// A cpu state that may move to another host thread.
 struct Cpu(Box<CpuState>);
 
@@ -248,6 +265,7 @@ fn thread_loop(cfg: &Config, cpu: Cpu, mut process: Process, main: bool) -> i32 
     if let Some(d) = &gdb {
         // One instruction per block, back in the loop after each.
         d.attach_thread(tid);
+        GDB_THREAD.with(|g| *g.borrow_mut() = Some((d.clone(), tid)));
         engine.set_max_insns(1);
         engine.set_single_block(true);
     }
@@ -261,6 +279,7 @@ fn thread_loop(cfg: &Config, cpu: Cpu, mut process: Process, main: bool) -> i32 
             execs = now;
             if d.detached() {
                 // GDB is gone: full speed again.
+                GDB_THREAD.with(|g| *g.borrow_mut() = None);
                 engine.set_single_block(false);
                 if !cfg.one_insn_per_tb {
                     engine.set_max_insns(512);
@@ -446,6 +465,9 @@ fn deliver_signals(cpu: &mut CpuState, p: &mut Process, mut restarting: bool) {
     }
     while let Some(info) = p.next_signal() {
         let s = info.signo;
+        if !matches!(p.disposition(s), Disposition::Ignore) {
+            gdb_signal(cpu, s);
+        }
         match p.disposition(s) {
             Disposition::Ignore
             | Disposition::Default(DefaultAction::Ignore | DefaultAction::Continue) => {}
@@ -476,6 +498,7 @@ fn deliver_signals(cpu: &mut CpuState, p: &mut Process, mut restarting: bool) {
 /// guest's handler at once, or fatal when blocked, ignored or default.
 fn force_signal(cpu: &mut CpuState, p: &mut Process, info: SigInfo, fault: Option<FaultInfo>) {
     let s = info.signo;
+    gdb_signal(cpu, s);
     if p.is_blocked(s) {
         die_by_signal(s, cpu.pc);
     }
