@@ -94,6 +94,12 @@ pub struct Engine {
     /// Compile hot blocks together with their hot direct successors
     /// (`MIMIC_REGIONS=0` turns it off).
     regions: bool,
+    /// `auto` compiles on a second thread (`MIMIC_BG_COMPILE=0` turns it
+    /// off), see `backend::background`.
+    background: bool,
+    bg: Option<crate::backend::background::Worker>,
+    /// Blocks handed to the compile thread and not installed yet.
+    queued: std::collections::HashSet<usize>,
     guard: Box<crate::guard::GuardBuf>,
     fault: Option<MemFault>,
     pub log: LogFlags,
@@ -160,6 +166,9 @@ impl Engine {
             system: false,
             single_block: false,
             regions: std::env::var("MIMIC_REGIONS").map_or(true, |v| v != "0"),
+            background: std::env::var("MIMIC_BG_COMPILE").map_or(true, |v| v != "0"),
+            bg: None,
+            queued: Default::default(),
             guard: Box::default(),
             fault: None,
             log: LogFlags::default(),
@@ -255,6 +264,8 @@ impl Engine {
         for e in self.jmp_cache.iter_mut() {
             *e = JmpEntry::default();
         }
+        // Results of queued jobs carry the old flush count and are dropped.
+        self.queued.clear();
         self.stats.flushes += 1;
     }
 
@@ -351,6 +362,31 @@ impl Engine {
         Tb::new(pc, flags, phys, ir, interp)
     }
 
+    fn links(tb: &Tb) -> BlockLinks {
+        BlockLinks {
+            tb: tb as *const Tb as usize,
+            slots: [
+                &tb.chain[0] as *const AtomicUsize as usize,
+                &tb.chain[1] as *const AtomicUsize as usize,
+            ],
+        }
+    }
+
+    /// The blocks `tb` compiles with (itself first), and whether as a
+    /// region: only where not every instruction must be a stopping point.
+    fn plan(&self, tb: &Tb) -> (Vec<*const Tb>, bool) {
+        let members = if self.regions && !self.precise && !self.single_block {
+            self.region_members(tb)
+        } else {
+            Vec::new()
+        };
+        if members.is_empty() {
+            (vec![tb as *const Tb], false)
+        } else {
+            (members, true)
+        }
+    }
+
     /// Compiles `tb` if it is not compiled yet; returns its code (0 on failure).
     fn compile(&mut self, tb: *const Tb, env: *mut u8) -> usize {
         // SAFETY: `tb` points into the cache, which is not flushed here.
@@ -359,22 +395,8 @@ impl Engine {
         if code != 0 || tbr.jit_failed.load(Ordering::Relaxed) {
             return code;
         }
-        let links = BlockLinks {
-            tb: tb as usize,
-            slots: [
-                &tbr.chain[0] as *const AtomicUsize as usize,
-                &tbr.chain[1] as *const AtomicUsize as usize,
-            ],
-        };
-        let log_out = self.log.out_asm;
-        // A region only where every instruction need not be a stopping point.
-        let members: Vec<*const Tb> = if self.regions && !self.precise {
-            self.region_members(tbr)
-        } else {
-            Vec::new()
-        };
-        let region = !members.is_empty();
-        let members = if region { members } else { vec![tb] };
+        let links = Self::links(tbr);
+        let (members, region) = self.plan(tbr);
         // SAFETY: members are boxed blocks of the live cache, which is not
         // flushed before this compilation ends.
         let irs: Vec<&crate::ir::IrBlock> = members.iter().map(|&m| unsafe { &(*m).ir }).collect();
@@ -382,43 +404,58 @@ impl Engine {
         // A codegen bug must not take the guest down: fall back to the
         // interpreter for this block.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            if region {
+            let code = if region {
                 jit.compile_region(&irs, &links)
             } else {
                 jit.compile(irs[0], &links)
-            }
+            };
+            code.map(|c| (c, jit.last_code_len()))
         }))
         .unwrap_or_else(|_| {
             Err(crate::backend::jit::JitError::Codegen(
                 "code generator panicked".into(),
             ))
         });
+        self.installed(tb, &members, region, result)
+    }
+
+    /// Records a compilation's outcome (in this thread or the background
+    /// one): publishes the code, ties a region to its members' pages, logs.
+    /// Returns the code address, 0 on failure (out of code memory flushes).
+    fn installed(
+        &mut self,
+        tb: *const Tb,
+        members: &[*const Tb],
+        region: bool,
+        result: Result<(usize, usize), crate::backend::jit::JitError>,
+    ) -> usize {
+        // SAFETY: `tb` and the members are live blocks of the cache (the
+        // callers checked that no flush happened since they were found).
+        let tbr = unsafe { &*tb };
         match result {
-            Ok(code) => {
+            Ok((code, len)) => {
                 tbr.jit.store(code, Ordering::Release);
-                if log_out {
-                    let len = jit.last_code_len();
+                if self.log.out_asm {
                     // SAFETY: `code..code+len` was just written by the JIT.
                     let bytes = unsafe { std::slice::from_raw_parts(code as *const u8, len) };
                     tracing::info!(
                         target: "out_asm",
-                        "OUT: [size={len}] block {:#x}\n{}",
+                        "OUT: [size={len}] {} {:#x}\n{}",
+                        if region { "region" } else { "block" },
                         tbr.pc,
                         crate::disas::host(code as u64, bytes)
                     );
                 }
-                let len = jit.last_code_len();
                 self.stats.compiled += 1;
                 if region {
                     self.stats.regions += 1;
                     self.stats.region_blocks += members.len() as u64;
                     // The region's code dies with any of its members.
-                    let ranges: Vec<(u64, u64)> = irs[1..]
-                        .iter()
-                        .map(|m| (m.pc, m.pc + m.guest_size.max(1) as u64))
-                        .collect();
-                    for (start, end) in ranges {
-                        self.cache.attach(tbr, start, end);
+                    for &m in &members[1..] {
+                        // SAFETY: as above.
+                        let m = unsafe { &*m };
+                        let end = m.pc + m.ir.guest_size.max(1) as u64;
+                        self.cache.attach(tbr, m.pc, end);
                     }
                 }
                 if self.log.perfmap {
@@ -436,6 +473,110 @@ impl Engine {
                 tbr.jit_failed.store(true, Ordering::Relaxed);
                 self.stats.jit_failures += 1;
                 0
+            }
+        }
+    }
+
+    /// Background mode: hands `tb` (and its region) to the compile thread;
+    /// the block keeps running in the interpreter until the code arrives.
+    fn queue_compile(&mut self, tb: *const Tb, env: *mut u8) {
+        let key = tb as usize;
+        // SAFETY: `tb` is a live block of the cache.
+        let tbr = unsafe { &*tb };
+        if self.queued.contains(&key) || tbr.jit_failed.load(Ordering::Relaxed) {
+            return;
+        }
+        if self.bg.as_ref().is_some_and(|w| !w.alive_here()) {
+            // Forked (see `take_compiled`).
+            std::mem::forget(self.bg.take());
+            self.queued.clear();
+        }
+        if self.bg.is_none() {
+            match crate::backend::background::Worker::spawn(Self::guest_base(env)) {
+                Ok(w) => self.bg = Some(w),
+                Err(e) => {
+                    tracing::warn!(target: "unimp", "no compile thread, compiling inline: {e}");
+                    self.background = false;
+                    return;
+                }
+            }
+        }
+        let (members, region) = self.plan(tbr);
+        let job = crate::backend::background::Job {
+            tb: key,
+            members: members.iter().map(|&m| m as usize).collect(),
+            // SAFETY: live blocks of the cache, as above.
+            irs: members
+                .iter()
+                .map(|&m| unsafe { (*m).ir.clone() })
+                .collect(),
+            links: Self::links(tbr),
+            region,
+            gen: self.stats.flushes,
+        };
+        if self.bg.as_mut().is_some_and(|w| w.submit(job)) {
+            self.queued.insert(key);
+        } else {
+            self.background = false;
+        }
+    }
+
+    /// Installs what the compile thread finished. Results from before the
+    /// last flush, or for blocks that died since, are dropped.
+    fn take_compiled(&mut self, env: *mut u8) {
+        loop {
+            let Some(w) = self.bg.as_mut() else { return };
+            if w.pending == 0 {
+                return;
+            }
+            if !w.alive_here() {
+                // Forked: the parent's compile thread is not here; its
+                // queued jobs never finish, so queue them again. The old
+                // queues are leaked, not dropped: the thread may have held
+                // their locks at the fork.
+                std::mem::forget(self.bg.take());
+                self.queued.clear();
+                return;
+            }
+            let Some(d) = w.try_take() else { return };
+            self.queued.remove(&d.tb);
+            if d.gen != self.stats.flushes {
+                continue;
+            }
+            if let Some(pr) = self.profile.as_mut() {
+                pr.p.compile += d.elapsed;
+                pr.p.compile_us
+                    .push(d.elapsed.as_micros().min(u32::MAX as u128) as u32);
+            }
+            // SAFETY: no flush since the job was queued, so its blocks are
+            // still allocated.
+            if d.members
+                .iter()
+                .any(|&m| unsafe { (*(m as *const Tb)).is_dead() })
+            {
+                continue;
+            }
+            let result = match d.code {
+                Ok(bytes) => {
+                    let Some(jit) = self.jit(env) else { return };
+                    jit.place(&bytes).map(|c| (c, bytes.len()))
+                }
+                Err(e) => Err(crate::backend::jit::JitError::Codegen(e)),
+            };
+            let flushes = self.stats.flushes;
+            let tb = d.tb as *const Tb;
+            let members: Vec<*const Tb> = d.members.iter().map(|&m| m as *const Tb).collect();
+            let code = self.installed(tb, &members, d.region, result);
+            if self.stats.flushes != flushes {
+                return;
+            }
+            if code != 0 {
+                // SAFETY: live block (no flush).
+                let pc = unsafe { (*tb).pc };
+                let idx = (pc >> 2) as usize & (JMP_CACHE_SIZE - 1);
+                if self.jmp_cache[idx].tb == d.tb {
+                    self.jmp_cache[idx].code = code;
+                }
             }
         }
     }
@@ -466,7 +607,7 @@ impl Engine {
                 if out.iter().any(|m| m.pc == pc) || out.len() >= MAX_REGION_BLOCKS {
                     continue;
                 }
-                let Some(tb) = self.cache.get(pc, head.flags) else {
+                let Some(tb) = self.cache.get(pc, head.flags, head.phys) else {
                     continue;
                 };
                 let hot = self.kind == BackendKind::Jit
@@ -627,6 +768,7 @@ impl Engine {
             let pc = unsafe { (env.add(self.pc_off) as *const u64).read() };
             let flags = common.cur_flags;
             let flushes = self.stats.flushes;
+            self.take_compiled(env);
             let mut tb = self.lookup(pc, flags);
             if self.stats.flushes != flushes {
                 chain_from = None;
@@ -639,7 +781,9 @@ impl Engine {
                     // SAFETY: as above.
                     _ => (unsafe { (*tb).exec_count.load(Ordering::Relaxed) }) >= self.threshold,
                 };
-                if hot {
+                if hot && self.background && self.kind == BackendKind::Auto {
+                    self.queue_compile(tb, env);
+                } else if hot {
                     let flushes = self.stats.flushes;
                     let t0 = self.profile.is_some().then(Instant::now);
                     code = self.compile(tb, env);

@@ -32,6 +32,7 @@ pub enum JitError {
 }
 
 /// What the JIT needs to know about the block's place in the cache.
+#[derive(Copy, Clone, Debug)]
 pub struct BlockLinks {
     /// Address of the `Tb`, stored in `last_tb` when a chain slot is empty.
     pub tb: usize,
@@ -131,6 +132,14 @@ impl Jit {
     }
 
     fn emit(&mut self) -> Result<usize, JitError> {
+        let bytes = self.emit_bytes()?;
+        self.place(&bytes)
+    }
+
+    /// Generates the machine code of the function in `ctx`. It has no
+    /// relocations (every address is an immediate), so it runs wherever
+    /// it is copied.
+    fn emit_bytes(&mut self) -> Result<Vec<u8>, JitError> {
         let code = self
             .ctx
             .compile(&*self.isa, &mut ControlPlane::default())
@@ -138,8 +147,13 @@ impl Jit {
         if !code.buffer.relocs().is_empty() {
             return Err(JitError::Codegen("unexpected relocations".into()));
         }
-        let bytes = code.code_buffer().to_vec();
-        let addr = self.mem.place(&bytes).ok_or(JitError::Full)?;
+        Ok(code.code_buffer().to_vec())
+    }
+
+    /// Copies code from `compile_to_bytes` (this or another `Jit` of the same
+    /// guest base) into the arena; returns its address.
+    pub fn place(&mut self, bytes: &[u8]) -> Result<usize, JitError> {
+        let addr = self.mem.place(bytes).ok_or(JitError::Full)?;
         self.last_len = bytes.len();
         Ok(addr)
     }
@@ -199,6 +213,20 @@ impl Jit {
         links: &BlockLinks,
         region: bool,
     ) -> Result<usize, JitError> {
+        let bytes = self.compile_to_bytes(blocks, links, region)?;
+        let addr = self.place(&bytes)?;
+        self.compiled += 1;
+        Ok(addr)
+    }
+
+    /// Compiles a block (`region` false, one block) or a region to machine
+    /// code without placing it: a background compiler's half of the job.
+    pub fn compile_to_bytes(
+        &mut self,
+        blocks: &[&IrBlock],
+        links: &BlockLinks,
+        region: bool,
+    ) -> Result<Vec<u8>, JitError> {
         self.ctx.clear();
         self.ctx.func.signature = block_sig();
         self.ctx.func.name = UserFuncName::user(0, 1);
@@ -214,13 +242,7 @@ impl Jit {
             t.fb.seal_all_blocks();
             t.fb.finalize(fcfg);
         }
-        match self.emit() {
-            Ok(a) => {
-                self.compiled += 1;
-                Ok(a)
-            }
-            Err(e) => Err(e),
-        }
+        self.emit_bytes()
     }
 }
 
