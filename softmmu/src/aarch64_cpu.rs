@@ -163,6 +163,9 @@ impl Vcpu {
                 let pc = self.cpu.pc;
                 exception::take(self.cpu, k, pc, 0, None);
             }
+            for p in self.mmu.take_invalidations() {
+                self.engine.invalidate_phys_page(p);
+            }
             self.mmu.sync_code_pages();
             self.code_idx
                 .mmu_idx
@@ -170,10 +173,6 @@ impl Vcpu {
             let env = self.env();
             self.kick.clear();
             let r = self.engine.run(env);
-            if self.mmu.take_code_dirty() {
-                self.engine.flush();
-                self.machine.code_pages.clear();
-            }
             match r {
                 GuestExit::Interrupted => {
                     if let Some(f) = self.engine.take_fault() {
@@ -215,12 +214,21 @@ impl Vcpu {
                 let va = self.cpu.fault_addr;
                 let idx = self.cpu.sys.el as u32;
                 let env = self.env();
-                if self.walker.translate(env, va, Access::Exec, idx).is_ok() {
-                    // Mapped, but no RAM behind it: external abort.
-                    self.walker.bus_fault(env, va, Access::Exec, idx);
+                match self.walker.translate(env, va, Access::Exec, idx) {
+                    // Mapped by now (the block was translated before the
+                    // guest fixed the mapping): fetch again.
+                    Ok(t) if self.machine.bus.ram_at(t.paddr).is_some() => {}
+                    Ok(_) => {
+                        // Mapped, but no RAM behind it: external abort.
+                        self.walker.bus_fault(env, va, Access::Exec, idx);
+                        let esr = self.cpu.sys.pending_esr;
+                        self.take_sync(pc, esr, Some(va));
+                    }
+                    Err(_) => {
+                        let esr = self.cpu.sys.pending_esr;
+                        self.take_sync(pc, esr, Some(va));
+                    }
                 }
-                let esr = self.cpu.sys.pending_esr;
-                self.take_sync(pc, esr, Some(va));
             }
             excp::DATA_ABORT => {
                 let class = if self.cpu.sys.el == 0 {

@@ -99,7 +99,7 @@ mod tests {
         let k = load_kernel(&ram, "k", &img).unwrap();
         assert_eq!(k.entry, 0x4000_1000);
         assert_eq!(k.end, 0x4001_1000);
-        assert_eq!(ram.slice_mut(0x4000_1040, 1).unwrap()[0], 0xaa);
+        assert_eq!(ram.read(0x4000_1040, 1).unwrap()[0], 0xaa);
         assert!(matches!(
             load_kernel(&ram, "x", b"hello"),
             Err(LoadError::Unknown(_))

@@ -44,13 +44,20 @@ pub struct Machine {
 impl Machine {
     pub fn new(bus: Arc<MemoryMap>, gic: Arc<GicV2>, kicks: Vec<Arc<Kick>>) -> Machine {
         let n = kicks.len();
+        let mut code_pages = CodePages::default();
+        let all = kicks.clone();
+        code_pages.on_write = Some(Box::new(move || {
+            for k in &all {
+                k.kick();
+            }
+        }));
         Machine {
             bus,
             gic,
             kicks,
             power: Mutex::new(vec![Power::Off; n]),
             deadlines: (0..n).map(|_| AtomicU64::new(u64::MAX)).collect(),
-            code_pages: Arc::new(CodePages::default()),
+            code_pages: Arc::new(code_pages),
             shutdown: Mutex::new(None),
         }
     }

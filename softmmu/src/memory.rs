@@ -56,26 +56,38 @@ impl Ram {
         pa >= self.base && pa.wrapping_sub(self.base).saturating_add(len) <= self.size
     }
 
-    /// The host bytes of `pa..pa+len` (must be inside the RAM).
-    pub fn slice_mut(&self, pa: u64, len: usize) -> Option<&mut [u8]> {
+    /// Copies `data` to guest physical `pa` (false: not inside this RAM).
+    pub fn write(&self, pa: u64, data: &[u8]) -> bool {
+        if !self.contains(pa, data.len() as u64) {
+            return false;
+        }
+        // SAFETY: inside the mapping (checked); the loader writes while no
+        // guest cpu runs.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                data.as_ptr(),
+                self.host.add((pa - self.base) as usize),
+                data.len(),
+            )
+        };
+        true
+    }
+
+    /// Copies `len` bytes from guest physical `pa`.
+    pub fn read(&self, pa: u64, len: usize) -> Option<Vec<u8>> {
         if !self.contains(pa, len as u64) {
             return None;
         }
-        // SAFETY: inside the mapping (checked); the caller (loader, tests)
-        // writes while no guest cpu runs.
-        Some(unsafe {
-            std::slice::from_raw_parts_mut(self.host.add((pa - self.base) as usize), len)
-        })
-    }
-
-    pub fn write(&self, pa: u64, data: &[u8]) -> bool {
-        match self.slice_mut(pa, data.len()) {
-            Some(s) => {
-                s.copy_from_slice(data);
-                true
-            }
-            None => false,
-        }
+        let mut v = vec![0u8; len];
+        // SAFETY: inside the mapping (checked).
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                self.host.add((pa - self.base) as usize),
+                v.as_mut_ptr(),
+                len,
+            )
+        };
+        Some(v)
     }
 }
 

@@ -79,6 +79,9 @@ pub struct CodeCache {
     map: HashMap<(u64, u32, u64), usize>,
     /// Guest page -> blocks with code on it.
     pages: HashMap<u64, Vec<usize>>,
+    /// Physical page of the block's pc -> blocks (system mode; blocks do
+    /// not cross pages there).
+    phys_pages: HashMap<u64, Vec<usize>>,
     live: usize,
 }
 
@@ -95,6 +98,9 @@ impl CodeCache {
             self.pages.entry(p).or_default().push(idx);
         }
         self.map.insert((tb.pc, tb.flags, tb.phys), idx);
+        if tb.phys != 0 && tb.phys != u64::MAX {
+            self.phys_pages.entry(tb.phys >> PAGE_BITS).or_default().push(idx);
+        }
         self.blocks.push(Box::new(tb));
         self.live += 1;
         &self.blocks[idx]
@@ -140,27 +146,43 @@ impl CodeCache {
                 continue;
             };
             for idx in list {
-                let tb = &self.blocks[idx];
-                if tb.dead.swap(true, Ordering::AcqRel) {
-                    continue;
-                }
-                self.live -= 1;
-                let key = (tb.pc, tb.flags, tb.phys);
-                if self.map.get(&key) == Some(&idx) {
-                    self.map.remove(&key);
-                }
-                if let Ok(inc) = tb.incoming.lock() {
-                    for &(from, slot) in inc.iter() {
-                        // SAFETY: blocks are only freed by `flush`, so every
-                        // recorded `from` is still allocated.
-                        let from = unsafe { &*(from as *const Tb) };
-                        from.chain[slot as usize].store(0, Ordering::Release);
-                    }
-                }
-                dead.push(&**tb as *const Tb as usize);
+                self.kill(idx, &mut dead);
             }
         }
         dead
+    }
+
+    /// Kills every block whose pc is on physical page `ppage` (a page
+    /// number); returns the dead blocks' addresses.
+    pub fn invalidate_phys_page(&mut self, ppage: u64) -> Vec<usize> {
+        let mut dead = Vec::new();
+        if let Some(list) = self.phys_pages.remove(&ppage) {
+            for idx in list {
+                self.kill(idx, &mut dead);
+            }
+        }
+        dead
+    }
+
+    fn kill(&mut self, idx: usize, dead: &mut Vec<usize>) {
+        let tb = &self.blocks[idx];
+        if tb.dead.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.live -= 1;
+        let key = (tb.pc, tb.flags, tb.phys);
+        if self.map.get(&key) == Some(&idx) {
+            self.map.remove(&key);
+        }
+        if let Ok(inc) = tb.incoming.lock() {
+            for &(from, slot) in inc.iter() {
+                // SAFETY: blocks are only freed by `flush`, so every
+                // recorded `from` is still allocated.
+                let from = unsafe { &*(from as *const Tb) };
+                from.chain[slot as usize].store(0, Ordering::Release);
+            }
+        }
+        dead.push(&**tb as *const Tb as usize);
     }
 
     /// Drops every block (the caller resets JIT code memory and jump caches).
@@ -168,6 +190,7 @@ impl CodeCache {
         self.blocks.clear();
         self.map.clear();
         self.pages.clear();
+        self.phys_pages.clear();
         self.live = 0;
     }
 

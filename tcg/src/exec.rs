@@ -289,6 +289,28 @@ impl Engine {
         }
     }
 
+    /// System mode: the code on physical page `ppage` (a page number)
+    /// changed: its blocks are dropped and nothing chains into them.
+    pub fn invalidate_phys_page(&mut self, ppage: u64) {
+        let dead = self.cache.invalidate_phys_page(ppage);
+        self.drop_dead(dead);
+    }
+
+    fn drop_dead(&mut self, dead: Vec<usize>) {
+        if dead.is_empty() {
+            return;
+        }
+        self.stats.invalidated += dead.len() as u64;
+        for e in self.jmp_cache.iter_mut() {
+            if e.tb != 0 && dead.contains(&e.tb) {
+                *e = JmpEntry::default();
+            }
+        }
+        if self.cache.allocated() > 4 * self.cache.len() + 4096 {
+            self.flush();
+        }
+    }
+
     fn guest_base(env: *mut u8) -> u64 {
         // SAFETY: env points at a guest state struct starting with CpuCommon.
         unsafe { (*(env as *const CpuCommon)).guest_base }
@@ -703,6 +725,12 @@ impl Engine {
                 self.cache.insert(tb)
             }
         };
+        if self.system && phys == u64::MAX {
+            // A fetch that faults: the block only raises the abort, and the
+            // page may be mapped without a TLBI next time (invalid entries
+            // are not cached), so no pc shortcut may lead to it.
+            return tb;
+        }
         // Single-block mode: compiled code must not jump through the cache
         // to the next block.
         let code = if self.single_block {
@@ -800,7 +828,9 @@ impl Engine {
                     }
                     if code != 0 && !self.single_block {
                         let idx = (pc >> 2) as usize & (JMP_CACHE_SIZE - 1);
-                        self.jmp_cache[idx].code = code;
+                        if self.jmp_cache[idx].tb == tb as usize {
+                            self.jmp_cache[idx].code = code;
+                        }
                     }
                 }
             }

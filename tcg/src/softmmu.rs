@@ -18,8 +18,10 @@
 //! Self-modifying code: a physical page that holds translated code is
 //! recorded in [`CodePages`]; TLB write tags of such pages are never filled,
 //! so stores to them take the slow path, which marks the page dirty and
-//! requests an exit (the instruction's exit point follows the store), and
-//! the cpu loop then drops the translations (`SoftMmu::take_code_dirty`).
+//! logs the page in `CodePages` (dropping it from the set, so later stores
+//! are fast again), kicks every cpu, and requests an exit (the
+//! instruction's exit point follows the store); each cpu loop then drops
+//! the blocks translated from logged pages (`SoftMmu::take_invalidations`).
 
 use crate::cpu::{exit, CpuCommon};
 use crate::ir::MemOp;
@@ -76,6 +78,11 @@ pub struct Translation {
     pub exec: bool,
 }
 
+/// A translation failed; the walker has recorded the fault in the guest's
+/// state.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct GuestFault;
+
 /// The guest's half: its address translation and how it reports faults.
 /// Implementations read the guest's translation registers from `env` and
 /// record fault details (syndrome, fault address) there before returning
@@ -87,7 +94,7 @@ pub trait Walker: Send + Sync {
         vaddr: u64,
         access: Access,
         mmu_idx: u32,
-    ) -> Result<Translation, ()>;
+    ) -> Result<Translation, GuestFault>;
     /// Records an alignment fault at `vaddr`.
     fn alignment_fault(&self, env: *mut u8, vaddr: u64, access: Access, mmu_idx: u32);
     /// Records an external abort (no RAM or device at the physical address).
@@ -111,10 +118,16 @@ pub trait PhysBus: Send + Sync {
     fn write(&self, paddr: u64, size: u32, value: u64) -> Result<(), BusError>;
 }
 
-/// Physical pages holding translated code, shared by all cpus of a machine.
+/// Physical pages holding translated code, shared by all cpus of a machine,
+/// and the log of such pages that were written since.
 #[derive(Default)]
 pub struct CodePages {
     pages: Mutex<HashSet<u64>>,
+    /// Page numbers written while they held code, in order (each cpu
+    /// reads it from its own cursor).
+    log: Mutex<Vec<u64>>,
+    /// Called after a page is logged (the machine kicks every cpu).
+    pub on_write: Option<Box<dyn Fn() + Send + Sync>>,
     /// Bumped whenever a page is added, so cpus drop write tags they cached
     /// before (see `SoftMmu::sync_code_pages`).
     generation: AtomicU64,
@@ -134,10 +147,24 @@ impl CodePages {
             }
         }
     }
-    /// Forgets every page (after all translations were dropped).
-    pub fn clear(&self) {
+    /// A store hit code page `paddr`: forget the page and log it.
+    pub fn note_write(&self, paddr: u64) {
         if let Ok(mut p) = self.pages.lock() {
-            p.clear();
+            p.remove(&(paddr >> PAGE_BITS));
+        }
+        if let Ok(mut l) = self.log.lock() {
+            l.push(paddr >> PAGE_BITS);
+        }
+        if let Some(f) = &self.on_write {
+            f();
+        }
+    }
+    /// Pages logged since `cursor`, and the new cursor.
+    pub fn written_since(&self, cursor: usize) -> (Vec<u64>, usize) {
+        match self.log.lock() {
+            Ok(l) if l.len() > cursor => (l[cursor..].to_vec(), l.len()),
+            Ok(l) => (Vec::new(), l.len()),
+            Err(_) => (Vec::new(), cursor),
         }
     }
     pub fn generation(&self) -> u64 {
@@ -152,8 +179,8 @@ pub struct SoftMmu {
     pub walker: Arc<dyn Walker>,
     pub code_pages: Arc<CodePages>,
     code_gen: u64,
-    /// A store hit a page with translated code since the last check.
-    code_dirty: bool,
+    /// This cpu's position in `CodePages`'s write log.
+    log_cursor: usize,
     /// Counters (for `-d exec` style reporting and tests).
     pub misses: u64,
     pub mmio: u64,
@@ -167,7 +194,7 @@ impl SoftMmu {
             walker,
             code_pages,
             code_gen: 0,
-            code_dirty: false,
+            log_cursor: 0,
             misses: 0,
             mmio: 0,
         }
@@ -206,9 +233,12 @@ impl SoftMmu {
         }
     }
 
-    /// Whether a store hit translated code since the last call.
-    pub fn take_code_dirty(&mut self) -> bool {
-        std::mem::take(&mut self.code_dirty)
+    /// Physical page numbers whose translations are stale (written by
+    /// any cpu) since the last call.
+    pub fn take_invalidations(&mut self) -> Vec<u64> {
+        let (pages, c) = self.code_pages.written_since(self.log_cursor);
+        self.log_cursor = c;
+        pages
     }
 }
 
@@ -271,7 +301,7 @@ fn resolve(env: *mut u8, vaddr: u64, access: Access, mmu_idx: u32) -> Target {
     let walker = m.walker.clone();
     let t = match walker.translate(env, vaddr, access, mmu_idx) {
         Ok(t) => t,
-        Err(()) => leave(env, vaddr, access == Access::Write),
+        Err(GuestFault) => leave(env, vaddr, access == Access::Write),
     };
     // SAFETY: as above (the walker only touched guest fields).
     let (_, m) = unsafe { parts(env) };
@@ -287,7 +317,7 @@ fn resolve(env: *mut u8, vaddr: u64, access: Access, mmu_idx: u32) -> Target {
                 addend,
             };
             if access == Access::Write && code {
-                m.code_dirty = true;
+                m.code_pages.note_write(t.paddr);
                 // SAFETY: see `parts`.
                 let c = unsafe { &*(env as *const CpuCommon) };
                 c.request_exit();
@@ -425,6 +455,9 @@ pub extern "C" fn store(env: *mut u8, vaddr: u64, v: u64, oi: u64) {
     }
 }
 
+// The env contract (a running cpu's state) is the same as for the backends'
+// helpers; kept safe fns like `exec::Engine::run`.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 /// Host address of RAM at `vaddr` for an atomic access of `size` bytes
 /// (read and write permission required). Atomics on MMIO or across pages
 /// are reported as bus / alignment faults.
@@ -522,6 +555,7 @@ impl crate::CodeReader for SystemCode {
     }
 }
 
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 /// The physical bus of `env`'s cpu (system mode only), for guest helpers
 /// that read memory by physical address (address-translation instructions).
 pub fn bus(env: *mut u8) -> Arc<dyn PhysBus> {

@@ -138,7 +138,7 @@ fn reset_state(s: &mut State) {
     }
 }
 
-fn irq<'a>(s: &'a State, cpu: usize, id: usize) -> Option<&'a Irq> {
+fn irq(s: &State, cpu: usize, id: usize) -> Option<&Irq> {
     if id < 32 {
         s.cpus.get(cpu)?.private.get(id)
     } else {
@@ -146,7 +146,7 @@ fn irq<'a>(s: &'a State, cpu: usize, id: usize) -> Option<&'a Irq> {
     }
 }
 
-fn irq_mut<'a>(s: &'a mut State, cpu: usize, id: usize) -> Option<&'a mut Irq> {
+fn irq_mut(s: &mut State, cpu: usize, id: usize) -> Option<&mut Irq> {
     if id < 32 {
         s.cpus.get_mut(cpu)?.private.get_mut(id)
     } else {

@@ -11,7 +11,7 @@ use super::exception::{ec, syndrome};
 use super::{MMU_EL0, MMU_EL1};
 use crate::cpu::CpuState;
 use std::sync::Arc;
-use tcg::softmmu::{Access, PhysBus, Translation, Walker};
+use tcg::softmmu::{Access, GuestFault, PhysBus, Translation, Walker};
 
 /// Fault status codes (ESR ISS.xFSC).
 pub mod fsc {
@@ -142,7 +142,8 @@ pub fn walk(
             (ap1, ap1 && !ap2, !uxn)
         } else {
             // EL1 may not execute what EL0 may write.
-            (true, !ap2, !pxn && !(ap1 && !ap2))
+            let el0_writable = ap1 && !ap2;
+            (true, !ap2, !pxn && !el0_writable)
         };
         if wxn && write_ok {
             exec_ok = false;
@@ -213,7 +214,7 @@ impl Walker for Aarch64Walker {
         va: u64,
         access: Access,
         mmu_idx: u32,
-    ) -> Result<Translation, ()> {
+    ) -> Result<Translation, GuestFault> {
         let read = |pa: u64| -> Option<u64> {
             let p = self.bus.ram_ptr(pa)?;
             // SAFETY: `ram_ptr` is valid to the end of its page; descriptors
@@ -224,7 +225,7 @@ impl Walker for Aarch64Walker {
             Ok(t) => Ok(t),
             Err(Fault(f)) => {
                 self.record(env, va, access, f);
-                Err(())
+                Err(GuestFault)
             }
         }
     }
