@@ -27,6 +27,8 @@ pub struct Vcpu {
     machine: Arc<Machine>,
     /// Last timer levels given to the GIC (virtual, physical).
     timer_levels: (bool, bool),
+    /// `Machine::tlb_gen` this cpu's TLB reflects.
+    tlb_gen: u64,
 }
 
 // SAFETY: the raw pointers inside the cpu state (jump cache, guard
@@ -82,6 +84,7 @@ impl Vcpu {
             kick,
             machine,
             timer_levels: (false, false),
+            tlb_gen: 0,
         }
     }
 
@@ -163,6 +166,12 @@ impl Vcpu {
                 let pc = self.cpu.pc;
                 exception::take(self.cpu, k, pc, 0, None);
             }
+            let g = self.machine.tlb_gen.load(Ordering::SeqCst);
+            if g != self.tlb_gen {
+                self.tlb_gen = g;
+                self.mmu.flush();
+                self.engine.flush_jump_cache();
+            }
             for p in self.mmu.take_invalidations() {
                 self.engine.invalidate_phys_page(p);
             }
@@ -202,9 +211,18 @@ impl Vcpu {
             excp::SMC => self.take_sync(pc, syndrome(ec::UNKNOWN, 0), None),
             excp::ERET => exception::eret(self.cpu),
             excp::SYSREG => {
-                if std::mem::take(&mut self.cpu.sys.tlb_flush) != 0 {
+                let flush = std::mem::take(&mut self.cpu.sys.tlb_flush);
+                if flush != 0 {
                     self.mmu.flush();
                     self.engine.flush_jump_cache();
+                }
+                if flush == 2 && self.machine.kicks.len() > 1 {
+                    self.tlb_gen = self.machine.tlb_gen.fetch_add(1, Ordering::SeqCst) + 1;
+                    for (i, k) in self.machine.kicks.iter().enumerate() {
+                        if i != self.index {
+                            k.kick();
+                        }
+                    }
                 }
                 sys::update_flags(self.cpu);
             }

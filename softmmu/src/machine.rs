@@ -38,6 +38,9 @@ pub struct Machine {
     /// Per cpu: the counter value at which its next timer fires.
     pub deadlines: Vec<AtomicU64>,
     pub code_pages: Arc<CodePages>,
+    /// Bumped by every TLBI: cpus flush their TLB when it moved (TLBI is
+    /// broadcast to all cpus; the issuing cpu kicks the others).
+    pub tlb_gen: AtomicU64,
     shutdown: Mutex<Option<Shutdown>>,
 }
 
@@ -58,6 +61,7 @@ impl Machine {
             power: Mutex::new(vec![Power::Off; n]),
             deadlines: (0..n).map(|_| AtomicU64::new(u64::MAX)).collect(),
             code_pages: Arc::new(code_pages),
+            tlb_gen: AtomicU64::new(0),
             shutdown: Mutex::new(None),
         }
     }

@@ -287,10 +287,11 @@ extern "C" fn write(env: Env, k: u64, v: u64) -> u64 {
 }
 tcg::helper!(pub HELPER_WRITE, "sysreg_write", A2(write), READS_ENV | WRITES_ENV);
 
-/// TLBI of any form: the cpu loop flushes the TLB and jump cache (ASIDs
-/// are not tagged, so by-ASID and by-VA forms flush everything too).
+/// TLBI of any form: the cpu loop flushes the TLB and jump cache of every
+/// cpu (`SysRegs::tlb_flush` = 2: broadcast; ASIDs are not tagged, so
+/// by-ASID and by-VA forms flush everything too).
 extern "C" fn tlbi(env: Env) -> u64 {
-    cpu(env).sys.tlb_flush = 1;
+    cpu(env).sys.tlb_flush = 2;
     0
 }
 tcg::helper!(pub HELPER_TLBI, "tlbi", A0(tlbi), 0);
