@@ -11,7 +11,7 @@ mod common;
 mod difftest;
 
 const CI_SEED: u64 = 0x6d69_6d69_6330_0001;
-const CI_INSNS: usize = 100_000;
+const CI_INSNS: usize = 130_000;
 
 fn have_qemu() -> bool {
     std::process::Command::new("qemu-aarch64")
