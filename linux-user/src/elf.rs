@@ -190,6 +190,10 @@ pub struct LoadOptions {
     pub execfd: Option<i32>,
     /// Seed for `AT_RANDOM` (`-seed`); host randomness when `None`.
     pub random_seed: Option<u64>,
+    /// Where the stack ends (default: the top of the address space); a
+    /// guest whose kernel maps something at the very top (ARM's kuser
+    /// helper page) puts it below.
+    pub stack_top: Option<u64>,
 }
 
 impl Default for LoadOptions {
@@ -218,6 +222,7 @@ impl Default for LoadOptions {
             at_flags: 0,
             execfd: None,
             random_seed: None,
+            stack_top: None,
         }
     }
 }
@@ -747,7 +752,7 @@ pub fn load_program(
 
     // The stack sits at the top of the space; mmap allocates below it.
     let stack_size = opts.stack_size.max(64 * 1024).next_multiple_of(page);
-    let stack_top = space.size();
+    let stack_top = opts.stack_top.map_or(space.size(), |t| t.min(space.size()));
     let stack_low = stack_top
         .checked_sub(stack_size)
         .ok_or_else(|| img.map_err("stack larger than the address space".into()))?;

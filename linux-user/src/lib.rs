@@ -14,9 +14,10 @@
 //! `<arch>/cpu_loop.rs`, built on tcg and the guest's target crate) runs
 //! guest code, and calls [`syscall::Process::syscall`] when the guest traps
 //! into the kernel. Per-guest ABI data lives in `<arch>/` modules
-//! ([`aarch64`]).
+//! ([`aarch64`], [`arm`]).
 
 pub mod aarch64;
+pub mod arm;
 pub mod abi;
 pub mod binfmt;
 pub mod elf;

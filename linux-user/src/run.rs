@@ -62,6 +62,19 @@ pub fn run(opts: RunOptions) -> Result<i32, RunError> {
             }
             crate::aarch64::cpu_loop::run(opts)
         }
+        crate::arm::EM_ARM if !arch.big_endian && arch.bits == 32 => {
+            if let Some(f) = &opts.forced_arch {
+                if f != "arm" {
+                    return Err(LoadError::WrongArch {
+                        path: opts.program.clone(),
+                        found: "ARM".into(),
+                        expected: f.clone(),
+                    }
+                    .into());
+                }
+            }
+            crate::arm::cpu_loop::run(opts)
+        }
         _ => Err(LoadError::unsupported(&opts.program, &arch).into()),
     }
 }

@@ -7,6 +7,7 @@
 //! binary search over a name-sorted list ([`Table::number`]).
 
 pub mod aarch64;
+pub mod arm;
 pub mod x86_64;
 
 /// The syscalls of one guest ABI.

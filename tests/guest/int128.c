@@ -1,3 +1,4 @@
+// guest-32bit: skip (no __int128 on 32-bit targets)
 /* 128-bit integers: add/sub with carries, multiply (umulh/smulh), divide
  * and modulo (libgcc's __udivti3/__divti3), shifts, comparisons, printing. */
 #include <stdio.h>

@@ -94,6 +94,29 @@ pub static GENERIC64: StatLayout = StatLayout {
     // __unused4, __unused5 at 120
 };
 
+/// ARM EABI `struct stat64` (what `fstat64`, `stat64`, `fstatat64` write):
+/// 104 bytes, 64-bit fields 8-aligned, the full inode number at the end
+/// (the truncated `__st_ino` at 12 is left zero, as glibc ignores it).
+pub static ARM_EABI_STAT64: StatLayout = StatLayout {
+    size: 104,
+    dev: f(0, 8),
+    ino: f(96, 8),
+    mode: f(16, 4),
+    nlink: f(20, 4),
+    uid: f(24, 4),
+    gid: f(28, 4),
+    rdev: f(32, 8),
+    st_size: f(48, 8),
+    blksize: f(56, 4),
+    blocks: f(64, 8),
+    atime: f(72, 4),
+    atime_nsec: f(76, 4),
+    mtime: f(80, 4),
+    mtime_nsec: f(84, 4),
+    ctime: f(88, 4),
+    ctime_nsec: f(92, 4),
+};
+
 /// x86-64 `struct stat`: 144 bytes, `st_nlink` before `st_mode`.
 pub static X86_64: StatLayout = StatLayout {
     size: 144,

@@ -38,6 +38,24 @@ pub struct StatfsLayout {
     pub flags: Field,
 }
 
+/// `struct statfs64` of 32-bit ABIs with 4-byte-aligned 64-bit fields
+/// (ARM EABI's is `packed, aligned(4)`): 84 bytes.
+pub static STATFS64_32: StatfsLayout = StatfsLayout {
+    size: 84,
+    f_type: f(0, 4),
+    bsize: f(4, 4),
+    blocks: f(8, 8),
+    bfree: f(16, 8),
+    bavail: f(24, 8),
+    files: f(32, 8),
+    ffree: f(40, 8),
+    fsid0: f(48, 4),
+    fsid1: f(52, 4),
+    namelen: f(56, 4),
+    frsize: f(60, 4),
+    flags: f(64, 4),
+};
+
 /// asm-generic `struct statfs` with 64-bit `__statfs_word` (AArch64, x86-64,
 /// RISC-V 64): 120 bytes.
 pub static GENERIC64: StatfsLayout = StatfsLayout {

@@ -27,6 +27,7 @@
 //! as [`SyscallOutcome::Restart`].
 
 pub mod epoll;
+pub mod compat32;
 pub mod exec;
 pub mod fd;
 pub mod fdkinds;
@@ -196,6 +197,7 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         .chain(socket::HANDLERS)
         .chain(sockopt::HANDLERS)
         .chain(msghdr::HANDLERS)
+        .chain(compat32::HANDLERS)
 }
 
 impl Process {
@@ -211,6 +213,11 @@ impl Process {
         let table = abi.syscalls;
         let mut handlers = vec![None; table.names.len()];
         for (nr, name) in table.entries() {
+            // 32-bit ABIs' variants of generic calls resolve to those.
+            let name = compat32::ALIASES
+                .iter()
+                .find(|(a, _)| *a == name)
+                .map_or(name, |(_, g)| *g);
             handlers[(nr - table.base) as usize] =
                 all_handlers().find(|(n, _)| *n == name).map(|(_, h)| *h);
         }

@@ -1,0 +1,112 @@
+//! Runs the 32-bit Arm (armhf) builds of the guest programs under Mimic,
+//! with each backend, and compares stdout and the exit status with the
+//! native run of the same source (as `guest_programs.rs` does for AArch64):
+//!
+//! - `build/guest/armhf/NAME-arm` (`-marm -O2 -static`),
+//! - `build/guest/armhf/NAME-thumb` (`-mthumb -O2 -static`),
+//! - `build/guest/armhf/NAME-dyn` (`-mthumb -O2`, dynamic, run with
+//!   `-L /usr/arm-linux-gnueabihf`).
+//!
+//! Programs marked `// guest-32bit: skip (why)` are not built for Arm.
+//! Skips (with a note) when `scripts/build-guests` found no
+//! `arm-linux-gnueabihf-gcc`. `MIMIC_TEST_RUNNER=qemu-arm` validates the
+//! expectations against QEMU.
+
+mod common;
+
+use common::*;
+use std::path::PathBuf;
+
+struct Case {
+    name: String,
+    bin: PathBuf,
+    args: Vec<String>,
+    dynamic: bool,
+    want_stdout: Vec<u8>,
+    want_status: i32,
+}
+
+fn read_args(name: &str) -> Vec<String> {
+    let p = repo_root().join("tests/guest").join(format!("{name}.args"));
+    match std::fs::read_to_string(&p) {
+        Ok(s) => s.lines().map(str::to_string).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn cases() -> Option<Vec<Case>> {
+    let dir = repo_root().join("build/guest");
+    let arm = dir.join("armhf");
+    if !arm.is_dir() {
+        eprintln!(
+            "{} is missing (no arm-linux-gnueabihf-gcc when the guests were built): skipping",
+            arm.display()
+        );
+        return None;
+    }
+    let mut bins: Vec<PathBuf> = std::fs::read_dir(&arm)
+        .expect("read build/guest/armhf")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && !p.to_string_lossy().contains(".tmp."))
+        .collect();
+    bins.sort();
+    let mut cases = Vec::new();
+    for bin in bins {
+        let file = bin.file_name().unwrap().to_string_lossy().into_owned();
+        let Some((name, variant)) = file.rsplit_once('-') else {
+            continue;
+        };
+        let out = dir.join("expected").join(format!("{name}.out"));
+        let want_stdout = std::fs::read(&out)
+            .unwrap_or_else(|_| panic!("{} is missing: run scripts/build-guests", out.display()));
+        let want_status =
+            std::fs::read_to_string(dir.join("expected").join(format!("{name}.status")))
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+                .unwrap_or(0);
+        cases.push(Case {
+            name: format!("armhf/{file}"),
+            bin,
+            args: read_args(name),
+            dynamic: variant == "dyn",
+            want_stdout,
+            want_status,
+        });
+    }
+    Some(cases)
+}
+
+#[test]
+fn armhf_guest_programs() {
+    let Some(cases) = cases() else { return };
+    let sysroot = PathBuf::from("/usr/arm-linux-gnueabihf");
+    let runners = runners();
+    let work: Vec<(&Case, &Runner)> = cases
+        .iter()
+        .filter(|c| filter_matches(&c.name))
+        .filter(|c| !c.dynamic || sysroot.is_dir())
+        .flat_map(|c| runners.iter().map(move |r| (c, r)))
+        .collect();
+    let limit = timeout();
+    let results = parallel_map(&work, jobs(), |(case, runner)| {
+        let cwd = temp_dir("guest-arm");
+        let mut argv = runner.argv.clone();
+        if case.dynamic {
+            argv.push("-L".into());
+            argv.push(sysroot.to_string_lossy().into_owned());
+        }
+        argv.push(case.bin.to_string_lossy().into_owned());
+        argv.extend(case.args.iter().cloned());
+        let out = run(&argv, &cwd, None, limit);
+        let _ = std::fs::remove_dir_all(&cwd);
+        check(
+            &case.name,
+            runner,
+            &out,
+            &case.want_stdout,
+            case.want_status,
+        )
+    });
+    let failures: Vec<String> = results.into_iter().flatten().collect();
+    report("armhf guest program runs", work.len(), &failures);
+}
