@@ -48,7 +48,7 @@ fn parse_size(s: &str) -> Result<u64, String> {
     let bytes = n
         .checked_mul(mult)
         .ok_or_else(|| format!("-m: size '{s}' too large"))?;
-    if bytes < (16 << 20) || bytes > (255 << 30) || bytes % 4096 != 0 {
+    if !((16 << 20)..=(255 << 30)).contains(&bytes) || !bytes.is_multiple_of(4096) {
         return Err(format!(
             "-m: {s}: RAM must be 16 MiB to 255 GiB in whole pages"
         ));
