@@ -161,5 +161,20 @@ fn prefix_ld_so_cache_is_used_and_the_hosts_is_not() {
             show(&o)
         );
     }
+    // MIMIC_LD_PREFIX names the same prefix as -L (the host has no
+    // /lib/ld-linux-aarch64.so.1, so without it the program cannot start).
+    let o = Command::new(common::mimic_bin())
+        .arg("run")
+        .arg(&prog)
+        .current_dir(&dir)
+        .env_remove("QEMU_LD_PREFIX")
+        .env("MIMIC_LD_PREFIX", &p)
+        .output()
+        .expect("run mimic");
+    assert!(
+        o.status.success() && o.stdout == b"cache lib says 42\n",
+        "MIMIC_LD_PREFIX: {}",
+        show(&o)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
