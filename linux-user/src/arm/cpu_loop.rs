@@ -274,7 +274,8 @@ fn thread_loop(cfg: &Config, cpu: Cpu, mut process: Process, main: bool) -> i32 
                         }
                     }
                     Some(SyscallOutcome::Sigreturn) => {
-                        if restore_frame(&mut cpu, &mut process, true).is_err() {
+                        let restored = restore_frame(&mut cpu, &mut process, true);
+                        if restored.is_err() {
                             bad_frame(&mut cpu, &mut process);
                         }
                     }

@@ -41,7 +41,50 @@ pub(super) const HANDLERS: &[(&str, super::Handler)] = &[
     ("fstatfs64", sys_fstatfs64),
     ("chown32", sys_chown32),
     ("lchown32", sys_lchown32),
+    // The pre-*at path calls 32-bit ABIs still number (ARM EABI, i386).
+    ("mkdir", sys_mkdir),
+    ("rmdir", sys_rmdir),
+    ("unlink", sys_unlink),
+    ("access", sys_access),
+    ("readlink", sys_readlink),
+    ("rename", sys_rename),
+    ("chmod", sys_chmod),
+    ("symlink", sys_symlink),
+    ("link", sys_link),
+    ("open", sys_open),
 ];
+
+fn sys_mkdir(p: &mut Process, a: [u64; 6]) -> SysResult {
+    generic("mkdirat")?(p, [AT_FDCWD, a[0], a[1], 0, 0, 0])
+}
+fn sys_rmdir(p: &mut Process, a: [u64; 6]) -> SysResult {
+    const AT_REMOVEDIR: u64 = 0x200;
+    generic("unlinkat")?(p, [AT_FDCWD, a[0], AT_REMOVEDIR, 0, 0, 0])
+}
+fn sys_unlink(p: &mut Process, a: [u64; 6]) -> SysResult {
+    generic("unlinkat")?(p, [AT_FDCWD, a[0], 0, 0, 0, 0])
+}
+fn sys_access(p: &mut Process, a: [u64; 6]) -> SysResult {
+    generic("faccessat")?(p, [AT_FDCWD, a[0], a[1], 0, 0, 0])
+}
+fn sys_readlink(p: &mut Process, a: [u64; 6]) -> SysResult {
+    generic("readlinkat")?(p, [AT_FDCWD, a[0], a[1], a[2], 0, 0])
+}
+fn sys_rename(p: &mut Process, a: [u64; 6]) -> SysResult {
+    generic("renameat")?(p, [AT_FDCWD, a[0], AT_FDCWD, a[1], 0, 0])
+}
+fn sys_chmod(p: &mut Process, a: [u64; 6]) -> SysResult {
+    generic("fchmodat")?(p, [AT_FDCWD, a[0], a[1], 0, 0, 0])
+}
+fn sys_symlink(p: &mut Process, a: [u64; 6]) -> SysResult {
+    generic("symlinkat")?(p, [a[0], AT_FDCWD, a[1], 0, 0, 0])
+}
+fn sys_link(p: &mut Process, a: [u64; 6]) -> SysResult {
+    generic("linkat")?(p, [AT_FDCWD, a[0], AT_FDCWD, a[1], 0, 0])
+}
+fn sys_open(p: &mut Process, a: [u64; 6]) -> SysResult {
+    generic("openat")?(p, [AT_FDCWD, a[0], a[1], a[2], 0, 0])
+}
 
 /// The generic handler `name` (registered by some module).
 fn generic(name: &str) -> Result<super::Handler, Errno> {

@@ -40,6 +40,6 @@ impl Frontend for Arm {
         // The Thumb bit of the block is not passed here; A32 words are
         // recognised by alignment and decode, Thumb is the common case for
         // Debian's armhf code.
-        disas::disas(pc, bytes, pc & 2 != 0 || bytes.len() % 4 != 0)
+        disas::disas(pc, bytes, pc & 2 != 0 || !bytes.len().is_multiple_of(4))
     }
 }

@@ -202,7 +202,7 @@ impl Ctx<'_> {
         self.flags_with_it(it)
     }
     fn flags_with_it(&self, it: u32) -> u32 {
-        u32::from(self.thumb) * flags::THUMB
+        (u32::from(self.thumb) * flags::THUMB)
             | if self.be { flags::BE_DATA } else { 0 }
             | it << flags::IT_SHIFT
     }

@@ -25,12 +25,9 @@ pub fn bkpt(ctx: &mut Ctx, imm: u32) -> R {
 
 /// Hints: YIELD/WFE/WFI let other threads run; the rest are NOPs.
 pub fn hint(ctx: &mut Ctx, op: u32) -> R {
-    match op {
-        1..=3 => {
-            let next = ctx.next_pc();
-            ctx.exit_with(excp::YIELD, next, 0);
-        }
-        _ => {}
+    if (1..=3).contains(&op) {
+        let next = ctx.next_pc();
+        ctx.exit_with(excp::YIELD, next, 0);
     }
     Ok(())
 }

@@ -548,7 +548,7 @@ fn vldm_vstm(ctx: &mut Ctx, i: Insn) -> R {
     } else {
         (vd(i, false), imm8)
     };
-    let limit = if dp { 32 } else { 32 };
+    let limit = 32;
     if count == 0 || first + count as usize > limit || (dp && count > 16) {
         return Err(Undef);
     }
