@@ -465,10 +465,13 @@ fn deliver_signals(cpu: &mut CpuState, p: &mut Process, mut restarting: bool) {
     }
     while let Some(info) = p.next_signal() {
         let s = info.signo;
-        if !matches!(p.disposition(s), Disposition::Ignore) {
+        // Read once: taking the disposition of an SA_RESETHAND handler
+        // resets it.
+        let disposition = p.disposition(s);
+        if !matches!(disposition, Disposition::Ignore) {
             gdb_signal(cpu, s);
         }
-        match p.disposition(s) {
+        match disposition {
             Disposition::Ignore
             | Disposition::Default(DefaultAction::Ignore | DefaultAction::Continue) => {}
             Disposition::Default(DefaultAction::Stop) => {
