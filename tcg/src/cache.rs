@@ -9,6 +9,7 @@
 use crate::backend::interp;
 use crate::ir::IrBlock;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -70,13 +71,38 @@ impl Tb {
 
 const PAGE_BITS: u32 = 12;
 
+/// The block map's hasher: keys are guest addresses and flags chosen by the
+/// guest program, not by an attacker of Mimic, so a multiply-xorshift mix
+/// replaces SipHash (the lookup runs on every jump-cache miss).
+#[derive(Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(v as u64);
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
+type FastHash = BuildHasherDefault<KeyHasher>;
+
 /// All blocks of one address space.
 #[derive(Default)]
 pub struct CodeCache {
     /// Boxed so chain slots and `last_tb` pointers stay valid as it grows.
     #[allow(clippy::vec_box)]
     blocks: Vec<Box<Tb>>,
-    map: HashMap<(u64, u32, u64), usize>,
+    map: HashMap<(u64, u32, u64), usize, FastHash>,
     /// Guest page -> blocks with code on it.
     pages: HashMap<u64, Vec<usize>>,
     /// Physical page of the block's pc -> blocks (system mode; blocks do

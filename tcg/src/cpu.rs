@@ -11,7 +11,7 @@ pub const SCRATCH_SLOTS: usize = 8192;
 pub const MAX_TEMPS_PER_BLOCK: usize = SCRATCH_SLOTS - 512;
 
 /// Entries of the per-cpu jump cache (power of two).
-pub const JMP_CACHE_SIZE: usize = 4096;
+pub const JMP_CACHE_SIZE: usize = 16384;
 
 /// A direct-mapped jump cache entry: guest pc and flags to JIT code.
 #[repr(C)]

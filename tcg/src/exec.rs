@@ -136,11 +136,17 @@ extern "sysv64" fn interp_entry(env: *mut u8, code: usize) -> u64 {
     unsafe { interp::exec(&*(code as *const interp::Code), env) }
 }
 
+/// Interpreted executions before `auto` compiles a block. Cranelift costs
+/// ~100 us or more per block, so code that runs only hundreds of times
+/// (start-up: a Python interpreter runs ~40k distinct blocks before `pass`)
+/// is cheaper to interpret; hot loops reach 1000 within microseconds.
+pub const DEFAULT_JIT_THRESHOLD: u32 = 1000;
+
 fn default_threshold() -> u32 {
     std::env::var("MIMIC_JIT_THRESHOLD")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(100)
+        .unwrap_or(DEFAULT_JIT_THRESHOLD)
 }
 
 impl Engine {
