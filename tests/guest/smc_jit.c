@@ -1,3 +1,4 @@
+// guest-32bit: skip (emits AArch64 or x86-64 machine code only)
 /* A tiny JIT inside the guest: machine code is written into mmap'd memory,
  * made executable, called, then patched in place and called again (the
  * emulator must notice the writes and drop stale translations). The code

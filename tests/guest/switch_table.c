@@ -1,3 +1,4 @@
+// guest-32bit: skip (case labels beyond 32 bits: 64-bit long)
 /* Switch statements: dense (jump tables), sparse (binary search trees of
  * compares), switch on chars in a tiny lexer, and a state machine. */
 #include <stdio.h>
