@@ -17,8 +17,8 @@
 //! ([`aarch64`], [`arm`]).
 
 pub mod aarch64;
-pub mod arm;
 pub mod abi;
+pub mod arm;
 pub mod binfmt;
 pub mod elf;
 pub mod errno;

@@ -125,7 +125,10 @@ impl CodeCache {
         }
         self.map.insert((tb.pc, tb.flags, tb.phys), idx);
         if tb.phys != 0 && tb.phys != u64::MAX {
-            self.phys_pages.entry(tb.phys >> PAGE_BITS).or_default().push(idx);
+            self.phys_pages
+                .entry(tb.phys >> PAGE_BITS)
+                .or_default()
+                .push(idx);
         }
         self.blocks.push(Box::new(tb));
         self.live += 1;

@@ -13,8 +13,8 @@ pub mod guest;
 pub mod helper;
 pub mod ir;
 pub mod opt;
-pub mod softmmu;
 pub mod profile;
+pub mod softmmu;
 
 pub use cpu::CpuCommon;
 pub use guest::{CodeReader, Frontend};

@@ -26,8 +26,8 @@
 //! (see [`crate::signal`]); a blocking call interrupted by one comes back
 //! as [`SyscallOutcome::Restart`].
 
-pub mod epoll;
 pub mod compat32;
+pub mod epoll;
 pub mod exec;
 pub mod fd;
 pub mod fdkinds;
@@ -385,6 +385,6 @@ pub(crate) fn host<T: Into<i64>>(r: T) -> SysResult {
 }
 
 #[cfg(test)]
-pub(crate) mod tests;
-#[cfg(test)]
 mod net_tests;
+#[cfg(test)]
+pub(crate) mod tests;
