@@ -623,13 +623,7 @@ impl Engine {
         let mut insns = head.ir.guest_insns;
         let mut i = 0;
         while i < out.len() && out.len() < MAX_REGION_BLOCKS {
-            let succ: [Option<u64>; 2] = match out[i].ir.terminal {
-                crate::ir::Terminal::Jump(pc) => [Some(pc), None],
-                crate::ir::Terminal::Cond {
-                    taken, not_taken, ..
-                } => [Some(taken), Some(not_taken)],
-                _ => [None, None],
-            };
+            let succ = out[i].ir.direct_targets();
             i += 1;
             for pc in succ.into_iter().flatten() {
                 if out.iter().any(|m| m.pc == pc) || out.len() >= MAX_REGION_BLOCKS {
@@ -651,15 +645,6 @@ impl Engine {
         // Keep the loops through `head`: the members from which `head` can
         // be reached inside the region. Anything else would only add compile
         // time (and duplicate code other regions compile too).
-        let succs = |t: &Tb| -> [Option<u64>; 2] {
-            match t.ir.terminal {
-                crate::ir::Terminal::Jump(pc) => [Some(pc), None],
-                crate::ir::Terminal::Cond {
-                    taken, not_taken, ..
-                } => [Some(taken), Some(not_taken)],
-                _ => [None, None],
-            }
-        };
         let mut reaches = vec![false; out.len()];
         let mut changed = true;
         while changed {
@@ -668,7 +653,7 @@ impl Engine {
                 if reaches[i] {
                     continue;
                 }
-                let hit = succs(out[i]).into_iter().flatten().any(|pc| {
+                let hit = out[i].ir.direct_targets().into_iter().flatten().any(|pc| {
                     pc == head.pc
                         || out
                             .iter()

@@ -157,6 +157,18 @@ pub struct IrBlock {
 }
 
 impl IrBlock {
+    /// Guest pcs the terminal jumps to directly (a jump, or both sides of a
+    /// conditional); indirect jumps and exits have none.
+    pub fn direct_targets(&self) -> [Option<u64>; 2] {
+        match self.terminal {
+            Terminal::Jump(pc) => [Some(pc), None],
+            Terminal::Cond {
+                taken, not_taken, ..
+            } => [Some(taken), Some(not_taken)],
+            _ => [None, None],
+        }
+    }
+
     pub fn is_global(&self, t: Temp) -> bool {
         t.0 < self.n_globals
     }
