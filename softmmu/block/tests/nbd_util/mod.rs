@@ -7,7 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 #[allow(unused_imports)]
-pub use common::{mimg, Rng, TempDir};
+pub use common::{like_qemu, mimg, Rng, TempDir};
 
 use block::nbd::server::{ExportConfig, Listen, Server, ServerConfig, ServerHandle};
 use std::io::Read;
