@@ -217,3 +217,51 @@ fn gdb_multiarch_debugs_a_guest_program() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// GDB decides which signal a stopped thread takes, as over ptrace:
+/// `handle SIGUSR1 nopass` discards the guest's raise(SIGUSR1) (its handler
+/// never runs), and `signal SIGUSR1` at a breakpoint delivers one the guest
+/// did not send (before the handler is installed: the default action kills
+/// the process, and GDB hears so).
+#[test]
+fn gdb_discards_and_injects_signals() {
+    if !have("gdb-multiarch") && missing("gdb-multiarch") {
+        return;
+    }
+    if !have("aarch64-linux-gnu-gcc") && missing("aarch64-linux-gnu-gcc") {
+        return;
+    }
+    let dir = common::temp_dir("gdbstub-signals");
+    let prog = build_target(&dir);
+    for r in common::runners() {
+        let Some(backend) = r.argv.iter().skip_while(|a| *a != "--backend").nth(1) else {
+            continue;
+        };
+        let w = format!("backend {backend}");
+        let s = debug(
+            backend,
+            &prog,
+            &["handle SIGUSR1 nostop noprint nopass", "continue"],
+        );
+        expect(&s, &w, "exited with code 03");
+        assert_eq!(
+            s.mimic_out, "answer=42 f=105.0 counter=1764 usr1=0\n",
+            "{w}: nopass must discard SIGUSR1; gdb:\n{}",
+            s.gdb
+        );
+        let s = debug(
+            backend,
+            &prog,
+            &["break square", "continue", "signal SIGUSR1"],
+        );
+        expect(&s, &w, "Breakpoint 1, square (v=42) at");
+        expect(&s, &w, "Program terminated with signal SIGUSR1");
+        assert_eq!(s.mimic_out, "", "{w}: killed before printing");
+        assert_eq!(
+            s.mimic_status, None,
+            "{w}: killed by SIGUSR1: {}",
+            s.mimic_err
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

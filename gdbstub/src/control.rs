@@ -85,6 +85,30 @@ struct Thread<R> {
     resumed_at: Option<u64>,
     /// Instructions executed since the last resume (a step ends after one).
     executed: u64,
+    /// The signal (Linux numbering) GDB resumed the thread with (`C`/`S`
+    /// actions), taken when the thread leaves its parking place.
+    signal: Option<i32>,
+}
+
+/// How a parked thread goes on when GDB resumes it.
+#[derive(Debug)]
+pub struct Resumed<R> {
+    /// Registers GDB wrote, which the cpu must load before going on.
+    pub regs: Option<R>,
+    /// The signal GDB resumed the thread with: for a thread stopped by a
+    /// signal, the one to deliver instead (`None`: GDB discarded it, as
+    /// `handle SIG nopass` or `signal 0` do); for a thread stopped
+    /// otherwise, one to deliver now (`signal SIG`).
+    pub signal: Option<i32>,
+}
+
+impl<R> Default for Resumed<R> {
+    fn default() -> Self {
+        Resumed {
+            regs: None,
+            signal: None,
+        }
+    }
 }
 
 struct Watch {
@@ -109,6 +133,8 @@ struct State<R> {
     watches: Vec<Watch>,
     /// Resume actions GDB set for the next resume (others continue).
     actions: BTreeMap<u32, Action>,
+    /// Signals GDB resumes threads with in the next resume.
+    action_signals: BTreeMap<u32, i32>,
     /// Threads GDB did not name stay stopped in the next resume.
     lock_others: bool,
 }
@@ -138,6 +164,7 @@ impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
                 breakpoints: BTreeSet::new(),
                 watches: Vec::new(),
                 actions: BTreeMap::new(),
+                action_signals: BTreeMap::new(),
                 lock_others: false,
             }),
             cond: Condvar::new(),
@@ -165,6 +192,7 @@ impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
                 action: Action::Continue,
                 resumed_at: None,
                 executed: 0,
+                signal: None,
             },
         );
         self.cond.notify_all();
@@ -184,18 +212,18 @@ impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
 
     /// Called before each guest instruction at `pc`. `executed` says
     /// whether an instruction ran since the previous call. Parks while the
-    /// world is stopped; returns registers GDB wrote, which the caller must
-    /// load into its cpu before going on.
+    /// world is stopped; returns how the thread goes on (registers GDB
+    /// wrote, a signal GDB resumed it with).
     pub fn before_insn(
         &self,
         tid: u32,
         pc: u64,
         executed: bool,
         regs: impl FnOnce() -> R,
-    ) -> Option<R> {
+    ) -> Resumed<R> {
         let mut s = self.lock();
         if s.detached {
-            return None;
+            return Resumed::default();
         }
         let mut stop = None;
         let (watch_hit, has_bp) = {
@@ -223,18 +251,26 @@ impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
             self.stop_world(&mut s, Event::Stopped { tid, kind });
         }
         if s.running {
-            return None;
+            return Resumed::default();
         }
         self.park(s, tid, regs())
     }
 
     /// The thread is about to take signal `sig` (a fault, or one sent to
-    /// it): GDB hears of it first. Parks like `before_insn`.
-    pub fn signal(&self, tid: u32, sig: i32, regs: impl FnOnce() -> R) -> Option<R> {
+    /// it): GDB hears of it first and says which signal the thread takes
+    /// (`Resumed::signal`; `None`: none). Parks like `before_insn`.
+    pub fn signal(&self, tid: u32, sig: i32, regs: impl FnOnce() -> R) -> Resumed<R> {
         let mut s = self.lock();
         if s.detached {
-            return None;
+            return Resumed {
+                regs: None,
+                signal: Some(sig),
+            };
         }
+        // When another thread's event is already stopping the world, GDB
+        // does not hear of this signal and cannot discard it: it is
+        // delivered after the resume.
+        let reported = s.running;
         self.stop_world(
             &mut s,
             Event::Stopped {
@@ -242,7 +278,11 @@ impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
                 kind: StopKind::Signal(sig),
             },
         );
-        self.park(s, tid, regs())
+        let mut r = self.park(s, tid, regs());
+        if !reported {
+            r.signal = Some(sig);
+        }
+        r
     }
 
     /// Compares watched bytes with their last values; returns the first
@@ -271,10 +311,12 @@ impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
         }
     }
 
-    fn park(&self, mut s: MutexGuard<'_, State<R>>, tid: u32, regs: R) -> Option<R> {
+    fn park(&self, mut s: MutexGuard<'_, State<R>>, tid: u32, regs: R) -> Resumed<R> {
         let gen = s.generation;
         {
-            let t = s.threads.get_mut(&tid)?;
+            let Some(t) = s.threads.get_mut(&tid) else {
+                return Resumed::default();
+            };
             t.run = Run::Parked;
             t.regs = Some(regs);
             t.dirty = false;
@@ -297,14 +339,15 @@ impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
             }
             s = self.cond.wait(s).unwrap_or_else(|e| e.into_inner());
         }
-        let t = s.threads.get_mut(&tid)?;
+        let Some(t) = s.threads.get_mut(&tid) else {
+            return Resumed::default();
+        };
         t.run = Run::Guest;
         let regs = t.regs.take();
         let dirty = std::mem::take(&mut t.dirty);
-        if dirty {
-            regs
-        } else {
-            None
+        Resumed {
+            regs: if dirty { regs } else { None },
+            signal: t.signal.take(),
         }
     }
 
@@ -437,6 +480,7 @@ impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
     pub fn clear_actions(&self) {
         let mut s = self.lock();
         s.actions.clear();
+        s.action_signals.clear();
         s.lock_others = false;
     }
 
@@ -445,15 +489,23 @@ impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
         self.lock().lock_others = true;
     }
 
-    pub fn set_step(&self, tid: u32, step: bool) {
+    /// GDB's action for `tid` in the next resume: continue or step, with
+    /// the signal (Linux numbering) it resumes the thread with, if any.
+    pub fn set_action(&self, tid: u32, step: bool, signal: Option<i32>) {
         let a = if step { Action::Step } else { Action::Continue };
-        self.lock().actions.insert(tid, a);
+        let mut s = self.lock();
+        s.actions.insert(tid, a);
+        match signal {
+            Some(sig) => s.action_signals.insert(tid, sig),
+            None => s.action_signals.remove(&tid),
+        };
     }
 
     /// Restarts every thread with its action (continue unless told to step).
     pub fn resume(&self) {
         let mut s = self.lock();
         let actions = std::mem::take(&mut s.actions);
+        let signals = std::mem::take(&mut s.action_signals);
         let default = if std::mem::take(&mut s.lock_others) {
             Action::Hold
         } else {
@@ -461,6 +513,7 @@ impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
         };
         for (tid, t) in s.threads.iter_mut() {
             t.action = actions.get(tid).copied().unwrap_or(default);
+            t.signal = signals.get(tid).copied();
             t.executed = 0;
             t.resumed_at = t.regs.as_ref().map(|r| r.pc());
         }
@@ -603,7 +656,7 @@ mod tests {
             let mut executed = false;
             let mut jumps = Vec::new();
             while pc < 0x140 {
-                if let Some(r) = d.before_insn(7, pc, executed, || Regs { pc }) {
+                if let Some(r) = d.before_insn(7, pc, executed, || Regs { pc }).regs {
                     jumps.push(r.pc);
                     pc = r.pc;
                 }
@@ -635,7 +688,7 @@ mod tests {
         assert_eq!(d.regs(7).map(|r| r.pc), Some(0x108));
         // Stepping from the breakpoint executes it once and stops after.
         d.clear_actions();
-        d.set_step(7, true);
+        d.set_action(7, true, None);
         d.resume();
         assert_eq!(
             d.wait_stop(|| false),
@@ -651,5 +704,40 @@ mod tests {
         d.resume();
         d.detach();
         assert_eq!(t.join().unwrap(), vec![0x120]);
+    }
+
+    /// A thread about to take a signal: GDB discards it when it resumes
+    /// without one, substitutes another when it names one.
+    #[test]
+    fn signals_are_suppressed_or_replaced_by_the_resume_action() {
+        let d = Arc::new(Debugger::new(Box::new(NoMemory), Box::new(|| {})));
+        d.attach_thread(9);
+        let d2 = d.clone();
+        let t = std::thread::spawn(move || {
+            // Parks at the first instruction, then takes two signals.
+            let first = d2.before_insn(9, 0x100, false, || Regs { pc: 0x100 });
+            assert!(first.regs.is_none() && first.signal.is_none());
+            let a = d2.signal(9, 10, || Regs { pc: 0x104 }).signal;
+            let b = d2.signal(9, 12, || Regs { pc: 0x108 }).signal;
+            d2.detach_thread(9);
+            (a, b)
+        });
+        d.wait_stopped();
+        d.resume();
+        let stop = |sig| {
+            Some(Event::Stopped {
+                tid: 9,
+                kind: StopKind::Signal(sig),
+            })
+        };
+        assert_eq!(d.wait_stop(|| false), stop(10));
+        d.clear_actions();
+        d.set_action(9, false, None);
+        d.resume();
+        assert_eq!(d.wait_stop(|| false), stop(12));
+        d.clear_actions();
+        d.set_action(9, false, Some(15));
+        d.resume();
+        assert_eq!(t.join().unwrap(), (None, Some(15)));
     }
 }

@@ -170,9 +170,10 @@ where
     fn set_resume_action_continue(
         &mut self,
         tid: Tid,
-        _signal: Option<Signal>,
+        signal: Option<Signal>,
     ) -> Result<(), Self::Error> {
-        self.dbg.set_step(tid_of(tid), false);
+        self.dbg
+            .set_action(tid_of(tid), false, signal.and_then(linux_signal));
         Ok(())
     }
 
@@ -204,9 +205,10 @@ where
     fn set_resume_action_step(
         &mut self,
         tid: Tid,
-        _signal: Option<Signal>,
+        signal: Option<Signal>,
     ) -> Result<(), Self::Error> {
-        self.dbg.set_step(tid_of(tid), true);
+        self.dbg
+            .set_action(tid_of(tid), true, signal.and_then(linux_signal));
         Ok(())
     }
 }
@@ -311,19 +313,37 @@ enum EventLoop<A> {
     _Never(PhantomData<A>),
 }
 
-/// GDB's own signal numbers (gdb/signals.def) for a Linux signal.
+/// GDB's own signal numbers (gdb/signals.def) for Linux signals 0..=31.
+const GDB_OF_LINUX: [u8; 32] = [
+    0, 1, 2, 3, 4, 5, 6, 10, 8, 9, 30, 11, 31, 13, 14, 15, 143, 20, 19, 17, 18, 21, 22, 16, 24, 25,
+    26, 27, 28, 23, 32, 12,
+];
+
+/// GDB's own signal number for a Linux signal.
 fn gdb_signal(linux: i32) -> Signal {
-    const MAP: [u8; 32] = [
-        0, 1, 2, 3, 4, 5, 6, 10, 8, 9, 30, 11, 31, 13, 14, 15, 143, 20, 19, 17, 18, 21, 22, 16, 24,
-        25, 26, 27, 28, 23, 32, 12,
-    ];
     Signal(match linux {
-        0..=31 => MAP[linux as usize],
+        0..=31 => GDB_OF_LINUX[linux as usize],
         32 => 76,
         33..=63 => (linux + 12) as u8,
         64 => 78,
         _ => 143,
     })
+}
+
+/// The Linux signal for GDB's signal number (`None` for 0, "no signal",
+/// and for numbers Linux has no signal for).
+fn linux_signal(g: Signal) -> Option<i32> {
+    match g.0 {
+        0 | 143 => None,
+        76 => Some(32),
+        78 => Some(64),
+        45..=75 => Some(g.0 as i32 - 12),
+        n => GDB_OF_LINUX
+            .iter()
+            .position(|&x| x == n)
+            .map(|i| i as i32)
+            .filter(|&i| i > 0),
+    }
 }
 
 fn stop_reason(ev: Event) -> MultiThreadStopReason<u64> {
@@ -393,5 +413,21 @@ where
         // Reported by wait_for_stop_reason once every thread has stopped.
         target.dbg.interrupt();
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signal_numbers_round_trip() {
+        // SIGSTKFLT (16) has no GDB number.
+        for linux in (1..=64).filter(|&s| s != 16) {
+            assert_eq!(linux_signal(gdb_signal(linux)), Some(linux), "{linux}");
+        }
+        assert_eq!(linux_signal(Signal(0)), None);
+        assert_eq!(gdb_signal(10), Signal::SIGUSR1);
+        assert_eq!(linux_signal(Signal::SIGSEGV), Some(11));
     }
 }

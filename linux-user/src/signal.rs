@@ -382,6 +382,17 @@ impl SigInfo {
         }
     }
 
+    /// A signal sent by a user (`kill`, or the debugger, which the kernel
+    /// reports as SI_USER from the tracer).
+    pub fn user(signo: i32, pid: i32, uid: u32) -> SigInfo {
+        SigInfo {
+            signo,
+            errno: 0,
+            code: SI_USER,
+            fields: SigFields::Kill { pid, uid },
+        }
+    }
+
     fn kind(signo: i32, code: i32) -> u8 {
         match code {
             SI_TIMER => b't',

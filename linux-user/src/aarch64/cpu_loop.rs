@@ -99,15 +99,56 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-/// GDB hears of signal `sig` before the thread takes it (and may change
-/// its registers meanwhile).
-fn gdb_signal(cpu: &mut CpuState, sig: i32) {
+thread_local! {
+    /// Signals GDB told this thread to take (`signal SIG`): delivered
+    /// without stopping for GDB again.
+    static GDB_INJECTED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// GDB hears of signal `info` before the thread takes it (and may change
+/// its registers meanwhile). Returns the signal to deliver: the same, the
+/// one GDB substituted, or none when GDB discarded it (`handle SIG
+/// nopass`, `signal 0`), as a ptrace stop lets a debugger do.
+fn gdb_signal(cpu: &mut CpuState, info: SigInfo) -> Option<SigInfo> {
+    let s = info.signo;
+    let bit = sig::bit(s);
+    if GDB_INJECTED.with(|g| {
+        let had = g.get() & bit != 0;
+        g.set(g.get() & !bit);
+        had
+    }) {
+        return Some(info);
+    }
     let Some((d, tid)) = GDB_THREAD.with(|g| g.borrow().clone()) else {
+        return Some(info);
+    };
+    let r = d.signal(tid, s, || gdbregs::read_regs(cpu));
+    if let Some(regs) = &r.regs {
+        gdbregs::write_regs(cpu, regs);
+    }
+    match r.signal {
+        Some(n) if n == s => Some(info),
+        // SAFETY: getuid cannot fail.
+        Some(n) => Some(SigInfo::user(n, 0, unsafe { libc::getuid() })),
+        None => None,
+    }
+}
+
+/// GDB resumed this thread (stopped by a breakpoint, a step or Ctrl-C)
+/// with signal `s`: it is queued for the thread like one sent to it.
+fn gdb_inject(s: i32) {
+    if !(1..=64).contains(&s) {
+        return;
+    }
+    let Some(slot) = thread::current() else {
         return;
     };
-    if let Some(r) = d.signal(tid, sig, || gdbregs::read_regs(cpu)) {
-        gdbregs::write_regs(cpu, &r);
-    }
+    GDB_INJECTED.with(|g| g.set(g.get() | sig::bit(s)));
+    // SAFETY: a zeroed siginfo is valid; the fields set are plain data.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    info.si_signo = s;
+    info.si_code = sig::SI_USER;
+    thread::post_signal(slot, info);
 }
 
 /// A cpu state that may move to another host thread.
@@ -273,8 +314,13 @@ fn thread_loop(cfg: &Config, cpu: Cpu, mut process: Process, main: bool) -> i32 
     loop {
         if let Some(d) = gdb.clone() {
             let now = engine.stats.interp_execs + engine.stats.jit_entries;
-            if let Some(r) = d.before_insn(tid, cpu.pc, now != execs, || gdbregs::read_regs(&cpu)) {
-                gdbregs::write_regs(&mut cpu, &r);
+            let r = d.before_insn(tid, cpu.pc, now != execs, || gdbregs::read_regs(&cpu));
+            if let Some(regs) = &r.regs {
+                gdbregs::write_regs(&mut cpu, regs);
+            }
+            if let Some(s) = r.signal {
+                gdb_inject(s);
+                deliver_signals(&mut cpu, &mut process, false);
             }
             execs = now;
             if d.detached() {
@@ -467,10 +513,15 @@ fn deliver_signals(cpu: &mut CpuState, p: &mut Process, mut restarting: bool) {
         let s = info.signo;
         // Read once: taking the disposition of an SA_RESETHAND handler
         // resets it.
+        let (info, s) = if p.is_ignored(s) {
+            (info, s)
+        } else {
+            match gdb_signal(cpu, info) {
+                Some(i) => (i, i.signo),
+                None => continue,
+            }
+        };
         let disposition = p.disposition(s);
-        if !matches!(disposition, Disposition::Ignore) {
-            gdb_signal(cpu, s);
-        }
         match disposition {
             Disposition::Ignore
             | Disposition::Default(DefaultAction::Ignore | DefaultAction::Continue) => {}
@@ -500,8 +551,12 @@ fn deliver_signals(cpu: &mut CpuState, p: &mut Process, mut restarting: bool) {
 /// A synchronous signal caused by the instruction at pc: delivered to the
 /// guest's handler at once, or fatal when blocked, ignored or default.
 fn force_signal(cpu: &mut CpuState, p: &mut Process, info: SigInfo, fault: Option<FaultInfo>) {
+    let Some(info) = gdb_signal(cpu, info) else {
+        // GDB discarded it: the instruction runs (and faults) again.
+        return;
+    };
+    let fault = fault.filter(|_| info.code != sig::SI_USER);
     let s = info.signo;
-    gdb_signal(cpu, s);
     if p.is_blocked(s) {
         die_by_signal(s, cpu.pc);
     }

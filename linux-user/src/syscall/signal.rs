@@ -108,6 +108,12 @@ impl Process {
         self.signals.mask & sig::bit(s) != 0
     }
 
+    /// Whether signal `s` is ignored (SIG_IGN), without taking its
+    /// disposition.
+    pub fn is_ignored(&self, s: i32) -> bool {
+        lock(&self.shared.actions)[s as usize - 1].handler == sig::SIG_IGN
+    }
+
     /// How signal `s` is to be delivered now (`SA_RESETHAND` takes effect
     /// here).
     pub fn disposition(&self, s: i32) -> Disposition {
