@@ -30,6 +30,7 @@ pub mod path;
 pub mod procfs;
 pub mod rng;
 pub mod run;
+pub mod safe_syscall;
 pub mod signal;
 pub mod smc;
 pub mod space;

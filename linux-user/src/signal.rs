@@ -305,6 +305,9 @@ extern "C" fn host_handler(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mu
     };
     // SAFETY: valid siginfo from the kernel; we are the slot's thread.
     let fresh = unsafe { thread::record(slot, sig, info) };
+    // A blocking call about to start leaves with EINTR instead.
+    // SAFETY: `uc` is the kernel's ucontext for this handler.
+    unsafe { crate::safe_syscall::rewind(uc) };
     if fresh && sig != SIGSEGV && sig != SIGBUS {
         // Keep further instances pending on the host until this one is
         // delivered (the kernel restores the mask from the context).

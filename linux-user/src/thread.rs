@@ -180,6 +180,11 @@ pub fn post_signal(slot: usize, info: libc::siginfo_t) {
     unsafe { record(slot, info.si_signo, &info) };
 }
 
+/// The word of `slot`'s pending bits, for [`crate::safe_syscall`]'s check.
+pub fn pending_word(slot: usize) -> *const u64 {
+    SLOTS[slot].pending.as_ptr()
+}
+
 /// Guest signals pending for `slot`.
 pub fn pending(slot: usize) -> u64 {
     SLOTS[slot].pending.load(Ordering::Acquire)

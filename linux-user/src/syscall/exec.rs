@@ -316,7 +316,20 @@ fn sys_wait4(p: &mut Process, a: [u64; 6]) -> SysResult {
     // SAFETY: zeroed rusage is valid.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: writable status and rusage.
-    let pid = host(unsafe { libc::wait4(a[0] as i32, &mut status, a[2] as i32, &mut ru) })?;
+    let pid = unsafe {
+        crate::safe_syscall::call(
+            p,
+            libc::SYS_wait4,
+            [
+                a[0],
+                &mut status as *mut i32 as u64,
+                a[2],
+                &mut ru as *mut libc::rusage as u64,
+                0,
+                0,
+            ],
+        )
+    }?;
     // The status word encodes signal numbers, identical for generic ABIs.
     if p.abi.ulong_arg(a[1]) != 0 && pid != 0 {
         p.write_u32(a[1], status as u32)?;
@@ -333,16 +346,20 @@ fn sys_waitid(p: &mut Process, a: [u64; 6]) -> SysResult {
     // SAFETY: zeroed rusage is valid.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: writable siginfo and rusage; the raw syscall takes rusage.
-    host(unsafe {
-        libc::syscall(
+    unsafe {
+        crate::safe_syscall::call(
+            p,
             libc::SYS_waitid,
-            a[0] as i32,
-            a[1] as i32,
-            &mut si,
-            a[3] as i32,
-            &mut ru,
+            [
+                a[0],
+                a[1],
+                &mut si as *mut libc::siginfo_t as u64,
+                a[3],
+                &mut ru as *mut libc::rusage as u64,
+                0,
+            ],
         )
-    })?;
+    }?;
     if p.abi.ulong_arg(a[2]) != 0 {
         let c = p.codec();
         let mut b = vec![0u8; 128];

@@ -139,7 +139,22 @@ fn sys_fcntl(p: &mut Process, a: [u64; 6]) -> SysResult {
             let c = p.codec();
             let b = p.read_mem(arg, l.size)?;
             let mut fl = decode_flock(l, &c, &b);
-            let r = host(unsafe { libc::fcntl(fd, cmd, &mut fl as *mut libc::flock) })?;
+            // SAFETY: a local flock; SETLKW may block (a guest signal
+            // interrupts it).
+            let r = unsafe {
+                crate::safe_syscall::call(
+                    p,
+                    libc::SYS_fcntl,
+                    [
+                        fd as u64,
+                        cmd as u64,
+                        &mut fl as *mut libc::flock as u64,
+                        0,
+                        0,
+                        0,
+                    ],
+                )
+            }?;
             if cmd == F_GETLK || cmd == F_OFD_GETLK {
                 p.write_mem(arg, &encode_flock(l, &c, &fl))?;
             }
@@ -201,9 +216,9 @@ fn sys_syncfs(_: &mut Process, a: [u64; 6]) -> SysResult {
     host(unsafe { libc::syncfs(a[0] as i32) })
 }
 
-fn sys_flock(_: &mut Process, a: [u64; 6]) -> SysResult {
+fn sys_flock(p: &mut Process, a: [u64; 6]) -> SysResult {
     // SAFETY: plain arguments.
-    host(unsafe { libc::flock(a[0] as i32, a[1] as i32) })
+    unsafe { crate::safe_syscall::call(p, libc::SYS_flock, [a[0], a[1], 0, 0, 0, 0]) }
 }
 
 fn sys_fallocate(p: &mut Process, a: [u64; 6]) -> SysResult {

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::RwLock;
 
-use super::{host, Process, SysResult};
+use super::{Process, SysResult};
 use crate::errno::Errno;
 use crate::layout::{netlink, Codec};
 
@@ -216,7 +216,13 @@ pub(super) fn read(p: &mut Process, fd: i32, kind: FdKind, addr: u64, len: u64) 
     }
     let mut buf = vec![0u8; n];
     // SAFETY: `buf` has `n` writable bytes.
-    let r = host(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), n) } as i64)? as usize;
+    let r = unsafe {
+        crate::safe_syscall::call(
+            p,
+            libc::SYS_read,
+            [fd as u64, buf.as_mut_ptr() as u64, n as u64, 0, 0, 0],
+        )
+    }? as usize;
     p.write_mem(addr, &to_guest(kind, &c, &buf[..r]))?;
     Ok(r as u64)
 }
@@ -226,7 +232,13 @@ pub(super) fn write(p: &mut Process, fd: i32, kind: FdKind, addr: u64, len: u64)
     let n = guest_len(p, addr, len, libc::PROT_READ)?;
     let data = to_host(kind, &p.codec(), &p.read_mem(addr, n)?);
     // SAFETY: `data` has `n` readable bytes.
-    host(unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) } as i64)
+    unsafe {
+        crate::safe_syscall::call(
+            p,
+            libc::SYS_write,
+            [fd as u64, data.as_ptr() as u64, data.len() as u64, 0, 0, 0],
+        )
+    }
 }
 
 #[cfg(test)]

@@ -94,9 +94,21 @@ fn sys_futex(p: &mut Process, a: [u64; 6]) -> SysResult {
     });
     // SAFETY: `uaddr`/`uaddr2` point at mapped guest words inside the
     // reservation; the timeout, when passed, is a local timespec.
-    let r = unsafe { libc::syscall(libc::SYS_futex, uaddr, op, val, tsp, uaddr2, val3) };
-    if r < 0 {
-        let e = Errno::last();
+    let r = unsafe {
+        crate::safe_syscall::call(
+            p,
+            libc::SYS_futex,
+            [
+                uaddr as u64,
+                op.into(),
+                val.into(),
+                tsp as u64,
+                uaddr2 as u64,
+                val3.into(),
+            ],
+        )
+    };
+    if let Err(e) = r {
         // A timed wait is not restarted after a handler (Linux restarts it
         // through restart_block with the remaining time; returning EINTR
         // is what callers handle).
@@ -105,7 +117,7 @@ fn sys_futex(p: &mut Process, a: [u64; 6]) -> SysResult {
         }
         return Err(e);
     }
-    Ok(r as u64)
+    r
 }
 
 #[cfg(test)]

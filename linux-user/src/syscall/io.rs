@@ -10,6 +10,7 @@
 
 use super::{fdtrans, host, ioctl, Handler, Process, SysResult};
 use crate::errno::Errno;
+use crate::safe_syscall;
 use crate::layout::misc::decode_iovecs;
 
 pub(super) const HANDLERS: &[(&str, Handler)] = &[
@@ -55,7 +56,7 @@ fn sys_read(p: &mut Process, a: [u64; 6]) -> SysResult {
     }
     let (buf, n) = buffer(p, a[1], a[2], libc::PROT_WRITE)?;
     // SAFETY: `buf` points at `n` guest bytes mapped writable.
-    host(unsafe { libc::read(a[0] as i32, buf, n) } as i64)
+    unsafe { safe_syscall::call(p, libc::SYS_read, [a[0], buf as u64, n as u64, 0, 0, 0]) }
 }
 
 fn sys_write(p: &mut Process, a: [u64; 6]) -> SysResult {
@@ -64,7 +65,7 @@ fn sys_write(p: &mut Process, a: [u64; 6]) -> SysResult {
     }
     let (buf, n) = buffer(p, a[1], a[2], libc::PROT_READ)?;
     // SAFETY: `buf` points at `n` guest bytes mapped readable.
-    host(unsafe { libc::write(a[0] as i32, buf, n) } as i64)
+    unsafe { safe_syscall::call(p, libc::SYS_write, [a[0], buf as u64, n as u64, 0, 0, 0]) }
 }
 
 fn sys_pread64(p: &mut Process, a: [u64; 6]) -> SysResult {
@@ -120,13 +121,25 @@ fn vec_pos(p: &Process, lo: u64, hi: u64) -> i64 {
 fn sys_readv(p: &mut Process, a: [u64; 6]) -> SysResult {
     let v = iovecs(p, a[1], a[2], libc::PROT_WRITE)?;
     // SAFETY: every iovec points at checked, writable guest memory.
-    host(unsafe { libc::readv(a[0] as i32, v.as_ptr(), v.len() as i32) } as i64)
+    unsafe {
+        safe_syscall::call(
+            p,
+            libc::SYS_readv,
+            [a[0], v.as_ptr() as u64, v.len() as u64, 0, 0, 0],
+        )
+    }
 }
 
 fn sys_writev(p: &mut Process, a: [u64; 6]) -> SysResult {
     let v = iovecs(p, a[1], a[2], libc::PROT_READ)?;
     // SAFETY: every iovec points at checked, readable guest memory.
-    host(unsafe { libc::writev(a[0] as i32, v.as_ptr(), v.len() as i32) } as i64)
+    unsafe {
+        safe_syscall::call(
+            p,
+            libc::SYS_writev,
+            [a[0], v.as_ptr() as u64, v.len() as u64, 0, 0, 0],
+        )
+    }
 }
 
 fn sys_preadv(p: &mut Process, a: [u64; 6]) -> SysResult {

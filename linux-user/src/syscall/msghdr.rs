@@ -16,7 +16,7 @@
 use super::fdtrans;
 use super::io::iovecs;
 use super::socket::read_sockaddr;
-use super::{host, Handler, Process, SysResult};
+use super::{Handler, Process, SysResult};
 use crate::errno::Errno;
 use crate::layout::misc::TimePair;
 use crate::layout::net::HOST_SOL_SOCKET;
@@ -313,7 +313,20 @@ fn send_one(p: &mut Process, fd: i32, addr: u64, flags: u32) -> SysResult {
         h.msg_controllen = control.len();
     }
     // SAFETY: every pointer in `h` is a local or checked guest memory.
-    host(unsafe { libc::sendmsg(fd, &h, flags as i32) } as i64)
+    unsafe {
+        crate::safe_syscall::call(
+            p,
+            libc::SYS_sendmsg,
+            [
+                fd as u64,
+                &h as *const libc::msghdr as u64,
+                flags.into(),
+                0,
+                0,
+                0,
+            ],
+        )
+    }
 }
 
 fn recv_one(p: &mut Process, fd: i32, addr: u64, flags: u32) -> SysResult {
@@ -354,7 +367,20 @@ fn recv_one(p: &mut Process, fd: i32, addr: u64, flags: u32) -> SysResult {
         h.msg_controllen = control.len();
     }
     // SAFETY: every pointer in `h` is a local or checked guest memory.
-    let r = host(unsafe { libc::recvmsg(fd, &mut h, flags as i32) } as i64)?;
+    let r = unsafe {
+        crate::safe_syscall::call(
+            p,
+            libc::SYS_recvmsg,
+            [
+                fd as u64,
+                &mut h as *mut libc::msghdr as u64,
+                flags.into(),
+                0,
+                0,
+                0,
+            ],
+        )
+    }?;
     let c = p.codec();
     if let (Some(l), Some(k)) = (&d.local, fdtrans::kind(fd)) {
         let got = (r as usize).min(l.len());

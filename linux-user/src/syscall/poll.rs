@@ -45,8 +45,11 @@ fn write_timeout(p: &Process, addr: u64, t: &Option<libc::timespec>) -> Result<(
 }
 
 /// Runs the blocking host call `f` with the guest's temporary signal mask
-/// at `addr` (a `sigset_t` of `size` bytes; none when `addr` is 0). `f`
-/// gets the host mask to wait with (null: keep the thread's).
+/// at `addr` (a `sigset_t` of `size` bytes; none when `addr` is 0: the
+/// thread's own). `f` gets the host mask to wait with (null only outside
+/// a registered guest thread). The host call always swaps masks
+/// atomically, so a guest signal recorded just before the wait makes it
+/// return `EINTR` instead of being left undelivered while it blocks.
 pub(super) fn with_sigmask(
     p: &mut Process,
     addr: u64,
@@ -54,7 +57,24 @@ pub(super) fn with_sigmask(
     f: impl FnOnce(*const u64) -> SysResult,
 ) -> SysResult {
     if p.abi.ulong_arg(addr) == 0 {
-        let r = f(std::ptr::null());
+        let r = match p.slot {
+            None => f(std::ptr::null()),
+            Some(slot) => {
+                // Everything blocked: nothing slips in between the check
+                // and the wait.
+                let _ = sig::block_all();
+                let recorded = thread::pending(slot);
+                let cur = p.signals.mask;
+                let r = if recorded & !cur != 0 {
+                    Err(Errno::EINTR)
+                } else {
+                    let m = cur | recorded;
+                    f(&m)
+                };
+                p.sync_mask();
+                r
+            }
+        };
         if r == Err(Errno::EINTR) {
             // Linux never restarts these waits after a handler.
             p.set_no_restart();

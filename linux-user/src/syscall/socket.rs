@@ -111,7 +111,13 @@ fn sys_bind(p: &mut Process, a: [u64; 6]) -> SysResult {
 fn sys_connect(p: &mut Process, a: [u64; 6]) -> SysResult {
     let sa = read_sockaddr(p, a[1], a[2])?;
     // SAFETY: as for bind.
-    host(unsafe { libc::connect(a[0] as i32, sa.as_ptr().cast(), sa.len() as u32) })
+    unsafe {
+        crate::safe_syscall::call(
+            p,
+            libc::SYS_connect,
+            [a[0], sa.as_ptr() as u64, sa.len() as u64, 0, 0, 0],
+        )
+    }
 }
 
 fn sys_listen(_: &mut Process, a: [u64; 6]) -> SysResult {
@@ -129,7 +135,20 @@ fn sys_accept4(p: &mut Process, a: [u64; 6]) -> SysResult {
     let mut sa = [0u8; MAX_SOCKADDR];
     let mut len = MAX_SOCKADDR as u32;
     // SAFETY: `sa` has `len` bytes.
-    let fd = host(unsafe { libc::accept4(a[0] as i32, sa.as_mut_ptr().cast(), &mut len, flags) })?;
+    let fd = unsafe {
+        crate::safe_syscall::call(
+            p,
+            libc::SYS_accept4,
+            [
+                a[0],
+                sa.as_mut_ptr() as u64,
+                &mut len as *mut u32 as u64,
+                flags as u64,
+                0,
+                0,
+            ],
+        )
+    }?;
     if let Err(e) = write_sockaddr(p, a[1], a[2], &sa, len as usize) {
         // SAFETY: closing the fd we just made; the guest never saw it.
         unsafe { libc::close(fd as i32) };
@@ -192,7 +211,13 @@ fn sys_sendto(p: &mut Process, a: [u64; 6]) -> SysResult {
     let buf = converted.as_ref().map_or(buf.cast_const(), |v| v.as_ptr());
     // SAFETY: `buf` has `n` readable bytes (guest memory or a local copy);
     // `dp` is NULL or a host sockaddr of `dl` bytes.
-    host(unsafe { libc::sendto(fd, buf.cast(), n, a[3] as i32, dp.cast(), dl) } as i64)
+    unsafe {
+        crate::safe_syscall::call(
+            p,
+            libc::SYS_sendto,
+            [fd as u64, buf as u64, n as u64, a[3], dp as u64, dl.into()],
+        )
+    }
 }
 
 fn sys_send(p: &mut Process, a: [u64; 6]) -> SysResult {
@@ -219,7 +244,13 @@ fn sys_recvfrom(p: &mut Process, a: [u64; 6]) -> SysResult {
         (std::ptr::null_mut(), std::ptr::null_mut())
     };
     // SAFETY: `dst` has `n` writable bytes; `sp`/`lp` NULL or locals.
-    let r = host(unsafe { libc::recvfrom(fd, dst.cast(), n, a[3] as i32, sp.cast(), lp) } as i64)?;
+    let r = unsafe {
+        crate::safe_syscall::call(
+            p,
+            libc::SYS_recvfrom,
+            [fd as u64, dst as u64, n as u64, a[3], sp as u64, lp as u64],
+        )
+    }?;
     if let Some(k) = kind {
         // MSG_TRUNC may report more than was copied.
         let got = (r as usize).min(n);

@@ -88,16 +88,29 @@ fn sleep(p: &Process, clock: i32, flags: i32, req: u64, rem: u64) -> SysResult {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: valid request and remainder timespecs. Returns an error
-    // number (not -1/errno).
-    let r = unsafe { libc::clock_nanosleep(clock, flags, &ts, &mut left) };
-    if r == 0 {
-        return Ok(0);
+    // SAFETY: valid request and remainder timespecs.
+    let r = unsafe {
+        crate::safe_syscall::call(
+            p,
+            libc::SYS_clock_nanosleep,
+            [
+                clock as u64,
+                flags as u64,
+                &ts as *const libc::timespec as u64,
+                &mut left as *mut libc::timespec as u64,
+                0,
+                0,
+            ],
+        )
+    };
+    match r {
+        Err(Errno::EINTR) if p.abi.ulong_arg(rem) != 0 && flags & libc::TIMER_ABSTIME == 0 => {
+            write_time(p, rem, TimePair::from_timespec(&left))?;
+            Err(Errno::EINTR)
+        }
+        Err(e) => Err(e),
+        Ok(_) => Ok(0),
     }
-    if r == libc::EINTR && p.abi.ulong_arg(rem) != 0 && flags & libc::TIMER_ABSTIME == 0 {
-        write_time(p, rem, TimePair::from_timespec(&left))?;
-    }
-    Err(Errno(r))
 }
 
 fn sys_nanosleep(p: &mut Process, a: [u64; 6]) -> SysResult {
