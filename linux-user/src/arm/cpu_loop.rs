@@ -410,7 +410,7 @@ pub fn pair_args(name: Option<&str>, r: [u32; 6]) -> [u64; 6] {
         Some("fallocate") => [w(0), w(1), pair(2), pair(4), 0, 0],
         Some("arm_fadvise64_64") => [w(0), pair(2), pair(4), w(1), 0, 0],
         Some("readahead") => [w(0), pair(2), w(4), 0, 0, 0],
-        Some("sync_file_range2") => [w(0), pair(2), pair(4), w(1), 0, 0],
+        Some("arm_sync_file_range") => [w(0), pair(2), pair(4), w(1), 0, 0],
         Some("preadv" | "pwritev" | "preadv2" | "pwritev2") => {
             // (fd, iov, cnt, lo, hi[, flags]): the kernel's pos_from_hilo.
             [w(0), w(1), w(2), pair(3), w(5), 0]

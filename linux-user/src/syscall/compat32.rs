@@ -30,6 +30,8 @@ pub(super) const ALIASES: &[(&str, &str)] = &[
     ("ugetrlimit", "getrlimit"),
     ("ftruncate64", "ftruncate"),
     ("truncate64", "truncate"),
+    // Register pairs already joined by the cpu loop (ARM's `pair_args`).
+    ("arm_sync_file_range", "sync_file_range"),
 ];
 
 pub(super) const HANDLERS: &[(&str, super::Handler)] = &[
@@ -40,6 +42,9 @@ pub(super) const HANDLERS: &[(&str, super::Handler)] = &[
     ("fcntl64", sys_fcntl64),
     ("statfs64", sys_statfs64),
     ("fstatfs64", sys_fstatfs64),
+    ("sendfile64", sys_sendfile64),
+    ("arm_fadvise64_64", sys_fadvise64_64),
+    ("fadvise64_64", sys_fadvise64_64),
     ("chown32", sys_chown32),
     ("lchown32", sys_lchown32),
 ];
@@ -107,4 +112,19 @@ fn sys_fstatfs64(p: &mut Process, a: [u64; 6]) -> SysResult {
         return Err(Errno::EINVAL);
     }
     generic("fstatfs")?(p, [a[0], a[2], 0, 0, 0, 0])
+}
+
+/// `sendfile64`: `sendfile` with a 64-bit `loff_t *`.
+fn sys_sendfile64(p: &mut Process, a: [u64; 6]) -> SysResult {
+    super::io::sendfile_with(p, a, 8)
+}
+
+/// `fadvise64_64(fd, offset, len, advice)` with 64-bit offset and length
+/// (register pairs joined by the cpu loop; ARM's comes in that order too).
+fn sys_fadvise64_64(_: &mut Process, a: [u64; 6]) -> SysResult {
+    // SAFETY: plain arguments; posix_fadvise returns the error number.
+    match unsafe { libc::posix_fadvise(a[0] as i32, a[1] as i64, a[2] as i64, a[3] as i32) } {
+        0 => Ok(0),
+        e => Err(Errno(e)),
+    }
 }
