@@ -98,8 +98,9 @@ fn cases() -> Option<Vec<Case>> {
         let native = NATIVE_REFERENCE.iter().any(|(n, _)| *n == name);
         let (want_stdout, want_status) = match native {
             true => (want_stdout, want_status),
-            false => qemu_reference(&bin, name, variant == "dyn")
-                .unwrap_or((want_stdout, want_status)),
+            false => {
+                qemu_reference(&bin, name, variant == "dyn").unwrap_or((want_stdout, want_status))
+            }
         };
         cases.push(Case {
             name: format!("armhf/{file}"),
