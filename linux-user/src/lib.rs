@@ -20,6 +20,7 @@ pub mod aarch64;
 pub mod abi;
 pub mod arm;
 pub mod binfmt;
+pub mod cpu_loop;
 pub mod elf;
 pub mod errno;
 pub mod flags;

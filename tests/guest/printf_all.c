@@ -18,7 +18,7 @@ int main(void)
     printf("s: [%s] [%10s] [%-10s] [%.3s] [%10.2s] [%s]\n", "hello", "right", "left", "truncate", "xy-z", "");
     printf("hh/h: [%hhd] [%hhu] [%hhx] [%hd] [%hu] [%hx]\n", (signed char)-1, (unsigned char)200, (unsigned char)0xab,
            (short)-30000, (unsigned short)60000, (unsigned short)0xfffe);
-    printf("l/ll: [%ld] [%lu] [%lx] [%lld] [%llu] [%llX] [%lo]\n", LONG_MIN, ULONG_MAX, 0xdeadbeefcafeUL, LLONG_MIN,
+    printf("l/ll: [%ld] [%lu] [%lx] [%lld] [%llu] [%llX] [%lo]\n", LONG_MIN, ULONG_MAX, 0xdeadbeefUL, LLONG_MIN,
            ULLONG_MAX, 0xabcdefULL, 01234567UL);
     printf("j/z/t: [%jd] [%ju] [%zu] [%zd] [%td] [%zx]\n", (intmax_t)-5, (uintmax_t)5, (size_t)123456, (ssize_t)-1,
            (ptrdiff_t)-99, (size_t)0xfff);

@@ -60,19 +60,21 @@ int main(int argc, char **argv)
            maps_line((unsigned long)heap, line, sizeof line) && strstr(line, "[heap]") != NULL);
     free(heap);
 
+    /* auxv entries are two unsigned longs (8 bytes on 32-bit ABIs) */
     long len = slurp("/proc/self/auxv");
+    const long w = sizeof(unsigned long);
     int pagesz_ok = 0, entry_ok = 0;
-    for (long i = 0; i + 16 <= len; i += 16) {
+    for (long i = 0; i + 2 * w <= len; i += 2 * w) {
         unsigned long t, v;
-        memcpy(&t, buf + i, 8);
-        memcpy(&v, buf + i + 8, 8);
+        memcpy(&t, buf + i, w);
+        memcpy(&v, buf + i + w, w);
         if (t == AT_PAGESZ)
             pagesz_ok = v == getauxval(AT_PAGESZ);
         if (t == AT_ENTRY)
             entry_ok = v == getauxval(AT_ENTRY) && v != 0;
     }
     printf("auxv: pagesz %d entry %d ends with AT_NULL %d\n", pagesz_ok, entry_ok,
-           len >= 16 && buf[len - 16] == 0);
+           len >= 2 * w && buf[len - 2 * w] == 0);
 
     len = slurp("/proc/self/cmdline");
     int ok = 1;

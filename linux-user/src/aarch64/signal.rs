@@ -53,8 +53,7 @@ const EXTRA_MAGIC: u32 = 0x4558_5401;
 const NR_RT_SIGRETURN: u32 = 139;
 
 /// The frame could not be written or read back (the guest gets SIGSEGV).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BadFrame;
+pub use crate::cpu_loop::BadFrame;
 
 /// Fault details a synchronous signal's frame carries.
 #[derive(Clone, Copy, Debug, Default)]

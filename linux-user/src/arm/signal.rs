@@ -52,8 +52,7 @@ pub const NR_SIGRETURN: u32 = 119;
 pub const NR_RT_SIGRETURN: u32 = 173;
 
 /// The frame could not be written or read back (the guest gets SIGSEGV).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BadFrame;
+pub use crate::cpu_loop::BadFrame;
 
 /// Fault details a synchronous signal's frame carries.
 #[derive(Clone, Copy, Debug, Default)]

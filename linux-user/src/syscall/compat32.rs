@@ -5,7 +5,8 @@
 //! (the ABI's struct layouts already describe the 32-bit structs), or a
 //! small wrapper that rearranges arguments.
 
-use super::{all_handlers, Process, SysResult};
+use super::legacy::AT_FDCWD;
+use super::{generic, Process, SysResult};
 use crate::errno::Errno;
 
 /// 32-bit names that are the same call as a generic one.
@@ -29,6 +30,8 @@ pub(super) const ALIASES: &[(&str, &str)] = &[
     ("ugetrlimit", "getrlimit"),
     ("ftruncate64", "ftruncate"),
     ("truncate64", "truncate"),
+    // Register pairs already joined by the cpu loop (ARM's `pair_args`).
+    ("arm_sync_file_range", "sync_file_range"),
 ];
 
 pub(super) const HANDLERS: &[(&str, super::Handler)] = &[
@@ -39,60 +42,12 @@ pub(super) const HANDLERS: &[(&str, super::Handler)] = &[
     ("fcntl64", sys_fcntl64),
     ("statfs64", sys_statfs64),
     ("fstatfs64", sys_fstatfs64),
+    ("sendfile64", sys_sendfile64),
+    ("arm_fadvise64_64", sys_fadvise64_64),
+    ("fadvise64_64", sys_fadvise64_64),
     ("chown32", sys_chown32),
     ("lchown32", sys_lchown32),
-    // The pre-*at path calls 32-bit ABIs still number (ARM EABI, i386).
-    ("mkdir", sys_mkdir),
-    ("rmdir", sys_rmdir),
-    ("unlink", sys_unlink),
-    ("access", sys_access),
-    ("readlink", sys_readlink),
-    ("rename", sys_rename),
-    ("chmod", sys_chmod),
-    ("symlink", sys_symlink),
-    ("link", sys_link),
-    ("open", sys_open),
 ];
-
-fn sys_mkdir(p: &mut Process, a: [u64; 6]) -> SysResult {
-    generic("mkdirat")?(p, [AT_FDCWD, a[0], a[1], 0, 0, 0])
-}
-fn sys_rmdir(p: &mut Process, a: [u64; 6]) -> SysResult {
-    const AT_REMOVEDIR: u64 = 0x200;
-    generic("unlinkat")?(p, [AT_FDCWD, a[0], AT_REMOVEDIR, 0, 0, 0])
-}
-fn sys_unlink(p: &mut Process, a: [u64; 6]) -> SysResult {
-    generic("unlinkat")?(p, [AT_FDCWD, a[0], 0, 0, 0, 0])
-}
-fn sys_access(p: &mut Process, a: [u64; 6]) -> SysResult {
-    generic("faccessat")?(p, [AT_FDCWD, a[0], a[1], 0, 0, 0])
-}
-fn sys_readlink(p: &mut Process, a: [u64; 6]) -> SysResult {
-    generic("readlinkat")?(p, [AT_FDCWD, a[0], a[1], a[2], 0, 0])
-}
-fn sys_rename(p: &mut Process, a: [u64; 6]) -> SysResult {
-    generic("renameat")?(p, [AT_FDCWD, a[0], AT_FDCWD, a[1], 0, 0])
-}
-fn sys_chmod(p: &mut Process, a: [u64; 6]) -> SysResult {
-    generic("fchmodat")?(p, [AT_FDCWD, a[0], a[1], 0, 0, 0])
-}
-fn sys_symlink(p: &mut Process, a: [u64; 6]) -> SysResult {
-    generic("symlinkat")?(p, [a[0], AT_FDCWD, a[1], 0, 0, 0])
-}
-fn sys_link(p: &mut Process, a: [u64; 6]) -> SysResult {
-    generic("linkat")?(p, [AT_FDCWD, a[0], AT_FDCWD, a[1], 0, 0])
-}
-fn sys_open(p: &mut Process, a: [u64; 6]) -> SysResult {
-    generic("openat")?(p, [AT_FDCWD, a[0], a[1], a[2], 0, 0])
-}
-
-/// The generic handler `name` (registered by some module).
-fn generic(name: &str) -> Result<super::Handler, Errno> {
-    all_handlers()
-        .find(|(n, _)| *n == name)
-        .map(|(_, h)| *h)
-        .ok_or(Errno::ENOSYS)
-}
 
 /// The guest's mmap2 unit: 4096 bytes whatever the page size.
 const MMAP2_UNIT: u64 = 4096;
@@ -114,7 +69,6 @@ fn sys_llseek(p: &mut Process, a: [u64; 6]) -> SysResult {
     Ok(0)
 }
 
-const AT_FDCWD: u64 = (-100i64) as u64;
 const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
 
 fn sys_stat64(p: &mut Process, a: [u64; 6]) -> SysResult {
@@ -158,4 +112,19 @@ fn sys_fstatfs64(p: &mut Process, a: [u64; 6]) -> SysResult {
         return Err(Errno::EINVAL);
     }
     generic("fstatfs")?(p, [a[0], a[2], 0, 0, 0, 0])
+}
+
+/// `sendfile64`: `sendfile` with a 64-bit `loff_t *`.
+fn sys_sendfile64(p: &mut Process, a: [u64; 6]) -> SysResult {
+    super::io::sendfile_with(p, a, 8)
+}
+
+/// `fadvise64_64(fd, offset, len, advice)` with 64-bit offset and length
+/// (register pairs joined by the cpu loop; ARM's comes in that order too).
+fn sys_fadvise64_64(_: &mut Process, a: [u64; 6]) -> SysResult {
+    // SAFETY: plain arguments; posix_fadvise returns the error number.
+    match unsafe { libc::posix_fadvise(a[0] as i32, a[1] as i64, a[2] as i64, a[3] as i32) } {
+        0 => Ok(0),
+        e => Err(Errno(e)),
+    }
 }

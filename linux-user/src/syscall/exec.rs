@@ -110,7 +110,7 @@ fn sys_clone3(p: &mut Process, a: [u64; 6]) -> SysResult {
     clone_common(p, flags, exit_signal, sp, parent_tid, child_tid, tls)
 }
 
-fn clone_common(
+pub(super) fn clone_common(
     p: &mut Process,
     flags: u64,
     sig: u64,

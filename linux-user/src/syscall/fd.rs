@@ -24,6 +24,8 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("flock", sys_flock),
     ("fallocate", sys_fallocate),
     ("fadvise64", sys_fadvise64),
+    ("sync_file_range", sys_sync_file_range),
+    ("readahead", sys_readahead),
 ];
 
 fn sys_close(_: &mut Process, a: [u64; 6]) -> SysResult {
@@ -234,4 +236,18 @@ fn sys_fadvise64(p: &mut Process, a: [u64; 6]) -> SysResult {
         0 => Ok(0),
         e => Err(Errno(e)),
     }
+}
+
+/// `sync_file_range(fd, offset, nbytes, flags)`: 64-bit offsets (a register
+/// pair on 32-bit ABIs, joined by the cpu loop).
+fn sys_sync_file_range(_: &mut Process, a: [u64; 6]) -> SysResult {
+    // SAFETY: plain arguments.
+    host(unsafe { libc::sync_file_range(a[0] as i32, a[1] as i64, a[2] as i64, a[3] as u32) })
+}
+
+/// `readahead(fd, offset, count)`: a 64-bit offset, as above.
+fn sys_readahead(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let count = p.abi.ulong_arg(a[2]) as usize;
+    // SAFETY: plain arguments.
+    host(unsafe { libc::readahead(a[0] as i32, a[1] as i64, count) } as i64)
 }

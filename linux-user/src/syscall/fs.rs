@@ -266,7 +266,18 @@ fn sys_getcwd(p: &mut Process, a: [u64; 6]) -> SysResult {
     Ok(n)
 }
 
+/// The working directory is a host directory (relative paths are never
+/// rewritten, and `getcwd` reports it as is), so `chdir` takes the host's
+/// directory when there is one, as QEMU does, and the `-L` prefix's only
+/// for a directory the host lacks: `chdir("/")` then `getcwd` gives `/`,
+/// not the prefix.
 fn sys_chdir(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let raw = p.cstr_arg(a[0])?;
+    let plain = CString::new(raw).map_err(|_| Errno::EINVAL)?;
+    // SAFETY: valid path string.
+    if unsafe { libc::chdir(plain.as_ptr()) } == 0 {
+        return Ok(0);
+    }
     let path = p.path_arg(a[0])?;
     // SAFETY: valid path string.
     host(unsafe { libc::chdir(path.as_ptr()) })

@@ -10,8 +10,8 @@
 
 use super::{fdtrans, host, ioctl, Handler, Process, SysResult};
 use crate::errno::Errno;
-use crate::safe_syscall;
 use crate::layout::misc::decode_iovecs;
+use crate::safe_syscall;
 
 pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("read", sys_read),
@@ -185,8 +185,18 @@ fn sys_pwritev2(p: &mut Process, a: [u64; 6]) -> SysResult {
 }
 
 fn sys_sendfile(p: &mut Process, a: [u64; 6]) -> SysResult {
+    let word = p.codec().word;
+    sendfile_with(p, a, word)
+}
+
+/// `sendfile(out, in, offp, count)` with an `offp` of `off_size` bytes (a
+/// `long`, or `sendfile64`'s `loff_t`).
+pub(super) fn sendfile_with(p: &mut Process, a: [u64; 6], off_size: usize) -> SysResult {
     let off_addr = p.abi.ulong_arg(a[2]);
-    let c = p.codec();
+    let c = crate::layout::Codec {
+        word: off_size,
+        ..p.codec()
+    };
     let mut off: i64 = 0;
     if off_addr != 0 {
         let b = p.read_mem(off_addr, c.word)?;

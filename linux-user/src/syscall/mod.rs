@@ -38,6 +38,7 @@ pub mod ifreq;
 pub mod inotify;
 pub mod io;
 pub mod ioctl;
+pub mod legacy;
 pub mod mem;
 pub mod msghdr;
 pub mod poll;
@@ -198,6 +199,15 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         .chain(sockopt::HANDLERS)
         .chain(msghdr::HANDLERS)
         .chain(compat32::HANDLERS)
+        .chain(legacy::HANDLERS)
+}
+
+/// The generic handler `name` (for calls defined by another one).
+pub(super) fn generic(name: &str) -> Result<Handler, Errno> {
+    all_handlers()
+        .find(|(n, _)| *n == name)
+        .map(|(_, h)| *h)
+        .ok_or(Errno::ENOSYS)
 }
 
 impl Process {

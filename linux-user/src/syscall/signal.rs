@@ -348,7 +348,15 @@ fn sys_rt_sigsuspend(p: &mut Process, a: [u64; 6]) -> SysResult {
     if a[1] != 8 {
         return Err(Errno::EINVAL);
     }
-    let new = decode_sigset(&p.codec(), &p.read_mem(a[0], 8)?) & !UNBLOCKABLE;
+    let new = decode_sigset(&p.codec(), &p.read_mem(a[0], 8)?);
+    suspend(p, new)
+}
+
+/// Waits with the signal mask `new` until a handler runs (`rt_sigsuspend`;
+/// `pause` passes the current mask): always `EINTR`, never restarted, and
+/// the old mask comes back after the handler.
+pub(super) fn suspend(p: &mut Process, new: u64) -> SysResult {
+    let new = new & !UNBLOCKABLE;
     p.set_no_restart();
     let Some(slot) = p.slot else {
         return Err(Errno::EINTR);

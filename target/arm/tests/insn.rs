@@ -198,3 +198,44 @@ fn vfp_arithmetic_compare_convert_fma() {
         assert_eq!((c.r[2], c.r[3]), (0, 0x400c_0000));
     }
 }
+
+/// The eight multiply-accumulate forms with d = 10, n = 3, m = 2 (the
+/// Arm ARM's VMLA d+nm, VMLS d-nm, VNMLA -d-nm, VNMLS -d+nm, and their
+/// fused VFMA, VFMS, VFNMA, VFNMS).
+#[test]
+fn vfp_multiply_accumulate_signs() {
+    let code = words(&[
+        0xeeb0_1b08, // vmov.f64 d1, #3.0
+        0xeeb0_2b00, // vmov.f64 d2, #2.0
+        0xeeb2_4b04, // vmov.f64 d4, #10.0
+        0xeeb2_5b04, // vmov.f64 d5, #10.0
+        0xeeb2_6b04, // vmov.f64 d6, #10.0
+        0xeeb2_7b04, // vmov.f64 d7, #10.0
+        0xeeb2_8b04, // vmov.f64 d8, #10.0
+        0xeeb2_9b04, // vmov.f64 d9, #10.0
+        0xeeb2_ab04, // vmov.f64 d10, #10.0
+        0xeeb2_bb04, // vmov.f64 d11, #10.0
+        0xeeb0_0a08, // vmov.f32 s0, #3.0
+        0xeef0_0a00, // vmov.f32 s1, #2.0
+        0xeeb2_ca04, // vmov.f32 s24, #10.0
+        0xeef2_ca04, // vmov.f32 s25, #10.0
+        0xee01_4b02, // vmla.f64 d4, d1, d2
+        0xee01_5b42, // vmls.f64 d5, d1, d2
+        0xee11_6b42, // vnmla.f64 d6, d1, d2
+        0xee11_7b02, // vnmls.f64 d7, d1, d2
+        0xeea1_8b02, // vfma.f64 d8, d1, d2
+        0xeea1_9b42, // vfms.f64 d9, d1, d2
+        0xee91_ab42, // vfnma.f64 d10, d1, d2
+        0xee91_bb02, // vfnms.f64 d11, d1, d2
+        0xee10_ca60, // vnmla.f32 s24, s0, s1
+        0xeed0_ca20, // vfnms.f32 s25, s0, s1
+        0xe120_0070, // bkpt #0
+    ]);
+    for (c, _) in run(&code, false) {
+        let d: Vec<f64> = (4..12).map(|i| f64::from_bits(c.d[i])).collect();
+        assert_eq!(d, [16.0, 4.0, -16.0, -4.0, 16.0, 4.0, -16.0, -4.0]);
+        let s24 = f32::from_bits(c.d[12] as u32);
+        let s25 = f32::from_bits((c.d[12] >> 32) as u32);
+        assert_eq!((s24, s25), (-16.0, -4.0));
+    }
+}

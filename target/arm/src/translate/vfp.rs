@@ -165,12 +165,14 @@ fn vfp_3op(ctx: &mut Ctx, i: Insn) -> R {
     };
     match opc1 {
         0b0000 | 0b0001 | 0b1001 | 0b1010 => {
-            // VMLA/VMLS, VNMLA/VNMLS, VFNMA/VFNMS, VFMA/VFMS
+            // VMLA/VMLS (d + n*m, d - n*m), VNMLA/VNMLS (-d - n*m,
+            // -d + n*m), VFMA/VFMS, VFNMA/VFNMS (fused): op negates the
+            // product in all four, opc1 bit 0 the accumulator.
             let (neg_p, neg_acc, fused) = match opc1 {
                 0b0000 => (op, false, false),
-                0b0001 => (!op, true, false),
+                0b0001 => (op, true, false),
                 0b1010 => (op, false, true),
-                _ => (!op, true, true),
+                _ => (op, true, true),
             };
             let acc = read(ctx, d, dp);
             let kk = k(
