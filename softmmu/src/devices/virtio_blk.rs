@@ -1,0 +1,338 @@
+//! virtio-blk (virtio 1.2, section 5.2) over a `Drive`: read, write,
+//! flush, get-id, discard and write-zeroes on one request queue. Requests
+//! run on a worker thread of the device, so a slow or throttled disk
+//! never holds up a vCPU: a queue notification only wakes the worker.
+//! Block-layer errors complete the request with VIRTIO_BLK_S_IOERR; unknown
+//! request types with VIRTIO_BLK_S_UNSUPP. A resize (QMP block_resize)
+//! updates the capacity and sends a configuration-change interrupt.
+
+use crate::devices::virtio_mmio::{Activation, VirtioDevice, VirtioIrq, INT_CONFIG, INT_USED};
+use crate::dma::GuestRam;
+use crate::drive::Drive;
+use crate::virtqueue::{self, Chain, Queue};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+pub const DEVICE_ID: u32 = 2;
+const SECTOR: u64 = 512;
+
+const F_SEG_MAX: u64 = 1 << 2;
+const F_RO: u64 = 1 << 5;
+const F_BLK_SIZE: u64 = 1 << 6;
+const F_FLUSH: u64 = 1 << 9;
+const F_DISCARD: u64 = 1 << 13;
+const F_WRITE_ZEROES: u64 = 1 << 14;
+
+const T_IN: u32 = 0;
+const T_OUT: u32 = 1;
+const T_FLUSH: u32 = 4;
+const T_GET_ID: u32 = 8;
+const T_DISCARD: u32 = 11;
+const T_WRITE_ZEROES: u32 = 13;
+
+pub const S_OK: u8 = 0;
+pub const S_IOERR: u8 = 1;
+pub const S_UNSUPP: u8 = 2;
+
+/// Most sectors in one discard or write-zeroes segment, and segments per
+/// request.
+const MAX_DISCARD_SECTORS: u32 = 0x3f_ffff;
+const MAX_SEGMENTS: u32 = 32;
+const WRITE_ZEROES_F_UNMAP: u32 = 1;
+const GET_ID_BYTES: usize = 20;
+
+enum Msg {
+    Kick,
+    Stop,
+}
+
+pub struct VirtioBlk {
+    drive: Arc<Drive>,
+    irq: Arc<VirtioIrq>,
+    generation: Arc<AtomicU32>,
+    worker: Option<(Sender<Msg>, JoinHandle<()>)>,
+}
+
+impl VirtioBlk {
+    pub fn new(drive: Arc<Drive>, irq: Arc<VirtioIrq>) -> VirtioBlk {
+        let generation = Arc::new(AtomicU32::new(0));
+        let (g, i) = (generation.clone(), irq.clone());
+        drive.on_resize(Box::new(move || {
+            g.fetch_add(1, Ordering::SeqCst);
+            i.raise(INT_CONFIG);
+        }));
+        VirtioBlk {
+            drive,
+            irq,
+            generation,
+            worker: None,
+        }
+    }
+
+    fn stop_worker(&mut self) {
+        if let Some((tx, h)) = self.worker.take() {
+            let _ = tx.send(Msg::Stop);
+            let _ = h.join();
+        }
+    }
+
+    fn config(&self) -> [u8; 60] {
+        let mut c = [0u8; 60];
+        let mut put = |off: usize, b: &[u8]| c[off..off + b.len()].copy_from_slice(b);
+        put(0, &(self.drive.length() / SECTOR).to_le_bytes());
+        put(12, &(virtqueue::MAX_SIZE as u32 - 2).to_le_bytes()); // seg_max
+        put(20, &(SECTOR as u32).to_le_bytes()); // blk_size
+        put(34, &1u16.to_le_bytes()); // num_queues
+        put(36, &MAX_DISCARD_SECTORS.to_le_bytes());
+        put(40, &MAX_SEGMENTS.to_le_bytes());
+        put(44, &1u32.to_le_bytes()); // discard_sector_alignment
+        put(48, &MAX_DISCARD_SECTORS.to_le_bytes());
+        put(52, &MAX_SEGMENTS.to_le_bytes());
+        c[56] = 1; // write_zeroes_may_unmap
+        c
+    }
+}
+
+impl Drop for VirtioBlk {
+    fn drop(&mut self) {
+        self.stop_worker();
+    }
+}
+
+impl VirtioDevice for VirtioBlk {
+    fn name(&self) -> &'static str {
+        "virtio-blk"
+    }
+    fn device_id(&self) -> u32 {
+        DEVICE_ID
+    }
+    fn features(&self) -> u64 {
+        let mut f = F_SEG_MAX | F_BLK_SIZE | F_FLUSH;
+        if self.drive.read_only {
+            f |= F_RO;
+        } else {
+            f |= F_DISCARD | F_WRITE_ZEROES;
+        }
+        f
+    }
+    fn num_queues(&self) -> usize {
+        1
+    }
+    fn read_config(&self, off: u64, size: u32) -> u64 {
+        let c = self.config();
+        let mut v = [0u8; 8];
+        for i in 0..size.min(8) as usize {
+            if let Some(b) = c.get(off as usize + i) {
+                v[i] = *b;
+            }
+        }
+        u64::from_le_bytes(v)
+    }
+    fn config_generation(&self) -> u32 {
+        self.generation.load(Ordering::SeqCst)
+    }
+    fn activate(&mut self, a: Activation) {
+        self.stop_worker();
+        let Some(queue) = a.queues.into_iter().next().filter(|q| q.size > 0) else {
+            return;
+        };
+        let (tx, rx) = channel();
+        let mut w = Worker {
+            drive: self.drive.clone(),
+            irq: self.irq.clone(),
+            mem: a.mem,
+            queue,
+        };
+        let h = std::thread::Builder::new()
+            .name(format!("virtio-blk {}", self.drive.id))
+            .spawn(move || {
+                while let Ok(Msg::Kick) = rx.recv() {
+                    if !w.drain() {
+                        // Broken queue: wait for the driver's reset.
+                        while let Ok(Msg::Kick) = rx.recv() {}
+                        return;
+                    }
+                }
+            });
+        match h {
+            Ok(h) => self.worker = Some((tx, h)),
+            Err(e) => self.irq.fail(&format!("cannot start the worker: {e}")),
+        }
+    }
+    fn notify(&mut self, _q: usize) {
+        if let Some((tx, _)) = &self.worker {
+            let _ = tx.send(Msg::Kick);
+        }
+    }
+    fn reset(&mut self) {
+        self.stop_worker();
+    }
+}
+
+/// The request loop of one activated device.
+struct Worker {
+    drive: Arc<Drive>,
+    irq: Arc<VirtioIrq>,
+    mem: GuestRam,
+    queue: Queue,
+}
+
+impl Worker {
+    /// Completes every available request; false if the queue is broken.
+    fn drain(&mut self) -> bool {
+        loop {
+            let chain = match self.queue.pop(&self.mem) {
+                Ok(Some(c)) => c,
+                Ok(None) => return true,
+                Err(e) => {
+                    self.irq.fail(&e.to_string());
+                    return false;
+                }
+            };
+            let written = self.request(&chain);
+            if let Err(e) = self.queue.push(&self.mem, chain.head, written) {
+                self.irq.fail(&e.to_string());
+                return false;
+            }
+            if self.queue.wants_interrupt(&self.mem) {
+                self.irq.raise(INT_USED);
+            }
+        }
+    }
+
+    /// Runs one request; returns the bytes written into the chain.
+    fn request(&mut self, c: &Chain) -> u32 {
+        let mut hdr = [0u8; 16];
+        let wlen = c.writable_len();
+        if wlen == 0 || !c.read_at(&self.mem, 0, &mut hdr) {
+            tracing::debug!(target: "unimp", "virtio-blk: request without header or status byte");
+            return 0;
+        }
+        let kind = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
+        let sector = u64::from_le_bytes(hdr[8..16].try_into().unwrap_or_default());
+        let data_in = wlen - 1;
+        let (status, written) = match kind {
+            T_IN => match self.read(c, sector, data_in) {
+                Ok(()) => (S_OK, data_in),
+                Err(s) => (s, 0),
+            },
+            T_OUT => (self.write(c, sector), 0),
+            T_FLUSH => match self.drive.driver.lock().map(|mut d| d.flush()) {
+                Ok(Ok(())) => (S_OK, 0),
+                _ => (S_IOERR, 0),
+            },
+            T_GET_ID => {
+                let mut id = [0u8; GET_ID_BYTES];
+                let s = self.drive.serial.as_bytes();
+                let n = s.len().min(GET_ID_BYTES);
+                id[..n].copy_from_slice(&s[..n]);
+                let n = (data_in as usize).min(GET_ID_BYTES);
+                if c.write_at(&self.mem, 0, &id[..n]) {
+                    (S_OK, n as u64)
+                } else {
+                    (S_IOERR, 0)
+                }
+            }
+            T_DISCARD | T_WRITE_ZEROES => (self.segments(c, kind == T_DISCARD), 0),
+            _ => (S_UNSUPP, 0),
+        };
+        if !c.write_at(&self.mem, wlen - 1, &[status]) {
+            return 0;
+        }
+        (written + 1).min(u32::MAX as u64) as u32
+    }
+
+    /// Byte range of `len` bytes at `sector`, if inside the disk.
+    fn range(&self, sector: u64, len: u64) -> Option<u64> {
+        let off = sector.checked_mul(SECTOR)?;
+        (off.checked_add(len)? <= self.drive.length()).then_some(off)
+    }
+
+    fn read(&mut self, c: &Chain, sector: u64, len: u64) -> Result<(), u8> {
+        let off = self.range(sector, len).ok_or(S_IOERR)?;
+        let mut buf = vec![0u8; len as usize];
+        let r = self.drive.driver.lock().map(|mut d| d.read(off, &mut buf));
+        match r {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(target: "unimp", "virtio-blk {}: read at {off}: {e}", self.drive.id);
+                return Err(S_IOERR);
+            }
+            Err(_) => return Err(S_IOERR),
+        }
+        if c.write_at(&self.mem, 0, &buf) {
+            Ok(())
+        } else {
+            Err(S_IOERR)
+        }
+    }
+
+    fn write(&mut self, c: &Chain, sector: u64) -> u8 {
+        if self.drive.read_only {
+            return S_IOERR;
+        }
+        let len = c.readable_len().saturating_sub(16);
+        let Some(off) = self.range(sector, len) else {
+            return S_IOERR;
+        };
+        let mut buf = vec![0u8; len as usize];
+        if !c.read_at(&self.mem, 16, &mut buf) {
+            return S_IOERR;
+        }
+        match self.drive.driver.lock().map(|mut d| d.write(off, &buf)) {
+            Ok(Ok(())) => S_OK,
+            Ok(Err(e)) => {
+                tracing::warn!(target: "unimp", "virtio-blk {}: write at {off}: {e}", self.drive.id);
+                S_IOERR
+            }
+            Err(_) => S_IOERR,
+        }
+    }
+
+    /// Discard or write-zeroes: segments of (sector u64, sectors u32, flags u32).
+    fn segments(&mut self, c: &Chain, discard: bool) -> u8 {
+        if self.drive.read_only {
+            return S_IOERR;
+        }
+        let bytes = c.readable_len().saturating_sub(16);
+        if bytes == 0 || !bytes.is_multiple_of(16) || bytes / 16 > MAX_SEGMENTS as u64 {
+            return S_UNSUPP;
+        }
+        let mut segs = vec![0u8; bytes as usize];
+        if !c.read_at(&self.mem, 16, &mut segs) {
+            return S_IOERR;
+        }
+        for s in segs.chunks_exact(16) {
+            let sector = u64::from_le_bytes(s[0..8].try_into().unwrap_or_default());
+            let n = u32::from_le_bytes(s[8..12].try_into().unwrap_or_default());
+            let flags = u32::from_le_bytes(s[12..16].try_into().unwrap_or_default());
+            // Discard defines no flags; write-zeroes only UNMAP.
+            let allowed = if discard { 0 } else { WRITE_ZEROES_F_UNMAP };
+            if flags & !allowed != 0 || n > MAX_DISCARD_SECTORS {
+                return S_UNSUPP;
+            }
+            let len = n as u64 * SECTOR;
+            let Some(off) = self.range(sector, len) else {
+                return S_IOERR;
+            };
+            let r = self.drive.driver.lock().map(|mut d| {
+                if discard {
+                    d.discard(off, len)
+                } else {
+                    d.write_zeroes(off, len, flags & WRITE_ZEROES_F_UNMAP != 0)
+                }
+            });
+            match r {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(target: "unimp", "virtio-blk {}: discard/zero at {off}: {e}", self.drive.id);
+                    return S_IOERR;
+                }
+                Err(_) => return S_IOERR,
+            }
+        }
+        S_OK
+    }
+}
