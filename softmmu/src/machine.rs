@@ -97,6 +97,9 @@ pub struct Machine {
     pub power_button: Option<(Arc<Mutex<Pl061>>, u32)>,
     /// A guest reset ends the run (-no-reboot).
     pub no_reboot: bool,
+    /// Set once every vCPU thread runs (the monitor waits for it).
+    started: Mutex<bool>,
+    started_cv: Condvar,
 }
 
 /// The machine's translated-code page set: a write to one (by a cpu or a
@@ -136,6 +139,8 @@ impl Machine {
             drives: Vec::new(),
             power_button: None,
             no_reboot: false,
+            started: Mutex::new(false),
+            started_cv: Condvar::new(),
         }
     }
 
@@ -188,6 +193,37 @@ impl Machine {
         }
         if let Ok(mut s) = self.shutdown.lock() {
             *s = None;
+        }
+    }
+
+    /// Waits (up to 2 s) until every vCPU thread published its thread id,
+    /// then lets the monitor in.
+    pub fn mark_started(&self) {
+        let end = std::time::Instant::now() + Duration::from_secs(2);
+        while self
+            .thread_ids
+            .iter()
+            .any(|t| t.load(Ordering::SeqCst) == 0)
+            && std::time::Instant::now() < end
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if let Ok(mut s) = self.started.lock() {
+            *s = true;
+            self.started_cv.notify_all();
+        }
+    }
+
+    /// Blocks until `mark_started` (monitor commands see running vCPUs).
+    pub fn wait_started(&self) {
+        let Ok(mut s) = self.started.lock() else {
+            return;
+        };
+        while !*s {
+            match self.started_cv.wait(s) {
+                Ok(g) => s = g,
+                Err(_) => return,
+            }
         }
     }
 

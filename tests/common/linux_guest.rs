@@ -49,7 +49,7 @@ const S_IFLNK: u32 = 0o120000;
 const S_IFCHR: u32 = 0o020000;
 
 /// An initramfs: busybox as /bin/busybox and /bin/sh, `init` as /init,
-/// /dev/console, and `extra` files (mode 0644) in directories of their own.
+/// /dev/console, and `extra` files (mode 0755) in directories of their own.
 pub fn initramfs(busybox: &[u8], init: &str, extra: &[(&str, Vec<u8>)]) -> Vec<u8> {
     let mut o = Vec::new();
     let mut ino = 1;
@@ -74,7 +74,7 @@ pub fn initramfs(busybox: &[u8], init: &str, extra: &[(&str, Vec<u8>)]) -> Vec<u
                 dirs.push(d);
             }
         }
-        add(&mut o, name, S_IFREG | 0o644, (0, 0), data);
+        add(&mut o, name, S_IFREG | 0o755, (0, 0), data);
     }
     cpio_entry(&mut o, 0, "TRAILER!!!", 0, (0, 0), b"");
     o

@@ -348,6 +348,7 @@ fn run_vcpus(machine: &Arc<Machine>, vcpus: Vec<Vcpu>) -> Result<Vec<Vcpu>, Erro
             }
         }
     }
+    machine.mark_started();
     let mut back = Vec::new();
     let mut panicked = false;
     for t in threads {

@@ -196,11 +196,18 @@ fn session(m: &Arc<Machine>, c: &Arc<Client>, mut reader: Box<dyn Read + Send>) 
     }
     let mut framer = Framer::default();
     let mut buf = [0u8; 4096];
+    let mut first = true;
     loop {
         let n = match reader.read(&mut buf) {
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
+        if first {
+            // Commands see a machine whose vCPUs run (a `-qmp ...,wait=on`
+            // client connects before they start).
+            m.wait_started();
+            first = false;
+        }
         for piece in framer.push(&buf[..n]) {
             let (reply, after) = handle(m, c, piece);
             if !c.send(&reply) {
