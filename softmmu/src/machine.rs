@@ -171,7 +171,8 @@ impl Machine {
             }
             Err(_) => false,
         };
-        if first && !(why.is_reset() && !self.no_reboot) {
+        let reboots = why.is_reset() && !self.no_reboot;
+        if first && !reboots {
             self.emit(Event::Shutdown(why));
         }
         for k in &self.kicks {

@@ -123,10 +123,8 @@ impl VirtioDevice for VirtioBlk {
     fn read_config(&self, off: u64, size: u32) -> u64 {
         let c = self.config();
         let mut v = [0u8; 8];
-        for i in 0..size.min(8) as usize {
-            if let Some(b) = c.get(off as usize + i) {
-                v[i] = *b;
-            }
+        for (i, b) in v.iter_mut().enumerate().take(size.min(8) as usize) {
+            *b = c.get(off as usize + i).copied().unwrap_or(0);
         }
         u64::from_le_bytes(v)
     }
@@ -334,5 +332,217 @@ impl Worker {
             }
         }
         S_OK
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::Device;
+    use crate::devices::virtio_mmio::{VirtioMmio, F_VERSION_1};
+    use crate::drive::{DriveSpec, Interface};
+    use crate::irq::{IrqLine, IrqSink};
+    use crate::memory::Ram;
+    use std::sync::atomic::AtomicBool;
+    use std::time::{Duration, Instant};
+
+    const BASE: u64 = 0x4000_0000;
+    const DESC: u64 = BASE;
+    const AVAIL: u64 = BASE + 0x1000;
+    const USED: u64 = BASE + 0x2000;
+    const HDR: u64 = BASE + 0x3000;
+    const DATA: u64 = BASE + 0x4000;
+    const STATUS: u64 = BASE + 0x5000;
+
+    struct Line(AtomicBool);
+    impl IrqSink for Line {
+        fn set_level(&self, _intid: u32, level: bool) {
+            self.0.store(level, Ordering::SeqCst);
+        }
+    }
+
+    struct Rig {
+        t: VirtioMmio,
+        mem: GuestRam,
+        line: Arc<Line>,
+        drive: Arc<Drive>,
+        n: u16,
+        _dir: std::path::PathBuf,
+    }
+
+    fn rig(tag: &str) -> Rig {
+        let dir = std::env::temp_dir().join(format!("mimic-vblk-{tag}-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let img = dir.join("d.raw");
+        std::fs::write(&img, vec![0u8; 64 << 10]).unwrap();
+        let drive = Arc::new(
+            Drive::open(&DriveSpec {
+                id: "d".into(),
+                file: img,
+                format: Some("raw".into()),
+                interface: Interface::Virtio,
+                read_only: false,
+                snapshot: false,
+                serial: Some("SER-42".into()),
+                throttle: None,
+            })
+            .unwrap(),
+        );
+        let line = Arc::new(Line(AtomicBool::new(false)));
+        let irq = VirtioIrq::new(IrqLine {
+            sink: line.clone(),
+            intid: 48,
+        });
+        let mem = GuestRam::new(
+            Arc::new(Ram::new(BASE, 1 << 20).unwrap()),
+            Arc::new(Default::default()),
+        );
+        let dev = Box::new(VirtioBlk::new(drive.clone(), irq.clone()));
+        let t = VirtioMmio::new(Some(dev), irq, mem.clone());
+        Rig {
+            t,
+            mem,
+            line,
+            drive,
+            n: 0,
+            _dir: dir,
+        }
+    }
+
+    impl Drop for Rig {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self._dir);
+        }
+    }
+
+    impl Rig {
+        /// The driver's side of initialisation; true if FEATURES_OK stuck.
+        fn init(&mut self, features: u64) -> bool {
+            let t = &mut self.t;
+            t.write(0x070, 4, 1 | 2);
+            t.write(0x024, 4, 0);
+            t.write(0x020, 4, features & 0xffff_ffff);
+            t.write(0x024, 4, 1);
+            t.write(0x020, 4, features >> 32);
+            t.write(0x070, 4, 1 | 2 | 8);
+            if t.read(0x070, 4) & 8 == 0 {
+                return false;
+            }
+            t.write(0x030, 4, 0);
+            t.write(0x038, 4, 8);
+            for (off, v) in [(0x080, DESC), (0x090, AVAIL), (0x0a0, USED)] {
+                t.write(off, 4, v & 0xffff_ffff);
+                t.write(off + 4, 4, v >> 32);
+            }
+            t.write(0x044, 4, 1);
+            t.write(0x070, 4, 1 | 2 | 8 | 4);
+            true
+        }
+
+        fn desc(&self, i: u64, addr: u64, len: u32, flags: u16, next: u16) {
+            let mut d = addr.to_le_bytes().to_vec();
+            d.extend_from_slice(&len.to_le_bytes());
+            d.extend_from_slice(&flags.to_le_bytes());
+            d.extend_from_slice(&next.to_le_bytes());
+            assert!(self.mem.write(DESC + 16 * i, &d));
+        }
+
+        /// Submits header + data (device-writable when `into`) + status;
+        /// returns (status, used length).
+        fn request(&mut self, kind: u32, sector: u64, data: &[u8], into: bool) -> (u8, u32) {
+            let mut h = kind.to_le_bytes().to_vec();
+            h.extend_from_slice(&[0; 4]);
+            h.extend_from_slice(&sector.to_le_bytes());
+            assert!(self.mem.write(HDR, &h));
+            assert!(self.mem.write(DATA, data));
+            assert!(self.mem.write(STATUS, &[0xff]));
+            self.desc(0, HDR, 16, 1, 1);
+            self.desc(1, DATA, data.len() as u32, 1 | if into { 2 } else { 0 }, 2);
+            self.desc(2, STATUS, 1, 2, 0);
+            assert!(self.mem.write_u16(AVAIL + 4 + 2 * (self.n % 8) as u64, 0));
+            self.n += 1;
+            assert!(self.mem.write_u16(AVAIL + 2, self.n));
+            self.t.write(0x050, 4, 0);
+            let end = Instant::now() + Duration::from_secs(10);
+            while self.mem.read_u16(USED + 2) != Some(self.n) {
+                assert!(Instant::now() < end, "request not completed");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            assert!(self.line.0.load(Ordering::SeqCst), "used-buffer interrupt");
+            assert_eq!(self.t.read(0x060, 4) & INT_USED as u64, INT_USED as u64);
+            self.t.write(0x064, 4, INT_USED as u64);
+            let mut st = [0u8];
+            assert!(self.mem.read(STATUS, &mut st));
+            let len = self
+                .mem
+                .read_u32(USED + 4 + 8 * ((self.n - 1) % 8) as u64 + 4);
+            (st[0], len.unwrap())
+        }
+    }
+
+    #[test]
+    fn requests_and_their_errors() {
+        let mut r = rig("req");
+        assert_eq!(r.t.read(0x000, 4), 0x7472_6976);
+        assert_eq!(r.t.read(0x008, 4), DEVICE_ID as u64);
+        assert_eq!(r.t.read(0x100, 4), 128, "capacity in sectors");
+        assert!(!r.init(0), "a legacy driver (no VERSION_1) is refused");
+        r.t.write(0x070, 4, 0);
+        assert!(r.init(F_VERSION_1 | F_FLUSH | F_DISCARD | F_WRITE_ZEROES));
+
+        assert_eq!(r.request(T_OUT, 1, &[0xab; 512], false), (S_OK, 1));
+        assert_eq!(r.request(T_IN, 1, &[0; 512], true), (S_OK, 513));
+        let mut b = [0u8; 512];
+        assert!(r.mem.read(DATA, &mut b));
+        assert!(b.iter().all(|&x| x == 0xab));
+        assert_eq!(
+            r.request(T_IN, 127, &[0; 1024], true).0,
+            S_IOERR,
+            "past the end"
+        );
+        assert_eq!(r.request(T_OUT, 1 << 60, &[0; 512], false).0, S_IOERR);
+        assert_eq!(r.request(99, 0, &[0; 512], true).0, S_UNSUPP);
+        assert_eq!(r.request(T_FLUSH, 0, &[0; 512], false).0, S_OK);
+        assert_eq!(r.request(T_GET_ID, 0, &[0; 20], true), (S_OK, 21));
+        assert!(r.mem.read(DATA, &mut b[..20]));
+        assert_eq!(&b[..8], b"SER-42\0\0");
+        let mut seg = 1u64.to_le_bytes().to_vec();
+        seg.extend_from_slice(&1u32.to_le_bytes());
+        seg.extend_from_slice(&0u32.to_le_bytes());
+        assert_eq!(r.request(T_WRITE_ZEROES, 0, &seg, false).0, S_OK);
+        assert_eq!(r.request(T_IN, 1, &[0xff; 512], true).0, S_OK);
+        assert!(r.mem.read(DATA, &mut b));
+        assert!(b.iter().all(|&x| x == 0), "zeroed");
+        seg[12] = 0x80; // unknown flag
+        assert_eq!(r.request(T_DISCARD, 0, &seg, false).0, S_UNSUPP);
+
+        // A resize changes the capacity and raises a config interrupt.
+        let gen = r.t.read(0x0fc, 4);
+        r.drive.resize(128 << 10).unwrap();
+        assert_eq!(r.t.read(0x100, 4), 256);
+        assert_ne!(r.t.read(0x0fc, 4), gen);
+        assert_eq!(r.t.read(0x060, 4) & INT_CONFIG as u64, INT_CONFIG as u64);
+        r.t.write(0x064, 4, INT_CONFIG as u64);
+        assert!(!r.line.0.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn a_broken_chain_asks_for_a_reset() {
+        let mut r = rig("broken");
+        assert!(r.init(F_VERSION_1));
+        r.desc(0, HDR, 16, 1, 0); // loops onto itself
+        assert!(r.mem.write_u16(AVAIL + 4, 0));
+        assert!(r.mem.write_u16(AVAIL + 2, 1));
+        r.t.write(0x050, 4, 0);
+        let end = Instant::now() + Duration::from_secs(10);
+        while r.t.read(0x070, 4) & 0x40 == 0 {
+            assert!(Instant::now() < end, "no DEVICE_NEEDS_RESET");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        r.t.write(0x070, 4, 0);
+        assert_eq!(r.t.read(0x070, 4), 0, "reset clears it");
+        assert!(r.init(F_VERSION_1));
+        r.n = 0;
+        assert_eq!(r.request(T_FLUSH, 0, &[0; 8], false).0, S_OK);
     }
 }

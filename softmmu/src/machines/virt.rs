@@ -145,9 +145,16 @@ fn prepare_boot(opts: &Options, layout: &Layout, ram: &Ram, cpu: &str) -> Result
     })
 }
 
+/// Every opened drive, and the ones with a virtio-blk device in
+/// transport order.
+struct Disks {
+    drives: Vec<Arc<Drive>>,
+    virtio: Vec<Arc<Drive>>,
+}
+
 /// Opens the drives and puts a virtio-blk device for each `if=virtio`
 /// drive and each `-device virtio-blk-device` on the transports, in order.
-fn virtio_disks(opts: &Options) -> Result<(Vec<Arc<Drive>>, Vec<Arc<Drive>>), Error> {
+fn virtio_disks(opts: &Options) -> Result<Disks, Error> {
     let mut drives: Vec<Arc<Drive>> = Vec::new();
     for spec in &opts.drives {
         if drives.iter().any(|d| d.id == spec.id) {
@@ -184,7 +191,10 @@ fn virtio_disks(opts: &Options) -> Result<(Vec<Arc<Drive>>, Vec<Arc<Drive>>), Er
             }
         }
     }
-    Ok((drives, disks))
+    Ok(Disks {
+        drives,
+        virtio: disks,
+    })
 }
 
 /// Builds the machine, loads the guest and runs it to shutdown; returns
@@ -264,7 +274,10 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
     let gpio = Arc::new(Mutex::new(Pl061::new(line(layout.gpio_spi))));
     map.add_mmio(layout.gpio, 0x1000, gpio.clone());
 
-    let (drives, disks) = virtio_disks(opts)?;
+    let Disks {
+        drives,
+        virtio: disks,
+    } = virtio_disks(opts)?;
     if disks.len() > layout.virtio_count as usize {
         return Err(Error::Config(format!(
             "{} virtio devices, but virt has {} transports",

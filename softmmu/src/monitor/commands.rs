@@ -196,7 +196,7 @@ pub fn execute(m: &Arc<Machine>, name: &str, mut a: Args) -> Result<Value, QmpEr
             if size < 0 {
                 return Err(generic("Parameter 'size' expects a >0 size"));
             }
-            if size as u64 % 512 != 0 {
+            if !(size as u64).is_multiple_of(512) {
                 return Err(generic(
                     "The new size must be a multiple of 512 (the sector size)",
                 ));
