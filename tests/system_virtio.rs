@@ -656,3 +656,100 @@ fn virtio_disks_and_qmp_with_debian_kernel() {
             .collect();
     report("virtio disks and QMP", backends.len(), &failures);
 }
+
+/// Bad `-drive`/`-device`/`-qmp` options end `mimic system` before the
+/// guest runs, with one clear line on stderr and status 1.
+#[test]
+fn bad_disk_and_monitor_options_are_clear_errors() {
+    let root = repo_root();
+    let dir = temp_dir("virtio-errors");
+    // A minimal arm64 Image: the header's magic is enough to load it.
+    let mut image = vec![0u8; 4096];
+    image[56..60].copy_from_slice(b"ARM\x64");
+    let kernel = dir.join("Image");
+    std::fs::write(&kernel, &image).unwrap();
+    let raw = dir.join("d.raw");
+    std::fs::write(&raw, vec![0u8; 1 << 20]).unwrap();
+    let garbage = dir.join("bad.qcow2");
+    std::fs::write(&garbage, b"QFI\xfbgarbage").unwrap();
+    let r = raw.to_string_lossy().into_owned();
+    let g = garbage.to_string_lossy().into_owned();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                "-drive".into(),
+                "file=/nonexistent/disk.qcow2,format=qcow2".into(),
+            ],
+            "/nonexistent/disk.qcow2",
+        ),
+        (
+            vec!["-drive".into(), format!("file={r},format=bogus")],
+            "bogus",
+        ),
+        (
+            vec!["-drive".into(), format!("file={g},format=qcow2")],
+            "bad.qcow2",
+        ),
+        (vec!["-drive".into(), format!("file={r},if=ide")], "if=ide"),
+        (
+            vec!["-drive".into(), format!("file={r},cache=none")],
+            "cache",
+        ),
+        (
+            vec![
+                "-drive".into(),
+                format!("file={r},format=raw,if=none,id=a"),
+                "-device".into(),
+                "virtio-blk-device,drive=b".into(),
+            ],
+            "drive 'b' not found",
+        ),
+        (
+            vec![
+                "-drive".into(),
+                format!("file={r},format=raw,id=a,readonly=on"),
+                "-drive".into(),
+                format!("file={r},format=raw,id=a,readonly=on"),
+            ],
+            "duplicate ID 'a'",
+        ),
+        (
+            vec!["-device".into(), "virtio-net-device".into()],
+            "virtio-net-device",
+        ),
+        (
+            vec![
+                "-qmp".into(),
+                "unix:/nonexistent/q.sock,server,nowait".into(),
+            ],
+            "/nonexistent/q.sock",
+        ),
+        (vec!["-qmp".into(), "unix:/tmp/q.sock".into()], "server"),
+    ];
+    let mut failures = Vec::new();
+    for (extra, want) in &cases {
+        let mut argv = vec![
+            mimic_bin().to_string_lossy().into_owned(),
+            "system".into(),
+            "-kernel".into(),
+            kernel.to_string_lossy().into_owned(),
+            "-serial".into(),
+            "none".into(),
+        ];
+        argv.extend(extra.iter().cloned());
+        let out = run(&argv, &root, None, Duration::from_secs(30));
+        let err = String::from_utf8_lossy(&out.stderr);
+        if out.status != 1
+            || !err.contains(want)
+            || err.contains("panicked")
+            || err.lines().count() != 1
+        {
+            failures.push(format!(
+                "{extra:?}: status {} stderr {err:?} (want {want:?})",
+                out.status
+            ));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    report("bad disk/monitor options", cases.len(), &failures);
+}
