@@ -542,6 +542,9 @@ fn one_boot(root: &Path, kernel: &Path, initrd: &Path, backend: &str) -> Option<
     if status != Some(0) {
         errs.push(format!("exit status {status:?}"));
     }
+    if sock.exists() {
+        errs.push("the QMP socket was left behind".into());
+    }
     for want in [
         "vda=131072 vdb=2048 vdc=8192 serial=MIMIC-SERIAL-1",
         "READBACK-OK",
@@ -752,4 +755,82 @@ fn bad_disk_and_monitor_options_are_clear_errors() {
     }
     let _ = std::fs::remove_dir_all(&dir);
     report("bad disk/monitor options", cases.len(), &failures);
+}
+
+/// QMP over TCP on a machine whose only code is `b .`: negotiation, a
+/// query, `quit` with its reply before the SHUTDOWN event, and a clean
+/// exit; on each backend.
+#[test]
+fn qmp_over_tcp_quits_the_machine() {
+    let root = repo_root();
+    let dir = temp_dir("virtio-tcp");
+    let mut image = vec![0u8; 4096];
+    image[0..4].copy_from_slice(&0x1400_0000u32.to_le_bytes()); // b .
+    image[56..60].copy_from_slice(b"ARM\x64");
+    let kernel = dir.join("Image");
+    std::fs::write(&kernel, &image).unwrap();
+    let backends: Vec<String> = std::env::var("MIMIC_TEST_BACKENDS")
+        .unwrap_or_else(|_| "interp,jit".into())
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let mut failures = Vec::new();
+    for b in &backends {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap();
+        let mut child = Command::new(mimic_bin())
+            .args(["system", "-serial", "none", "-backend", b, "-kernel"])
+            .arg(&kernel)
+            .arg("-qmp")
+            .arg(format!("tcp:127.0.0.1:{port},server,nowait"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let talk = || -> Result<Vec<String>, String> {
+            let end = Instant::now() + Duration::from_secs(20);
+            let s = loop {
+                match std::net::TcpStream::connect(("127.0.0.1", port)) {
+                    Ok(s) => break s,
+                    Err(e) if Instant::now() > end => return Err(e.to_string()),
+                    Err(_) => std::thread::sleep(Duration::from_millis(50)),
+                }
+            };
+            s.set_read_timeout(Some(Duration::from_secs(20))).ok();
+            let mut w = s.try_clone().map_err(|e| e.to_string())?;
+            w.write_all(
+                b"{\"execute\":\"qmp_capabilities\"}{\"execute\":\"query-status\"}\n{\"execute\":\"quit\",\"id\":\"q\"}\n",
+            )
+            .map_err(|e| e.to_string())?;
+            Ok(BufReader::new(s).lines().map_while(Result::ok).collect())
+        };
+        let lines = talk();
+        let status = child.wait().ok().and_then(|s| s.code());
+        let lines = match lines {
+            Ok(l) => l,
+            Err(e) => {
+                failures.push(format!("[{b}] {e}"));
+                continue;
+            }
+        };
+        let v: Vec<Value> = lines
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        let ok = v.len() == 5
+            && v[0]["QMP"].is_object()
+            && v[1] == json!({"return": {}})
+            && v[2]["return"]["status"] == "running"
+            && v[3] == json!({"return": {}, "id": "q"})
+            && v[4]["event"] == "SHUTDOWN"
+            && v[4]["data"] == json!({"guest": false, "reason": "host-qmp-quit"});
+        if !ok || status != Some(0) {
+            failures.push(format!("[{b}] status {status:?}, got {lines:?}"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    report("QMP over TCP", backends.len(), &failures);
 }

@@ -303,9 +303,12 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
     machine.power_button = Some((gpio, fdt::POWER_BUTTON_LINE));
     machine.no_reboot = opts.no_reboot;
     let machine = Arc::new(machine);
-    for q in &opts.qmp {
-        monitor::start(&machine, q).map_err(Error::Config)?;
-    }
+    let _monitors = opts
+        .qmp
+        .iter()
+        .map(|q| monitor::start(&machine, q))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::Config)?;
     if opts.serial_stdin {
         spawn_stdin(uart);
     }

@@ -80,9 +80,29 @@ impl QmpSpec {
     }
 }
 
+/// A running monitor; dropping it (at machine exit) removes its unix
+/// socket.
+pub struct Monitor {
+    socket: Option<PathBuf>,
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        if let Some(p) = &self.socket {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
 /// Starts a monitor on `spec` for the machine's lifetime.
-pub fn start(m: &Arc<Machine>, spec: &QmpSpec) -> Result<(), String> {
-    server::start(m.clone(), spec)
+pub fn start(m: &Arc<Machine>, spec: &QmpSpec) -> Result<Monitor, String> {
+    server::start(m.clone(), spec)?;
+    Ok(Monitor {
+        socket: match &spec.addr {
+            QmpAddr::Unix(p) => Some(p.clone()),
+            QmpAddr::Tcp(_) => None,
+        },
+    })
 }
 
 #[cfg(test)]
