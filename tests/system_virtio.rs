@@ -762,7 +762,6 @@ fn bad_disk_and_monitor_options_are_clear_errors() {
 /// exit; on each backend.
 #[test]
 fn qmp_over_tcp_quits_the_machine() {
-    let root = repo_root();
     let dir = temp_dir("virtio-tcp");
     let mut image = vec![0u8; 4096];
     image[0..4].copy_from_slice(&0x1400_0000u32.to_le_bytes()); // b .
