@@ -42,6 +42,9 @@ const MAX_DISCARD_SECTORS: u32 = 0x3f_ffff;
 const MAX_SEGMENTS: u32 = 32;
 const WRITE_ZEROES_F_UNMAP: u32 = 1;
 const GET_ID_BYTES: usize = 20;
+/// Reads and writes go through a buffer of at most this many bytes (a
+/// request's length comes from the guest's descriptors).
+const CHUNK: u64 = 1 << 20;
 
 enum Msg {
     Kick,
@@ -250,21 +253,29 @@ impl Worker {
 
     fn read(&mut self, c: &Chain, sector: u64, len: u64) -> Result<(), u8> {
         let off = self.range(sector, len).ok_or(S_IOERR)?;
-        let mut buf = vec![0u8; len as usize];
-        let r = self.drive.driver.lock().map(|mut d| d.read(off, &mut buf));
-        match r {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                tracing::warn!(target: "unimp", "virtio-blk {}: read at {off}: {e}", self.drive.id);
+        let mut buf = vec![0u8; len.min(CHUNK) as usize];
+        let mut done = 0;
+        while done < len {
+            let n = (len - done).min(CHUNK) as usize;
+            let r = self
+                .drive
+                .driver
+                .lock()
+                .map(|mut d| d.read(off + done, &mut buf[..n]));
+            match r {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(target: "unimp", "virtio-blk {}: read at {}: {e}", self.drive.id, off + done);
+                    return Err(S_IOERR);
+                }
+                Err(_) => return Err(S_IOERR),
+            }
+            if !c.write_at(&self.mem, done, &buf[..n]) {
                 return Err(S_IOERR);
             }
-            Err(_) => return Err(S_IOERR),
+            done += n as u64;
         }
-        if c.write_at(&self.mem, 0, &buf) {
-            Ok(())
-        } else {
-            Err(S_IOERR)
-        }
+        Ok(())
     }
 
     fn write(&mut self, c: &Chain, sector: u64) -> u8 {
@@ -275,18 +286,29 @@ impl Worker {
         let Some(off) = self.range(sector, len) else {
             return S_IOERR;
         };
-        let mut buf = vec![0u8; len as usize];
-        if !c.read_at(&self.mem, 16, &mut buf) {
-            return S_IOERR;
-        }
-        match self.drive.driver.lock().map(|mut d| d.write(off, &buf)) {
-            Ok(Ok(())) => S_OK,
-            Ok(Err(e)) => {
-                tracing::warn!(target: "unimp", "virtio-blk {}: write at {off}: {e}", self.drive.id);
-                S_IOERR
+        let mut buf = vec![0u8; len.min(CHUNK) as usize];
+        let mut done = 0;
+        while done < len {
+            let n = (len - done).min(CHUNK) as usize;
+            if !c.read_at(&self.mem, 16 + done, &mut buf[..n]) {
+                return S_IOERR;
             }
-            Err(_) => S_IOERR,
+            let r = self
+                .drive
+                .driver
+                .lock()
+                .map(|mut d| d.write(off + done, &buf[..n]));
+            match r {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(target: "unimp", "virtio-blk {}: write at {}: {e}", self.drive.id, off + done);
+                    return S_IOERR;
+                }
+                Err(_) => return S_IOERR,
+            }
+            done += n as u64;
         }
+        S_OK
     }
 
     /// Discard or write-zeroes: segments of (sector u64, sectors u32, flags u32).
@@ -352,7 +374,7 @@ mod tests {
     const USED: u64 = BASE + 0x2000;
     const HDR: u64 = BASE + 0x3000;
     const DATA: u64 = BASE + 0x4000;
-    const STATUS: u64 = BASE + 0x5000;
+    const STATUS: u64 = BASE + 0x3800;
 
     struct Line(AtomicBool);
     impl IrqSink for Line {
@@ -374,7 +396,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("mimic-vblk-{tag}-{}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);
         let img = dir.join("d.raw");
-        std::fs::write(&img, vec![0u8; 64 << 10]).unwrap();
+        std::fs::write(&img, vec![0u8; 4 << 20]).unwrap();
         let drive = Arc::new(
             Drive::open(&DriveSpec {
                 id: "d".into(),
@@ -394,7 +416,7 @@ mod tests {
             intid: 48,
         });
         let mem = GuestRam::new(
-            Arc::new(Ram::new(BASE, 1 << 20).unwrap()),
+            Arc::new(Ram::new(BASE, 4 << 20).unwrap()),
             Arc::new(Default::default()),
         );
         let dev = Box::new(VirtioBlk::new(drive.clone(), irq.clone()));
@@ -485,7 +507,7 @@ mod tests {
         let mut r = rig("req");
         assert_eq!(r.t.read(0x000, 4), 0x7472_6976);
         assert_eq!(r.t.read(0x008, 4), DEVICE_ID as u64);
-        assert_eq!(r.t.read(0x100, 4), 128, "capacity in sectors");
+        assert_eq!(r.t.read(0x100, 4), 8192, "capacity in sectors");
         assert!(!r.init(0), "a legacy driver (no VERSION_1) is refused");
         r.t.write(0x070, 4, 0);
         assert!(r.init(F_VERSION_1 | F_FLUSH | F_DISCARD | F_WRITE_ZEROES));
@@ -496,10 +518,20 @@ mod tests {
         assert!(r.mem.read(DATA, &mut b));
         assert!(b.iter().all(|&x| x == 0xab));
         assert_eq!(
-            r.request(T_IN, 127, &[0; 1024], true).0,
+            r.request(T_IN, 8191, &[0; 1024], true).0,
             S_IOERR,
             "past the end"
         );
+        // Larger than the copy buffer: goes through in chunks.
+        let big: Vec<u8> = (0..3 << 19).map(|i: u32| (i % 251) as u8).collect();
+        assert_eq!(r.request(T_OUT, 8, &big, false), (S_OK, 1));
+        assert_eq!(
+            r.request(T_IN, 8, &vec![0; big.len()], true),
+            (S_OK, big.len() as u32 + 1)
+        );
+        let mut back = vec![0u8; big.len()];
+        assert!(r.mem.read(DATA, &mut back));
+        assert!(back == big, "multi-chunk read returns what was written");
         assert_eq!(r.request(T_OUT, 1 << 60, &[0; 512], false).0, S_IOERR);
         assert_eq!(r.request(99, 0, &[0; 512], true).0, S_UNSUPP);
         assert_eq!(r.request(T_FLUSH, 0, &[0; 512], false).0, S_OK);
@@ -518,8 +550,8 @@ mod tests {
 
         // A resize changes the capacity and raises a config interrupt.
         let gen = r.t.read(0x0fc, 4);
-        r.drive.resize(128 << 10).unwrap();
-        assert_eq!(r.t.read(0x100, 4), 256);
+        r.drive.resize(8 << 20).unwrap();
+        assert_eq!(r.t.read(0x100, 4), 16384);
         assert_ne!(r.t.read(0x0fc, 4), gen);
         assert_eq!(r.t.read(0x060, 4) & INT_CONFIG as u64, INT_CONFIG as u64);
         r.t.write(0x064, 4, INT_CONFIG as u64);
