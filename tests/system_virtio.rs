@@ -759,9 +759,9 @@ fn bad_disk_and_monitor_options_are_clear_errors() {
 
 /// QMP over TCP on a machine whose only code is `b .`: negotiation, a
 /// query, `quit` with its reply before the SHUTDOWN event, and a clean
-/// exit; on each backend.
+/// exit; SIGTERM also exits cleanly with the disk closed; on each backend.
 #[test]
-fn qmp_over_tcp_quits_the_machine() {
+fn qmp_over_tcp_and_sigterm_end_the_machine() {
     let dir = temp_dir("virtio-tcp");
     let mut image = vec![0u8; 4096];
     image[0..4].copy_from_slice(&0x1400_0000u32.to_le_bytes()); // b .
@@ -830,6 +830,42 @@ fn qmp_over_tcp_quits_the_machine() {
             failures.push(format!("[{b}] status {status:?}, got {lines:?}"));
         }
     }
+    // SIGTERM: an orderly shutdown that closes the disks.
+    let img = dir.join("d.qcow2");
+    for b in &backends {
+        let created = Command::new(mimic_bin())
+            .args(["img", "create", "-f", "qcow2", "-q"])
+            .arg(&img)
+            .arg("1M")
+            .status();
+        assert!(created.is_ok_and(|s| s.success()));
+        let mut child = Command::new(mimic_bin())
+            .args(["system", "-serial", "none", "-backend", b, "-kernel"])
+            .arg(&kernel)
+            .arg("-drive")
+            .arg(format!("file={},format=qcow2", img.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let status = child.wait().ok().and_then(|s| s.code());
+        let mut err = String::new();
+        let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+        let check = Command::new("qemu-img").arg("check").arg(&img).status();
+        if status != Some(0)
+            || !err.contains("terminating on signal 15")
+            || !check.as_ref().is_ok_and(|s| s.success())
+        {
+            failures.push(format!(
+                "[{b}] SIGTERM: status {status:?} stderr {err:?} check {check:?}"
+            ));
+        }
+        let _ = std::fs::remove_file(&img);
+    }
     let _ = std::fs::remove_dir_all(&dir);
-    report("QMP over TCP", backends.len(), &failures);
+    report("QMP over TCP and SIGTERM", 2 * backends.len(), &failures);
 }

@@ -18,6 +18,7 @@ pub mod machines;
 pub mod memory;
 pub mod monitor;
 pub mod psci;
+pub mod signals;
 pub mod virtqueue;
 
 use std::path::PathBuf;

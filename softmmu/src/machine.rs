@@ -32,6 +32,8 @@ pub enum Shutdown {
     Quit,
     /// The monitor asked for a reset (QMP system_reset).
     HostReset,
+    /// SIGINT, SIGTERM or SIGHUP.
+    Signal,
 }
 
 impl Shutdown {
@@ -46,6 +48,7 @@ impl Shutdown {
             Shutdown::Reset => "guest-reset",
             Shutdown::Quit => "host-qmp-quit",
             Shutdown::HostReset => "host-qmp-system-reset",
+            Shutdown::Signal => "host-signal",
         }
     }
     pub fn is_reset(self) -> bool {

@@ -17,7 +17,7 @@ use crate::fdt::{self, BootInfo};
 use crate::irq::{IrqLine, IrqSink, Kick};
 use crate::machine::{self, Event, Machine, Shutdown};
 use crate::memory::{MemoryMap, Ram};
-use crate::{loader, monitor, DeviceSpec, Error, Options};
+use crate::{loader, monitor, signals, DeviceSpec, Error, Options};
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
@@ -225,6 +225,7 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
     })?;
     target_aarch64::system::regs::set_model(model);
     let layout = Layout::new(opts.mem, opts.smp);
+    signals::block();
 
     let states: Vec<&'static mut target_aarch64::CpuState> =
         (0..opts.smp).map(|_| aarch64_cpu::new_state()).collect();
@@ -309,6 +310,7 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
         .map(|q| monitor::start(&machine, q))
         .collect::<Result<Vec<_>, _>>()
         .map_err(Error::Config)?;
+    signals::spawn_handler(&machine);
     if opts.serial_stdin {
         spawn_stdin(uart);
     }
