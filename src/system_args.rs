@@ -187,3 +187,44 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
         log_file,
     })))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<OsString> {
+        a.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn disks_monitor_and_global_snapshot() {
+        let Ok(Outcome::Run(p)) = parse(&args(&[
+            "-kernel",
+            "k",
+            "-drive",
+            "file=a.qcow2,format=qcow2",
+            "-snapshot",
+            "-drive",
+            "file=b.raw,if=none,id=b",
+            "-device",
+            "virtio-blk-device,drive=b",
+            "-qmp",
+            "unix:/tmp/m.sock,server,nowait",
+        ])) else {
+            panic!("parse failed");
+        };
+        let o = &p.opts;
+        assert_eq!(o.drives.len(), 2);
+        assert!(
+            o.drives.iter().all(|d| d.snapshot),
+            "-snapshot applies to every drive"
+        );
+        assert_eq!(o.drives[0].id, "virtio0");
+        assert_eq!(
+            o.devices,
+            vec![softmmu::DeviceSpec::VirtioBlk { drive: "b".into() }]
+        );
+        assert_eq!(o.qmp.len(), 1);
+        assert!(parse(&args(&["-kernel", "k", "-drive", "if=virtio"])).is_err());
+    }
+}
