@@ -2,8 +2,9 @@
 //! JSON streamer does: objects and arrays end at their closing bracket
 //! (brackets inside strings do not count), scalars at the next white
 //! space. A text that is too large or too deep, or a stray closing
-//! bracket, is reported as an error and the streamer starts afresh, so
-//! one bad message never ends the session.
+//! bracket, is reported as an error and the streamer starts afresh from
+//! the next byte (as QEMU's does), so one bad message never ends the
+//! session.
 
 /// Most bytes in one message, and most nesting.
 const MAX_BYTES: usize = 1 << 20;
@@ -24,8 +25,6 @@ pub struct Framer {
     in_string: bool,
     escape: bool,
     scalar: bool,
-    /// Skipping the rest of an oversized text up to its end.
-    discarding: bool,
 }
 
 impl Framer {
@@ -72,9 +71,8 @@ impl Framer {
             b'{' | b'[' => {
                 self.keep(b, out);
                 self.depth += 1;
-                if self.depth > MAX_DEPTH && !self.discarding {
-                    self.buf = Vec::new();
-                    self.discarding = true;
+                if self.depth > MAX_DEPTH {
+                    self.reset();
                     out.push(Piece::Error("JSON nesting too deep".into()));
                 }
             }
@@ -106,12 +104,8 @@ impl Framer {
     }
 
     fn keep(&mut self, b: u8, out: &mut Vec<Piece>) {
-        if self.discarding {
-            return;
-        }
         if self.buf.len() >= MAX_BYTES {
-            self.buf = Vec::new();
-            self.discarding = true;
+            self.reset();
             out.push(Piece::Error("JSON message too large".into()));
             return;
         }
@@ -125,10 +119,9 @@ impl Framer {
     }
 
     fn emit(&mut self, out: &mut Vec<Piece>) {
-        let discarding = self.discarding;
         let text = std::mem::take(&mut self.buf);
         self.reset();
-        if !discarding && !text.is_empty() {
+        if !text.is_empty() {
             out.push(Piece::Text(text));
         }
     }
@@ -167,12 +160,18 @@ mod tests {
         let deep = "[".repeat(MAX_DEPTH + 1);
         let p = texts(f.push(deep.as_bytes()));
         assert_eq!(p, vec!["ERR JSON nesting too deep"]);
-        // The rest of the deep text is dropped up to its end.
+        assert_eq!(texts(f.push(b"{\"c\":3}")), vec![r#"{"c":3}"#]);
+        // An unbalanced text ends at the size limit; what follows it is
+        // read afresh.
         let mut f = Framer::default();
-        let mut big = b"{\"a\":\"".to_vec();
-        big.extend(std::iter::repeat_n(b'x', MAX_BYTES));
-        big.extend(b"\"}{\"b\":2}");
+        let mut big = b"{\"a\":[".to_vec();
+        big.extend(std::iter::repeat_n(b"1,".as_slice(), MAX_BYTES / 2).flatten());
+        big.extend(b"1]}{\"b\":2}");
         let p = texts(f.push(&big));
-        assert_eq!(p, vec!["ERR JSON message too large", r#"{"b":2}"#]);
+        assert_eq!(
+            p.first().map(String::as_str),
+            Some("ERR JSON message too large")
+        );
+        assert_eq!(p.last().map(String::as_str), Some(r#"{"b":2}"#));
     }
 }

@@ -311,3 +311,109 @@ fn request(
     let r = commands::execute(m, &name, args)?;
     Ok((r, name))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devices::gicv2::GicV2;
+    use crate::irq::Kick;
+    use crate::memory::MemoryMap;
+
+    fn machine() -> Arc<Machine> {
+        let flag: &'static std::sync::atomic::AtomicU32 = Box::leak(Box::default());
+        let kicks = vec![Arc::new(Kick::new(flag))];
+        let gic = GicV2::new(kicks.clone());
+        let cp = crate::machine::code_pages(&kicks);
+        Arc::new(Machine::new(Arc::new(MemoryMap::default()), gic, kicks, cp))
+    }
+
+    /// Feeds random JSON-ish input (commands with random arguments, cut
+    /// at random places, with garbage between): every text gets exactly
+    /// one reply, a `return` or an `error` with a class and description.
+    #[test]
+    fn random_input_gets_replies_never_a_panic() {
+        let m = machine();
+        let c = Client {
+            out: Mutex::new(Box::new(std::io::sink())),
+            negotiated: AtomicBool::new(false),
+        };
+        let names = [
+            "qmp_capabilities",
+            "query-status",
+            "query-block",
+            "query-version",
+            "query-cpus-fast",
+            "query-commands",
+            "block_resize",
+            "quit",
+            "system_reset",
+            "nope",
+        ];
+        let values = [
+            "1",
+            "-5",
+            "1.5",
+            "\"x\"",
+            "null",
+            "true",
+            "[]",
+            "{}",
+            "[\"oob\"]",
+            "1e999",
+        ];
+        let keys = ["device", "size", "enable", "node-name", "id", "x"];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut f = Framer::default();
+        let mut replies = 0;
+        for _ in 0..3000 {
+            let mut t = String::new();
+            match rnd(6) {
+                // Garbage that ends by itself (an unbalanced text would
+                // swallow what follows up to the size limit, as in QEMU).
+                0 => t.push_str(["} ", "] ", "{\"a\" 1}", "[1,}", "nul ", "\"s\" "][rnd(6)]),
+                1 => t.push_str(&format!("{} ", values[rnd(values.len())])),
+                _ => {
+                    t.push_str(&format!("{{\"execute\": \"{}\"", names[rnd(names.len())]));
+                    if rnd(2) == 0 {
+                        t.push_str(", \"arguments\": {");
+                        for i in 0..rnd(3) {
+                            if i > 0 {
+                                t.push(',');
+                            }
+                            t.push_str(&format!(
+                                "\"{}\": {}",
+                                keys[rnd(keys.len())],
+                                values[rnd(values.len())]
+                            ));
+                        }
+                        t.push('}');
+                    }
+                    if rnd(4) == 0 {
+                        t.push_str(", \"id\": 7");
+                    }
+                    t.push('}');
+                }
+            }
+            let bytes = t.as_bytes();
+            let cut = rnd(bytes.len() + 1);
+            for part in [&bytes[..cut], &bytes[cut..]] {
+                for piece in f.push(part) {
+                    let (r, _) = handle(&m, &c, piece);
+                    replies += 1;
+                    let ok = r.get("return").is_some()
+                        || (r["error"]["class"].is_string()
+                            && r["error"]["desc"].as_str().is_some_and(|d| !d.is_empty()));
+                    assert!(ok, "bad reply {r} to {t:?}");
+                }
+            }
+        }
+        assert!(replies > 1000, "only {replies} replies");
+        assert!(c.negotiated.load(Ordering::SeqCst));
+    }
+}
