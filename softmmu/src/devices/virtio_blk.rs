@@ -393,6 +393,10 @@ mod tests {
     }
 
     fn rig(tag: &str) -> Rig {
+        rig_with(tag, false)
+    }
+
+    fn rig_with(tag: &str, read_only: bool) -> Rig {
         let dir = std::env::temp_dir().join(format!("mimic-vblk-{tag}-{}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);
         let img = dir.join("d.raw");
@@ -403,7 +407,7 @@ mod tests {
                 file: img,
                 format: Some("raw".into()),
                 interface: Interface::Virtio,
-                read_only: false,
+                read_only,
                 snapshot: false,
                 serial: Some("SER-42".into()),
                 throttle: None,
@@ -556,6 +560,18 @@ mod tests {
         assert_eq!(r.t.read(0x060, 4) & INT_CONFIG as u64, INT_CONFIG as u64);
         r.t.write(0x064, 4, INT_CONFIG as u64);
         assert!(!r.line.0.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn read_only_drives_say_so_and_refuse_writes() {
+        let mut r = rig_with("ro", true);
+        r.t.write(0x014, 4, 0);
+        let f = r.t.read(0x010, 4);
+        assert_ne!(f & F_RO, 0);
+        assert_eq!(f & (F_DISCARD | F_WRITE_ZEROES), 0);
+        assert!(r.init(F_VERSION_1 | F_RO));
+        assert_eq!(r.request(T_OUT, 0, &[1; 512], false).0, S_IOERR);
+        assert_eq!(r.request(T_IN, 0, &[1; 512], true), (S_OK, 513));
     }
 
     #[test]
