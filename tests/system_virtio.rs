@@ -79,7 +79,8 @@ echo MARK-RESIZE-WAIT
 while [ "$($B cat /sys/block/vda/size)" = 131072 ]; do $B sleep 1; done
 echo resized=$($B cat /sys/block/vda/size)
 $B dd if=/dev/input/event0 of=/tmp/ev bs=24 count=1 2>/dev/null &
-$B sleep 1
+P=$!
+while ! $B ls -l /proc/$P/fd 2>/dev/null | $B grep -q event0; do $B sleep 1; done
 echo MARK-POWER-WAIT
 wait
 set -- $($B od -A n -t u2 -j 16 -N 4 /tmp/ev)

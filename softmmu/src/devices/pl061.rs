@@ -1,7 +1,8 @@
 //! Arm PrimeCell GPIO PL061 (DDI 0190): eight lines with direction,
 //! address-masked data, and edge/level interrupt detection. On `virt` line
 //! 3 is the power button (gpio-keys, KEY_POWER): `press` holds it high for
-//! 100 ms, like a key that is pressed and released.
+//! 300 ms, like a key that is pressed and released (long enough for an
+//! emulated kernel's debounce work to read it as pressed).
 
 use crate::device::{primecell_id, Device};
 use crate::irq::IrqLine;
@@ -75,14 +76,14 @@ impl Pl061 {
         self.update();
     }
 
-    /// Presses the key on `line` for 100 ms (from a thread of its own).
+    /// Presses the key on `line` for 300 ms (released from a thread of its own).
     pub fn press(gpio: &Arc<Mutex<Pl061>>, line: u32) {
         if let Ok(mut g) = gpio.lock() {
             g.set_input(line, true);
         }
         let g = gpio.clone();
         std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(300));
             if let Ok(mut g) = g.lock() {
                 g.set_input(line, false);
             }
