@@ -3,6 +3,7 @@
 //! linux-user options); `mimic img` / `mimic-img` is the image tool.
 
 mod binfmt_cmd;
+mod drive_args;
 mod logging;
 mod system_args;
 mod user_args;

@@ -22,6 +22,13 @@ usage: mimic system [OPTIONS]        (or mimic-system-aarch64 [OPTIONS])
   -monitor none
   -display none
   -no-reboot             exit when the guest resets
+  -drive file=PATH[,format=F][,if=virtio|none][,id=ID][,readonly=on][,snapshot=on]
+         [,serial=S][,throttling.bps-total=N][,throttling.iops-total=N]...
+                         a disk (if=virtio: a virtio-blk device of its own)
+  -device virtio-blk-device,drive=ID   a virtio-blk disk for an if=none drive
+  -snapshot              writes to every disk go to a temporary overlay
+  -qmp unix:PATH,server,nowait | tcp:HOST:PORT,server,nowait
+                         QMP monitor (wait=on, the default, waits for a client)
   -d ITEMS, -D FILE      debug log (as in user mode; -d int shows exceptions)
   --backend interp|jit|auto  execution backend [MIMIC_BACKEND]
 ";
@@ -74,7 +81,11 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
             Err(_) => BackendKind::Auto,
         },
         log: Default::default(),
+        drives: Vec::new(),
+        devices: Vec::new(),
+        qmp: Vec::new(),
     };
+    let mut snapshot = false;
     let mut log_items = Vec::new();
     let mut log_file = None;
     let mut kernel = None;
@@ -150,16 +161,70 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
             "d" => log_items.extend(value(name)?.split(',').map(str::to_string)),
             "D" => log_file = Some(value(name)?),
             "backend" => o.backend = value(name)?.parse()?,
-            "drive" | "device" | "netdev" | "qmp" | "gdb" | "loadvm" | "S" | "s" | "snapshot" => {
+            "drive" => {
+                let v = value(name)?;
+                let n = o.drives.len();
+                o.drives.push(crate::drive_args::parse_drive(&v, n)?);
+            }
+            "device" => o
+                .devices
+                .push(crate::drive_args::parse_device(&value(name)?)?),
+            "qmp" => o.qmp.push(softmmu::monitor::QmpSpec::parse(&value(name)?)?),
+            "snapshot" => snapshot = true,
+            "netdev" | "gdb" | "loadvm" | "S" | "s" => {
                 return Err(format!("-{name}: not implemented yet in mimic system"))
             }
             _ => return Err(format!("unknown option '{a}' (see mimic system -h)")),
         }
     }
     o.kernel = kernel.ok_or("mimic system: -kernel FILE is required")?;
+    for d in &mut o.drives {
+        d.snapshot |= snapshot;
+    }
     Ok(Outcome::Run(Box::new(Parsed {
         opts: o,
         log_items,
         log_file,
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<OsString> {
+        a.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn disks_monitor_and_global_snapshot() {
+        let Ok(Outcome::Run(p)) = parse(&args(&[
+            "-kernel",
+            "k",
+            "-drive",
+            "file=a.qcow2,format=qcow2",
+            "-snapshot",
+            "-drive",
+            "file=b.raw,if=none,id=b",
+            "-device",
+            "virtio-blk-device,drive=b",
+            "-qmp",
+            "unix:/tmp/m.sock,server,nowait",
+        ])) else {
+            panic!("parse failed");
+        };
+        let o = &p.opts;
+        assert_eq!(o.drives.len(), 2);
+        assert!(
+            o.drives.iter().all(|d| d.snapshot),
+            "-snapshot applies to every drive"
+        );
+        assert_eq!(o.drives[0].id, "virtio0");
+        assert_eq!(
+            o.devices,
+            vec![softmmu::DeviceSpec::VirtioBlk { drive: "b".into() }]
+        );
+        assert_eq!(o.qmp.len(), 1);
+        assert!(parse(&args(&["-kernel", "k", "-drive", "if=virtio"])).is_err());
+    }
 }

@@ -10,92 +10,9 @@
 
 mod common;
 
+use common::linux_guest::{find_kernel, initramfs};
 use common::*;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// One cpio "newc" entry.
-fn cpio_entry(out: &mut Vec<u8>, ino: u32, name: &str, mode: u32, rdev: (u32, u32), data: &[u8]) {
-    let namesize = name.len() + 1;
-    let fields = [
-        ino,
-        mode,
-        0,
-        0,
-        1,
-        0,
-        data.len() as u32,
-        0,
-        0,
-        rdev.0,
-        rdev.1,
-        namesize as u32,
-        0,
-    ];
-    out.extend_from_slice(b"070701");
-    for f in fields {
-        out.extend_from_slice(format!("{f:08x}").as_bytes());
-    }
-    out.extend_from_slice(name.as_bytes());
-    out.push(0);
-    while !out.len().is_multiple_of(4) {
-        out.push(0);
-    }
-    out.extend_from_slice(data);
-    while !out.len().is_multiple_of(4) {
-        out.push(0);
-    }
-}
-
-const S_IFDIR: u32 = 0o040000;
-const S_IFREG: u32 = 0o100000;
-const S_IFLNK: u32 = 0o120000;
-const S_IFCHR: u32 = 0o020000;
-
-fn initramfs(busybox: &[u8], init: &str) -> Vec<u8> {
-    let mut o = Vec::new();
-    let mut ino = 1;
-    let mut add = |o: &mut Vec<u8>, name: &str, mode: u32, rdev: (u32, u32), data: &[u8]| {
-        cpio_entry(o, ino, name, mode, rdev, data);
-        ino += 1;
-    };
-    for d in ["bin", "dev", "proc", "sys", "tmp"] {
-        add(&mut o, d, S_IFDIR | 0o755, (0, 0), b"");
-    }
-    add(&mut o, "dev/console", S_IFCHR | 0o600, (5, 1), b"");
-    add(&mut o, "bin/busybox", S_IFREG | 0o755, (0, 0), busybox);
-    add(&mut o, "bin/sh", S_IFLNK | 0o777, (0, 0), b"busybox");
-    add(&mut o, "init", S_IFREG | 0o755, (0, 0), init.as_bytes());
-    cpio_entry(&mut o, 0, "TRAILER!!!", 0, (0, 0), b"");
-    o
-}
-
-fn find_kernel(root: &Path) -> Option<PathBuf> {
-    let dir = root.join("build/cache/root/arm64");
-    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let n = p
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            n.starts_with("linux-image-") && n.ends_with("-arm64-unsigned")
-        })
-        .collect();
-    found.sort();
-    let pkg = found.pop()?;
-    std::fs::read_dir(pkg.join("boot"))
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("vmlinuz-"))
-        })
-}
 
 const INIT: &str = "#!/bin/sh
 /bin/busybox mount -t proc proc /proc
@@ -122,7 +39,7 @@ fn debian_kernel_boots_to_busybox() {
     };
     let dir = temp_dir("linux");
     let initrd = dir.join("initrd.cpio");
-    std::fs::write(&initrd, initramfs(&busybox, INIT)).expect("write initrd");
+    std::fs::write(&initrd, initramfs(&busybox, INIT, &[])).expect("write initrd");
     let mut cases = Vec::new();
     for b in std::env::var("MIMIC_TEST_BACKENDS")
         .unwrap_or_else(|_| "interp,jit".into())

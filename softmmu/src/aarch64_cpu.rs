@@ -127,12 +127,31 @@ impl Vcpu {
         self.machine.deadlines[self.index].store(next, Ordering::SeqCst);
     }
 
-    /// Runs until the machine shuts down.
-    pub fn run(mut self) {
+    /// Power-on state again (machine reset): registers, TLB, translated
+    /// code (RAM is reloaded) and timer outputs.
+    pub fn reset(&mut self) {
+        let mpidr = self.cpu.sys.mpidr;
+        self.cpu.sys.reset(mpidr);
+        self.cpu.x = [0; 31];
+        self.cpu.pc = 0;
+        sys::update_flags(self.cpu);
+        self.mmu.flush();
+        self.engine.flush();
+        self.timer_levels = (false, false);
+        self.machine.gic.set_ppi(self.index, timer::PPI_VIRT, false);
+        self.machine.gic.set_ppi(self.index, timer::PPI_PHYS, false);
+    }
+
+    /// Runs until the machine shuts down; hands the cpu back (for a reboot).
+    pub fn run(mut self) -> Vcpu {
         crate::irq::set_current_cpu(self.index);
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() };
+        self.machine.thread_ids[self.index].store(tid as i64, Ordering::SeqCst);
         loop {
+            self.machine.park_if_paused();
             if self.machine.shutdown_requested() {
-                return;
+                return self;
             }
             let power = self
                 .machine

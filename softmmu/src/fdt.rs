@@ -6,6 +6,10 @@ use vm_fdt::{Error, FdtWriter};
 
 const PHANDLE_GIC: u32 = 1;
 const PHANDLE_CLK: u32 = 2;
+const PHANDLE_GPIO: u32 = 3;
+/// Linux's KEY_POWER input code (the power button on GPIO line 3).
+const KEY_POWER: u32 = 116;
+pub const POWER_BUTTON_LINE: u32 = 3;
 /// GIC interrupt specifier types.
 const SPI: u32 = 0;
 const PPI: u32 = 1;
@@ -123,6 +127,39 @@ pub fn build(l: &Layout, b: &BootInfo) -> Result<Vec<u8>, Error> {
     f.property_u32("clocks", PHANDLE_CLK)?;
     f.property_string("clock-names", "apb_pclk")?;
     f.end_node(rtc)?;
+
+    let gpio = f.begin_node(&format!("pl061@{:x}", l.gpio))?;
+    f.property_string_list(
+        "compatible",
+        vec!["arm,pl061".into(), "arm,primecell".into()],
+    )?;
+    f.property_array_u64("reg", &[l.gpio, 0x1000])?;
+    f.property_array_u32("interrupts", &[SPI, l.gpio_spi, LEVEL_HIGH])?;
+    f.property_null("gpio-controller")?;
+    f.property_u32("#gpio-cells", 2)?;
+    f.property_u32("clocks", PHANDLE_CLK)?;
+    f.property_string("clock-names", "apb_pclk")?;
+    f.property_u32("phandle", PHANDLE_GPIO)?;
+    f.end_node(gpio)?;
+
+    let keys = f.begin_node("gpio-keys")?;
+    f.property_string("compatible", "gpio-keys")?;
+    let key = f.begin_node("poweroff")?;
+    f.property_string("label", "GPIO Key Poweroff")?;
+    f.property_u32("linux,code", KEY_POWER)?;
+    f.property_array_u32("gpios", &[PHANDLE_GPIO, POWER_BUTTON_LINE, 0])?;
+    f.end_node(key)?;
+    f.end_node(keys)?;
+
+    for n in 0..l.virtio_count {
+        let base = l.virtio_base + n as u64 * l.virtio_size;
+        let v = f.begin_node(&format!("virtio_mmio@{base:x}"))?;
+        f.property_string("compatible", "virtio,mmio")?;
+        f.property_array_u64("reg", &[base, l.virtio_size])?;
+        f.property_array_u32("interrupts", &[SPI, l.virtio_spi + n, LEVEL_HIGH])?;
+        f.property_null("dma-coherent")?;
+        f.end_node(v)?;
+    }
 
     f.end_node(root)?;
     f.finish()

@@ -8,13 +8,18 @@
 pub mod aarch64_cpu;
 pub mod device;
 pub mod devices;
+pub mod dma;
+pub mod drive;
 pub mod fdt;
 pub mod irq;
 pub mod loader;
 pub mod machine;
 pub mod machines;
 pub mod memory;
+pub mod monitor;
 pub mod psci;
+pub mod signals;
+pub mod virtqueue;
 
 use std::path::PathBuf;
 use tcg::exec::{BackendKind, LogFlags};
@@ -29,6 +34,15 @@ pub enum Error {
     Load(#[from] loader::LoadError),
     #[error(transparent)]
     Ram(#[from] memory::RamError),
+    #[error(transparent)]
+    Drive(#[from] drive::DriveError),
+}
+
+/// A `-device` option.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceSpec {
+    /// `virtio-blk-device,drive=ID[,serial=S]`.
+    VirtioBlk { drive: String },
 }
 
 /// A machine to build and run.
@@ -49,6 +63,10 @@ pub struct Options {
     pub serial_stdin: bool,
     pub backend: BackendKind,
     pub log: LogFlags,
+    pub drives: Vec<drive::DriveSpec>,
+    pub devices: Vec<DeviceSpec>,
+    /// `-qmp` monitors.
+    pub qmp: Vec<monitor::QmpSpec>,
 }
 
 /// Builds and runs the machine; returns the exit status for the process.

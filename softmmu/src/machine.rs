@@ -3,11 +3,13 @@
 //! request, and the ticker thread that kicks cpus whose timer expired.
 
 use crate::devices::gicv2::GicV2;
+use crate::devices::pl061::Pl061;
+use crate::drive::Drive;
 use crate::irq::Kick;
 use crate::memory::MemoryMap;
 use crate::psci;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 use tcg::softmmu::CodePages;
 
@@ -28,7 +30,52 @@ pub enum Shutdown {
     Reset,
     /// The user asked (monitor `quit`, signal).
     Quit,
+    /// The monitor asked for a reset (QMP system_reset).
+    HostReset,
+    /// SIGINT, SIGTERM or SIGHUP.
+    Signal,
 }
+
+impl Shutdown {
+    /// Whether the guest caused it.
+    pub fn guest(self) -> bool {
+        matches!(self, Shutdown::PowerOff | Shutdown::Reset)
+    }
+    /// QMP's ShutdownCause.
+    pub fn cause(self) -> &'static str {
+        match self {
+            Shutdown::PowerOff => "guest-shutdown",
+            Shutdown::Reset => "guest-reset",
+            Shutdown::Quit => "host-qmp-quit",
+            Shutdown::HostReset => "host-qmp-system-reset",
+            Shutdown::Signal => "host-signal",
+        }
+    }
+    pub fn is_reset(self) -> bool {
+        matches!(self, Shutdown::Reset | Shutdown::HostReset)
+    }
+}
+
+/// Things the monitor reports as events.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The machine stops for good (or for a reset with -no-reboot).
+    Shutdown(Shutdown),
+    /// The machine is reset and boots again.
+    Reset(Shutdown),
+    Stop,
+    Resume,
+    Powerdown,
+}
+
+/// Whether the vCPUs run, and how many are parked while they do not.
+#[derive(Default)]
+struct RunCtl {
+    paused: bool,
+    parked: usize,
+}
+
+type Listener = Box<dyn Fn(Event) + Send>;
 
 pub struct Machine {
     pub bus: Arc<MemoryMap>,
@@ -42,37 +89,206 @@ pub struct Machine {
     /// broadcast to all cpus; the issuing cpu kicks the others).
     pub tlb_gen: AtomicU64,
     shutdown: Mutex<Option<Shutdown>>,
+    run: Mutex<RunCtl>,
+    run_cv: Condvar,
+    listeners: Mutex<Vec<Listener>>,
+    /// Host thread id of each vCPU (0 until it started).
+    pub thread_ids: Vec<AtomicI64>,
+    /// The disks, for the monitor.
+    pub drives: Vec<Arc<Drive>>,
+    /// The power button (PL061 input line), for system_powerdown.
+    pub power_button: Option<(Arc<Mutex<Pl061>>, u32)>,
+    /// A guest reset ends the run (-no-reboot).
+    pub no_reboot: bool,
+    /// Set once every vCPU thread runs (the monitor waits for it).
+    started: Mutex<bool>,
+    started_cv: Condvar,
+}
+
+/// The machine's translated-code page set: a write to one (by a cpu or a
+/// device) kicks every cpu so it drops the stale code.
+pub fn code_pages(kicks: &[Arc<Kick>]) -> Arc<CodePages> {
+    let mut code_pages = CodePages::default();
+    let all = kicks.to_vec();
+    code_pages.on_write = Some(Box::new(move || {
+        for k in &all {
+            k.kick();
+        }
+    }));
+    Arc::new(code_pages)
 }
 
 impl Machine {
-    pub fn new(bus: Arc<MemoryMap>, gic: Arc<GicV2>, kicks: Vec<Arc<Kick>>) -> Machine {
+    pub fn new(
+        bus: Arc<MemoryMap>,
+        gic: Arc<GicV2>,
+        kicks: Vec<Arc<Kick>>,
+        code_pages: Arc<CodePages>,
+    ) -> Machine {
         let n = kicks.len();
-        let mut code_pages = CodePages::default();
-        let all = kicks.clone();
-        code_pages.on_write = Some(Box::new(move || {
-            for k in &all {
-                k.kick();
-            }
-        }));
         Machine {
             bus,
             gic,
             kicks,
             power: Mutex::new(vec![Power::Off; n]),
             deadlines: (0..n).map(|_| AtomicU64::new(u64::MAX)).collect(),
-            code_pages: Arc::new(code_pages),
+            code_pages,
             tlb_gen: AtomicU64::new(0),
             shutdown: Mutex::new(None),
+            run: Mutex::new(RunCtl::default()),
+            run_cv: Condvar::new(),
+            listeners: Mutex::new(Vec::new()),
+            thread_ids: (0..n).map(|_| AtomicI64::new(0)).collect(),
+            drives: Vec::new(),
+            power_button: None,
+            no_reboot: false,
+            started: Mutex::new(false),
+            started_cv: Condvar::new(),
         }
     }
 
+    /// Calls `f` for every event from now on.
+    pub fn listen(&self, f: Listener) {
+        if let Ok(mut l) = self.listeners.lock() {
+            l.push(f);
+        }
+    }
+
+    pub fn emit(&self, e: Event) {
+        if let Ok(l) = self.listeners.lock() {
+            for f in l.iter() {
+                f(e);
+            }
+        }
+    }
+
+    /// Asks every vCPU to stop for `why`; the first request wins. The
+    /// SHUTDOWN event goes out here (a reset that reboots sends RESET from
+    /// the machine's run loop instead).
     pub fn request_shutdown(&self, why: Shutdown) {
-        if let Ok(mut s) = self.shutdown.lock() {
-            s.get_or_insert(why);
+        let first = match self.shutdown.lock() {
+            Ok(mut s) => {
+                let first = s.is_none();
+                s.get_or_insert(why);
+                first
+            }
+            Err(_) => false,
+        };
+        let reboots = why.is_reset() && !self.no_reboot;
+        if first && !reboots {
+            self.emit(Event::Shutdown(why));
         }
         for k in &self.kicks {
             k.kick();
         }
+        self.run_cv.notify_all();
+    }
+
+    /// Back to power-on after a reset, once the vCPU threads ended:
+    /// devices reset, every cpu off (the boot cpu is started again by the
+    /// board), no timer deadlines, no shutdown request.
+    pub fn reset(&self) {
+        self.bus.reset_devices();
+        if let Ok(mut p) = self.power.lock() {
+            p.iter_mut().for_each(|x| *x = Power::Off);
+        }
+        for d in &self.deadlines {
+            d.store(u64::MAX, Ordering::SeqCst);
+        }
+        if let Ok(mut s) = self.shutdown.lock() {
+            *s = None;
+        }
+    }
+
+    /// Waits (up to 2 s) until every vCPU thread published its thread id,
+    /// then lets the monitor in.
+    pub fn mark_started(&self) {
+        let end = std::time::Instant::now() + Duration::from_secs(2);
+        while self
+            .thread_ids
+            .iter()
+            .any(|t| t.load(Ordering::SeqCst) == 0)
+            && std::time::Instant::now() < end
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if let Ok(mut s) = self.started.lock() {
+            *s = true;
+            self.started_cv.notify_all();
+        }
+    }
+
+    /// Blocks until `mark_started` (monitor commands see running vCPUs).
+    pub fn wait_started(&self) {
+        let Ok(mut s) = self.started.lock() else {
+            return;
+        };
+        while !*s {
+            match self.started_cv.wait(s) {
+                Ok(g) => s = g,
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Stops every vCPU at its next block boundary and waits (up to a
+    /// second) until they all are parked. Returns false if it was paused.
+    pub fn pause(&self) -> bool {
+        let Ok(mut r) = self.run.lock() else {
+            return false;
+        };
+        if r.paused {
+            return false;
+        }
+        r.paused = true;
+        for k in &self.kicks {
+            k.kick();
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(1);
+        while r.parked < self.kicks.len() && !self.shutdown_requested() {
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                break;
+            }
+            match self.run_cv.wait_timeout(r, deadline - now) {
+                Ok((g, _)) => r = g,
+                Err(_) => return true,
+            }
+        }
+        true
+    }
+
+    /// Lets the vCPUs run again. Returns false if it was running.
+    pub fn resume(&self) -> bool {
+        let Ok(mut r) = self.run.lock() else {
+            return false;
+        };
+        let was = r.paused;
+        r.paused = false;
+        self.run_cv.notify_all();
+        was
+    }
+
+    pub fn paused(&self) -> bool {
+        self.run.lock().map(|r| r.paused).unwrap_or(false)
+    }
+
+    /// Called by a vCPU between blocks: waits while the machine is paused.
+    pub fn park_if_paused(&self) {
+        let Ok(mut r) = self.run.lock() else { return };
+        if !r.paused {
+            return;
+        }
+        r.parked += 1;
+        self.run_cv.notify_all();
+        // (A timeout: shutdown requests notify without the lock.)
+        while r.paused && !self.shutdown_requested() {
+            match self.run_cv.wait_timeout(r, Duration::from_millis(50)) {
+                Ok((g, _)) => r = g,
+                Err(_) => return,
+            }
+        }
+        r.parked -= 1;
     }
 
     pub fn shutdown_requested(&self) -> bool {

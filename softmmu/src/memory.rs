@@ -73,6 +73,13 @@ impl Ram {
         true
     }
 
+    /// Host pointer to `len` bytes at guest physical `pa`, if all inside.
+    pub fn host_range(&self, pa: u64, len: u64) -> Option<*mut u8> {
+        // SAFETY: inside the mapping (checked).
+        self.contains(pa, len)
+            .then(|| unsafe { self.host.add((pa - self.base) as usize) })
+    }
+
     /// Copies `len` bytes from guest physical `pa`.
     pub fn read(&self, pa: u64, len: usize) -> Option<Vec<u8>> {
         if !self.contains(pa, len as u64) {
@@ -108,12 +115,12 @@ pub struct Mmio {
 /// RAM plus MMIO regions.
 #[derive(Default)]
 pub struct MemoryMap {
-    pub ram: Vec<Ram>,
+    pub ram: Vec<Arc<Ram>>,
     pub mmio: Vec<Mmio>,
 }
 
 impl MemoryMap {
-    pub fn add_ram(&mut self, ram: Ram) {
+    pub fn add_ram(&mut self, ram: Arc<Ram>) {
         self.ram.push(ram);
     }
     pub fn add_mmio(&mut self, base: u64, size: u64, dev: Arc<Mutex<dyn Device>>) {
@@ -125,7 +132,7 @@ impl MemoryMap {
             .find(|m| pa >= m.base && pa - m.base < m.size)
     }
     pub fn ram_at(&self, pa: u64) -> Option<&Ram> {
-        self.ram.iter().find(|r| r.contains(pa, 1))
+        self.ram.iter().find(|r| r.contains(pa, 1)).map(|r| &**r)
     }
     /// Resets every device.
     pub fn reset_devices(&self) {

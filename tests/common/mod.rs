@@ -15,6 +15,8 @@
 
 #![allow(dead_code)]
 
+pub mod linux_guest;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

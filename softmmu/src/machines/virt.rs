@@ -1,5 +1,6 @@
-//! The AArch64 `virt` machine: RAM at 1 GiB, GICv2, PL011 UART, PL031 RTC
-//! and PSCI via HVC, laid out as QEMU's `virt` board (docs/system/arm/virt.rst)
+//! The AArch64 `virt` machine: RAM at 1 GiB, GICv2, PL011 UART, PL031 RTC,
+//! PL061 GPIO (the power button), 32 virtio-mmio transports (virtio-blk
+//! disks from `-drive`/`-device`) and PSCI via HVC, laid out as QEMU's `virt` board (docs/system/arm/virt.rst)
 //! so that kernels and device trees built for it work unchanged. The device
 //! tree is generated from the same `Layout` that builds the memory map.
 
@@ -7,11 +8,16 @@ use crate::aarch64_cpu::{self, Vcpu};
 use crate::devices::gicv2::{GicCpuIf, GicDist, GicV2};
 use crate::devices::pl011::Pl011;
 use crate::devices::pl031::Pl031;
+use crate::devices::pl061::Pl061;
+use crate::devices::virtio_blk::VirtioBlk;
+use crate::devices::virtio_mmio::{VirtioDevice, VirtioIrq, VirtioMmio};
+use crate::dma::GuestRam;
+use crate::drive::{Drive, Interface};
 use crate::fdt::{self, BootInfo};
 use crate::irq::{IrqLine, IrqSink, Kick};
-use crate::machine::{Machine, Shutdown};
+use crate::machine::{self, Event, Machine, Shutdown};
 use crate::memory::{MemoryMap, Ram};
-use crate::{loader, Error, Options};
+use crate::{loader, monitor, signals, DeviceSpec, Error, Options};
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
@@ -27,6 +33,14 @@ pub struct Layout {
     pub uart_spi: u32,
     pub rtc: u64,
     pub rtc_spi: u32,
+    pub gpio: u64,
+    pub gpio_spi: u32,
+    /// virtio-mmio transports: `virtio_count` of `virtio_size` bytes from
+    /// `virtio_base`, transport n on SPI `virtio_spi + n`.
+    pub virtio_base: u64,
+    pub virtio_size: u64,
+    pub virtio_count: u32,
+    pub virtio_spi: u32,
 }
 
 impl Layout {
@@ -41,6 +55,12 @@ impl Layout {
             uart_spi: 1,
             rtc: 0x0901_0000,
             rtc_spi: 2,
+            gpio: 0x0903_0000,
+            gpio_spi: 7,
+            virtio_base: 0x0a00_0000,
+            virtio_size: 0x200,
+            virtio_count: 32,
+            virtio_spi: 16,
         }
     }
 }
@@ -48,6 +68,133 @@ impl Layout {
 /// The GIC interrupt id of SPI `n`.
 fn spi(n: u32) -> u32 {
     32 + n
+}
+
+/// The boot images, kept to load them again at every reset.
+struct Boot {
+    kernel_name: String,
+    kernel: Vec<u8>,
+    initrd: Option<(u64, Vec<u8>)>,
+    dtb: Vec<u8>,
+    dtb_addr: u64,
+}
+
+impl Boot {
+    /// Writes the images into RAM; returns the kernel's entry point.
+    fn place(&self, ram: &Ram) -> Result<u64, Error> {
+        let k = loader::load_kernel(ram, &self.kernel_name, &self.kernel)?;
+        if let Some((at, d)) = &self.initrd {
+            ram.write(*at, d);
+        }
+        ram.write(self.dtb_addr, &self.dtb);
+        Ok(k.entry)
+    }
+}
+
+/// Reads the images, places the initrd and builds (or reads) the DTB.
+fn prepare_boot(opts: &Options, layout: &Layout, ram: &Ram, cpu: &str) -> Result<Boot, Error> {
+    let kdata = std::fs::read(&opts.kernel).map_err(|e| Error::File(opts.kernel.clone(), e))?;
+    let kname = opts.kernel.display().to_string();
+    let kernel = loader::load_kernel(ram, &kname, &kdata)?;
+    let ram_end = layout.ram_base + layout.ram_size;
+    let mut initrd = None;
+    if let Some(p) = &opts.initrd {
+        let d = std::fs::read(p).map_err(|e| Error::File(p.clone(), e))?;
+        // Past the kernel, 2 MiB aligned, at least half-way into small RAM.
+        let start = ((kernel.end + 0x1f_ffff) & !0x1f_ffff)
+            .max(layout.ram_base + (layout.ram_size / 2).min(128 << 20));
+        if !ram.contains(start, d.len() as u64) {
+            return Err(Error::Config(format!(
+                "{}: initrd of {} bytes does not fit in {} MiB of RAM",
+                p.display(),
+                d.len(),
+                layout.ram_size >> 20
+            )));
+        }
+        initrd = Some((start, d));
+    }
+    let range = initrd.as_ref().map(|(s, d)| (*s, s + d.len() as u64));
+    let dtb = match &opts.dtb {
+        Some(p) => std::fs::read(p).map_err(|e| Error::File(p.clone(), e))?,
+        None => fdt::build(
+            layout,
+            &BootInfo {
+                cpu_compatible: &format!("arm,{cpu}"),
+                bootargs: &opts.append,
+                initrd: range,
+            },
+        )
+        .map_err(|e| Error::Config(format!("device tree: {e}")))?,
+    };
+    if dtb.len() > 2 << 20 {
+        return Err(Error::Config("device tree larger than 2 MiB".into()));
+    }
+    // The DTB goes to the last 2 MiB of RAM.
+    let dtb_addr = (ram_end - (2 << 20)) & !7;
+    if range.is_some_and(|(_, e)| e > dtb_addr) || kernel.end > dtb_addr {
+        return Err(Error::Config(
+            "kernel and initrd leave no room for the device tree".into(),
+        ));
+    }
+    Ok(Boot {
+        kernel_name: kname,
+        kernel: kdata,
+        initrd,
+        dtb,
+        dtb_addr,
+    })
+}
+
+/// Every opened drive, and the ones with a virtio-blk device in
+/// transport order.
+struct Disks {
+    drives: Vec<Arc<Drive>>,
+    virtio: Vec<Arc<Drive>>,
+}
+
+/// Opens the drives and puts a virtio-blk device for each `if=virtio`
+/// drive and each `-device virtio-blk-device` on the transports, in order.
+fn virtio_disks(opts: &Options) -> Result<Disks, Error> {
+    let mut drives: Vec<Arc<Drive>> = Vec::new();
+    for spec in &opts.drives {
+        if drives.iter().any(|d| d.id == spec.id) {
+            return Err(Error::Config(format!("-drive: duplicate ID '{}'", spec.id)));
+        }
+        drives.push(Arc::new(Drive::open(spec)?));
+    }
+    let mut disks: Vec<Arc<Drive>> = opts
+        .drives
+        .iter()
+        .zip(&drives)
+        .filter(|(s, _)| s.interface == Interface::Virtio)
+        .map(|(_, d)| d.clone())
+        .collect();
+    for dev in &opts.devices {
+        match dev {
+            DeviceSpec::VirtioBlk { drive } => {
+                let Some((_, d)) = opts
+                    .drives
+                    .iter()
+                    .zip(&drives)
+                    .find(|(s, _)| &s.id == drive)
+                else {
+                    return Err(Error::Config(format!(
+                        "-device virtio-blk-device: drive '{drive}' not found"
+                    )));
+                };
+                if disks.iter().any(|x| Arc::ptr_eq(x, d)) {
+                    return Err(Error::Config(format!(
+                        "-device virtio-blk-device: drive '{drive}' is already in use"
+                    )));
+                }
+                disks.push(d.clone());
+            }
+        }
+    }
+    Ok(Disks {
+        drives,
+        virtio: disks,
+    })
 }
 
 /// Builds the machine, loads the guest and runs it to shutdown; returns
@@ -78,6 +225,7 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
     })?;
     target_aarch64::system::regs::set_model(model);
     let layout = Layout::new(opts.mem, opts.smp);
+    signals::block();
 
     let states: Vec<&'static mut target_aarch64::CpuState> =
         (0..opts.smp).map(|_| aarch64_cpu::new_state()).collect();
@@ -93,54 +241,16 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
         .collect();
     let gic = GicV2::new(kicks.clone());
     let sink: Arc<dyn IrqSink> = gic.clone();
+    let code_pages = machine::code_pages(&kicks);
 
     let mut map = MemoryMap::default();
-    let ram = Ram::new(layout.ram_base, layout.ram_size)?;
-    // Guest images.
-    let kdata = std::fs::read(&opts.kernel).map_err(|e| Error::File(opts.kernel.clone(), e))?;
-    let kname = opts.kernel.display().to_string();
-    let kernel = loader::load_kernel(&ram, &kname, &kdata)?;
-    let ram_end = layout.ram_base + layout.ram_size;
-    let mut initrd = None;
-    if let Some(p) = &opts.initrd {
-        let d = std::fs::read(p).map_err(|e| Error::File(p.clone(), e))?;
-        // Past the kernel, 2 MiB aligned, at least half-way into small RAM.
-        let start = ((kernel.end + 0x1f_ffff) & !0x1f_ffff)
-            .max(layout.ram_base + (layout.ram_size / 2).min(128 << 20));
-        if !ram.write(start, &d) {
-            return Err(Error::Config(format!(
-                "{}: initrd of {} bytes does not fit in {} MiB of RAM",
-                p.display(),
-                d.len(),
-                layout.ram_size >> 20
-            )));
-        }
-        initrd = Some((start, start + d.len() as u64));
-    }
-    let dtb = match &opts.dtb {
-        Some(p) => std::fs::read(p).map_err(|e| Error::File(p.clone(), e))?,
-        None => fdt::build(
-            &layout,
-            &BootInfo {
-                cpu_compatible: &format!("arm,{}", model.name),
-                bootargs: &opts.append,
-                initrd,
-            },
-        )
-        .map_err(|e| Error::Config(format!("device tree: {e}")))?,
+    let ram = Arc::new(Ram::new(layout.ram_base, layout.ram_size)?);
+    let boot = prepare_boot(opts, &layout, &ram, model.name)?;
+    map.add_ram(ram.clone());
+    let line = |spi_n: u32| IrqLine {
+        sink: sink.clone(),
+        intid: spi(spi_n),
     };
-    if dtb.len() > 2 << 20 {
-        return Err(Error::Config("device tree larger than 2 MiB".into()));
-    }
-    // The DTB goes to the last 2 MiB of RAM.
-    let dtb_addr = (ram_end - (2 << 20)) & !7;
-    if initrd.is_some_and(|(_, e)| e > dtb_addr) || kernel.end > dtb_addr {
-        return Err(Error::Config(
-            "kernel and initrd leave no room for the device tree".into(),
-        ));
-    }
-    ram.write(dtb_addr, &dtb);
-    map.add_ram(ram);
 
     map.add_mmio(
         layout.gicd,
@@ -154,21 +264,53 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
     );
     let uart = Arc::new(Mutex::new(Pl011::new(
         Box::new(std::io::stdout()),
-        IrqLine {
-            sink: sink.clone(),
-            intid: spi(layout.uart_spi),
-        },
+        line(layout.uart_spi),
     )));
     map.add_mmio(layout.uart, 0x1000, uart.clone());
     map.add_mmio(
         layout.rtc,
         0x1000,
-        Arc::new(Mutex::new(Pl031::new(IrqLine {
-            sink: sink.clone(),
-            intid: spi(layout.rtc_spi),
-        }))),
+        Arc::new(Mutex::new(Pl031::new(line(layout.rtc_spi)))),
     );
-    let machine = Arc::new(Machine::new(Arc::new(map), gic, kicks));
+    let gpio = Arc::new(Mutex::new(Pl061::new(line(layout.gpio_spi))));
+    map.add_mmio(layout.gpio, 0x1000, gpio.clone());
+
+    let Disks {
+        drives,
+        virtio: disks,
+    } = virtio_disks(opts)?;
+    if disks.len() > layout.virtio_count as usize {
+        return Err(Error::Config(format!(
+            "{} virtio devices, but virt has {} transports",
+            disks.len(),
+            layout.virtio_count
+        )));
+    }
+    let mem = GuestRam::new(ram.clone(), code_pages.clone());
+    for n in 0..layout.virtio_count {
+        let irq = VirtioIrq::new(line(layout.virtio_spi + n));
+        let dev: Option<Box<dyn VirtioDevice>> = disks
+            .get(n as usize)
+            .map(|d| Box::new(VirtioBlk::new(d.clone(), irq.clone())) as Box<dyn VirtioDevice>);
+        map.add_mmio(
+            layout.virtio_base + n as u64 * layout.virtio_size,
+            layout.virtio_size,
+            Arc::new(Mutex::new(VirtioMmio::new(dev, irq, mem.clone()))),
+        );
+    }
+
+    let mut machine = Machine::new(Arc::new(map), gic, kicks, code_pages);
+    machine.drives = drives;
+    machine.power_button = Some((gpio, fdt::POWER_BUTTON_LINE));
+    machine.no_reboot = opts.no_reboot;
+    let machine = Arc::new(machine);
+    let _monitors = opts
+        .qmp
+        .iter()
+        .map(|q| monitor::start(&machine, q))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::Config)?;
+    signals::spawn_handler(&machine);
     if opts.serial_stdin {
         spawn_stdin(uart);
     }
@@ -178,35 +320,69 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
         .enumerate()
         .map(|(i, s)| Vcpu::new(i, s, model, opts.backend, opts.log, machine.clone()))
         .collect();
-    vcpus[0].boot(kernel.entry, dtb_addr);
+    let result = loop {
+        let entry = boot.place(&ram)?;
+        vcpus[0].boot(entry, boot.dtb_addr);
+        match run_vcpus(&machine, vcpus) {
+            Ok(v) => vcpus = v,
+            Err(e) => break Err(e),
+        }
+        match machine.shutdown_reason() {
+            Some(why) if why.is_reset() && !opts.no_reboot => {
+                machine.emit(Event::Reset(why));
+                machine.reset();
+                for v in &mut vcpus {
+                    v.reset();
+                }
+            }
+            _ => break Ok(0),
+        }
+    };
+    machine.bus.reset_devices();
+    for d in &machine.drives {
+        if let Err(e) = d.close() {
+            eprintln!("mimic: {e}");
+        }
+    }
+    result
+}
+
+/// Runs the vCPUs on their threads until the machine stops; hands them
+/// back for a reboot.
+fn run_vcpus(machine: &Arc<Machine>, vcpus: Vec<Vcpu>) -> Result<Vec<Vcpu>, Error> {
     let ticker = machine.spawn_ticker();
     let mut threads = Vec::new();
     for v in vcpus {
         let name = format!("vcpu{}", v.index);
-        let t = std::thread::Builder::new()
+        match std::thread::Builder::new()
             .name(name)
             .stack_size(16 << 20)
             .spawn(move || v.run())
-            .map_err(|e| Error::Config(format!("cannot start a vcpu thread: {e}")))?;
-        threads.push(t);
+        {
+            Ok(t) => threads.push(t),
+            Err(e) => {
+                machine.request_shutdown(Shutdown::Quit);
+                return Err(Error::Config(format!("cannot start a vcpu thread: {e}")));
+            }
+        }
     }
+    machine.mark_started();
+    let mut back = Vec::new();
+    let mut panicked = false;
     for t in threads {
-        if t.join().is_err() {
-            machine.request_shutdown(Shutdown::Quit);
-            let _ = ticker.join();
-            return Err(Error::Config("a vcpu thread panicked".into()));
+        match t.join() {
+            Ok(v) => back.push(v),
+            Err(_) => {
+                panicked = true;
+                machine.request_shutdown(Shutdown::Quit);
+            }
         }
     }
     let _ = ticker.join();
-    Ok(match machine.shutdown_reason() {
-        Some(Shutdown::Reset) if !opts.no_reboot => {
-            eprintln!(
-                "mimic: the guest asked for a reset; rebooting is not implemented yet, exiting"
-            );
-            0
-        }
-        _ => 0,
-    })
+    if panicked {
+        return Err(Error::Config("a vcpu thread panicked".into()));
+    }
+    Ok(back)
 }
 
 /// Feeds host stdin to the UART.

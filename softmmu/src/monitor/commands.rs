@@ -1,0 +1,267 @@
+//! QMP commands against a running machine. Each checks its arguments
+//! (missing, unexpected and mistyped members get QMP's GenericError
+//! texts) and returns the command's `return` value or an error; none of
+//! them can take the machine down.
+
+use crate::drive::Drive;
+use crate::machine::{Event, Machine, Shutdown};
+use block::throttle::{BPS_READ, BPS_TOTAL, BPS_WRITE, OPS_READ, OPS_TOTAL, OPS_WRITE};
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+/// A QMP error: its class and description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QmpError {
+    pub class: &'static str,
+    pub desc: String,
+}
+
+pub fn generic(desc: impl Into<String>) -> QmpError {
+    QmpError {
+        class: "GenericError",
+        desc: desc.into(),
+    }
+}
+
+pub fn not_found(desc: impl Into<String>) -> QmpError {
+    QmpError {
+        class: "CommandNotFound",
+        desc: desc.into(),
+    }
+}
+
+/// The commands Mimic implements (query-commands lists them).
+pub const COMMANDS: &[&str] = &[
+    "qmp_capabilities",
+    "query-commands",
+    "query-version",
+    "query-status",
+    "query-block",
+    "query-cpus-fast",
+    "query-kvm",
+    "stop",
+    "cont",
+    "quit",
+    "system_powerdown",
+    "system_reset",
+    "block_resize",
+];
+
+/// A command's arguments, taken one by one; what is left is unexpected.
+pub struct Args(Map<String, Value>);
+
+impl Args {
+    pub fn new(m: Map<String, Value>) -> Args {
+        Args(m)
+    }
+    fn take(&mut self, name: &str) -> Option<Value> {
+        self.0.remove(name)
+    }
+    pub fn opt_str(&mut self, name: &str) -> Result<Option<String>, QmpError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(generic(format!(
+                "Invalid parameter type for '{name}', expected: string"
+            ))),
+        }
+    }
+    pub fn int(&mut self, name: &str) -> Result<i64, QmpError> {
+        match self.take(name) {
+            None => Err(generic(format!("Parameter '{name}' is missing"))),
+            Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64().unwrap_or(0)),
+            Some(_) => Err(generic(format!(
+                "Invalid parameter type for '{name}', expected: integer"
+            ))),
+        }
+    }
+    pub fn opt_str_list(&mut self, name: &str) -> Result<Vec<String>, QmpError> {
+        let bad = || {
+            generic(format!(
+                "Invalid parameter type for '{name}', expected: array"
+            ))
+        };
+        match self.take(name) {
+            None => Ok(Vec::new()),
+            Some(Value::Array(a)) => a
+                .into_iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s),
+                    _ => Err(bad()),
+                })
+                .collect(),
+            Some(_) => Err(bad()),
+        }
+    }
+    /// Fails on the first argument no one took.
+    pub fn finish(self) -> Result<(), QmpError> {
+        match self.0.keys().next() {
+            Some(k) => Err(generic(format!("Parameter '{k}' is unexpected"))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Runs one command (after capabilities negotiation).
+pub fn execute(m: &Arc<Machine>, name: &str, mut a: Args) -> Result<Value, QmpError> {
+    match name {
+        "query-commands" => {
+            a.finish()?;
+            Ok(Value::Array(
+                COMMANDS.iter().map(|c| json!({ "name": c })).collect(),
+            ))
+        }
+        "query-version" => {
+            a.finish()?;
+            let v: Vec<i64> = env!("CARGO_PKG_VERSION")
+                .split('.')
+                .map(|x| x.parse().unwrap_or(0))
+                .chain(std::iter::repeat(0))
+                .take(3)
+                .collect();
+            Ok(json!({
+                "qemu": { "major": v[0], "minor": v[1], "micro": v[2] },
+                "package": format!("mimic {}", env!("CARGO_PKG_VERSION")),
+            }))
+        }
+        "query-status" => {
+            a.finish()?;
+            let (status, running) = if m.shutdown_requested() {
+                ("shutdown", false)
+            } else if m.paused() {
+                ("paused", false)
+            } else {
+                ("running", true)
+            };
+            Ok(json!({ "status": status, "singlestep": false, "running": running }))
+        }
+        "query-kvm" => {
+            a.finish()?;
+            Ok(json!({ "enabled": false, "present": false }))
+        }
+        "stop" => {
+            a.finish()?;
+            if m.pause() {
+                m.emit(Event::Stop);
+            }
+            Ok(json!({}))
+        }
+        "cont" => {
+            a.finish()?;
+            if m.resume() {
+                m.emit(Event::Resume);
+            }
+            Ok(json!({}))
+        }
+        "quit" => {
+            a.finish()?;
+            // The reply goes out first; the SHUTDOWN event follows when
+            // the caller calls `after_reply`.
+            Ok(json!({}))
+        }
+        "system_powerdown" => {
+            a.finish()?;
+            m.emit(Event::Powerdown);
+            if let Some((gpio, line)) = &m.power_button {
+                crate::devices::pl061::Pl061::press(gpio, *line);
+            }
+            Ok(json!({}))
+        }
+        "system_reset" => {
+            a.finish()?;
+            Ok(json!({}))
+        }
+        "query-block" => {
+            a.finish()?;
+            Ok(Value::Array(
+                m.drives.iter().map(|d| block_info(d)).collect(),
+            ))
+        }
+        "block_resize" => {
+            let device = a.opt_str("device")?;
+            let node = a.opt_str("node-name")?;
+            let size = a.int("size")?;
+            a.finish()?;
+            let d = m
+                .drives
+                .iter()
+                .find(|d| Some(&d.id) == device.as_ref() || Some(&d.id) == node.as_ref())
+                .ok_or_else(|| {
+                    generic(format!(
+                        "Cannot find device={} nor node-name={}",
+                        device.as_deref().unwrap_or(""),
+                        node.as_deref().unwrap_or("")
+                    ))
+                })?;
+            if size < 0 {
+                return Err(generic("Parameter 'size' expects a >0 size"));
+            }
+            if !(size as u64).is_multiple_of(512) {
+                return Err(generic(
+                    "The new size must be a multiple of 512 (the sector size)",
+                ));
+            }
+            d.resize(size as u64).map_err(generic)?;
+            Ok(json!({}))
+        }
+        "query-cpus-fast" => {
+            a.finish()?;
+            Ok(Value::Array(
+                m.thread_ids
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        json!({
+                            "cpu-index": i,
+                            "qom-path": format!("/machine/unattached/device[{i}]"),
+                            "thread-id": t.load(std::sync::atomic::Ordering::SeqCst),
+                            "props": { "core-id": i, "thread-id": 0, "socket-id": 0 },
+                            "target": "aarch64",
+                        })
+                    })
+                    .collect(),
+            ))
+        }
+        _ => Err(not_found(format!("The command {name} has not been found"))),
+    }
+}
+
+/// What a command does once its reply was sent (quit and system_reset
+/// stop the vCPUs; the SHUTDOWN or RESET event follows the reply).
+pub fn after_reply(m: &Arc<Machine>, name: &str) {
+    match name {
+        "quit" => m.request_shutdown(Shutdown::Quit),
+        "system_reset" => m.request_shutdown(Shutdown::HostReset),
+        _ => {}
+    }
+}
+
+fn block_info(d: &Drive) -> Value {
+    let t = |i: usize| -> u64 { d.throttle.as_ref().map_or(0, |c| c.buckets[i].avg as u64) };
+    json!({
+        "device": d.id,
+        "locked": false,
+        "removable": false,
+        "type": "unknown",
+        "io-status": "ok",
+        "inserted": {
+            "file": d.file.display().to_string(),
+            "node-name": d.id,
+            "ro": d.read_only,
+            "drv": d.format,
+            "backing_file_depth": 0,
+            "encrypted": false,
+            "detect_zeroes": "off",
+            "bps": t(BPS_TOTAL), "bps_rd": t(BPS_READ), "bps_wr": t(BPS_WRITE),
+            "iops": t(OPS_TOTAL), "iops_rd": t(OPS_READ), "iops_wr": t(OPS_WRITE),
+            "write_threshold": 0,
+            "cache": { "writeback": true, "direct": false, "no-flush": false },
+            "image": {
+                "filename": d.file.display().to_string(),
+                "format": d.format,
+                "virtual-size": d.length(),
+                "dirty-flag": false,
+            },
+        },
+    })
+}

@@ -1,0 +1,187 @@
+//! `-drive`, `-device` and `-qmp` of `mimic system`: QEMU's comma-separated
+//! `key=value` lists (`,,` is a literal comma) mapped onto softmmu's specs.
+//! Keys Mimic does not implement are rejected by name.
+
+use block::throttle::{
+    ThrottleConfig, BPS_READ, BPS_TOTAL, BPS_WRITE, OPS_READ, OPS_TOTAL, OPS_WRITE,
+};
+use softmmu::drive::{DriveSpec, Interface};
+use softmmu::DeviceSpec;
+use std::path::PathBuf;
+
+/// Splits `a=1,b=x,,y` into [("a","1"), ("b","x,y")]; a bare word is
+/// (word, "").
+pub fn split_opts(s: &str) -> Vec<(String, String)> {
+    let mut items = Vec::new();
+    let mut cur = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ',' {
+            if chars.peek() == Some(&',') {
+                chars.next();
+                cur.push(',');
+                continue;
+            }
+            items.push(std::mem::take(&mut cur));
+        } else {
+            cur.push(c);
+        }
+    }
+    items.push(cur);
+    items
+        .into_iter()
+        .filter(|i| !i.is_empty())
+        .map(|i| match i.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (i, String::new()),
+        })
+        .collect()
+}
+
+fn on_off(key: &str, v: &str) -> Result<bool, String> {
+    match v {
+        "on" | "yes" | "true" | "" => Ok(true),
+        "off" | "no" | "false" => Ok(false),
+        _ => Err(format!("-drive: {key}={v}: expected on or off")),
+    }
+}
+
+fn number(key: &str, v: &str) -> Result<u64, String> {
+    v.parse()
+        .map_err(|_| format!("-drive: {key}={v}: expected a number"))
+}
+
+pub fn parse_drive(s: &str, index: usize) -> Result<DriveSpec, String> {
+    let mut d = DriveSpec {
+        id: String::new(),
+        file: PathBuf::new(),
+        format: None,
+        interface: Interface::Virtio,
+        read_only: false,
+        snapshot: false,
+        serial: None,
+        throttle: None,
+    };
+    let mut id = None;
+    let mut file = None;
+    let mut iface = None;
+    let mut t = ThrottleConfig::default();
+    let mut throttled = false;
+    for (k, v) in split_opts(s) {
+        let bucket = match k.as_str() {
+            "throttling.bps-total" => Some(BPS_TOTAL),
+            "throttling.bps-read" => Some(BPS_READ),
+            "throttling.bps-write" => Some(BPS_WRITE),
+            "throttling.iops-total" => Some(OPS_TOTAL),
+            "throttling.iops-read" => Some(OPS_READ),
+            "throttling.iops-write" => Some(OPS_WRITE),
+            _ => None,
+        };
+        if let Some(b) = bucket {
+            let n = number(&k, &v)?;
+            if n > 0 {
+                t.set(b, n, 0, 1);
+                throttled = true;
+            }
+            continue;
+        }
+        match k.as_str() {
+            "file" => file = Some(PathBuf::from(v)),
+            "format" => d.format = Some(v),
+            "id" => id = Some(v),
+            "if" => {
+                iface = Some(match v.as_str() {
+                    "virtio" => Interface::Virtio,
+                    "none" => Interface::None,
+                    _ => {
+                        return Err(format!(
+                            "-drive if={v}: only if=virtio and if=none are implemented"
+                        ))
+                    }
+                })
+            }
+            "readonly" | "read-only" => d.read_only = on_off(&k, &v)?,
+            "snapshot" => d.snapshot = on_off(&k, &v)?,
+            "serial" => d.serial = Some(v),
+            "media" if v == "disk" => {}
+            "throttling.iops-size" => t.iops_size = number(&k, &v)?,
+            _ => return Err(format!("-drive: option '{k}' is not implemented")),
+        }
+    }
+    d.file = file.ok_or("-drive: file=PATH is required")?;
+    d.interface = iface.unwrap_or(Interface::Virtio);
+    d.id = match id {
+        Some(i) if !i.is_empty() => i,
+        Some(_) => return Err("-drive: id must not be empty".into()),
+        None if d.interface == Interface::None => {
+            return Err("-drive if=none needs id=ID (for -device ...,drive=ID)".into())
+        }
+        // QEMU's names for if=virtio drives without an id.
+        None => format!("virtio{index}"),
+    };
+    if throttled {
+        t.validate().map_err(|e| format!("-drive: {e}"))?;
+        d.throttle = Some(t);
+    }
+    Ok(d)
+}
+
+pub fn parse_device(s: &str) -> Result<DeviceSpec, String> {
+    let mut opts = split_opts(s).into_iter();
+    let driver = opts.next().map(|(k, _)| k).unwrap_or_default();
+    match driver.as_str() {
+        "virtio-blk-device" | "virtio-blk" => {
+            let mut drive = None;
+            for (k, v) in opts {
+                match k.as_str() {
+                    "drive" => drive = Some(v),
+                    _ => {
+                        return Err(format!(
+                            "-device {driver}: property '{k}' is not implemented"
+                        ))
+                    }
+                }
+            }
+            Ok(DeviceSpec::VirtioBlk {
+                drive: drive.ok_or_else(|| format!("-device {driver}: drive=ID is required"))?,
+            })
+        }
+        "help" => Err("-device: the devices are virtio-blk-device".into()),
+        _ => Err(format!(
+            "-device {driver}: not implemented (mimic system has virtio-blk-device)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drive_options() {
+        let d = parse_drive(
+            "file=/a,,b.img,format=qcow2,if=none,id=d0,throttling.bps-total=1000000,throttling.iops-total=50",
+            0,
+        )
+        .unwrap();
+        assert_eq!(d.file, PathBuf::from("/a,b.img"));
+        assert_eq!(d.id, "d0");
+        assert_eq!(d.interface, Interface::None);
+        let t = d.throttle.unwrap();
+        assert_eq!(t.buckets[BPS_TOTAL].avg, 1e6);
+        assert_eq!(t.buckets[OPS_TOTAL].avg, 50.0);
+        let d = parse_drive("file=x.raw,snapshot=on", 2).unwrap();
+        assert_eq!((d.id.as_str(), d.snapshot), ("virtio2", true));
+        assert!(parse_drive("file=x,if=ide", 0).is_err());
+        assert!(parse_drive("file=x,cache=none", 0).is_err());
+        assert!(parse_drive("format=raw", 0).is_err());
+        assert!(parse_drive("file=x,if=none", 0).is_err());
+        assert!(parse_drive("file=x,throttling.bps-total=1,throttling.bps-read=1", 0).is_err());
+        assert_eq!(
+            parse_device("virtio-blk-device,drive=d0"),
+            Ok(DeviceSpec::VirtioBlk { drive: "d0".into() })
+        );
+        assert!(parse_device("virtio-net-device").is_err());
+        assert!(parse_device("virtio-blk-device").is_err());
+    }
+}
