@@ -275,6 +275,16 @@ pub fn parse(arch: Option<String>, args: &[OsString]) -> Result<Parsed, String> 
     if let Some(s) = stack_size {
         load.stack_size = s;
     }
+    let exec_args = exec_args(&ExecInherited {
+        cpu: cpu.as_deref(),
+        release: release.as_deref(),
+        stack_size,
+        seed,
+        backend,
+        strace,
+        one_insn,
+        reserved_va,
+    });
     Ok(Parsed::Run(Box::new(ParsedRun {
         run: RunOptions {
             program,
@@ -291,9 +301,53 @@ pub fn parse(arch: Option<String>, args: &[OsString]) -> Result<Parsed, String> 
             guest_base,
             reserved_va,
             load,
+            exec_args,
         },
         log_items,
         log_file,
         perfmap,
     })))
+}
+
+/// What a guest `execve` passes on to the emulator it re-enters.
+struct ExecInherited<'a> {
+    cpu: Option<&'a str>,
+    release: Option<&'a str>,
+    stack_size: Option<u64>,
+    seed: Option<u64>,
+    backend: BackendKind,
+    strace: bool,
+    one_insn: bool,
+    reserved_va: Option<u64>,
+}
+
+/// The command-line form of `e` (per-process options such as -g, -B, -0,
+/// -E/-U and the log file are not inherited: the environment the guest
+/// passes is its own, and QEMU_* variables in it still apply).
+fn exec_args(e: &ExecInherited) -> Vec<OsString> {
+    let mut v: Vec<OsString> = Vec::new();
+    let mut opt = |name: &str, val: Option<String>| {
+        if let Some(val) = val {
+            v.push(name.into());
+            v.push(val.into());
+        }
+    };
+    opt("-cpu", e.cpu.map(str::to_string));
+    opt("-r", e.release.map(str::to_string));
+    opt("-s", e.stack_size.map(|s| s.to_string()));
+    opt("-seed", e.seed.map(|s| s.to_string()));
+    opt("-R", e.reserved_va.map(|s| s.to_string()));
+    let backend = match e.backend {
+        BackendKind::Auto => None,
+        BackendKind::Interp => Some("interp".to_string()),
+        BackendKind::Jit => Some("jit".to_string()),
+    };
+    opt("--backend", backend);
+    if e.strace {
+        v.push("-strace".into());
+    }
+    if e.one_insn {
+        v.push("-one-insn-per-tb".into());
+    }
+    v
 }

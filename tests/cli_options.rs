@@ -175,3 +175,49 @@ fn strace_decodes_arguments_and_errno_names() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A guest `execve` of a foreign program re-enters Mimic with the options
+/// the process tree was started with: the child sees the same `-cpu`
+/// model (in /proc/cpuinfo), `-r` release and `-strace`.
+#[test]
+fn exec_passes_options_on() {
+    let bb = common::repo_root().join("build/cache/root/arm64/busybox-static/bin/busybox");
+    assert!(
+        bb.exists(),
+        "{} is missing: run scripts/test (scripts/fetch-debian fetches it)",
+        bb.display()
+    );
+    let bb = bb.to_string_lossy().into_owned();
+    let script = format!("{bb} uname -r; {bb} cat /proc/cpuinfo");
+    for backend in ["interp", "jit"] {
+        let o = mimic(
+            backend,
+            &[
+                "-cpu",
+                "cortex-a53",
+                "-r",
+                "5.99.0-mimic",
+                "-strace",
+                &bb,
+                "sh",
+                "-c",
+                &script,
+            ],
+            &[("QEMU_CPU", ""), ("QEMU_UNAME", "")],
+        );
+        let out = String::from_utf8_lossy(&o.stdout);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{backend}: {err}");
+        assert!(out.starts_with("5.99.0-mimic\n"), "{backend}: {out}");
+        // Cortex-A53: part 0xd03, no atomics (LSE) in the feature list.
+        assert!(out.contains("CPU part\t: 0xd03"), "{backend}: {out}");
+        assert!(!out.contains("atomics"), "{backend}: {out}");
+        // The exec'd programs are traced too: each new image starts with
+        // glibc's rseq registration (the shell's, then two programs').
+        let starts = err.lines().filter(|l| l.contains(" rseq(")).count();
+        assert!(
+            starts >= 3,
+            "{backend}: {starts} program starts traced: {err}"
+        );
+    }
+}

@@ -245,6 +245,7 @@ pub fn run<G: UserGuest>(guest: G, opts: &RunOptions) -> Result<i32, RunError> {
         opts.load.ld_prefix.clone(),
     );
     process.uname_release = opts.uname_release.clone();
+    process.exec_prefix.extend(opts.exec_args.iter().cloned());
     process.proc_info = Arc::new(crate::procfs::ProcInfo {
         auxv: read_auxv(&process.space, loaded.stack_pointer, abi.bits / 8),
         cmdline: opts

@@ -34,6 +34,11 @@ pub struct RunOptions {
     /// `-R SIZE`: bytes of guest address space (default: the guest's own).
     pub reserved_va: Option<u64>,
     pub load: LoadOptions,
+    /// Options a guest `execve` of a foreign program passes on to the
+    /// emulator it re-enters (after `run` and `-L`): the CPU model, uname
+    /// release, stack size, seed, backend, `-strace`, `-one-insn-per-tb`
+    /// and `-R`, so the whole process tree runs as it was asked to.
+    pub exec_args: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, thiserror::Error)]
