@@ -436,6 +436,10 @@ fn thread_loop<G: UserGuest>(
                 if let Some(d) = &gdb.d {
                     d.enter_syscall(tid, &cpu);
                 }
+                if cfg.strace {
+                    // A successful exec never returns to log its line.
+                    crate::strace::log_exec(process.abi, &process.space, tid, nr, &args);
+                }
                 let out = match G::own_syscall(&mut cpu, &mut process, nr) {
                     Some(out) => out,
                     None => Some(process.syscall(nr, args)),

@@ -39,6 +39,15 @@ pub fn log_decoded(
     eprintln!("{line}");
 }
 
+/// Logs an `execve`/`execveat` before it runs (its result line follows
+/// only if it fails: a successful exec replaces the process).
+pub fn log_exec(abi: &GuestAbi, space: &GuestSpace, pid: u32, nr: u64, args: &[u64; 6]) {
+    let name = abi.syscalls.name(nr).unwrap_or("unknown");
+    if matches!(name, "execve" | "execveat") {
+        eprintln!("{pid} {name}({}) ...", decode_args(abi, space, name, args));
+    }
+}
+
 /// The result column: decimal, hex for address-returning calls, or
 /// `-1 errno=N (message)`.
 fn result(abi: &GuestAbi, name: &str, out: SyscallOutcome) -> String {
