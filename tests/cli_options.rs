@@ -219,5 +219,8 @@ fn exec_passes_options_on() {
             starts >= 3,
             "{backend}: {starts} program starts traced: {err}"
         );
+        // Each exec is logged before it replaces the process.
+        let execs = err.lines().filter(|l| l.contains(" execve(\"")).count();
+        assert!(execs >= 2, "{backend}: {execs} execve lines: {err}");
     }
 }
