@@ -11,7 +11,9 @@
 use super::jit::{BlockLinks, Jit, JitError};
 use crate::ir::IrBlock;
 use std::mem::ManuallyDrop;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -49,9 +51,29 @@ pub struct Worker {
     handle: Option<JoinHandle<()>>,
     /// Jobs submitted and not taken back yet.
     pub pending: usize,
-    /// The process the thread runs in: a forked child has the queues but
-    /// not the thread.
-    pid: u32,
+    /// Jobs the thread finished (bumped after each send), and how many of
+    /// them were taken: polling is one atomic load while nothing is ready.
+    finished: Arc<AtomicUsize>,
+    taken: usize,
+    /// [`FORK_GEN`] when the thread started: a forked child has the queues
+    /// but not the thread.
+    fork_gen: u32,
+}
+
+/// Bumped in every child a fork creates (a `pthread_atfork` handler), so
+/// telling a forked child takes no system call.
+static FORK_GEN: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn forked_child() {
+    FORK_GEN.fetch_add(1, Ordering::Relaxed);
+}
+
+fn watch_forks() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: registering a handler that only touches an atomic.
+    ONCE.call_once(|| unsafe {
+        libc::pthread_atfork(None, None, Some(forked_child));
+    });
 }
 
 impl Worker {
@@ -61,6 +83,9 @@ impl Worker {
         let mut jit = Jit::new(guest_base)?;
         let (tx, jobs) = channel::<Job>();
         let (done, rx) = channel::<Done>();
+        watch_forks();
+        let finished = Arc::new(AtomicUsize::new(0));
+        let finished_w = finished.clone();
         // The thread starts with every signal blocked (a new thread inherits
         // its creator's mask), so signals meant for the guest never land on
         // it: guest threads alone decide what they block.
@@ -100,6 +125,7 @@ impl Worker {
                     if done.send(d).is_err() {
                         break;
                     }
+                    finished_w.fetch_add(1, Ordering::Release);
                 }
             });
         // SAFETY: restores the mask saved above.
@@ -110,14 +136,16 @@ impl Worker {
             rx: ManuallyDrop::new(rx),
             handle: Some(handle),
             pending: 0,
-            pid: std::process::id(),
+            finished,
+            taken: 0,
+            fork_gen: FORK_GEN.load(Ordering::Relaxed),
         })
     }
 
     /// False in a child forked after the worker started (its thread did
     /// not survive the fork): start a new worker there.
     pub fn alive_here(&self) -> bool {
-        self.pid == std::process::id()
+        self.fork_gen == FORK_GEN.load(Ordering::Relaxed)
     }
 
     /// Queues a job; false if the worker is gone.
@@ -133,8 +161,12 @@ impl Worker {
 
     /// A finished job, if one is ready.
     pub fn try_take(&mut self) -> Option<Done> {
+        if self.finished.load(Ordering::Acquire) == self.taken {
+            return None;
+        }
         let d = self.rx.try_recv().ok()?;
         self.pending -= 1;
+        self.taken += 1;
         Some(d)
     }
 }
