@@ -1,5 +1,6 @@
 //! The translation cache: blocks keyed by (guest pc, decode flags), each with
-//! its IR, interpreter code, optional JIT code and two chain slots.
+//! its interpreter code, optional JIT code, two chain slots and, while the
+//! JIT may still want it, its IR.
 //!
 //! Invalidation is per guest page: the blocks on the page are marked dead,
 //! removed from the lookup map, and every chain slot that jumps into them is
@@ -19,7 +20,15 @@ pub struct Tb {
     pub flags: u32,
     /// `CodeReader::phys_key` of `pc` (system mode: physical address).
     pub phys: u64,
-    pub ir: IrBlock,
+    /// Guest bytes and instructions the block covers.
+    pub guest_size: u32,
+    pub guest_insns: u32,
+    /// The direct-jump targets of its terminal.
+    pub targets: [Option<u64>; 2],
+    /// The optimized IR, kept only while a compilation may need it: an
+    /// interpreted block drops it (most blocks never get hot) and the
+    /// engine translates again when the block is to be compiled.
+    pub ir: Mutex<Option<IrBlock>>,
     pub interp: interp::Code,
     /// Host address of compiled code, 0 while interpreted only.
     pub jit: AtomicUsize,
@@ -36,12 +45,23 @@ pub struct Tb {
 }
 
 impl Tb {
-    pub fn new(pc: u64, flags: u32, phys: u64, ir: IrBlock, interp: interp::Code) -> Tb {
+    /// A block; `keep_ir` keeps its IR for a compilation to come.
+    pub fn new(
+        pc: u64,
+        flags: u32,
+        phys: u64,
+        ir: IrBlock,
+        interp: interp::Code,
+        keep_ir: bool,
+    ) -> Tb {
         Tb {
             pc,
             flags,
             phys,
-            ir,
+            guest_size: ir.guest_size,
+            guest_insns: ir.guest_insns,
+            targets: ir.direct_targets(),
+            ir: Mutex::new(keep_ir.then_some(ir)),
             interp,
             jit: AtomicUsize::new(0),
             exec_count: AtomicU32::new(0),
@@ -118,7 +138,7 @@ impl CodeCache {
 
     pub fn insert(&mut self, tb: Tb) -> &Tb {
         let first = tb.pc >> PAGE_BITS;
-        let last = (tb.pc + tb.ir.guest_size.max(1) as u64 - 1) >> PAGE_BITS;
+        let last = (tb.pc + tb.guest_size.max(1) as u64 - 1) >> PAGE_BITS;
         let idx = self.blocks.len();
         for p in first..=last {
             self.pages.entry(p).or_default().push(idx);

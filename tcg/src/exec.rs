@@ -371,6 +371,9 @@ impl Engine {
                 tracing::info!(target: "op_opt", "OP after optimization:\n{ir}");
             }
         }
+        // Blocks keep their IR for the JIT: without the builder's slack.
+        ir.insns.shrink_to_fit();
+        ir.temps.shrink_to_fit();
         let interp = match interp::lower(&ir) {
             Some(c) => c,
             None => {
@@ -387,7 +390,44 @@ impl Engine {
         } else {
             0
         };
-        Tb::new(pc, flags, phys, ir, interp)
+        // Only the JIT backend compiles every block: elsewhere the IR is
+        // rebuilt for the few blocks that get hot (`ir_of`).
+        let keep_ir = self.kind == BackendKind::Jit;
+        Tb::new(pc, flags, phys, ir, interp, keep_ir)
+    }
+
+    /// The optimized IR of `tb`, translated again if the block dropped it.
+    /// `None` when the guest code no longer translates to the same block
+    /// (then it is not compiled).
+    fn ir_of(&mut self, tb: &Tb) -> Option<crate::ir::IrBlock> {
+        if let Some(ir) = tb.ir.lock().ok()?.as_ref() {
+            return Some(ir.clone());
+        }
+        let mut ir = self.frontend.translate(
+            tb.pc,
+            tb.flags,
+            self.code.as_ref(),
+            tb.guest_insns.max(1) as usize,
+        );
+        ir.precise = self.precise;
+        ir.softmmu = self.system;
+        if self.optimize {
+            crate::opt::optimize(&mut ir);
+        }
+        if ir.guest_size != tb.guest_size || ir.guest_insns != tb.guest_insns {
+            return None;
+        }
+        Some(ir)
+    }
+
+    /// The IRs of `members`, or `None` if one cannot be had again.
+    fn irs_of(&mut self, members: &[*const Tb]) -> Option<Vec<crate::ir::IrBlock>> {
+        members
+            .iter()
+            // SAFETY: members are live blocks of the cache (not flushed
+            // while the caller holds them).
+            .map(|&m| self.ir_of(unsafe { &*m }))
+            .collect()
     }
 
     fn links(tb: &Tb) -> BlockLinks {
@@ -425,9 +465,11 @@ impl Engine {
         }
         let links = Self::links(tbr);
         let (members, region) = self.plan(tbr);
-        // SAFETY: members are boxed blocks of the live cache, which is not
-        // flushed before this compilation ends.
-        let irs: Vec<&crate::ir::IrBlock> = members.iter().map(|&m| unsafe { &(*m).ir }).collect();
+        let Some(owned) = self.irs_of(&members) else {
+            tbr.jit_failed.store(true, Ordering::Relaxed);
+            return 0;
+        };
+        let irs: Vec<&crate::ir::IrBlock> = owned.iter().collect();
         let Some(jit) = self.jit(env) else { return 0 };
         // A codegen bug must not take the guest down: fall back to the
         // interpreter for this block.
@@ -482,7 +524,7 @@ impl Engine {
                     for &m in &members[1..] {
                         // SAFETY: as above.
                         let m = unsafe { &*m };
-                        let end = m.pc + m.ir.guest_size.max(1) as u64;
+                        let end = m.pc + m.guest_size.max(1) as u64;
                         self.cache.attach(tbr, m.pc, end);
                     }
                 }
@@ -530,14 +572,14 @@ impl Engine {
             }
         }
         let (members, region) = self.plan(tbr);
+        let Some(irs) = self.irs_of(&members) else {
+            tbr.jit_failed.store(true, Ordering::Relaxed);
+            return;
+        };
         let job = crate::backend::background::Job {
             tb: key,
             members: members.iter().map(|&m| m as usize).collect(),
-            // SAFETY: live blocks of the cache, as above.
-            irs: members
-                .iter()
-                .map(|&m| unsafe { (*m).ir.clone() })
-                .collect(),
+            irs,
             links: Self::links(tbr),
             region,
             gen: self.stats.flushes,
@@ -620,10 +662,10 @@ impl Engine {
         const MAX_REGION_BLOCKS: usize = 24;
         const MAX_REGION_INSNS: u32 = 400;
         let mut out: Vec<&Tb> = vec![head];
-        let mut insns = head.ir.guest_insns;
+        let mut insns = head.guest_insns;
         let mut i = 0;
         while i < out.len() && out.len() < MAX_REGION_BLOCKS {
-            let succ = out[i].ir.direct_targets();
+            let succ = out[i].targets;
             i += 1;
             for pc in succ.into_iter().flatten() {
                 if out.iter().any(|m| m.pc == pc) || out.len() >= MAX_REGION_BLOCKS {
@@ -635,10 +677,10 @@ impl Engine {
                 let hot = self.kind == BackendKind::Jit
                     || tb.jit_code() != 0
                     || tb.exec_count.load(Ordering::Relaxed) >= (self.threshold / 4).max(1);
-                if tb.is_dead() || !hot || insns + tb.ir.guest_insns > MAX_REGION_INSNS {
+                if tb.is_dead() || !hot || insns + tb.guest_insns > MAX_REGION_INSNS {
                     continue;
                 }
-                insns += tb.ir.guest_insns;
+                insns += tb.guest_insns;
                 out.push(tb);
             }
         }
@@ -653,7 +695,7 @@ impl Engine {
                 if reaches[i] {
                     continue;
                 }
-                let hit = out[i].ir.direct_targets().into_iter().flatten().any(|pc| {
+                let hit = out[i].targets.into_iter().flatten().any(|pc| {
                     pc == head.pc
                         || out
                             .iter()
