@@ -198,6 +198,15 @@ fn int3_lane(op: u32, u: bool, bits: u32, a: u64, b: u64, d: u64, qc: &mut bool)
         0b00101 => return sat(va - vb, bits, s, qc),
         0b00110 => -((va > vb) as i128),
         0b00111 => -((va >= vb) as i128),
+        // SSHL/USHL, SRSHL/URSHL: a left shift keeps the low bits (shift()
+        // saturates large left shifts for the Q forms).
+        0b01000 | 0b01010 if sh >= 0 => {
+            if sh >= bits as i64 {
+                0
+            } else {
+                (a << sh) as i128
+            }
+        }
         0b01000 => shift(va, sh, false),
         0b01001 => return sat(shift(va, sh, false), bits, s, qc),
         0b01010 => shift(va, sh, true),
