@@ -13,11 +13,12 @@
 //! with [`PathMapper::resolve_in_prefix`]: extracted Debian roots hold
 //! absolute symlinks such as `lib64/ld64.so.2 -> /lib/.../ld64.so.2`.
 
-use std::ffi::OsStr;
+use crate::errno::Errno;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
-/// Maximum number of symlinks followed by [`PathMapper::resolve_in_prefix`].
+/// Maximum number of symlinks followed in one lookup (Linux's MAXSYMLINKS).
 const MAX_LINKS: usize = 40;
 
 /// Maps guest paths to host paths.
@@ -43,28 +44,50 @@ impl PathMapper {
         self.prefix.as_deref()
     }
 
-    /// The host path for guest path `guest` (raw bytes, no NUL).
-    pub fn map(&self, guest: &[u8]) -> PathBuf {
+    /// The host path for guest path `guest` (raw bytes, no NUL), following
+    /// a final symlink. See [`PathMapper::lookup`].
+    pub fn map(&self, guest: &[u8]) -> Result<PathBuf, Errno> {
+        self.lookup(guest, true)
+    }
+
+    /// The host path for guest path `guest` as a path-taking syscall sees
+    /// it; `follow`: whether the syscall follows a final symlink (`open`,
+    /// `stat`, `execve`) or acts on the link itself (`lstat`, `readlink`,
+    /// `unlink`, `AT_SYMLINK_NOFOLLOW`, `O_NOFOLLOW`, ...).
+    ///
+    /// With a prefix, an absolute path is walked component by component
+    /// inside it; symlinks met on the way are resolved there too, absolute
+    /// ones against the prefix (as if it were `/`), `..` stops at its root,
+    /// and more than 40 links is `ELOOP`, the kernel's limit. A link into
+    /// `/proc`, `/dev` or `/sys` continues on the host. A path the prefix
+    /// lacks is the host's, except that a new name in a directory only the
+    /// prefix has, or reached through one of the prefix's links, stays in
+    /// the prefix.
+    pub fn lookup(&self, guest: &[u8], follow: bool) -> Result<PathBuf, Errno> {
         let p = Path::new(OsStr::from_bytes(guest));
         let Some(prefix) = &self.prefix else {
-            return p.to_path_buf();
+            return Ok(p.to_path_buf());
         };
-        if !p.is_absolute() || HOST_ONLY.iter().any(|h| p.starts_with(h)) {
-            return p.to_path_buf();
+        if !p.is_absolute() || host_only(p) {
+            return Ok(p.to_path_buf());
         }
-        let under = join_under(prefix, p);
-        // The prefixed path wins if it exists (without following a final
-        // symlink: a dangling link in the prefix is still the prefix's), or
-        // if its parent directory exists there but not on the host.
-        if under.symlink_metadata().is_ok() {
-            return under;
-        }
-        let parent_in_prefix = under.parent().is_some_and(|d| d.is_dir());
-        let parent_on_host = p.parent().is_some_and(|d| d.is_dir());
-        if parent_in_prefix && !parent_on_host {
-            under
-        } else {
-            p.to_path_buf()
+        // A trailing slash makes the kernel follow a final link.
+        let follow = follow || guest.ends_with(b"/");
+        match walk(prefix, p, follow) {
+            Walk::Found(h) => Ok(h),
+            Walk::Loop => Err(Errno::ELOOP),
+            Walk::Missing { at, links, last } => {
+                if links > 0 {
+                    return Ok(at);
+                }
+                let dir_in_prefix = at.parent().is_some_and(|d| d.is_dir());
+                let dir_on_host = p.parent().is_some_and(|d| d.is_dir());
+                Ok(if last && dir_in_prefix && !dir_on_host {
+                    at
+                } else {
+                    p.to_path_buf()
+                })
+            }
         }
     }
 
@@ -75,30 +98,37 @@ impl PathMapper {
         let Some(prefix) = &self.prefix else {
             return guest.to_path_buf();
         };
-        match resolve_under(prefix, guest) {
-            Some(p) => p,
-            None => guest.to_path_buf(),
+        match walk(prefix, guest, true) {
+            Walk::Found(p) => p,
+            _ => guest.to_path_buf(),
         }
     }
 }
 
-/// `prefix` + `p` with `p`'s root dropped.
-fn join_under(prefix: &Path, p: &Path) -> PathBuf {
-    let rel: PathBuf = p
-        .components()
-        .filter(|c| !matches!(c, Component::RootDir | Component::Prefix(_)))
-        .collect();
-    prefix.join(rel)
+fn host_only(p: &Path) -> bool {
+    HOST_ONLY.iter().any(|h| p.starts_with(h))
+}
+
+/// Result of walking a path inside the prefix.
+enum Walk {
+    /// Every component exists (a final link is resolved when following).
+    Found(PathBuf),
+    /// Component missing: `at` is where it (and the rest) would be, after
+    /// `links` symlinks were followed; `last`: it is the final component.
+    Missing {
+        at: PathBuf,
+        links: usize,
+        last: bool,
+    },
+    /// More than `MAX_LINKS` symlinks.
+    Loop,
 }
 
 /// Walk `path` component by component inside `root`, treating `root` as `/`
-/// for absolute symlinks and `..`. `None` if some component is missing.
-fn resolve_under(root: &Path, path: &Path) -> Option<PathBuf> {
-    let mut done: Vec<std::ffi::OsString> = Vec::new();
-    let mut links = 0;
-    // Components still to walk, in reverse (so pop() yields the next one).
-    let mut rest: Vec<std::ffi::OsString> = Vec::new();
-    let push_path = |rest: &mut Vec<std::ffi::OsString>, p: &Path| {
+/// for absolute symlinks and `..`; a final symlink is followed only when
+/// `follow`.
+fn walk(root: &Path, path: &Path, follow: bool) -> Walk {
+    fn push_path(rest: &mut Vec<OsString>, p: &Path) {
         let comps: Vec<_> = p
             .components()
             .filter_map(|c| match c {
@@ -108,7 +138,11 @@ fn resolve_under(root: &Path, path: &Path) -> Option<PathBuf> {
             })
             .collect();
         rest.extend(comps.into_iter().rev());
-    };
+    }
+    let mut done: Vec<OsString> = Vec::new();
+    let mut links = 0;
+    // Components still to walk, in reverse (so pop() yields the next one).
+    let mut rest: Vec<OsString> = Vec::new();
     push_path(&mut rest, path);
     while let Some(c) = rest.pop() {
         if c == ".." {
@@ -118,14 +152,33 @@ fn resolve_under(root: &Path, path: &Path) -> Option<PathBuf> {
         let mut here = root.to_path_buf();
         here.extend(&done);
         here.push(&c);
-        let meta = here.symlink_metadata().ok()?;
-        if meta.file_type().is_symlink() {
+        let Ok(meta) = here.symlink_metadata() else {
+            let last = rest.is_empty();
+            here.extend(rest.iter().rev());
+            return Walk::Missing {
+                at: here,
+                links,
+                last,
+            };
+        };
+        if meta.file_type().is_symlink() && (follow || !rest.is_empty()) {
             links += 1;
             if links > MAX_LINKS {
-                return None;
+                return Walk::Loop;
             }
-            let target = std::fs::read_link(&here).ok()?;
+            let Ok(target) = std::fs::read_link(&here) else {
+                return Walk::Missing {
+                    at: here,
+                    links,
+                    last: false,
+                };
+            };
             if target.is_absolute() {
+                if host_only(&target) {
+                    let mut h = target;
+                    h.extend(rest.iter().rev());
+                    return Walk::Found(h);
+                }
                 done.clear();
             }
             push_path(&mut rest, &target);
@@ -135,7 +188,7 @@ fn resolve_under(root: &Path, path: &Path) -> Option<PathBuf> {
     }
     let mut out = root.to_path_buf();
     out.extend(&done);
-    Some(out)
+    Walk::Found(out)
 }
 
 #[cfg(test)]
@@ -159,22 +212,28 @@ mod tests {
     fn prefix_first_then_host() {
         let r = root("map");
         let m = PathMapper::new(Some(r.clone()));
-        assert_eq!(m.map(b"/etc/passwd"), r.join("etc/passwd"));
+        assert_eq!(m.map(b"/etc/passwd").unwrap(), r.join("etc/passwd"));
         assert_eq!(
-            m.map(b"/etc/hostname-not-in-prefix"),
+            m.map(b"/etc/hostname-not-in-prefix").unwrap(),
             PathBuf::from("/etc/hostname-not-in-prefix")
         );
-        assert_eq!(m.map(b"/tmp/x"), PathBuf::from("/tmp/x"));
+        assert_eq!(m.map(b"/tmp/x").unwrap(), PathBuf::from("/tmp/x"));
         assert_eq!(
-            m.map(b"relative/etc/passwd"),
+            m.map(b"relative/etc/passwd").unwrap(),
             PathBuf::from("relative/etc/passwd")
         );
-        assert_eq!(m.map(b"/proc/self/maps"), PathBuf::from("/proc/self/maps"));
+        assert_eq!(
+            m.map(b"/proc/self/maps").unwrap(),
+            PathBuf::from("/proc/self/maps")
+        );
         // Creating in a directory only the prefix has goes to the prefix.
-        assert_eq!(m.map(b"/onlyhere/new"), r.join("onlyhere/new"));
+        assert_eq!(m.map(b"/onlyhere/new").unwrap(), r.join("onlyhere/new"));
         // No prefix: identity.
         let none = PathMapper::new(None);
-        assert_eq!(none.map(b"/etc/passwd"), PathBuf::from("/etc/passwd"));
+        assert_eq!(
+            none.map(b"/etc/passwd").unwrap(),
+            PathBuf::from("/etc/passwd")
+        );
         assert!(PathMapper::new(Some("/".into())).prefix().is_none());
         fs::remove_dir_all(&r).unwrap();
     }
@@ -215,6 +274,35 @@ mod tests {
             m.resolve_in_prefix(Path::new("/loop")),
             PathBuf::from("/loop")
         );
+        fs::remove_dir_all(&r).unwrap();
+    }
+
+    #[test]
+    fn lookup_follows_the_final_link_only_when_asked() {
+        let r = root("lookup");
+        symlink("/lib", r.join("lib64")).unwrap();
+        symlink("/etc/passwd", r.join("lib/pw")).unwrap();
+        symlink("/proc/self/mounts", r.join("etc/mtab")).unwrap();
+        symlink("/a", r.join("b")).unwrap();
+        symlink("/b", r.join("a")).unwrap();
+        let m = PathMapper::new(Some(r.clone()));
+        // Directory links are followed either way; the final one only when
+        // following.
+        assert_eq!(m.lookup(b"/lib64/pw", true).unwrap(), r.join("etc/passwd"));
+        assert_eq!(m.lookup(b"/lib64/pw", false).unwrap(), r.join("lib/pw"));
+        assert_eq!(m.lookup(b"/lib64", false).unwrap(), r.join("lib64"));
+        assert_eq!(m.lookup(b"/lib64/", false).unwrap(), r.join("lib"));
+        // Links into /proc leave the prefix.
+        assert_eq!(
+            m.lookup(b"/etc/mtab", true).unwrap(),
+            PathBuf::from("/proc/self/mounts")
+        );
+        // A loop is ELOOP, with or without following (when it is not last).
+        assert_eq!(m.lookup(b"/a", true), Err(Errno::ELOOP));
+        assert_eq!(m.lookup(b"/a", false).unwrap(), r.join("a"));
+        assert_eq!(m.lookup(b"/a/x", false), Err(Errno::ELOOP));
+        // A new name behind a prefix link stays in the prefix.
+        assert_eq!(m.lookup(b"/lib64/new", true).unwrap(), r.join("lib/new"));
         fs::remove_dir_all(&r).unwrap();
     }
 }

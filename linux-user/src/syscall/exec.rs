@@ -262,7 +262,7 @@ pub(crate) fn plan_exec(
         }
         new_argv.push(path.as_os_str().as_bytes().to_vec());
         new_argv.extend(argv.into_iter().skip(1));
-        let host_interp = p.paths.map(interp);
+        let host_interp = p.paths.map(interp)?;
         return plan_exec(p, &host_interp, new_argv, depth + 1);
     }
     if head.starts_with(b"\x7fELF") && !is_host_elf(head) {
@@ -290,7 +290,7 @@ fn sys_execve(p: &mut Process, a: [u64; 6]) -> SysResult {
     let path = if p.is_self_exe(&raw) {
         p.exe_path.clone()
     } else {
-        p.paths.map(&raw)
+        p.paths.map(&raw)?
     };
     let argv = read_strv(p, a[1])?;
     let envp = read_strv(p, a[2])?;

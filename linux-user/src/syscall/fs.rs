@@ -51,13 +51,20 @@ fn dirfd(v: u64) -> i32 {
     GuestAbi::int_arg(v)
 }
 
-/// A path argument that may be empty (for `AT_EMPTY_PATH`).
-fn path_or_empty(p: &Process, addr: u64) -> Result<CString, Errno> {
+/// A path argument that may be empty (for `AT_EMPTY_PATH`); `follow` as
+/// in `Process::path_arg_at`.
+fn path_or_empty(p: &Process, addr: u64, follow: bool) -> Result<CString, Errno> {
     let raw = p.cstr_arg(addr)?;
     if raw.is_empty() {
         return Ok(CString::default());
     }
-    p.path_arg(addr)
+    p.path_arg_at(addr, follow)
+}
+
+/// Whether `*at` flags ask to follow a final symlink (no
+/// `AT_SYMLINK_NOFOLLOW`, 0x100 on every Linux ABI).
+fn at_follow(flags: u64) -> bool {
+    flags as u32 & libc::AT_SYMLINK_NOFOLLOW as u32 == 0
 }
 
 fn sys_openat(p: &mut Process, a: [u64; 6]) -> SysResult {
@@ -73,7 +80,10 @@ fn sys_openat(p: &mut Process, a: [u64; 6]) -> SysResult {
             return Ok(fd);
         }
     }
-    let path = p.path_arg(a[1])?;
+    // O_NOFOLLOW and O_CREAT|O_EXCL act on a final symlink itself.
+    let excl = libc::O_CREAT | libc::O_EXCL;
+    let follow = flags & libc::O_NOFOLLOW == 0 && flags & excl != excl;
+    let path = p.path_arg_at(a[1], follow)?;
     let mode = a[3] as libc::mode_t;
     // SAFETY: `path` is a valid NUL-terminated string.
     host(unsafe { libc::openat(dirfd(a[0]), path.as_ptr(), flags, mode) })
@@ -86,7 +96,7 @@ fn write_stat(p: &Process, addr: u64, st: &libc::stat) -> SysResult {
 }
 
 fn sys_newfstatat(p: &mut Process, a: [u64; 6]) -> SysResult {
-    let path = path_or_empty(p, a[1])?;
+    let path = path_or_empty(p, a[1], at_follow(a[3]))?;
     // SAFETY: zeroed `struct stat` is valid; fstatat fills it.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: valid path string and a writable `struct stat`.
@@ -103,7 +113,7 @@ fn sys_fstat(p: &mut Process, a: [u64; 6]) -> SysResult {
 }
 
 fn sys_statx(p: &mut Process, a: [u64; 6]) -> SysResult {
-    let path = path_or_empty(p, a[1])?;
+    let path = path_or_empty(p, a[1], at_follow(a[2]))?;
     // SAFETY: zeroed `struct statx` is valid.
     let mut st: libc::statx = unsafe { std::mem::zeroed() };
     // SAFETY: valid path string and a writable `struct statx`.
@@ -142,7 +152,7 @@ fn sys_readlinkat(p: &mut Process, a: [u64; 6]) -> SysResult {
         use std::os::unix::ffi::OsStrExt;
         p.exe_path.as_os_str().as_bytes().to_vec()
     } else {
-        let path = p.path_arg(a[1])?;
+        let path = p.path_arg_at(a[1], false)?;
         let mut buf = vec![0u8; size as usize];
         // SAFETY: valid path; `buf` has `size` writable bytes.
         let n = host(unsafe {
@@ -168,7 +178,7 @@ fn sys_faccessat(p: &mut Process, a: [u64; 6]) -> SysResult {
 }
 
 fn sys_faccessat2(p: &mut Process, a: [u64; 6]) -> SysResult {
-    let path = path_or_empty(p, a[1])?;
+    let path = path_or_empty(p, a[1], at_follow(a[3]))?;
     // SAFETY: valid path string.
     host(unsafe {
         libc::syscall(
@@ -182,19 +192,19 @@ fn sys_faccessat2(p: &mut Process, a: [u64; 6]) -> SysResult {
 }
 
 fn sys_unlinkat(p: &mut Process, a: [u64; 6]) -> SysResult {
-    let path = p.path_arg(a[1])?;
+    let path = p.path_arg_at(a[1], false)?;
     // SAFETY: valid path string.
     host(unsafe { libc::unlinkat(dirfd(a[0]), path.as_ptr(), a[2] as i32) })
 }
 
 fn sys_mkdirat(p: &mut Process, a: [u64; 6]) -> SysResult {
-    let path = p.path_arg(a[1])?;
+    let path = p.path_arg_at(a[1], false)?;
     // SAFETY: valid path string.
     host(unsafe { libc::mkdirat(dirfd(a[0]), path.as_ptr(), a[2] as libc::mode_t) })
 }
 
 fn sys_mknodat(p: &mut Process, a: [u64; 6]) -> SysResult {
-    let path = p.path_arg(a[1])?;
+    let path = p.path_arg_at(a[1], false)?;
     // SAFETY: valid path string.
     host(unsafe {
         libc::mknodat(
@@ -211,8 +221,8 @@ fn sys_renameat(p: &mut Process, a: [u64; 6]) -> SysResult {
 }
 
 fn sys_renameat2(p: &mut Process, a: [u64; 6]) -> SysResult {
-    let old = p.path_arg(a[1])?;
-    let new = p.path_arg(a[3])?;
+    let old = p.path_arg_at(a[1], false)?;
+    let new = p.path_arg_at(a[3], false)?;
     // SAFETY: valid path strings.
     host(unsafe {
         libc::syscall(
@@ -229,14 +239,15 @@ fn sys_renameat2(p: &mut Process, a: [u64; 6]) -> SysResult {
 fn sys_symlinkat(p: &mut Process, a: [u64; 6]) -> SysResult {
     // The link's content is stored as the guest wrote it, unmapped.
     let target = CString::new(p.cstr_arg(a[0])?).map_err(|_| Errno::EINVAL)?;
-    let link = p.path_arg(a[2])?;
+    let link = p.path_arg_at(a[2], false)?;
     // SAFETY: valid path strings.
     host(unsafe { libc::symlinkat(target.as_ptr(), dirfd(a[1]), link.as_ptr()) })
 }
 
 fn sys_linkat(p: &mut Process, a: [u64; 6]) -> SysResult {
-    let old = path_or_empty(p, a[1])?;
-    let new = p.path_arg(a[3])?;
+    // The old name is followed only with AT_SYMLINK_FOLLOW (0x400).
+    let old = path_or_empty(p, a[1], a[4] as u32 & libc::AT_SYMLINK_FOLLOW as u32 != 0)?;
+    let new = p.path_arg_at(a[3], false)?;
     // SAFETY: valid path strings.
     host(unsafe {
         libc::linkat(
@@ -304,7 +315,7 @@ fn sys_utimensat(p: &mut Process, a: [u64; 6]) -> SysResult {
     let path = if p.abi.ulong_arg(a[1]) == 0 {
         None
     } else {
-        Some(path_or_empty(p, a[1])?)
+        Some(path_or_empty(p, a[1], at_follow(a[3]))?)
     };
     let times = if p.abi.ulong_arg(a[2]) == 0 {
         None
@@ -347,7 +358,7 @@ fn sys_fchown(_: &mut Process, a: [u64; 6]) -> SysResult {
 }
 
 fn sys_fchownat(p: &mut Process, a: [u64; 6]) -> SysResult {
-    let path = path_or_empty(p, a[1])?;
+    let path = path_or_empty(p, a[1], at_follow(a[4]))?;
     // SAFETY: valid path string.
     host(unsafe {
         libc::fchownat(
@@ -418,7 +429,7 @@ fn sys_getxattr(p: &mut Process, a: [u64; 6]) -> SysResult {
 }
 
 fn sys_lgetxattr(p: &mut Process, a: [u64; 6]) -> SysResult {
-    let (path, name) = (p.path_arg(a[0])?, xattr_name(p, a[1])?);
+    let (path, name) = (p.path_arg_at(a[0], false)?, xattr_name(p, a[1])?);
     // SAFETY: valid strings; the buffer has `n` writable bytes.
     xattr_out(p, a[2], a[3], |b, n| unsafe {
         libc::lgetxattr(path.as_ptr(), name.as_ptr(), b.cast(), n) as i64
@@ -442,7 +453,7 @@ fn sys_listxattr(p: &mut Process, a: [u64; 6]) -> SysResult {
 }
 
 fn sys_llistxattr(p: &mut Process, a: [u64; 6]) -> SysResult {
-    let path = p.path_arg(a[0])?;
+    let path = p.path_arg_at(a[0], false)?;
     // SAFETY: valid path; the buffer has `n` writable bytes.
     xattr_out(p, a[1], a[2], |b, n| unsafe {
         libc::llistxattr(path.as_ptr(), b.cast(), n) as i64

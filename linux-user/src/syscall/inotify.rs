@@ -29,7 +29,9 @@ fn sys_inotify_init(p: &mut Process, _: [u64; 6]) -> SysResult {
 }
 
 fn sys_inotify_add_watch(p: &mut Process, a: [u64; 6]) -> SysResult {
-    let path = p.path_arg(a[1])?;
+    // IN_DONT_FOLLOW: watch a final symlink itself.
+    let follow = a[2] as u32 & libc::IN_DONT_FOLLOW == 0;
+    let path = p.path_arg_at(a[1], follow)?;
     // SAFETY: a NUL-terminated path; plain mask.
     host(unsafe { libc::inotify_add_watch(a[0] as i32, path.as_ptr(), a[2] as u32) })
 }

@@ -338,13 +338,20 @@ impl Process {
         Ok(s)
     }
 
-    /// A guest path argument mapped to the host (`-L`, `/proc/self/exe`).
+    /// A guest path argument mapped to the host (`-L`, `/proc/self/exe`),
+    /// for a syscall that follows a final symlink.
     pub(crate) fn path_arg(&self, addr: u64) -> Result<CString, Errno> {
+        self.path_arg_at(addr, true)
+    }
+
+    /// A guest path argument mapped to the host; `follow`: whether the
+    /// syscall follows a final symlink (see `PathMapper::lookup`).
+    pub(crate) fn path_arg_at(&self, addr: u64, follow: bool) -> Result<CString, Errno> {
         let raw = self.cstr_arg(addr)?;
         let host = if self.is_self_exe(&raw) {
             self.exe_path.clone()
         } else {
-            self.paths.map(&raw)
+            self.paths.lookup(&raw, follow)?
         };
         CString::new(host.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)
     }

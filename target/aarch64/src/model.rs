@@ -22,8 +22,28 @@ pub struct Features {
     pub rcpc: bool,
     pub dotprod: bool,
     pub jscvt: bool,
+    /// FEAT_FlagM (CFINV, RMIF, SETF8/16).
     pub flagm: bool,
+    /// FEAT_FlagM2 (AXFLAG, XAFLAG).
+    pub flagm2: bool,
     pub frint: bool,
+    /// FEAT_SB (the SB barrier).
+    pub sb: bool,
+    /// FEAT_RDM: SQRDMLAH/SQRDMLSH.
+    pub rdm: bool,
+    /// FEAT_FCMA: FCMLA/FCADD.
+    pub fcma: bool,
+    /// FEAT_FHM: FMLAL/FMLSL (half-precision products into single).
+    pub fhm: bool,
+    /// FEAT_LRCPC2: LDAPUR*/STLUR* (unscaled offset acquire/release).
+    pub lrcpc2: bool,
+    /// FEAT_I8MM: SMMLA/UMMLA/USMMLA, USDOT/SUDOT.
+    pub i8mm: bool,
+    /// FEAT_BF16: BFDOT, BFMMLA, BFMLALB/T, BFCVT*.
+    pub bf16: bool,
+    /// FEAT_SM3 and FEAT_SM4.
+    pub sm3: bool,
+    pub sm4: bool,
 }
 
 #[derive(Debug)]
@@ -58,7 +78,17 @@ pub static MAX: CpuModel = CpuModel {
         dotprod: true,
         jscvt: true,
         flagm: true,
+        flagm2: true,
         frint: true,
+        sb: true,
+        rdm: true,
+        fcma: true,
+        fhm: true,
+        lrcpc2: true,
+        i8mm: true,
+        bf16: true,
+        sm3: true,
+        sm4: true,
     },
 };
 
@@ -76,7 +106,17 @@ const V8_CRYPTO: Features = Features {
     dotprod: false,
     jscvt: false,
     flagm: false,
+    flagm2: false,
     frint: false,
+    sb: false,
+    rdm: false,
+    fcma: false,
+    fhm: false,
+    lrcpc2: false,
+    i8mm: false,
+    bf16: false,
+    sm3: false,
+    sm4: false,
 };
 
 pub static CORTEX_A53: CpuModel = CpuModel {
@@ -109,6 +149,7 @@ pub static NEOVERSE_N1: CpuModel = CpuModel {
         lse: true,
         rcpc: true,
         dotprod: true,
+        rdm: true,
         ..V8_CRYPTO
     },
 };
@@ -142,15 +183,24 @@ pub mod hwcap {
     pub const FPHP: u64 = 1 << 9;
     pub const ASIMDHP: u64 = 1 << 10;
     pub const CPUID: u64 = 1 << 11;
+    pub const ASIMDRDM: u64 = 1 << 12;
     pub const JSCVT: u64 = 1 << 13;
+    pub const FCMA: u64 = 1 << 14;
     pub const LRCPC: u64 = 1 << 15;
     pub const SHA3: u64 = 1 << 17;
+    pub const SM3: u64 = 1 << 18;
+    pub const SM4: u64 = 1 << 19;
     pub const ASIMDDP: u64 = 1 << 20;
     pub const SHA512: u64 = 1 << 21;
+    pub const ASIMDFHM: u64 = 1 << 23;
+    pub const ILRCPC: u64 = 1 << 26;
     pub const FLAGM: u64 = 1 << 27;
+    pub const SB: u64 = 1 << 29;
     /// AT_HWCAP2 bits.
     pub const FLAGM2: u64 = 1 << 7;
     pub const FRINT: u64 = 1 << 8;
+    pub const I8MM: u64 = 1 << 13;
+    pub const BF16: u64 = 1 << 14;
 }
 
 impl CpuModel {
@@ -174,16 +224,29 @@ impl CpuModel {
             (f.dotprod, ASIMDDP),
             (f.sha512, SHA512),
             (f.flagm, FLAGM),
+            (f.rdm, ASIMDRDM),
+            (f.fcma, FCMA),
+            (f.sm3, SM3),
+            (f.sm4, SM4),
+            (f.fhm, ASIMDFHM),
+            (f.lrcpc2, ILRCPC),
+            (f.sb, SB),
         ] {
             if on {
                 h |= bit;
             }
         }
-        if f.flagm {
+        if f.flagm2 {
             h2 |= FLAGM2;
         }
         if f.frint {
             h2 |= FRINT;
+        }
+        if f.i8mm {
+            h2 |= I8MM;
+        }
+        if f.bf16 {
+            h2 |= BF16;
         }
         (h, h2)
     }
@@ -208,14 +271,26 @@ impl CpuModel {
         if f.lse {
             field(&mut v, 20, 2);
         }
+        if f.rdm {
+            field(&mut v, 28, 1);
+        }
         if f.sha3 {
             field(&mut v, 32, 1);
+        }
+        if f.sm3 {
+            field(&mut v, 36, 1);
+        }
+        if f.sm4 {
+            field(&mut v, 40, 1);
         }
         if f.dotprod {
             field(&mut v, 44, 1);
         }
+        if f.fhm {
+            field(&mut v, 48, 1);
+        }
         if f.flagm {
-            field(&mut v, 52, 2);
+            field(&mut v, 52, if f.flagm2 { 2 } else { 1 });
         }
         v
     }
@@ -227,11 +302,23 @@ impl CpuModel {
         if f.jscvt {
             v |= 1 << 12;
         }
+        if f.fcma {
+            v |= 1 << 16;
+        }
         if f.rcpc {
-            v |= 1 << 20;
+            v |= (if f.lrcpc2 { 2 } else { 1 }) << 20;
         }
         if f.frint {
             v |= 1 << 32;
+        }
+        if f.sb {
+            v |= 1 << 36;
+        }
+        if f.bf16 {
+            v |= 1 << 44;
+        }
+        if f.i8mm {
+            v |= 1 << 52;
         }
         v
     }
@@ -279,5 +366,31 @@ mod tests {
         assert_eq!(NEOVERSE_N1.id_aa64isar0() >> 20 & 0xf, 2);
         assert!(std::ptr::eq(model_of(&NEOVERSE_N1.features), &NEOVERSE_N1));
         assert_eq!(find("cortex-a72").unwrap().midr, 0x410f_d083);
+        // The Armv8.2+ features: max has them all, N1 only RDM, A53 none.
+        let (h, h2) = MAX.hwcap();
+        for bit in [
+            hwcap::ASIMDRDM,
+            hwcap::FCMA,
+            hwcap::ASIMDFHM,
+            hwcap::ILRCPC,
+            hwcap::SM3,
+            hwcap::SM4,
+            hwcap::SB,
+        ] {
+            assert_ne!(h & bit, 0, "{bit:#x}");
+        }
+        assert_eq!(
+            h2 & (hwcap::I8MM | hwcap::BF16 | hwcap::FLAGM2),
+            hwcap::I8MM | hwcap::BF16 | hwcap::FLAGM2
+        );
+        assert_eq!(MAX.id_aa64isar1() >> 20 & 0xf, 2); // LRCPC2
+        assert_eq!(MAX.id_aa64isar1() >> 52 & 0xf, 1); // I8MM
+        assert_eq!(MAX.id_aa64isar0() >> 28 & 0xf, 1); // RDM
+        let (h, h2) = NEOVERSE_N1.hwcap();
+        assert_ne!(h & hwcap::ASIMDRDM, 0);
+        assert_eq!(h & (hwcap::FCMA | hwcap::ILRCPC | hwcap::SB), 0);
+        assert_eq!(h2, 0);
+        assert_eq!(NEOVERSE_N1.id_aa64isar1() >> 20 & 0xf, 1);
+        assert_eq!(CORTEX_A53.id_aa64isar0() >> 28 & 0xf, 0);
     }
 }

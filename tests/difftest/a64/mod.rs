@@ -101,6 +101,9 @@ fn prologue(c: &mut Code, idx: usize, input: u64) {
     c.extend(mov64(10, idx as u64));
     c.put(str_x(10, 9, 0));
     c.put(CLREX);
+    // TPIDR_EL0 held the previous case's X0 (epilogue): start each case
+    // from zero so a case's MRS TPIDR_EL0 depends on that case only.
+    c.put(msr(TPIDR_EL0, 31));
     c.extend(mov64(0, input));
     for (off, reg) in [(OFF_NZCV, NZCV), (OFF_FPCR, FPCR), (OFF_FPSR, FPSR)] {
         c.put(ldr_x(1, 0, off));

@@ -82,6 +82,8 @@ pub const D: Fmt = Fmt {
     ebits: 11,
     fbits: 52,
 };
+/// BFloat16: single precision's exponent, 7 fraction bits.
+pub const BF16: Fmt = Fmt { ebits: 8, fbits: 7 };
 
 impl Fmt {
     /// From the A64 `ftype`/size encodings: 0 = H, 1 = S, 2 = D (log2 bytes - 1).
@@ -185,6 +187,8 @@ impl Unp {
 pub struct Fp {
     pub fpcr: u32,
     pub flags: u32,
+    /// Round to odd instead of FPCR.RMode (the BF16 dot products).
+    pub odd: bool,
 }
 
 impl Fp {
@@ -192,6 +196,7 @@ impl Fp {
         Fp {
             fpcr: fpcr as u32,
             flags: 0,
+            odd: false,
         }
     }
     /// A context whose flags start as FPSR's cumulative bits, so fast paths
@@ -200,9 +205,13 @@ impl Fp {
         Fp {
             fpcr: fpcr as u32,
             flags: fpsr as u32 & (FPSR_IOC | FPSR_DZC | FPSR_OFC | FPSR_UFC | FPSR_IXC | FPSR_IDC),
+            odd: false,
         }
     }
     pub fn rounding(&self) -> Round {
+        if self.odd {
+            return Round::Odd;
+        }
         Round::from_rmode(self.fpcr >> FPCR_RMODE_SHIFT)
     }
     pub fn dn(&self) -> bool {
@@ -219,7 +228,7 @@ impl Fp {
     /// True when the host fast path may be used (round to nearest, no FZ).
     #[inline]
     pub fn fast(&self) -> bool {
-        self.fpcr & (FPCR_FZ | 3 << FPCR_RMODE_SHIFT) == 0
+        self.fpcr & (FPCR_FZ | 3 << FPCR_RMODE_SHIFT) == 0 && !self.odd
     }
     pub fn raise(&mut self, f: u32) {
         self.flags |= f;

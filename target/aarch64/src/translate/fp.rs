@@ -360,6 +360,9 @@ fn fp_1src(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
     let ftype = i.bits(23, 22);
     let opcode = i.bits(20, 15);
     let (rd, rn) = (i.rd(), i.rn());
+    if ftype == 1 && opcode == 0b000110 {
+        return super::simd::bf16::bfcvt(ctx, i);
+    }
     if opcode >> 2 == 0b0001 {
         // FCVT between precisions: opc (16..15) is the target type.
         let from = ftype_log2_cvt(ftype)?;

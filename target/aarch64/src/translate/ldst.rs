@@ -2,7 +2,7 @@
 //! Literal, pairs (offset, pre/post-index, non-temporal, LDPSW), single
 //! registers (unsigned offset, unscaled, pre/post-index, unprivileged,
 //! register offset), PRFM (NOP). Exclusives, acquire/release and LSE atomics
-//! are in `ldst/atomic.rs`. Every pattern here fixes V = 0: the SIMD&FP
+//! (incl. LDAPUR/STLUR) are in `ldst/atomic.rs`. Every pattern here fixes V = 0: the SIMD&FP
 //! register forms fall through to fp.rs/simd.rs.
 
 mod atomic;
@@ -19,6 +19,11 @@ pub static PATTERNS: &[Pattern] = &[
         atomic::excl,
     ),
     pat("ldr_lit", "opc:2 011 0 00 imm19:19 rt:5", ldr_lit),
+    pat(
+        "ldapur_stlur",
+        "size:2 011001 opc:2 0 imm9:9 00 rn:5 rt:5",
+        atomic::ldapur_stlur,
+    ),
     pat(
         "ldst_pair",
         "opc:2 101 0 0 mode:2 l:1 imm7:7 rt2:5 rn:5 rt:5",

@@ -9,8 +9,13 @@
 
 mod across;
 mod arith;
+pub(crate) mod bf16;
+mod complex;
 mod copy;
 mod crypto;
+mod dot;
+mod extra;
+mod fhm;
 mod fparith;
 mod fpmisc;
 pub(crate) mod lanes;
@@ -18,6 +23,7 @@ mod ldst;
 mod misc;
 mod perm;
 mod shift;
+mod sm;
 mod swar;
 
 use super::Ctx;
@@ -70,6 +76,8 @@ const PARTS: &[&[Pattern]] = &[
     across::PATTERNS,
     fparith::PATTERNS,
     crypto::PATTERNS,
+    extra::PATTERNS,
+    sm::PATTERNS,
 ];
 
 const N_PATTERNS: usize = {

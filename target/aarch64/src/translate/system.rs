@@ -76,8 +76,8 @@ fn barrier(ctx: &mut Ctx, i: Insn) -> R {
                 ctx.b.call(&helpers::HELPER_MB, None, &[]);
             }
         }
-        6 => {}             // ISB: blocks are re-translated on code change anyway.
-        7 if crm == 0 => {} // SB
+        6 => {} // ISB: blocks are re-translated on code change anyway.
+        7 if crm == 0 && ctx.features.sb => {} // SB: nothing speculates here
         _ => return Err(Undef),
     }
     Ok(())
@@ -120,6 +120,9 @@ fn msr_imm(ctx: &mut Ctx, i: Insn) -> R {
     if i.bits(18, 16) != 0 || i.bits(11, 8) != 0 || !ctx.features.flagm {
         // PSTATE fields (DAIF, SPSel, PAN, UAO, SSBS, DIT, TCO...) are not
         // writable at EL0 (or not implemented).
+        return Err(Undef);
+    }
+    if i.bits(7, 5) != 0 && !ctx.features.flagm2 {
         return Err(Undef);
     }
     match i.bits(7, 5) {

@@ -220,3 +220,37 @@ pub fn atomic(ctx: &mut Ctx, i: Insn) -> R {
     ctx.set_x(i.rt(), old);
     Ok(())
 }
+
+/// LDAPUR*/STLUR* (FEAT_LRCPC2): acquire/release with an unscaled signed
+/// 9-bit offset and no writeback. Sizes and sign extension as LDUR/STUR
+/// (LDAPURSB/SH/SW); the forms LDUR would use for prefetch or that have no
+/// 32-bit sign-extending variant are unallocated. Without FEAT_LSE2 the
+/// access must be aligned to its size (Alignment fault, SIGBUS).
+pub fn ldapur_stlur(ctx: &mut Ctx, i: Insn) -> R {
+    if !ctx.features.lrcpc2 {
+        return Err(Undef);
+    }
+    let (size, opc) = (i.bits(31, 30), i.bits(23, 22));
+    if size == 3 && opc >= 2 {
+        return Err(Undef);
+    }
+    let k = super::kind(size, opc)?;
+    let base = ctx.x_sp(i.rn());
+    let addr = ctx.b.temp_i64();
+    ctx.b.addi_i64(addr, base, i.sbits(20, 12) as u64);
+    match k {
+        super::Kind::Load(m, sf) => {
+            // Load-AcquirePC: host loads are acquire.
+            let v = ctx.load(addr, m.aligned());
+            ctx.set_x_sf(i.rt(), sf, v);
+        }
+        super::Kind::Store(m) => {
+            // Store-release, ordered before a later LDAR as STLR is.
+            let v = ctx.x(i.rt());
+            ctx.store(v, addr, m.aligned());
+            ctx.b.call(&helpers::HELPER_MB, None, &[]);
+        }
+        super::Kind::Prefetch => return Err(Undef),
+    }
+    Ok(())
+}

@@ -122,6 +122,21 @@ fn logic(ctx: &mut Ctx, d: &Desc) {
     });
 }
 
+/// INT3 ops beyond the three-same opcodes: FEAT_RDM.
+const SQRDMLAH: u32 = 0x20;
+const SQRDMLSH: u32 = 0x21;
+
+/// SQRDMLAH/SQRDMLSH (vector and scalar), from the three-same-extra group.
+pub(crate) fn rdm(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
+    need(ctx.features.rdm)?;
+    let d = desc3(i, SQRDMLAH + i.bit(11) as u32);
+    if !(d.size == 1 || d.size == 2) {
+        return Err(Undef);
+    }
+    lanes::call(ctx, &INT3, d);
+    Ok(())
+}
+
 fn three_same(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
     let opc = i.bits(15, 11);
     let d = desc3(i, opc);
@@ -183,6 +198,15 @@ fn int3_lane(op: u32, u: bool, bits: u32, a: u64, b: u64, d: u64, qc: &mut bool)
         0b00101 => return sat(va - vb, bits, s, qc),
         0b00110 => -((va > vb) as i128),
         0b00111 => -((va >= vb) as i128),
+        // SSHL/USHL, SRSHL/URSHL: a left shift keeps the low bits (shift()
+        // saturates large left shifts for the Q forms).
+        0b01000 | 0b01010 if sh >= 0 => {
+            if sh >= bits as i64 {
+                0
+            } else {
+                (a << sh) as i128
+            }
+        }
         0b01000 => shift(va, sh, false),
         0b01001 => return sat(shift(va, sh, false), bits, s, qc),
         0b01010 => shift(va, sh, true),
@@ -228,6 +252,17 @@ fn int3_lane(op: u32, u: bool, bits: u32, a: u64, b: u64, d: u64, qc: &mut bool)
             return sat((2 * sa * sb + round) >> bits, bits, true, qc);
         }
         0b10111 => va.wrapping_add(vb),
+        SQRDMLAH | SQRDMLSH => {
+            // (acc << esize) +/- 2 * a * b, rounded, high half saturated.
+            let (sa, sb, sd) = (
+                sx(a, bits) as i128,
+                sx(b, bits) as i128,
+                sx(d, bits) as i128,
+            );
+            let p = 2 * sa * sb;
+            let acc = (sd << bits) + if op == SQRDMLAH { p } else { -p } + (1i128 << (bits - 1));
+            return sat(acc >> bits, bits, true, qc);
+        }
         _ => 0,
     };
     r as u64 & m
@@ -430,8 +465,14 @@ fn by_elem(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
     let opc = i.bits(15, 12);
     // FP forms and dot products live elsewhere.
     match (u, opc) {
+        (true, 0b0001 | 0b0011 | 0b0101 | 0b0111) => return super::complex::fcmla_elem(ctx, i),
+        (false, 0b0000 | 0b0100) | (true, 0b1000 | 0b1100) => {
+            return super::fhm::fmlal_elem(ctx, i)
+        }
         (_, 0b0001) | (_, 0b0101) | (_, 0b1001) => return super::fparith::fp_by_elem(ctx, i),
-        (_, 0b1110) => return super::crypto::dot_elem(ctx, i),
+        (_, 0b1110) => return super::dot::dot_elem(ctx, i),
+        (false, 0b1111) if size == 0 || size == 2 => return super::dot::dot_elem(ctx, i),
+        (false, 0b1111) => return super::bf16::by_elem(ctx, i),
         _ => {}
     }
     let (l, m, h) = (i.bit(21) as u32, i.bit(20) as u32, i.bit(11) as u32);
@@ -456,6 +497,10 @@ fn by_elem(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
         (false, 0b0011) => (&INT3DIFF, 0b1001, false),
         (false, 0b0111) => (&INT3DIFF, 0b1011, false),
         (false, 0b1011) => (&INT3DIFF, 0b1101, false),
+        (true, 0b1101) | (true, 0b1111) => {
+            need(ctx.features.rdm)?;
+            (&INT3, SQRDMLAH + (opc >> 1 & 1), false)
+        }
         _ => return Err(Undef),
     };
     d.op = op;

@@ -1,9 +1,9 @@
-//! Crypto extensions (AES, SHA1, SHA256, SHA512, SHA3) and the dot product
-//! (SDOT/UDOT, vector and by element), each gated on the model's feature.
+//! Crypto extensions (AES, SHA1, SHA256, SHA512, SHA3), each gated on the
+//! model's feature; the SM3/SM4 encodings of these groups go to `sm.rs`.
 //! Semantics follow the manual's pseudocode; the AES tables are computed at
 //! compile time from the field arithmetic.
 
-use super::lanes::{self, elem, set_elem, vget, vset, vset_q, Desc};
+use super::lanes::{self, elem, set_elem, vget, vset, Desc};
 use super::{need, vread, vwrite, Ctx};
 use crate::decode::{pat, Insn, Pattern, Undef};
 use tcg::helper::{Env, ENV_FIELDS};
@@ -36,11 +36,6 @@ pub const PATTERNS: &[Pattern] = &[
         eor3_bcax,
     ),
     pat("xar", "11001110100 rm:5 imm6:6 rn:5 rd:5", xar),
-    pat(
-        "adv_3same_extra",
-        "0 q:1 u:1 01110 size:2 0 rm:5 1 opcode:4 1 rn:5 rd:5",
-        dot_vec,
-    ),
 ];
 
 // ---- AES
@@ -206,7 +201,7 @@ fn sha2reg(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
 fn sha512_3reg(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
     let op = i.bits(11, 10);
     if i.bit(14) {
-        return Err(Undef); // SM3 group
+        return super::sm::three_reg(ctx, i);
     }
     if op == 3 {
         // RAX1: Vd = Vn ^ ROL(Vm, 1) per 64-bit lane.
@@ -227,8 +222,10 @@ fn sha512_3reg(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
 }
 
 fn sha512_2reg(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
-    if i.bits(11, 10) != 0 {
-        return Err(Undef);
+    match i.bits(11, 10) {
+        0 => {}
+        1 => return super::sm::sm4e(ctx, i),
+        _ => return Err(Undef),
     }
     need(ctx.features.sha512)?;
     call(ctx, SHA512SU0, i);
@@ -237,6 +234,9 @@ fn sha512_2reg(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
 
 fn eor3_bcax(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
     let op = i.bits(22, 21);
+    if op == 2 {
+        return super::sm::sm3ss1(ctx, i);
+    }
     if op > 1 {
         return Err(Undef);
     }
@@ -440,81 +440,3 @@ extern "C" fn crypto_helper(env: Env, desc: u64) -> u64 {
     0
 }
 tcg::helper!(CRYPTO, "crypto", A1(crypto_helper), ENV_FIELDS);
-
-// ---- dot product
-
-const DOT: u32 = 0x40;
-
-fn dot_vec(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
-    if i.bits(14, 11) != 0b0010 || i.bits(23, 22) != 2 {
-        return Err(Undef);
-    }
-    need(ctx.features.dotprod)?;
-    let d = Desc {
-        op: DOT,
-        size: 2,
-        q: i.bit(30),
-        u: i.bit(29),
-        rd: i.rd(),
-        rn: i.rn(),
-        rm: i.rm(),
-        ..Desc::default()
-    };
-    lanes::call(ctx, &DOTH, d);
-    Ok(())
-}
-
-/// SDOT/UDOT (by element), from the vector-by-element group.
-pub(crate) fn dot_elem(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
-    if i.bit(28) || i.bits(23, 22) != 2 {
-        return Err(Undef);
-    }
-    need(ctx.features.dotprod)?;
-    let idx = (i.bit(11) as u32) << 1 | i.bit(21) as u32;
-    let rm = (i.bit(20) as usize) << 4 | i.bits(19, 16) as usize;
-    let d = Desc {
-        op: DOT,
-        size: 2,
-        q: i.bit(30),
-        u: i.bit(29),
-        rd: i.rd(),
-        rn: i.rn(),
-        rm,
-        imm: idx,
-        by_elem: true,
-        ..Desc::default()
-    };
-    lanes::call(ctx, &DOTH, d);
-    Ok(())
-}
-
-extern "C" fn dot_helper(env: Env, desc: u64) -> u64 {
-    let d = Desc::unpack(desc);
-    let c = lanes::cpu(env);
-    let (a, mut b, acc) = (vget(c, d.rn), vget(c, d.rm), vget(c, d.rd));
-    if d.by_elem {
-        let e = elem(b, d.imm as usize, 32);
-        b = 0;
-        for k in 0..4 {
-            set_elem(&mut b, k, 32, e);
-        }
-    }
-    let n = if d.q { 4 } else { 2 };
-    let mut r = 0u128;
-    for k in 0..n {
-        let mut s = elem(acc, k, 32) as u32;
-        for j in 0..4 {
-            let (x, y) = (elem(a, 4 * k + j, 8), elem(b, 4 * k + j, 8));
-            let p = if d.u {
-                (x * y) as u32
-            } else {
-                (x as u8 as i8 as i32 * y as u8 as i8 as i32) as u32
-            };
-            s = s.wrapping_add(p);
-        }
-        set_elem(&mut r, k, 32, s as u64);
-    }
-    vset_q(c, d.rd, r, d.q);
-    0
-}
-tcg::helper!(DOTH, "adv_dot", A1(dot_helper), ENV_FIELDS);

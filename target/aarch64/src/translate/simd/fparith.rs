@@ -103,6 +103,10 @@ fn emit3(ctx: &mut Ctx, i: Insn, log2: u32) -> Result<(), Undef> {
 }
 
 fn three_same(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
+    // FMLAL/FMLSL (U = 0, opc 101) and FMLAL2/FMLSL2 (U = 1, opc 001).
+    if matches!((i.bit(29), i.bits(13, 11)), (false, 0b101) | (true, 0b001)) {
+        return super::fhm::fmlal_vec(ctx, i);
+    }
     emit3(ctx, i, 2 + i.bit(22) as u32)
 }
 

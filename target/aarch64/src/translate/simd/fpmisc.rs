@@ -25,6 +25,9 @@ pub(crate) fn fp_misc(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
     let a = i.bit(23);
     let sz = i.bit(22) as u32;
     let opc = i.bits(16, 12);
+    if (u, a, opc) == (false, true, 0b10110) {
+        return super::bf16::bfcvtn(ctx, i);
+    }
     let op = misc_op(u, a, opc);
     let mut log2 = 2 + sz;
     let valid_vec = match (u, a, opc) {
