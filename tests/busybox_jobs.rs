@@ -42,8 +42,10 @@ jobs
 wait %1; echo "wait status $?"
 jobs >/dev/null
 sleep 5 &
-kill %1
+p=$!
+(sleep 0.3; kill $p) &
 wait %1; echo "killed status $?"
+wait
 sleep 5 &
 kill -STOP %1
 sleep 0.2
