@@ -336,3 +336,48 @@ fn neon_t32() {
         check_neon(&c, &m, &code);
     }
 }
+
+/// VLD1 to one lane and to all lanes, VST1 from one lane (the code's own
+/// first bytes are the data).
+fn check_neon_lanes(c: &CpuState, m: &[u8], code: &[u8]) {
+    let h = u64::from(u16::from_le_bytes([code[0], code[1]]));
+    let w = u64::from(u32::from_le_bytes(code[0..4].try_into().unwrap()));
+    assert_eq!(c.d[1], 0xeeee_0000_eeee_eeee | h << 32);
+    assert_eq!((c.d[2], c.d[3]), (w | w << 32, w | w << 32));
+    assert_eq!(c.d[4], u64::from(code[4]) * 0x0101_0101_0101_0101);
+    assert_eq!((c.r[0], c.r[2]), (CODE as u32 + 4, 0x8001));
+    assert_eq!(m[0x8000], code[1]);
+    assert_eq!(&m[0x8001..0x8005], &code[0..4]);
+}
+
+#[test]
+fn neon_lanes_a32_t32() {
+    let a32 = words(&[
+        0xe3a0_0a01, // mov r0, #4096
+        0xe3a0_2902, // mov r2, #32768
+        0xf386_1e1e, // vmov.i8 d1, #238
+        0xf4a0_148f, // vld1.16 {d1[2]}, [r0]
+        0xf4a0_2cad, // vld1.32 {d2[]-d3[]}, [r0]!
+        0xf4a0_4c0f, // vld1.8 {d4[]}, [r0]
+        0xf482_10ad, // vst1.8 {d1[5]}, [r2]!
+        0xf482_288f, // vst1.32 {d2[1]}, [r2]
+        0xe120_0070, // bkpt 0x0000
+    ]);
+    for (c, m) in run(&a32, false) {
+        check_neon_lanes(&c, &m, &a32);
+    }
+    let t32 = halves(&[
+        0xf44f, 0x5080, // mov.w r0, #4096
+        0xf44f, 0x4200, // mov.w r2, #32768
+        0xff86, 0x1e1e, // vmov.i8 d1, #238
+        0xf9a0, 0x148f, // vld1.16 {d1[2]}, [r0]
+        0xf9a0, 0x2cad, // vld1.32 {d2[]-d3[]}, [r0]!
+        0xf9a0, 0x4c0f, // vld1.8 {d4[]}, [r0]
+        0xf982, 0x10ad, // vst1.8 {d1[5]}, [r2]!
+        0xf982, 0x288f, // vst1.32 {d2[1]}, [r2]
+        0xbe00, // bkpt 0x0000
+    ]);
+    for (c, m) in run(&t32, true) {
+        check_neon_lanes(&c, &m, &t32);
+    }
+}

@@ -2,7 +2,7 @@
 //! length" group and some of "two registers miscellaneous" (VMVN, VCNT,
 //! VCLZ, VCLS, VREV*, VABS, VNEG; through [`crate::neon`]), VMOV/VMVN/VORR/VBIC
 //! (immediate), VDUP (scalar and core register) and VLD1/VST1 (multiple
-//! registers). The T32 encodings are the A32 ones with `111U 1111` for
+//! registers, one lane, all lanes). The T32 encodings are the A32 ones with `111U 1111` for
 //! `1111 001U` (data processing) and `1111 1001` for `1111 0100` (loads and
 //! stores); handlers work on the A32 form. Other NEON encodings are still
 //! undefined (HWCAP_NEON is not advertised until the set is complete).
@@ -42,6 +42,16 @@ pub static A32_PATTERNS: &[Pattern] = &[
         "1111 0100 0 d:1 l:1 0 rn:4 vd:4 type:4 size:2 align:2 rm:4",
         vldst1_multiple,
     ),
+    pat(
+        "vld1_all_lanes",
+        "1111 0100 1 d:1 10 rn:4 vd:4 1100 size:2 t:1 a:1 rm:4",
+        vld1_all_lanes,
+    ),
+    pat(
+        "vld1_vst1_lane",
+        "1111 0100 1 d:1 l:1 0 rn:4 vd:4 size:2 00 ia:4 rm:4",
+        vldst1_lane,
+    ),
 ];
 
 pub static T32_PATTERNS: &[Pattern] = &[
@@ -69,6 +79,16 @@ pub static T32_PATTERNS: &[Pattern] = &[
         "vld1_vst1_multiple",
         "1111 1001 0 d:1 l:1 0 rn:4 vd:4 type:4 size:2 align:2 rm:4",
         vldst1_multiple,
+    ),
+    pat(
+        "vld1_all_lanes",
+        "1111 1001 1 d:1 10 rn:4 vd:4 1100 size:2 t:1 a:1 rm:4",
+        vld1_all_lanes,
+    ),
+    pat(
+        "vld1_vst1_lane",
+        "1111 1001 1 d:1 l:1 0 rn:4 vd:4 size:2 00 ia:4 rm:4",
+        vldst1_lane,
     ),
 ];
 
@@ -269,10 +289,17 @@ fn vldst1_multiple(ctx: &mut Ctx, i: Insn) -> R {
             ctx.store(hi, a2, MemOp::UL);
         }
     }
+    writeback(ctx, rn, rm, base, 8 * regs as u32);
+    Ok(())
+}
+
+/// The element and structure loads' base update: none (`rm` = 15), by
+/// the bytes transferred (13), or by `rm`.
+fn writeback(ctx: &mut Ctx, rn: usize, rm: usize, base: Temp, bytes: u32) {
     match rm {
         15 => {}
         13 => {
-            let nb = ctx.addi(base, 8 * regs as u32);
+            let nb = ctx.addi(base, bytes);
             ctx.set_reg(rn, nb);
         }
         _ => {
@@ -282,5 +309,81 @@ fn vldst1_multiple(ctx: &mut Ctx, i: Insn) -> R {
             ctx.set_reg(rn, nb);
         }
     }
+}
+
+fn elem_memop(size: u32) -> MemOp {
+    [MemOp::UB, MemOp::UW, MemOp::UL][size as usize]
+}
+
+/// VLD1 (single element to all lanes): one element replicated into 1 or
+/// 2 D registers.
+fn vld1_all_lanes(ctx: &mut Ctx, i: Insn) -> R {
+    let w = Insn(a32(ctx, i));
+    let size = w.bits(7, 6);
+    if size == 3 || (size == 0 && w.bit(4)) || ctx.be {
+        return Err(Undef);
+    }
+    let regs = 1 + usize::from(w.bit(5));
+    let d = dreg(w.bits(15, 12), w.bit(22));
+    let (rn, rm) = (w.bits(19, 16) as usize, w.bits(3, 0) as usize);
+    if d + regs > 32 || rn == 15 {
+        return Err(Undef);
+    }
+    let base = super::ldst::base(ctx, rn);
+    let m = elem_memop(size);
+    let m = if w.bit(4) { m.aligned() } else { m };
+    let v32 = ctx.load(base, m);
+    let v = ctx.b.temp_i64();
+    ctx.b.extu_i32_i64(v, v32);
+    let v = replicate(ctx, v, 8 << size);
+    for r in d..d + regs {
+        write_d(ctx, r, v);
+    }
+    writeback(ctx, rn, rm, base, 1 << size);
+    Ok(())
+}
+
+/// VLD1/VST1 (single element to/from one lane).
+fn vldst1_lane(ctx: &mut Ctx, i: Insn) -> R {
+    let w = Insn(a32(ctx, i));
+    let size = w.bits(11, 10);
+    let ia = w.bits(7, 4);
+    // index, and whether the alignment bits ask for an aligned access
+    let (index, aligned) = match size {
+        0 if ia & 1 == 0 => (ia >> 1, false),
+        1 if ia & 2 == 0 => (ia >> 2, ia & 1 != 0),
+        2 if ia & 4 == 0 && (ia & 3 == 0 || ia & 3 == 3) => (ia >> 3, ia & 3 == 3),
+        _ => return Err(Undef),
+    };
+    let d = dreg(w.bits(15, 12), w.bit(22));
+    let (rn, rm) = (w.bits(19, 16) as usize, w.bits(3, 0) as usize);
+    if rn == 15 || ctx.be {
+        return Err(Undef);
+    }
+    let bits = 8u32 << size;
+    let shift = index * bits;
+    let base = super::ldst::base(ctx, rn);
+    let m = elem_memop(size);
+    let m = if aligned { m.aligned() } else { m };
+    let old = read_d(ctx, d);
+    if w.bit(21) {
+        let v32 = ctx.load(base, m);
+        let v = ctx.b.temp_i64();
+        ctx.b.extu_i32_i64(v, v32);
+        let placed = ctx.b.temp_i64();
+        ctx.b.shli_i64(placed, v, shift);
+        let kept = ctx.b.temp_i64();
+        ctx.b.andi_i64(kept, old, !(((1u64 << bits) - 1) << shift));
+        let r = ctx.b.temp_i64();
+        ctx.b.or_i64(r, kept, placed);
+        write_d(ctx, d, r);
+    } else {
+        let e = ctx.b.temp_i64();
+        ctx.b.shri_i64(e, old, shift);
+        let v32 = ctx.b.temp_i32();
+        ctx.b.extrl_i64_i32(v32, e);
+        ctx.store(v32, base, m);
+    }
+    writeback(ctx, rn, rm, base, 1 << size);
     Ok(())
 }
