@@ -331,3 +331,15 @@ extern "C" fn neon_2misc(env: Env, insn: u64) -> u64 {
     0
 }
 tcg::helper!(pub HELPER_NEON_2MISC, "neon_2misc", A1(neon_2misc), ENV_FIELDS);
+
+/// NEON "two registers and a shift amount" (`insn`: the A32 encoding,
+/// checked by [`crate::neon::OpSh::decode`]).
+extern "C" fn neon_shift(env: Env, insn: u64) -> u64 {
+    if let Some(e) = crate::neon::OpSh::decode(insn as u32) {
+        // SAFETY: env is the running CpuState; d is an env field.
+        let cpu = unsafe { &mut *state(env) };
+        crate::neon::run_shift(&mut cpu.d, &e);
+    }
+    0
+}
+tcg::helper!(pub HELPER_NEON_SHIFT, "neon_shift", A1(neon_shift), ENV_FIELDS);

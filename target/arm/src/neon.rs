@@ -518,3 +518,179 @@ pub fn run2(regs: &mut [u64; 32], e: &Enc2) {
         regs[e.d + k] = r;
     }
 }
+
+/// One "two registers and a shift amount" operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpSh {
+    /// VSHR, VSRA, VRSHR, VRSRA (`round`, `acc`).
+    Shr {
+        round: bool,
+        acc: bool,
+    },
+    Sri,
+    Shl,
+    Sli,
+    /// VSHRN, VRSHRN: narrowing from a Q register.
+    Shrn {
+        round: bool,
+    },
+    /// VSHLL (VMOVL with a 0 shift): lengthening into a Q register.
+    Shll,
+}
+
+/// The fields of an A32 "two registers and a shift amount" encoding
+/// (`1111 001U 1Dii iiii dddd oooo LQM1 mmmm`).
+#[derive(Clone, Copy, Debug)]
+pub struct EncSh {
+    pub op: OpSh,
+    pub unsigned: bool,
+    /// Element bits (of the result for VSHRN, of the source for VSHLL:
+    /// VSHRN's imm6 names the result size).
+    pub bits: u32,
+    pub shift: u32,
+    pub q: bool,
+    pub d: usize,
+    pub m: usize,
+}
+
+impl OpSh {
+    /// Decodes an A32 encoding; `None` for UNDEFINED or not implemented.
+    pub fn decode(insn: u32) -> Option<EncSh> {
+        let u = insn >> 24 & 1 != 0;
+        let imm6 = insn >> 16 & 63;
+        let l = insn >> 7 & 1 != 0;
+        let q = insn >> 6 & 1 != 0;
+        let opc = insn >> 8 & 15;
+        let d = ((insn >> 22 & 1) << 4 | (insn >> 12 & 15)) as usize;
+        let m = ((insn >> 5 & 1) << 4 | (insn & 15)) as usize;
+        let bits = match (l, imm6) {
+            (true, _) => 64,
+            (false, 32..) => 32,
+            (false, 16..) => 16,
+            (false, 8..) => 8,
+            _ => return None, // one register and a modified immediate
+        };
+        // Right shifts: 2*esize - imm6 (L = 0), 64 - imm6 (L = 1); left:
+        // imm6 - esize (L = 0), imm6 (L = 1).
+        let right = if l { 64 - imm6 } else { 2 * bits - imm6 };
+        let left = imm6 - if l { 0 } else { bits };
+        let (op, shift) = match (opc, u) {
+            (0..=3, _) => (
+                OpSh::Shr {
+                    round: opc & 2 != 0,
+                    acc: opc & 1 != 0,
+                },
+                right,
+            ),
+            (4, true) => (OpSh::Sri, right),
+            (5, false) => (OpSh::Shl, left),
+            (5, true) => (OpSh::Sli, left),
+            (8, false) if !l && !q => (OpSh::Shrn { round: false }, right),
+            (8, false) if !l && q => (OpSh::Shrn { round: true }, right),
+            (10, _) if !l && !q => (OpSh::Shll, left),
+            _ => return None,
+        };
+        let narrow_or_long = matches!(op, OpSh::Shrn { .. } | OpSh::Shll);
+        if narrow_or_long {
+            // Shrn: Qm -> Dd (results of `bits / 2`); Shll: Dm -> Qd.
+            if matches!(op, OpSh::Shrn { .. }) && (m & 1 != 0 || bits == 64) {
+                return None;
+            }
+            if op == OpSh::Shll && d & 1 != 0 {
+                return None;
+            }
+        } else if q && (d | m) & 1 != 0 {
+            return None;
+        }
+        Some(EncSh {
+            op,
+            unsigned: u,
+            bits,
+            shift,
+            q,
+            d,
+            m,
+        })
+    }
+}
+
+/// `x` (a `bits`-bit element) shifted right by `n` (1..=bits), signed or
+/// unsigned, rounded when `round`.
+fn shr_elem(x: u64, n: u32, bits: u32, unsigned: bool, round: bool) -> u64 {
+    let v: i128 = if unsigned {
+        i128::from(x)
+    } else {
+        i128::from(sext(x, bits))
+    };
+    let v = if round { v + (1i128 << (n - 1)) } else { v };
+    (v >> n) as u64 & mask(bits)
+}
+
+/// Runs `e` on the register file.
+pub fn run_shift(regs: &mut [u64; 32], e: &EncSh) {
+    let bits = e.bits;
+    let u = e.unsigned;
+    match e.op {
+        OpSh::Shrn { round } => {
+            // Source elements of 2*bits from Qm, results of bits in Dd.
+            let (src, out) = (2 * bits, bits);
+            let mut r = 0u64;
+            let lanes = 64 / out;
+            for i in 0..lanes {
+                let per = 64 / src;
+                let v = lane(regs[e.m + (i / per) as usize], i % per, src);
+                let s = shr_elem(v, e.shift, src, true, round);
+                r |= (s & mask(out)) << (i * out);
+            }
+            regs[e.d] = r;
+        }
+        OpSh::Shll => {
+            let src = regs[e.m];
+            let wide = 2 * bits;
+            let per = 64 / wide;
+            for k in 0..2 {
+                let mut r = 0u64;
+                for j in 0..per {
+                    let x = lane(src, k * per + j, bits);
+                    let x = if u { x } else { sext(x, bits) as u64 };
+                    r |= ((x << e.shift) & mask(wide)) << (j * wide);
+                }
+                regs[e.d + k as usize] = r;
+            }
+        }
+        _ => {
+            let lanes = 64 / bits;
+            for k in 0..1 + usize::from(e.q) {
+                let (src, dst) = (regs[e.m + k], regs[e.d + k]);
+                let mut r = 0u64;
+                for i in 0..lanes {
+                    let (x, old) = (lane(src, i, bits), lane(dst, i, bits));
+                    let n = e.shift;
+                    let v = match e.op {
+                        OpSh::Shr { round, acc } => {
+                            let s = shr_elem(x, n, bits, u, round);
+                            if acc {
+                                old.wrapping_add(s)
+                            } else {
+                                s
+                            }
+                        }
+                        OpSh::Sri => {
+                            let keep = if n == bits {
+                                mask(bits)
+                            } else {
+                                !(mask(bits) >> n)
+                            };
+                            let s = if n == bits { 0 } else { x >> n };
+                            (old & keep) | s
+                        }
+                        OpSh::Shl => x << n,
+                        _ => (old & mask(n)) | (x << n),
+                    };
+                    r |= (v & mask(bits)) << (i * bits);
+                }
+                regs[e.d + k] = r;
+            }
+        }
+    }
+}

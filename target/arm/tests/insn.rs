@@ -381,3 +381,53 @@ fn neon_lanes_a32_t32() {
         check_neon_lanes(&c, &m, &t32);
     }
 }
+
+/// NEON shifts by an immediate: arithmetic right, accumulate, insert,
+/// narrow, lengthen, rounding.
+fn check_neon_shifts(c: &CpuState) {
+    assert_eq!(c.d[1], 0xf9f9_f9f9_f9f9_f9f9);
+    assert_eq!(c.d[2], 0x0090_0090_0090_0090);
+    assert_eq!(c.d[3], 0x9090_90ff_9090_90ff);
+    assert_eq!(c.d[6], 0x2020_2020_2020_2020);
+    assert_eq!(
+        (c.d[8], c.d[9]),
+        (0x0090_0090_0090_0090, 0x0090_0090_0090_0090)
+    );
+    assert_eq!(c.d[10], 0x0505_0505_0505_0505);
+}
+
+#[test]
+fn neon_shifts_a32_t32() {
+    let a32 = words(&[
+        0xf381_0e10, // vmov.i8 d0, #144
+        0xf28c_1010, // vshr.s8 d1, d0, #4
+        0xf380_2810, // vmov.i16 d2, #128
+        0xf39d_2112, // vsra.u16 d2, d2, #3
+        0xf387_301f, // vmov.i32 d3, #255
+        0xf3a8_3510, // vsli.32 d3, d0, #8
+        0xf281_4a52, // vmov.i16 q2, #4608
+        0xf28c_6814, // vshrn.i16 d6, q2, #4
+        0xf388_8a10, // vmovl.u8 q4, d0
+        0xf38b_a210, // vrshr.u8 d10, d0, #5
+        0xe120_0070, // bkpt 0x0000
+    ]);
+    for (c, _) in run(&a32, false) {
+        check_neon_shifts(&c);
+    }
+    let t32 = halves(&[
+        0xff81, 0x0e10, // vmov.i8 d0, #144
+        0xef8c, 0x1010, // vshr.s8 d1, d0, #4
+        0xff80, 0x2810, // vmov.i16 d2, #128
+        0xff9d, 0x2112, // vsra.u16 d2, d2, #3
+        0xff87, 0x301f, // vmov.i32 d3, #255
+        0xffa8, 0x3510, // vsli.32 d3, d0, #8
+        0xef81, 0x4a52, // vmov.i16 q2, #4608
+        0xef8c, 0x6814, // vshrn.i16 d6, q2, #4
+        0xff88, 0x8a10, // vmovl.u8 q4, d0
+        0xff8b, 0xa210, // vrshr.u8 d10, d0, #5
+        0xbe00, // bkpt 0x0000
+    ]);
+    for (c, _) in run(&t32, true) {
+        check_neon_shifts(&c);
+    }
+}

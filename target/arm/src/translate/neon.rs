@@ -1,6 +1,7 @@
 //! Advanced SIMD (NEON) in A32 and T32: the "three registers of the same
 //! length" group and some of "two registers miscellaneous" (VMVN, VCNT,
-//! VCLZ, VCLS, VREV*, VABS, VNEG; through [`crate::neon`]), VMOV/VMVN/VORR/VBIC
+//! VCLZ, VCLS, VREV*, VABS, VNEG), shifts by an immediate (through
+//! [`crate::neon`]), VMOV/VMVN/VORR/VBIC
 //! (immediate), VDUP (scalar and core register) and VLD1/VST1 (multiple
 //! registers, one lane, all lanes). The T32 encodings are the A32 ones with `111U 1111` for
 //! `1111 001U` (data processing) and `1111 1001` for `1111 0100` (loads and
@@ -11,7 +12,7 @@ use super::Ctx;
 use crate::cpu::dreg_off;
 use crate::decode::{pat, Insn, Pattern, Undef};
 use crate::helpers;
-use crate::neon::{expand_imm, Op2, Op3};
+use crate::neon::{expand_imm, Op2, Op3, OpSh};
 use tcg::ir::{MemOp, Temp};
 
 type R = Result<(), Undef>;
@@ -26,6 +27,11 @@ pub static A32_PATTERNS: &[Pattern] = &[
         "neon_1imm",
         "1111 001 i:1 1 d:1 000 imm3:3 vd:4 cmode:4 0 q:1 op:1 1 imm4:4",
         neon_1imm,
+    ),
+    pat(
+        "neon_shift",
+        "1111 001 u:1 1 d:1 imm6:6 vd:4 opc:4 l:1 q:1 m:1 1 vm:4",
+        neon_shift,
     ),
     pat(
         "vdup_scalar",
@@ -64,6 +70,11 @@ pub static T32_PATTERNS: &[Pattern] = &[
         "neon_1imm",
         "111 i:1 1111 1 d:1 000 imm3:3 vd:4 cmode:4 0 q:1 op:1 1 imm4:4",
         neon_1imm,
+    ),
+    pat(
+        "neon_shift",
+        "111 u:1 1111 1 d:1 imm6:6 vd:4 opc:4 l:1 q:1 m:1 1 vm:4",
+        neon_shift,
     ),
     pat(
         "vdup_scalar",
@@ -132,6 +143,16 @@ fn neon_3same(ctx: &mut Ctx, i: Insn) -> R {
     Op3::decode(w).ok_or(Undef)?;
     let k = ctx.b.const_i64(u64::from(w));
     ctx.b.call(&helpers::HELPER_NEON_3SAME, None, &[k]);
+    Ok(())
+}
+
+/// VSHR, VSRA, VRSHR, VRSRA, VSRI, VSHL, VSLI (immediate), VSHRN, VRSHRN,
+/// VSHLL/VMOVL.
+fn neon_shift(ctx: &mut Ctx, i: Insn) -> R {
+    let w = a32(ctx, i);
+    OpSh::decode(w).ok_or(Undef)?;
+    let k = ctx.b.const_i64(u64::from(w));
+    ctx.b.call(&helpers::HELPER_NEON_SHIFT, None, &[k]);
     Ok(())
 }
 
