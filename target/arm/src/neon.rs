@@ -402,6 +402,37 @@ mod tests {
         assert_eq!(shl(1, 8, 8, true), 0);
     }
 
+    /// VSWP/VTRN/VUZP/VZIP.8 on d0 = bytes 0..8, d1 = bytes 8..16 and
+    /// VMOVN.I16 of q1 (2-register-misc encodings built by hand).
+    #[test]
+    fn permutes() {
+        let enc =
+            |b: u32, size: u32, d: u32, m: u32| 0xf3b2_0000 | size << 18 | d << 12 | b << 7 | m;
+        let start = |regs: &mut [u64; 32]| {
+            regs[0] = 0x0706_0504_0302_0100;
+            regs[1] = 0x0f0e_0d0c_0b0a_0908;
+        };
+        let mut r = [0u64; 32];
+        let cases = [
+            (0, (0x0f0e_0d0c_0b0a_0908, 0x0706_0504_0302_0100)),
+            (1, (0x0e06_0c04_0a02_0800, 0x0f07_0d05_0b03_0901)),
+            (2, (0x0e0c_0a08_0604_0200, 0x0f0d_0b09_0705_0301)),
+            (3, (0x0b03_0a02_0901_0800, 0x0f07_0e06_0d05_0c04)),
+        ];
+        for (b, want) in cases {
+            start(&mut r);
+            let e = Op2::decode(enc(b, 0, 0, 1)).unwrap();
+            run2(&mut r, &e);
+            assert_eq!((r[0], r[1]), want, "b={b}");
+        }
+        r[2] = 0x0003_0002_0001_1000;
+        r[3] = 0x0107_0006_0005_0004;
+        let e = Op2::decode(enc(4, 0, 4, 2)).unwrap();
+        run2(&mut r, &e);
+        assert_eq!(r[4], 0x0706_0504_0302_0100);
+        assert!(Op2::decode(enc(4, 0, 4, 3)).is_none(), "odd Qm");
+    }
+
     #[test]
     fn immediates() {
         assert_eq!(expand_imm(false, 0b1110, 0xab), Some(0xabab_abab_abab_abab));
@@ -412,7 +443,8 @@ mod tests {
     }
 }
 
-/// One "2 registers miscellaneous" operation.
+/// One "2 registers miscellaneous" operation (VMOVN and the permutes
+/// write d, and m too for VSWP/VTRN/VUZP/VZIP).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op2 {
     Rev64,
@@ -426,6 +458,11 @@ pub enum Op2 {
     Neg,
     FAbs,
     FNeg,
+    Swp,
+    Trn,
+    Uzp,
+    Zip,
+    Movn,
 }
 
 /// The fields of an A32 "2 registers miscellaneous" encoding
@@ -461,6 +498,22 @@ impl Op2 {
             (1, 7) if size < 3 => Neg,
             (1, 14) if size == 2 => FAbs,
             (1, 15) if size == 2 => FNeg,
+            (2, 0) if size == 0 => Swp,
+            (2, 1) if size < 3 => Trn,
+            (2, 2) if size < 3 && (q || size < 2) => Uzp,
+            (2, 3) if size < 3 && (q || size < 2) => Zip,
+            (2, 4) if size < 3 && !q => {
+                if m & 1 != 0 {
+                    return None;
+                }
+                return Some(Enc2 {
+                    op: Movn,
+                    size,
+                    q,
+                    d,
+                    m,
+                });
+            }
             _ => return None,
         };
         if q && (d | m) & 1 != 0 {
@@ -476,6 +529,10 @@ pub fn run2(regs: &mut [u64; 32], e: &Enc2) {
     let bits = 8u32 << e.size;
     let lanes = 64 / bits;
     let n = if e.q { 2 } else { 1 };
+    if matches!(e.op, Swp | Trn | Uzp | Zip | Movn) {
+        permute(regs, e, bits, n);
+        return;
+    }
     let src: Vec<u64> = (0..n).map(|k| regs[e.m + k]).collect();
     for (k, &v) in src.iter().enumerate() {
         let r = match e.op {
@@ -693,4 +750,56 @@ pub fn run_shift(regs: &mut [u64; 32], e: &EncSh) {
             }
         }
     }
+}
+
+/// VSWP, VTRN, VUZP, VZIP (on `n` registers from d and from m) and VMOVN.
+fn permute(regs: &mut [u64; 32], e: &Enc2, bits: u32, n: usize) {
+    use Op2::*;
+    let lanes = 64 / bits;
+    let get = |regs: &[u64; 32], r: usize| -> Vec<u64> {
+        (0..n)
+            .flat_map(|k| (0..lanes).map(move |i| (k, i)))
+            .map(|(k, i)| lane(regs[r + k], i, bits))
+            .collect()
+    };
+    let put = |regs: &mut [u64; 32], r: usize, v: &[u64]| {
+        for k in 0..n {
+            regs[r + k] = (0..lanes as usize)
+                .map(|i| v[k * lanes as usize + i] << (i as u32 * bits))
+                .fold(0, |a, b| a | b);
+        }
+    };
+    if e.op == Movn {
+        // Qm's elements of 2*bits, truncated into Dd.
+        let wide = 2 * bits;
+        let per = 64 / wide;
+        regs[e.d] = (0..lanes)
+            .map(|i| {
+                (lane(regs[e.m + (i / per) as usize], i % per, wide) & mask(bits)) << (i * bits)
+            })
+            .fold(0, |a, b| a | b);
+        return;
+    }
+    let (mut d, mut m) = (get(regs, e.d), get(regs, e.m));
+    let len = d.len();
+    match e.op {
+        Swp => std::mem::swap(&mut d, &mut m),
+        Trn => {
+            for i in (0..len).step_by(2) {
+                std::mem::swap(&mut d[i + 1], &mut m[i]);
+            }
+        }
+        Zip => {
+            let all: Vec<u64> = (0..len).flat_map(|i| [d[i], m[i]]).collect();
+            d = all[..len].to_vec();
+            m = all[len..].to_vec();
+        }
+        _ => {
+            let all: Vec<u64> = d.iter().chain(m.iter()).copied().collect();
+            d = all.iter().step_by(2).copied().collect();
+            m = all.iter().skip(1).step_by(2).copied().collect();
+        }
+    }
+    put(regs, e.d, &d);
+    put(regs, e.m, &m);
 }

@@ -1,6 +1,7 @@
 //! Advanced SIMD (NEON) in A32 and T32: the "three registers of the same
 //! length" group and some of "two registers miscellaneous" (VMVN, VCNT,
-//! VCLZ, VCLS, VREV*, VABS, VNEG), shifts by an immediate (through
+//! VCLZ, VCLS, VREV*, VABS, VNEG, VSWP, VTRN, VUZP, VZIP, VMOVN), VEXT,
+//! shifts by an immediate (through
 //! [`crate::neon`]), VMOV/VMVN/VORR/VBIC
 //! (immediate), VDUP (scalar and core register) and VLD1/VST1 (multiple
 //! registers, one lane, all lanes). The T32 encodings are the A32 ones with `111U 1111` for
@@ -37,6 +38,11 @@ pub static A32_PATTERNS: &[Pattern] = &[
         "vdup_scalar",
         "1111 0011 1 d:1 11 imm4:4 vd:4 1100 0 q:1 m:1 0 vm:4",
         vdup_scalar,
+    ),
+    pat(
+        "vext",
+        "1111 0010 1 d:1 11 vn:4 vd:4 imm4:4 n:1 q:1 m:1 0 vm:4",
+        vext,
     ),
     pat(
         "neon_2misc",
@@ -80,6 +86,11 @@ pub static T32_PATTERNS: &[Pattern] = &[
         "vdup_scalar",
         "1111 1111 1 d:1 11 imm4:4 vd:4 1100 0 q:1 m:1 0 vm:4",
         vdup_scalar,
+    ),
+    pat(
+        "vext",
+        "1110 1111 1 d:1 11 vn:4 vd:4 imm4:4 n:1 q:1 m:1 0 vm:4",
+        vext,
     ),
     pat(
         "neon_2misc",
@@ -217,6 +228,47 @@ fn vdup_scalar(ctx: &mut Ctx, i: Insn) -> R {
     let v = replicate(ctx, e, bits);
     for r in d..d + 1 + usize::from(q) {
         write_d(ctx, r, v);
+    }
+    Ok(())
+}
+
+/// VEXT: bytes `imm4..` of the concatenation m:n (n lowest).
+fn vext(ctx: &mut Ctx, i: Insn) -> R {
+    let w = Insn(a32(ctx, i));
+    let q = w.bit(6);
+    let imm = w.bits(11, 8);
+    let d = dreg(w.bits(15, 12), w.bit(22));
+    let n = dreg(w.bits(19, 16), w.bit(7));
+    let m = dreg(w.bits(3, 0), w.bit(5));
+    if (q && (d | n | m) & 1 != 0) || (!q && imm > 7) {
+        return Err(Undef);
+    }
+    let regs = 1 + usize::from(q);
+    // Source bytes: n's registers then m's, as 64-bit words.
+    let mut src = Vec::new();
+    for r in (n..n + regs).chain(m..m + regs) {
+        src.push(read_d(ctx, r));
+    }
+    let mut out = Vec::new();
+    for k in 0..regs {
+        // Result word k: source bytes imm + 8k .. imm + 8k + 8.
+        let byte = imm as usize + 8 * k;
+        let (wi, sh) = (byte / 8, (byte % 8) as u32 * 8);
+        let lo = ctx.b.temp_i64();
+        ctx.b.shri_i64(lo, src[wi], sh);
+        let r = if sh == 0 {
+            lo
+        } else {
+            let hi = ctx.b.temp_i64();
+            ctx.b.shli_i64(hi, src[wi + 1], 64 - sh);
+            let r = ctx.b.temp_i64();
+            ctx.b.or_i64(r, lo, hi);
+            r
+        };
+        out.push(r);
+    }
+    for (k, r) in out.into_iter().enumerate() {
+        write_d(ctx, d + k, r);
     }
     Ok(())
 }
