@@ -343,3 +343,16 @@ extern "C" fn neon_shift(env: Env, insn: u64) -> u64 {
     0
 }
 tcg::helper!(pub HELPER_NEON_SHIFT, "neon_shift", A1(neon_shift), ENV_FIELDS);
+
+/// NEON VMLA/VMLS/VMUL by a scalar (`insn`: the A32 encoding, checked by
+/// [`crate::neon::EncScalar::decode`]).
+extern "C" fn neon_scalar(env: Env, insn: u64) -> u64 {
+    if let Some(e) = crate::neon::EncScalar::decode(insn as u32) {
+        // SAFETY: env is the running CpuState; d and fpscr are env fields.
+        let cpu = unsafe { &mut *state(env) };
+        let flags = crate::neon::run_scalar(&mut cpu.d, cpu.fpscr, &e);
+        cpu.fpscr |= flags & FPSCR_EXC;
+    }
+    0
+}
+tcg::helper!(pub HELPER_NEON_SCALAR, "neon_scalar", A1(neon_scalar), ENV_FIELDS);

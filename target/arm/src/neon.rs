@@ -433,6 +433,27 @@ mod tests {
         assert!(Op2::decode(enc(4, 0, 4, 3)).is_none(), "odd Qm");
     }
 
+    /// vmul.i16 d0, d1, d2[3] and vmla.f32 q2, q3, d9[1] (GNU as).
+    #[test]
+    fn by_scalar() {
+        let mut r = [0u64; 32];
+        r[1] = 0x0004_0003_0002_0001;
+        r[2] = 0x0010_0000_0000_0000;
+        let e = EncScalar::decode(0xf291_086a).unwrap();
+        run_scalar(&mut r, 0, &e);
+        assert_eq!(r[0], 0x0040_0030_0020_0010);
+        let f = |x: f32| u64::from(x.to_bits());
+        r[4] = f(1.0) | f(2.0) << 32;
+        r[5] = f(3.0) | f(4.0) << 32;
+        r[6] = f(0.5) | f(-1.0) << 32;
+        r[7] = f(2.0) | f(0.25) << 32;
+        r[9] = f(9.0) | f(2.0) << 32;
+        let e = EncScalar::decode(0xf3a6_4169).unwrap();
+        run_scalar(&mut r, 0, &e);
+        assert_eq!((r[4], r[5]), (f(2.0) | f(0.0) << 32, f(7.0) | f(4.5) << 32));
+        assert_eq!(r[9], f(9.0) | f(2.0) << 32, "scalar register kept");
+    }
+
     #[test]
     fn immediates() {
         assert_eq!(expand_imm(false, 0b1110, 0xab), Some(0xabab_abab_abab_abab));
@@ -802,4 +823,89 @@ fn permute(regs: &mut [u64; 32], e: &Enc2, bits: u32, n: usize) {
     }
     put(regs, e.d, &d);
     put(regs, e.m, &m);
+}
+
+/// The "two registers and a scalar" forms implemented: VMLA, VMLS, VMUL
+/// (integer, and F32 with `float`) of every element of Vn by one element
+/// of Dm (`1111 001Q 1Dss nnnn dddd oooo N1M0 mmmm`).
+#[derive(Clone, Copy, Debug)]
+pub struct EncScalar {
+    pub op: Op3,
+    pub size: u32,
+    pub q: bool,
+    pub d: usize,
+    pub n: usize,
+    /// The D register and element index of the scalar.
+    pub m: usize,
+    pub index: u32,
+}
+
+impl EncScalar {
+    pub fn decode(insn: u32) -> Option<EncScalar> {
+        let q = insn >> 24 & 1 != 0;
+        let size = insn >> 20 & 3;
+        let opc = insn >> 8 & 15;
+        let d = ((insn >> 22 & 1) << 4 | (insn >> 12 & 15)) as usize;
+        let n = ((insn >> 7 & 1) << 4 | (insn >> 16 & 15)) as usize;
+        let (vm, mbit) = (insn & 15, insn >> 5 & 1);
+        let float = opc & 1 != 0;
+        let op = match (opc, float) {
+            (0 | 1, _) => [Op3::Mla, Op3::FMla][usize::from(float)],
+            (4 | 5, _) => [Op3::Mls, Op3::FMls][usize::from(float)],
+            (8 | 9, _) => [Op3::Mul, Op3::FMul][usize::from(float)],
+            _ => return None,
+        };
+        // 16-bit scalars: Dm = Vm<2:0>, index M:Vm<3>; 32-bit: Dm = Vm,
+        // index M. F16 (size 01 float) is not implemented.
+        let (m, index) = match size {
+            1 if !float => ((vm & 7) as usize, mbit << 1 | vm >> 3),
+            2 => (vm as usize, mbit),
+            _ => return None,
+        };
+        if q && (d | n) & 1 != 0 {
+            return None;
+        }
+        Some(EncScalar {
+            op,
+            size,
+            q,
+            d,
+            n,
+            m,
+            index,
+        })
+    }
+}
+
+/// Runs `e`: the scalar is replicated, then the lane-wise operation runs.
+pub fn run_scalar(regs: &mut [u64; 32], fpscr: u32, e: &EncScalar) -> u32 {
+    let bits = 8u32 << e.size;
+    let x = lane(regs[e.m], e.index, bits);
+    let rep = (0..64 / bits).fold(0u64, |a, i| a | x << (i * bits));
+    let mut tmp = *regs;
+    // Put the replicated scalar where an Enc3's m can name it: a register
+    // the operation does not otherwise read or write.
+    let spare = (0..31)
+        .find(|&r| {
+            let busy = |b: usize, c: usize| r + 1 >= b && r < b + c;
+            let c = 1 + usize::from(e.q);
+            !busy(e.d, c) && !busy(e.n, c)
+        })
+        .unwrap_or(0);
+    tmp[spare] = rep;
+    tmp[spare + 1] = rep;
+    let e3 = Enc3 {
+        op: e.op,
+        unsigned: false,
+        size: e.size,
+        q: e.q,
+        d: e.d,
+        n: e.n,
+        m: spare,
+    };
+    let (_, flags) = run3(&mut tmp, fpscr, &e3);
+    for k in 0..1 + usize::from(e.q) {
+        regs[e.d + k] = tmp[e.d + k];
+    }
+    flags
 }

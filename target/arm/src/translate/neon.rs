@@ -1,7 +1,7 @@
 //! Advanced SIMD (NEON) in A32 and T32: the "three registers of the same
 //! length" group and some of "two registers miscellaneous" (VMVN, VCNT,
 //! VCLZ, VCLS, VREV*, VABS, VNEG, VSWP, VTRN, VUZP, VZIP, VMOVN), VEXT,
-//! shifts by an immediate (through
+//! VMLA/VMLS/VMUL by a scalar, shifts by an immediate (through
 //! [`crate::neon`]), VMOV/VMVN/VORR/VBIC
 //! (immediate), VDUP (scalar and core register) and VLD1/VST1 (multiple
 //! registers, one lane, all lanes). The T32 encodings are the A32 ones with `111U 1111` for
@@ -13,7 +13,7 @@ use super::Ctx;
 use crate::cpu::dreg_off;
 use crate::decode::{pat, Insn, Pattern, Undef};
 use crate::helpers;
-use crate::neon::{expand_imm, Op2, Op3, OpSh};
+use crate::neon::{expand_imm, EncScalar, Op2, Op3, OpSh};
 use tcg::ir::{MemOp, Temp};
 
 type R = Result<(), Undef>;
@@ -33,6 +33,11 @@ pub static A32_PATTERNS: &[Pattern] = &[
         "neon_shift",
         "1111 001 u:1 1 d:1 imm6:6 vd:4 opc:4 l:1 q:1 m:1 1 vm:4",
         neon_shift,
+    ),
+    pat(
+        "neon_scalar",
+        "1111 001 q:1 1 d:1 size:2 vn:4 vd:4 opc:4 n:1 1 m:1 0 vm:4",
+        neon_scalar,
     ),
     pat(
         "vdup_scalar",
@@ -81,6 +86,11 @@ pub static T32_PATTERNS: &[Pattern] = &[
         "neon_shift",
         "111 u:1 1111 1 d:1 imm6:6 vd:4 opc:4 l:1 q:1 m:1 1 vm:4",
         neon_shift,
+    ),
+    pat(
+        "neon_scalar",
+        "111 q:1 1111 1 d:1 size:2 vn:4 vd:4 opc:4 n:1 1 m:1 0 vm:4",
+        neon_scalar,
     ),
     pat(
         "vdup_scalar",
@@ -164,6 +174,15 @@ fn neon_shift(ctx: &mut Ctx, i: Insn) -> R {
     OpSh::decode(w).ok_or(Undef)?;
     let k = ctx.b.const_i64(u64::from(w));
     ctx.b.call(&helpers::HELPER_NEON_SHIFT, None, &[k]);
+    Ok(())
+}
+
+/// VMLA, VMLS, VMUL (by scalar).
+fn neon_scalar(ctx: &mut Ctx, i: Insn) -> R {
+    let w = a32(ctx, i);
+    EncScalar::decode(w).ok_or(Undef)?;
+    let k = ctx.b.const_i64(u64::from(w));
+    ctx.b.call(&helpers::HELPER_NEON_SCALAR, None, &[k]);
     Ok(())
 }
 
