@@ -304,3 +304,55 @@ extern "C" fn vfp_from_int(env: Env, k: u64, dp: u64, a: u64) -> u64 {
     r
 }
 tcg::helper!(pub HELPER_VFP_FROM_INT, "vfp_from_int", A3(vfp_from_int), ENV_FIELDS);
+
+/// NEON "three registers of the same length" (`insn`: the A32 encoding,
+/// already checked by [`crate::neon::Op3::decode`]); sets FPSCR.QC on
+/// saturation and the cumulative FP flags.
+extern "C" fn neon_3same(env: Env, insn: u64) -> u64 {
+    let Some(e) = crate::neon::Op3::decode(insn as u32) else {
+        return 0;
+    };
+    // SAFETY: env is the running CpuState; d and fpscr are env fields.
+    let cpu = unsafe { &mut *state(env) };
+    let (qc, flags) = crate::neon::run3(&mut cpu.d, cpu.fpscr, &e);
+    cpu.fpscr |= flags & FPSCR_EXC | u32::from(qc) << 27;
+    0
+}
+tcg::helper!(pub HELPER_NEON_3SAME, "neon_3same", A1(neon_3same), ENV_FIELDS);
+
+/// NEON "two registers miscellaneous" (`insn`: the A32 encoding, checked
+/// by [`crate::neon::Op2::decode`]).
+extern "C" fn neon_2misc(env: Env, insn: u64) -> u64 {
+    if let Some(e) = crate::neon::Op2::decode(insn as u32) {
+        // SAFETY: env is the running CpuState; d is an env field.
+        let cpu = unsafe { &mut *state(env) };
+        crate::neon::run2(&mut cpu.d, &e);
+    }
+    0
+}
+tcg::helper!(pub HELPER_NEON_2MISC, "neon_2misc", A1(neon_2misc), ENV_FIELDS);
+
+/// NEON "two registers and a shift amount" (`insn`: the A32 encoding,
+/// checked by [`crate::neon::OpSh::decode`]).
+extern "C" fn neon_shift(env: Env, insn: u64) -> u64 {
+    if let Some(e) = crate::neon::OpSh::decode(insn as u32) {
+        // SAFETY: env is the running CpuState; d is an env field.
+        let cpu = unsafe { &mut *state(env) };
+        crate::neon::run_shift(&mut cpu.d, &e);
+    }
+    0
+}
+tcg::helper!(pub HELPER_NEON_SHIFT, "neon_shift", A1(neon_shift), ENV_FIELDS);
+
+/// NEON VMLA/VMLS/VMUL by a scalar (`insn`: the A32 encoding, checked by
+/// [`crate::neon::EncScalar::decode`]).
+extern "C" fn neon_scalar(env: Env, insn: u64) -> u64 {
+    if let Some(e) = crate::neon::EncScalar::decode(insn as u32) {
+        // SAFETY: env is the running CpuState; d and fpscr are env fields.
+        let cpu = unsafe { &mut *state(env) };
+        let flags = crate::neon::run_scalar(&mut cpu.d, cpu.fpscr, &e);
+        cpu.fpscr |= flags & FPSCR_EXC;
+    }
+    0
+}
+tcg::helper!(pub HELPER_NEON_SCALAR, "neon_scalar", A1(neon_scalar), ENV_FIELDS);

@@ -10,6 +10,7 @@ pub mod disas;
 pub mod flags;
 pub mod helpers;
 pub mod model;
+pub mod neon;
 pub mod translate;
 
 pub use cpu::CpuState;

@@ -19,6 +19,7 @@ mod dp;
 mod ldst;
 mod media;
 mod mul;
+mod neon;
 mod system;
 mod t16;
 mod t32;
@@ -33,11 +34,16 @@ use tcg::CodeReader;
 
 pub fn a32_table() -> &'static DecodeTable {
     static TABLE: OnceLock<DecodeTable> = OnceLock::new();
-    TABLE.get_or_init(|| DecodeTable::new(&[a32::PATTERNS, vfp::A32_PATTERNS], 24))
+    TABLE.get_or_init(|| {
+        DecodeTable::new(
+            &[a32::PATTERNS, vfp::A32_PATTERNS, neon::VDUP_CORE_PATTERNS],
+            24,
+        )
+    })
 }
 pub fn a32u_table() -> &'static DecodeTable {
     static TABLE: OnceLock<DecodeTable> = OnceLock::new();
-    TABLE.get_or_init(|| DecodeTable::new(&[a32::UNCOND, vfp::NEON_PATTERNS], 24))
+    TABLE.get_or_init(|| DecodeTable::new(&[a32::UNCOND, neon::A32_PATTERNS], 24))
 }
 pub fn t16_table() -> &'static DecodeTable {
     static TABLE: OnceLock<DecodeTable> = OnceLock::new();
@@ -45,7 +51,19 @@ pub fn t16_table() -> &'static DecodeTable {
 }
 pub fn t32_table() -> &'static DecodeTable {
     static TABLE: OnceLock<DecodeTable> = OnceLock::new();
-    TABLE.get_or_init(|| DecodeTable::new(&[t32::PATTERNS, vfp::T32_PATTERNS], 24))
+    TABLE.get_or_init(|| {
+        DecodeTable::new(
+            // NEON first: its `1111 1001 xxx0` loads/stores are UNDEFINED
+            // byte/halfword stores in the integer groups.
+            &[
+                neon::T32_PATTERNS,
+                t32::PATTERNS,
+                vfp::T32_PATTERNS,
+                neon::VDUP_CORE_PATTERNS,
+            ],
+            24,
+        )
+    })
 }
 
 /// MMU index used for user-mode accesses.

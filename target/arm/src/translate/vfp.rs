@@ -63,9 +63,6 @@ pub static A32_PATTERNS: &[Pattern] = &[
     ),
 ];
 pub static T32_PATTERNS: &[Pattern] = A32_PATTERNS;
-/// Advanced SIMD (NEON) in the A32 unconditional space: not implemented
-/// yet (HWCAP_NEON is not advertised), so these encodings are undefined.
-pub static NEON_PATTERNS: &[Pattern] = &[];
 
 fn check(ctx: &Ctx, i: Insn) -> R {
     let _ = ctx;
