@@ -17,9 +17,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn cross(dir: &Path, name: &str, static_: bool) -> PathBuf {
+    cross_with("aarch64-linux-gnu-gcc", dir, name, static_)
+}
+
+fn cross_with(cc: &str, dir: &Path, name: &str, static_: bool) -> PathBuf {
     let src = common::repo_root().join("tests/guest/binfmt/argv_exec.c");
     let out = dir.join(name);
-    let mut c = Command::new("aarch64-linux-gnu-gcc");
+    let mut c = Command::new(cc);
     c.arg("-O2");
     if static_ {
         c.arg("-static");
@@ -29,7 +33,7 @@ fn cross(dir: &Path, name: &str, static_: bool) -> PathBuf {
         .arg(&out)
         .arg(&src)
         .status()
-        .unwrap_or_else(|e| panic!("aarch64-linux-gnu-gcc: {e} (scripts/test installs it)"));
+        .unwrap_or_else(|e| panic!("{cc}: {e} (scripts/test installs it)"));
     assert!(st.success(), "compiling {name} failed");
     out
 }
@@ -90,9 +94,22 @@ if [ -n "$BUSYBOX" ]; then
     echo "--- busybox script"
     "$T/bb-script"
 fi
+if [ -n "$ARM" ]; then
+    echo "--- arm"
+    "$T/arm" r1
+    echo "--- aarch64 execs arm"
+    "$T/static" exec "$T/arm" e1
+fi
 "#;
 
-fn expected(t: &Path, flags: &str, preserve: bool, secret: bool, busybox: bool) -> String {
+fn expected(
+    t: &Path,
+    flags: &str,
+    preserve: bool,
+    secret: bool,
+    busybox: bool,
+    arm: bool,
+) -> String {
     let t = t.display();
     let argv0 = if preserve {
         "custom0".to_string()
@@ -121,6 +138,12 @@ fn expected(t: &Path, flags: &str, preserve: bool, secret: bool, busybox: bool) 
     if busybox {
         s.push_str("--- busybox script\nforeign shell ok 3\n");
     }
+    if arm {
+        s.push_str(&format!(
+            "--- arm\nargc=2\nargv[0]={t}/arm\nargv[1]=r1\n\
+             --- aarch64 execs arm\nargc=2\nargv[0]={t}/arm\nargv[1]=e1\n"
+        ));
+    }
     s
 }
 
@@ -139,6 +162,13 @@ fn foreign_programs_run_directly_through_binfmt_misc() {
     std::fs::create_dir_all(&bin).unwrap();
     cross(&t, "static", true);
     cross(&t, "dynamic", false);
+    // The 32-bit Arm guest registers too (mimic-arm).
+    let arm = have("arm-linux-gnueabihf-gcc");
+    if arm {
+        cross_with("arm-linux-gnueabihf-gcc", &t, "arm", true);
+    } else {
+        eprintln!("note: arm-linux-gnueabihf-gcc missing; the arm cases are left out");
+    }
     std::fs::write(t.join("script"), format!("#!{}/static\n", t.display())).unwrap();
     let busybox = common::repo_root().join("build/cache/root/arm64/busybox-static/bin/busybox");
     let busybox = busybox.exists();
@@ -193,13 +223,14 @@ fn foreign_programs_run_directly_through_binfmt_misc() {
                 ("FLAGS", flags.to_string()),
                 ("BUSYBOX", if busybox { "1".into() } else { String::new() }),
                 ("SECRET", if secret { "1".into() } else { String::new() }),
+                ("ARM", if arm { "1".into() } else { String::new() }),
                 ("QEMU_LD_PREFIX", "/usr/aarch64-linux-gnu".to_string()),
                 ("MIMIC_BACKEND", backend.to_string()),
             ];
             match in_namespace(SCRIPT, &env) {
                 Ok(out) => assert_eq!(
                     out,
-                    expected(&t, letters, preserve, secret, busybox),
+                    expected(&t, letters, preserve, secret, busybox, arm),
                     "backend {backend}, {flags}"
                 ),
                 Err(why) => {
@@ -210,6 +241,7 @@ fn foreign_programs_run_directly_through_binfmt_misc() {
             }
             // The interpreter link --register made.
             assert!(bin.join("mimic-aarch64").exists());
+            assert!(!arm || bin.join("mimic-arm").exists());
         }
     }
     let _ = std::fs::remove_dir_all(&t);

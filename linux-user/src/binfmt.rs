@@ -32,12 +32,20 @@ pub struct BinfmtGuest {
 }
 
 /// The guests Mimic runs in user mode (`run::run` accepts them).
-pub const GUESTS: &[BinfmtGuest] = &[BinfmtGuest {
-    name: "aarch64",
-    class: 2,
-    data: 1,
-    machine: 183,
-}];
+pub const GUESTS: &[BinfmtGuest] = &[
+    BinfmtGuest {
+        name: "aarch64",
+        class: 2,
+        data: 1,
+        machine: 183,
+    },
+    BinfmtGuest {
+        name: "arm",
+        class: 1,
+        data: 1,
+        machine: 40,
+    },
+];
 
 /// `AT_FLAGS` bit: binfmt_misc preserved argv[0] (the `P` flag).
 pub const AT_FLAGS_PRESERVE_ARGV0: u64 = 1;
@@ -175,6 +183,17 @@ mod tests {
         assert_eq!(
             line(g, Path::new("/usr/bin/mimic-aarch64"), flags),
             format!(":mimic-aarch64:M::{magic}:{mask}:/usr/bin/mimic-aarch64:POC")
+        );
+    }
+
+    #[test]
+    fn arm_line_matches_qemu_magic_and_mask() {
+        let g = GUESTS.iter().find(|g| g.name == "arm").unwrap();
+        let magic = "\\x7f\\x45\\x4c\\x46\\x01\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\x28\\x00";
+        let mask = "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff";
+        assert_eq!(
+            line(g, Path::new("/usr/bin/mimic-arm"), BinfmtFlags::default()),
+            format!(":mimic-arm:M::{magic}:{mask}:/usr/bin/mimic-arm:")
         );
     }
 
