@@ -20,6 +20,7 @@ pub mod monitor;
 pub mod psci;
 pub mod signals;
 pub mod virtqueue;
+pub mod vmstate;
 
 use std::path::PathBuf;
 use tcg::exec::{BackendKind, LogFlags};
