@@ -29,6 +29,7 @@ usage: mimic system [OPTIONS]        (or mimic-system-aarch64 [OPTIONS])
   -snapshot              writes to every disk go to a temporary overlay
   -qmp unix:PATH,server,nowait | tcp:HOST:PORT,server,nowait
                          QMP monitor (wait=on, the default, waits for a client)
+  -loadvm NAME           start from the snapshot NAME (savevm) of the disks
   -d ITEMS, -D FILE      debug log (as in user mode; -d int shows exceptions)
   --backend interp|jit|auto  execution backend [MIMIC_BACKEND]
 ";
@@ -84,6 +85,7 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
         drives: Vec::new(),
         devices: Vec::new(),
         qmp: Vec::new(),
+        loadvm: None,
     };
     let mut snapshot = false;
     let mut log_items = Vec::new();
@@ -171,7 +173,8 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
                 .push(crate::drive_args::parse_device(&value(name)?)?),
             "qmp" => o.qmp.push(softmmu::monitor::QmpSpec::parse(&value(name)?)?),
             "snapshot" => snapshot = true,
-            "netdev" | "gdb" | "loadvm" | "S" | "s" => {
+            "loadvm" => o.loadvm = Some(value(name)?),
+            "netdev" | "gdb" | "S" | "s" => {
                 return Err(format!("-{name}: not implemented yet in mimic system"))
             }
             _ => return Err(format!("unknown option '{a}' (see mimic system -h)")),

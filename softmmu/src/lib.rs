@@ -19,6 +19,7 @@ pub mod memory;
 pub mod monitor;
 pub mod psci;
 pub mod signals;
+pub mod snapshots;
 pub mod virtqueue;
 pub mod vmstate;
 
@@ -68,6 +69,8 @@ pub struct Options {
     pub devices: Vec<DeviceSpec>,
     /// `-qmp` monitors.
     pub qmp: Vec<monitor::QmpSpec>,
+    /// `-loadvm NAME`: restore this snapshot before the first instruction.
+    pub loadvm: Option<String>,
 }
 
 /// Builds and runs the machine; returns the exit status for the process.

@@ -320,9 +320,23 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
         .enumerate()
         .map(|(i, s)| Vcpu::new(i, s, model, opts.backend, opts.log, machine.clone()))
         .collect();
+    // -loadvm: the snapshot's state instead of a boot (a reset boots).
+    let mut restored = match &opts.loadvm {
+        Some(name) => {
+            let cpus = crate::snapshots::loadvm_at_start(&machine, name)
+                .map_err(|e| Error::Config(format!("-loadvm {name}: {e}")))?;
+            for (v, c) in vcpus.iter_mut().zip(&cpus) {
+                v.restore(c);
+            }
+            true
+        }
+        None => false,
+    };
     let result = loop {
-        let entry = boot.place(&ram)?;
-        vcpus[0].boot(entry, boot.dtb_addr);
+        if !std::mem::take(&mut restored) {
+            let entry = boot.place(&ram)?;
+            vcpus[0].boot(entry, boot.dtb_addr);
+        }
         match run_vcpus(&machine, vcpus) {
             Ok(v) => vcpus = v,
             Err(e) => break Err(e),

@@ -6,6 +6,7 @@
 
 pub mod commands;
 pub mod framing;
+pub mod hmp;
 pub mod server;
 
 use crate::machine::Machine;

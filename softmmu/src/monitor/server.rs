@@ -308,8 +308,8 @@ fn request(
     if name == "quit" && m.shutdown_reason() == Some(Shutdown::Quit) {
         return Err(generic("The machine is already shutting down"));
     }
-    let r = commands::execute(m, &name, args)?;
-    Ok((r, name))
+    let (r, after) = commands::execute(m, &name, args)?;
+    Ok((r, after.unwrap_or_default().to_string()))
 }
 
 #[cfg(test)]
