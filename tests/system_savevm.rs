@@ -225,11 +225,23 @@ fn one_backend(kernel: &Path, initrd: &Path, backend: &str) -> Option<String> {
         errs.push(format!("qemu-img snapshot -l: {list}"));
     }
 
-    // Run 2: straight from the snapshot.
-    let mut child = mimic(backend, kernel, initrd, &disk, &["-loadvm", "s1"])
+    // Run 2: straight from the snapshot, with a human monitor socket.
+    let hsock = dir.join("hmp.sock");
+    let mon = format!("unix:{},server,nowait", hsock.display());
+    let mut child = mimic(backend, kernel, initrd, &disk, &["-loadvm", "s1", "-monitor", &mon])
         .spawn()
         .ok()?;
     let con2 = Console::start(&mut child);
+    match human_session(&hsock) {
+        Ok(t) => {
+            for want in ["Mimic monitor", "(mimic) ", "VM status: running", "s1", "savevm tag"] {
+                if !t.contains(want) {
+                    errs.push(format!("-monitor session lacks {want:?}: {t:?}"));
+                }
+            }
+        }
+        Err(e) => errs.push(format!("-monitor session: {e}")),
+    }
     let end = Instant::now() + Duration::from_secs(120);
     let status = loop {
         if let Ok(Some(s)) = child.try_wait() {
@@ -257,6 +269,31 @@ fn one_backend(kernel: &Path, initrd: &Path, backend: &str) -> Option<String> {
     }
     let tail: Vec<String> = con.text().lines().rev().take(8).map(str::to_string).collect();
     Some(format!("[{backend}] {}\n    console tail: {tail:?}", errs.join("\n    ")))
+}
+
+/// A few commands on the `-monitor unix:` socket; returns what it said.
+fn human_session(path: &Path) -> Result<String, String> {
+    use std::io::{Read, Write};
+    let end = Instant::now() + Duration::from_secs(30);
+    let mut s = loop {
+        match std::os::unix::net::UnixStream::connect(path) {
+            Ok(s) => break s,
+            Err(e) if Instant::now() > end => return Err(e.to_string()),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    s.write_all(b"info status\ninfo snapshots\nhelp savevm\n")
+        .map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(Duration::from_millis(500))).ok();
+    let mut text = Vec::new();
+    let stop = Instant::now() + Duration::from_secs(20);
+    let mut buf = [0u8; 4096];
+    while Instant::now() < stop && !String::from_utf8_lossy(&text).contains("save a VM snapshot") {
+        if let Ok(n) = s.read(&mut buf) {
+            text.extend_from_slice(&buf[..n]);
+        }
+    }
+    Ok(String::from_utf8_lossy(&text).into_owned())
 }
 
 #[test]
@@ -324,4 +361,42 @@ fn loadvm_of_a_missing_snapshot_is_a_clear_error() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("-loadvm nope: Snapshot 'nope' does not exist"), "{err}");
+}
+
+/// `-monitor stdio` reads commands from stdin (not a terminal here).
+#[test]
+fn monitor_on_stdio() {
+    let dir = temp_dir("monitor-stdio");
+    let mut image = vec![0u8; 4096];
+    image[56..60].copy_from_slice(b"ARM\x64");
+    let kernel = dir.join("Image");
+    std::fs::write(&kernel, &image).unwrap();
+    let o = run(
+        &[
+            mimic_bin().to_string_lossy().into_owned(),
+            "system".into(),
+            "-M".into(),
+            "virt".into(),
+            "-nographic".into(),
+            "-kernel".into(),
+            kernel.to_string_lossy().into_owned(),
+            "-monitor".into(),
+            "stdio".into(),
+        ],
+        &dir,
+        Some(b"info status\nstop\ninfo status\ninfo version\nbogus\ninfo savevm\nquit\n"),
+        Duration::from_secs(30),
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status, 0, "{out}");
+    for want in [
+        "Mimic monitor - type 'help'",
+        "VM status: running",
+        "VM status: paused",
+        env!("CARGO_PKG_VERSION"),
+        "Error: unknown command: 'bogus'",
+        "Error: unknown info subcommand 'savevm'",
+    ] {
+        assert!(out.contains(want), "{want:?} missing: {out}");
+    }
 }

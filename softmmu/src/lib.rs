@@ -71,6 +71,8 @@ pub struct Options {
     pub qmp: Vec<monitor::QmpSpec>,
     /// `-loadvm NAME`: restore this snapshot before the first instruction.
     pub loadvm: Option<String>,
+    /// `-monitor` human monitors.
+    pub monitors: Vec<monitor::hmp_server::MonitorSpec>,
 }
 
 /// Builds and runs the machine; returns the exit status for the process.

@@ -310,8 +310,17 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
         .map(|q| monitor::start(&machine, q))
         .collect::<Result<Vec<_>, _>>()
         .map_err(Error::Config)?;
+    let _hmps = opts
+        .monitors
+        .iter()
+        .map(|s| monitor::hmp_server::start(&machine, s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::Config)?;
+    let stdio_monitor = opts
+        .monitors
+        .contains(&monitor::hmp_server::MonitorSpec::Stdio);
     signals::spawn_handler(&machine);
-    if opts.serial_stdin {
+    if opts.serial_stdin && !stdio_monitor {
         spawn_stdin(uart);
     }
 

@@ -7,6 +7,7 @@
 pub mod commands;
 pub mod framing;
 pub mod hmp;
+pub mod hmp_server;
 pub mod server;
 
 use crate::machine::Machine;
