@@ -13,7 +13,10 @@
 //! - `qemu-img check` accepts the image, `qemu-img snapshot -l` lists s1
 //!   with a VM size;
 //! - run 2: `-loadvm s1` starts from the snapshot (no kernel boot: the
-//!   first lines are ticks with ONE).
+//!   first lines are ticks with ONE), with a human monitor on a unix
+//!   socket (`-monitor unix:...`).
+//!
+//! The kernel is passed gzip'd (`-kernel Image.gz`).
 
 mod common;
 
@@ -325,6 +328,15 @@ fn savevm_loadvm_with_debian_kernel() {
     }
     let extra: Vec<(&str, Vec<u8>)> = extra.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
     let dir = temp_dir("savevm-initrd");
+    // The kernel goes in gzip'd (as an Image.gz): -kernel inflates it.
+    let gz = dir.join("Image.gz");
+    let st = Command::new("gzip")
+        .args(["-1", "-c"])
+        .arg(&kernel)
+        .stdout(std::fs::File::create(&gz).expect("create Image.gz"))
+        .status();
+    assert!(st.is_ok_and(|s| s.success()), "gzip failed");
+    let kernel = gz;
     let initrd = dir.join("initrd.cpio");
     std::fs::write(&initrd, initramfs(&busybox, INIT, &extra)).expect("write initrd");
     let backends: Vec<String> = std::env::var("MIMIC_TEST_BACKENDS")

@@ -20,6 +20,7 @@ pub mod monitor;
 pub mod psci;
 pub mod signals;
 pub mod snapshots;
+pub mod unpack;
 pub mod virtqueue;
 pub mod vmstate;
 

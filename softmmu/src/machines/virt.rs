@@ -95,6 +95,7 @@ impl Boot {
 fn prepare_boot(opts: &Options, layout: &Layout, ram: &Ram, cpu: &str) -> Result<Boot, Error> {
     let kdata = std::fs::read(&opts.kernel).map_err(|e| Error::File(opts.kernel.clone(), e))?;
     let kname = opts.kernel.display().to_string();
+    let kdata = crate::unpack::unpack(&kname, kdata, layout.ram_size)?;
     let kernel = loader::load_kernel(ram, &kname, &kdata)?;
     let ram_end = layout.ram_base + layout.ram_size;
     let mut initrd = None;
