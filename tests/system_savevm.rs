@@ -28,7 +28,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const MODULES: &[&str] = &["drivers/virtio/virtio_mmio.ko", "drivers/block/virtio_blk.ko"];
+const MODULES: &[&str] = &[
+    "drivers/virtio/virtio_mmio.ko",
+    "drivers/block/virtio_blk.ko",
+];
 
 const INIT: &str = r#"#!/bin/sh
 B=/bin/busybox
@@ -57,7 +60,8 @@ done
 "#;
 
 fn hmp(q: &mut Qmp, line: &str) -> Result<String, String> {
-    let r = q.cmd(json!({"execute": "human-monitor-command", "arguments": {"command-line": line}}))?;
+    let r =
+        q.cmd(json!({"execute": "human-monitor-command", "arguments": {"command-line": line}}))?;
     r["return"]
         .as_str()
         .map(str::to_string)
@@ -66,18 +70,27 @@ fn hmp(q: &mut Qmp, line: &str) -> Result<String, String> {
 
 fn mimic(backend: &str, kernel: &Path, initrd: &Path, disk: &Path, extra: &[&str]) -> Command {
     let mut c = Command::new(mimic_bin());
-    c.args(["system", "-M", "virt", "-cpu", "cortex-a57", "-m", "256", "-nographic"])
-        .args(["-backend", backend, "-kernel"])
-        .arg(kernel)
-        .arg("-initrd")
-        .arg(initrd)
-        .args(["-append", "console=ttyAMA0 panic=-1"])
-        .arg("-drive")
-        .arg(format!("file={},format=qcow2,if=virtio", disk.display()))
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    c.args([
+        "system",
+        "-M",
+        "virt",
+        "-cpu",
+        "cortex-a57",
+        "-m",
+        "256",
+        "-nographic",
+    ])
+    .args(["-backend", backend, "-kernel"])
+    .arg(kernel)
+    .arg("-initrd")
+    .arg(initrd)
+    .args(["-append", "console=ttyAMA0 panic=-1"])
+    .arg("-drive")
+    .arg(format!("file={},format=qcow2,if=virtio", disk.display()))
+    .args(extra)
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     c
 }
 
@@ -179,7 +192,9 @@ fn session(q: &mut Qmp, con: &Console, errs: &mut Vec<String>) -> Result<(), Str
     let after = ticks(&con.text()[before..]);
     match after.first() {
         Some((i, s)) if *i < 3 && s == ONE => {}
-        _ => errs.push(format!("after loadvm the guest did not show ONE: {after:?}")),
+        _ => errs.push(format!(
+            "after loadvm the guest did not show ONE: {after:?}"
+        )),
     }
     if !after.iter().any(|(i, s)| *i >= 4 && s == TWO) || !after.iter().any(|(i, _)| *i == 7) {
         errs.push(format!("the guest did not run on after loadvm: {after:?}"));
@@ -216,7 +231,10 @@ fn one_backend(kernel: &Path, initrd: &Path, backend: &str) -> Option<String> {
     let d = disk.to_string_lossy().into_owned();
     match Command::new("qemu-img").args(["check", &d]).output() {
         Ok(o) if o.status.success() => {}
-        Ok(o) => errs.push(format!("qemu-img check: {}", String::from_utf8_lossy(&o.stdout))),
+        Ok(o) => errs.push(format!(
+            "qemu-img check: {}",
+            String::from_utf8_lossy(&o.stdout)
+        )),
         Err(e) => errs.push(format!("qemu-img: {e}")),
     }
     let list = Command::new("qemu-img")
@@ -231,13 +249,25 @@ fn one_backend(kernel: &Path, initrd: &Path, backend: &str) -> Option<String> {
     // Run 2: straight from the snapshot, with a human monitor socket.
     let hsock = dir.join("hmp.sock");
     let mon = format!("unix:{},server,nowait", hsock.display());
-    let mut child = mimic(backend, kernel, initrd, &disk, &["-loadvm", "s1", "-monitor", &mon])
-        .spawn()
-        .ok()?;
+    let mut child = mimic(
+        backend,
+        kernel,
+        initrd,
+        &disk,
+        &["-loadvm", "s1", "-monitor", &mon],
+    )
+    .spawn()
+    .ok()?;
     let con2 = Console::start(&mut child);
     match human_session(&hsock) {
         Ok(t) => {
-            for want in ["Mimic monitor", "(mimic) ", "VM status: running", "s1", "savevm tag"] {
+            for want in [
+                "Mimic monitor",
+                "(mimic) ",
+                "VM status: running",
+                "s1",
+                "savevm tag",
+            ] {
                 if !t.contains(want) {
                     errs.push(format!("-monitor session lacks {want:?}: {t:?}"));
                 }
@@ -270,8 +300,17 @@ fn one_backend(kernel: &Path, initrd: &Path, backend: &str) -> Option<String> {
     if errs.is_empty() {
         return None;
     }
-    let tail: Vec<String> = con.text().lines().rev().take(8).map(str::to_string).collect();
-    Some(format!("[{backend}] {}\n    console tail: {tail:?}", errs.join("\n    ")))
+    let tail: Vec<String> = con
+        .text()
+        .lines()
+        .rev()
+        .take(8)
+        .map(str::to_string)
+        .collect();
+    Some(format!(
+        "[{backend}] {}\n    console tail: {tail:?}",
+        errs.join("\n    ")
+    ))
 }
 
 /// A few commands on the `-monitor unix:` socket; returns what it said.
@@ -323,7 +362,11 @@ fn savevm_loadvm_with_debian_kernel() {
     for m in MODULES {
         let path: PathBuf = mods.join(m);
         let data = std::fs::read(&path).unwrap_or_else(|_| panic!("{} missing", path.display()));
-        let name = Path::new(m).file_name().unwrap().to_string_lossy().into_owned();
+        let name = Path::new(m)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         extra.push((format!("lib/{name}"), data));
     }
     let extra: Vec<(&str, Vec<u8>)> = extra.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
@@ -372,7 +415,10 @@ fn loadvm_of_a_missing_snapshot_is_a_clear_error() {
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("-loadvm nope: Snapshot 'nope' does not exist"), "{err}");
+    assert!(
+        err.contains("-loadvm nope: Snapshot 'nope' does not exist"),
+        "{err}"
+    );
 }
 
 /// `-monitor stdio` reads commands from stdin (not a terminal here).

@@ -9,7 +9,9 @@ use crate::memory::Ram;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("{0}: {1}-compressed kernels are not supported: decompress it first (gzip'd Images are)")]
+    #[error(
+        "{0}: {1}-compressed kernels are not supported: decompress it first (gzip'd Images are)"
+    )]
     Compressed(String, &'static str),
     #[error("{0}: bad gzip data: {1}")]
     BadGzip(String, String),

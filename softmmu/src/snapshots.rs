@@ -84,7 +84,12 @@ pub fn savevm(m: &Machine, name: &str) -> Result<Saved, String> {
         let cpus: Vec<Vec<u8>> = m
             .cpu_slots
             .iter()
-            .map(|s| s.lock().ok().and_then(|s| s.saved.clone()).unwrap_or_default())
+            .map(|s| {
+                s.lock()
+                    .ok()
+                    .and_then(|s| s.saved.clone())
+                    .unwrap_or_default()
+            })
             .collect();
         for d in &drives {
             let mut drv = d.driver.lock().map_err(|_| "drive lock poisoned")?;
@@ -127,9 +132,8 @@ fn check_loadable(drives: &[Arc<Drive>], name: &str) -> Result<u64, String> {
     let mut size = 0;
     for (i, d) in drives.iter().enumerate() {
         let l = list(d)?;
-        let s = find(&l, name).ok_or_else(|| {
-            format!("Snapshot '{name}' does not exist in device '{}'", d.id)
-        })?;
+        let s = find(&l, name)
+            .ok_or_else(|| format!("Snapshot '{name}' does not exist in device '{}'", d.id))?;
         if i == 0 {
             if s.vm_state_size == 0 {
                 return Err(format!("Snapshot '{name}' has no VM state"));
@@ -142,7 +146,12 @@ fn check_loadable(drives: &[Arc<Drive>], name: &str) -> Result<u64, String> {
 
 /// Applies the disk snapshots and reads the VM state; returns the vCPUs'
 /// states. The machine is paused and quiesced.
-fn restore(m: &Machine, drives: &[Arc<Drive>], name: &str, size: u64) -> Result<Vec<Vec<u8>>, String> {
+fn restore(
+    m: &Machine,
+    drives: &[Arc<Drive>],
+    name: &str,
+    size: u64,
+) -> Result<Vec<Vec<u8>>, String> {
     for d in drives {
         let r = d
             .driver

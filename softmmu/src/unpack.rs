@@ -57,10 +57,16 @@ mod tests {
         gz.write_all(&plain).unwrap();
         let gz = gz.finish().unwrap();
         assert_eq!(unpack("k", gz.clone(), 1 << 20).unwrap(), plain);
-        assert!(matches!(unpack("k", gz.clone(), 100), Err(LoadError::NoRoom(..))));
+        assert!(matches!(
+            unpack("k", gz.clone(), 100),
+            Err(LoadError::NoRoom(..))
+        ));
         let mut cut = gz.clone();
         cut.truncate(gz.len() / 2);
-        assert!(matches!(unpack("k", cut, 1 << 20), Err(LoadError::BadGzip(..))));
+        assert!(matches!(
+            unpack("k", cut, 1 << 20),
+            Err(LoadError::BadGzip(..))
+        ));
         let xz = b"\xfd7zXZ\0rest".to_vec();
         let e = unpack("k.xz", xz, 1 << 20).unwrap_err().to_string();
         assert!(e.contains("xz-compressed"), "{e}");

@@ -112,7 +112,10 @@ impl Irq {
             | (self.active as u8) << 2
             | (self.level as u8) << 3
             | (self.edge as u8) << 4;
-        w.u8(flags).u8(self.priority).u8(self.targets).u8(self.sgi_sources);
+        w.u8(flags)
+            .u8(self.priority)
+            .u8(self.targets)
+            .u8(self.sgi_sources);
     }
     fn load(r: &mut Reader) -> Result<Irq, StateError> {
         let f = r.u8()?;
@@ -145,7 +148,10 @@ impl GicV2 {
         w.u32(s.cpus.len() as u32);
         for c in &s.cpus {
             c.private.iter().for_each(|i| i.save(&mut w));
-            w.u32(c.ctlr).u8(c.pmr).u32(c.bpr).u32(c.active.len() as u32);
+            w.u32(c.ctlr)
+                .u8(c.pmr)
+                .u32(c.bpr)
+                .u32(c.active.len() as u32);
             for (p, id) in &c.active {
                 w.u8(*p).u32(*id);
             }
@@ -162,7 +168,9 @@ impl GicV2 {
         if n != NR_IRQS - 32 {
             return Err(r.bad(&format!("{n} SPIs, this GIC has {}", NR_IRQS - 32)));
         }
-        let spis = (0..n).map(|_| Irq::load(&mut r)).collect::<Result<Vec<_>, _>>()?;
+        let spis = (0..n)
+            .map(|_| Irq::load(&mut r))
+            .collect::<Result<Vec<_>, _>>()?;
         let ncpu = r.count(8)?;
         if ncpu != self.kicks.len() {
             return Err(r.bad(&format!(
@@ -172,7 +180,9 @@ impl GicV2 {
         }
         let mut cpus = Vec::new();
         for _ in 0..ncpu {
-            let private = (0..32).map(|_| Irq::load(&mut r)).collect::<Result<Vec<_>, _>>()?;
+            let private = (0..32)
+                .map(|_| Irq::load(&mut r))
+                .collect::<Result<Vec<_>, _>>()?;
             let (ctlr, pmr, bpr) = (r.u32()?, r.u8()?, r.u32()?);
             let na = r.count(NR_IRQS)?;
             let mut active = Vec::new();

@@ -2,10 +2,10 @@
 //! and control registers. Transmitted bytes go straight to the output
 //! (the TX FIFO is always empty); received bytes queue in a 32-entry FIFO.
 
-use crate::vmstate::wire::{Reader, Writer};
-use crate::vmstate::StateError;
 use crate::device::{primecell_id, Device};
 use crate::irq::IrqLine;
+use crate::vmstate::wire::{Reader, Writer};
+use crate::vmstate::StateError;
 use std::collections::VecDeque;
 use std::io::Write;
 
@@ -132,7 +132,9 @@ impl Device for Pl011 {
     fn save(&mut self) -> Result<Vec<u8>, StateError> {
         let mut w = Writer::default();
         w.bytes(&self.rx.iter().copied().collect::<Vec<u8>>());
-        for r in [self.ris, self.imsc, self.cr, self.lcr, self.ibrd, self.fbrd, self.ifls] {
+        for r in [
+            self.ris, self.imsc, self.cr, self.lcr, self.ibrd, self.fbrd, self.ifls,
+        ] {
             w.u32(r);
         }
         Ok(w.finish())
@@ -149,7 +151,9 @@ impl Device for Pl011 {
         }
         r.end()?;
         self.rx = rx.iter().copied().collect();
-        [self.ris, self.imsc, self.cr, self.lcr, self.ibrd, self.fbrd, self.ifls] = regs;
+        [
+            self.ris, self.imsc, self.cr, self.lcr, self.ibrd, self.fbrd, self.ifls,
+        ] = regs;
         self.update();
         Ok(())
     }

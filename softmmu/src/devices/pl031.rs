@@ -1,10 +1,10 @@
 //! Arm PrimeCell real-time clock PL031 (DDI 0224): a seconds counter that
 //! starts at the host's wall-clock time, a match register and its interrupt.
 
-use crate::vmstate::wire::{Reader, Writer};
-use crate::vmstate::StateError;
 use crate::device::{primecell_id, Device};
 use crate::irq::IrqLine;
+use crate::vmstate::wire::{Reader, Writer};
+use crate::vmstate::StateError;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub struct Pl031 {
@@ -78,7 +78,10 @@ impl Device for Pl031 {
     /// showing the host's time as the guest last set it.
     fn save(&mut self) -> Result<Vec<u8>, StateError> {
         let mut w = Writer::default();
-        w.u64(self.offset as u64).u32(self.mr).u32(self.imsc).u32(self.ris);
+        w.u64(self.offset as u64)
+            .u32(self.mr)
+            .u32(self.imsc)
+            .u32(self.ris);
         Ok(w.finish())
     }
     fn load(&mut self, data: &[u8]) -> Result<(), StateError> {

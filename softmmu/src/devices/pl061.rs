@@ -4,10 +4,10 @@
 //! 300 ms, like a key that is pressed and released (long enough for an
 //! emulated kernel's debounce work to read it as pressed).
 
-use crate::vmstate::wire::{Reader, Writer};
-use crate::vmstate::StateError;
 use crate::device::{primecell_id, Device};
 use crate::irq::IrqLine;
+use crate::vmstate::wire::{Reader, Writer};
+use crate::vmstate::StateError;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -11,11 +11,11 @@
 //! writes status 0.
 
 use crate::device::Device;
-use crate::vmstate::wire::{Reader, Writer};
-use crate::vmstate::StateError;
 use crate::dma::GuestRam;
 use crate::irq::IrqLine;
 use crate::virtqueue::{self, Queue};
+use crate::vmstate::wire::{Reader, Writer};
+use crate::vmstate::StateError;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -351,7 +351,11 @@ impl Device for VirtioMmio {
         w.u32(self.queues.len() as u32);
         for (i, q) in self.queues.iter().enumerate() {
             let (a, u) = positions.get(i).copied().unwrap_or((0, 0));
-            w.u32(q.num).bool(q.ready).u64(q.desc).u64(q.driver).u64(q.device);
+            w.u32(q.num)
+                .bool(q.ready)
+                .u64(q.desc)
+                .u64(q.driver)
+                .u64(q.device);
             w.u16(a).u16(u);
         }
         Ok(w.finish())

@@ -136,7 +136,11 @@ fn drive_by_name(m: &Machine, device: &str) -> Result<Arc<Drive>, QmpError> {
         .iter()
         .find(|d| d.id == device)
         .cloned()
-        .ok_or_else(|| generic(format!("Cannot find device='{device}' nor node-name='{device}'")))
+        .ok_or_else(|| {
+            generic(format!(
+                "Cannot find device='{device}' nor node-name='{device}'"
+            ))
+        })
 }
 
 fn snapshot_json(s: &block::SnapshotInfo) -> Value {
@@ -168,7 +172,10 @@ fn run(m: &Arc<Machine>, name: &str, mut a: Args) -> Result<Value, QmpError> {
             if sname.is_empty() {
                 return Err(generic("Name is empty"));
             }
-            let mut drv = d.driver.lock().map_err(|_| generic("drive lock poisoned"))?;
+            let mut drv = d
+                .driver
+                .lock()
+                .map_err(|_| generic("drive lock poisoned"))?;
             let l = drv.snapshot_list().map_err(|e| generic(e.to_string()))?;
             if l.iter().any(|s| s.name == sname) {
                 return Err(generic(format!(
@@ -192,7 +199,10 @@ fn run(m: &Arc<Machine>, name: &str, mut a: Args) -> Result<Value, QmpError> {
                 return Err(generic("Name or id must be provided"));
             }
             let d = drive_by_name(m, &device)?;
-            let mut drv = d.driver.lock().map_err(|_| generic("drive lock poisoned"))?;
+            let mut drv = d
+                .driver
+                .lock()
+                .map_err(|_| generic("drive lock poisoned"))?;
             let l = drv.snapshot_list().map_err(|e| generic(e.to_string()))?;
             let s = l
                 .iter()

@@ -12,7 +12,11 @@ use std::sync::Arc;
 /// (name, arguments, help), as `help` lists them.
 pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("help", "[cmd]", "show the help"),
-    ("info", "[subcommand]", "show various information about the system state"),
+    (
+        "info",
+        "[subcommand]",
+        "show various information about the system state",
+    ),
     ("stop", "", "stop emulation"),
     ("cont", "", "resume emulation"),
     ("system_reset", "", "reset the system"),
@@ -21,7 +25,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("savevm", "tag", "save a VM snapshot"),
     ("loadvm", "tag", "restore a VM snapshot from its tag"),
     ("delvm", "tag", "delete a VM snapshot from its tag"),
-    ("block_resize", "device size", "resize a block image (size in bytes, or with K/M/G)"),
+    (
+        "block_resize",
+        "device size",
+        "resize a block image (size in bytes, or with K/M/G)",
+    ),
 ];
 
 /// `info` subcommands and their help.
@@ -91,7 +99,10 @@ fn info(m: &Arc<Machine>, what: Option<&str>) -> Result<String, String> {
             .collect()),
         Some("status") => {
             let s = qmp(m, "query-status", json!({}))?;
-            Ok(format!("VM status: {}\n", s["status"].as_str().unwrap_or("?")))
+            Ok(format!(
+                "VM status: {}\n",
+                s["status"].as_str().unwrap_or("?")
+            ))
         }
         Some("version") => Ok(format!("{} (mimic)\n", env!("CARGO_PKG_VERSION"))),
         Some("block") => Ok(m
@@ -173,7 +184,11 @@ fn run_inner(m: &Arc<Machine>, line: &str) -> Result<Output, String> {
             no_args(cmd, args)?;
             Ok(Output {
                 text: String::new(),
-                after: Some(if cmd == "system_reset" { "system_reset" } else { "quit" }),
+                after: Some(if cmd == "system_reset" {
+                    "system_reset"
+                } else {
+                    "quit"
+                }),
             })
         }
         "savevm" => {
@@ -243,9 +258,15 @@ mod tests {
     #[test]
     fn completes_commands_and_info_subcommands() {
         assert_eq!(complete("sa"), vec!["savevm"]);
-        assert_eq!(complete("s"), vec!["savevm", "stop", "system_powerdown", "system_reset"]);
+        assert_eq!(
+            complete("s"),
+            vec!["savevm", "stop", "system_powerdown", "system_reset"]
+        );
         assert_eq!(complete("info s"), vec!["snapshots", "status"]);
-        assert_eq!(complete("info "), vec!["block", "cpus", "snapshots", "status", "version"]);
+        assert_eq!(
+            complete("info "),
+            vec!["block", "cpus", "snapshots", "status", "version"]
+        );
         assert_eq!(complete("help lo"), vec!["loadvm"]);
         assert!(complete("savevm x").is_empty());
         assert!(complete("zz").is_empty());

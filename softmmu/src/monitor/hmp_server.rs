@@ -74,7 +74,12 @@ pub fn start(m: &Arc<Machine>, spec: &MonitorSpec) -> Result<TermGuard, String> 
             std::thread::Builder::new()
                 .name("monitor".into())
                 .spawn(move || {
-                    session(&m, Box::new(std::io::stdin()), Box::new(std::io::stdout()), tty)
+                    session(
+                        &m,
+                        Box::new(std::io::stdin()),
+                        Box::new(std::io::stdout()),
+                        tty,
+                    )
                 })
                 .map_err(|e| format!("-monitor: cannot start the monitor thread: {e}"))?;
             Ok(TermGuard(saved))
@@ -106,13 +111,22 @@ pub fn start(m: &Arc<Machine>, spec: &MonitorSpec) -> Result<TermGuard, String> 
     }
 }
 
-fn session(m: &Arc<Machine>, input: Box<dyn Read + Send>, mut out: Box<dyn Write + Send>, tty: bool) {
+fn session(
+    m: &Arc<Machine>,
+    input: Box<dyn Read + Send>,
+    mut out: Box<dyn Write + Send>,
+    tty: bool,
+) {
     let mut lines = BufReader::new(input);
     if out.write_all(BANNER.as_bytes()).is_err() {
         return;
     }
     loop {
-        if out.write_all(PROMPT.as_bytes()).and_then(|_| out.flush()).is_err() {
+        if out
+            .write_all(PROMPT.as_bytes())
+            .and_then(|_| out.flush())
+            .is_err()
+        {
             return;
         }
         let line = if tty {
@@ -127,7 +141,11 @@ fn session(m: &Arc<Machine>, input: Box<dyn Read + Send>, mut out: Box<dyn Write
         let Some(line) = line else { return };
         m.wait_started();
         let o = hmp::run(m, line.trim());
-        if out.write_all(o.text.as_bytes()).and_then(|_| out.flush()).is_err() {
+        if out
+            .write_all(o.text.as_bytes())
+            .and_then(|_| out.flush())
+            .is_err()
+        {
             return;
         }
         if let Some(after) = o.after {
@@ -180,7 +198,11 @@ pub fn edit_line(input: &mut dyn Read, out: &mut dyn Write) -> Option<String> {
             }
             _ => String::new(),
         };
-        if out.write_all(echo.as_bytes()).and_then(|_| out.flush()).is_err() {
+        if out
+            .write_all(echo.as_bytes())
+            .and_then(|_| out.flush())
+            .is_err()
+        {
             return None;
         }
     }
@@ -244,11 +266,16 @@ mod tests {
     #[test]
     fn parses_monitor_options() {
         assert_eq!(MonitorSpec::parse("none").unwrap(), None);
-        assert_eq!(MonitorSpec::parse("stdio").unwrap(), Some(MonitorSpec::Stdio));
+        assert_eq!(
+            MonitorSpec::parse("stdio").unwrap(),
+            Some(MonitorSpec::Stdio)
+        );
         assert!(matches!(
             MonitorSpec::parse("unix:/tmp/m.sock,server,nowait").unwrap(),
             Some(MonitorSpec::Socket(_))
         ));
-        assert!(MonitorSpec::parse("vc").unwrap_err().starts_with("-monitor"));
+        assert!(MonitorSpec::parse("vc")
+            .unwrap_err()
+            .starts_with("-monitor"));
     }
 }

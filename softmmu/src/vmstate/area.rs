@@ -42,7 +42,9 @@ impl Write for AreaWriter<'_> {
     }
     fn flush(&mut self) -> io::Result<()> {
         if !self.buf.is_empty() {
-            self.drv.vm_state_write(self.pos, &self.buf).map_err(io_err)?;
+            self.drv
+                .vm_state_write(self.pos, &self.buf)
+                .map_err(io_err)?;
             self.pos += self.buf.len() as u64;
             self.buf.clear();
         }
@@ -79,7 +81,9 @@ impl Read for AreaReader<'_> {
                 return Ok(0);
             }
             self.buf.resize(n, 0);
-            self.drv.vm_state_read(self.pos, &mut self.buf).map_err(io_err)?;
+            self.drv
+                .vm_state_read(self.pos, &mut self.buf)
+                .map_err(io_err)?;
             self.pos += n as u64;
             self.at = 0;
         }

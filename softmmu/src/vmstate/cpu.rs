@@ -81,8 +81,21 @@ fn regs(c: &mut CpuState) -> Vec<&mut u64> {
     } = virt;
     let mut out: Vec<&mut u64> = x.iter_mut().collect();
     out.extend([
-        sp, pc, nf, zf, cf, vf, excl_addr, excl_val, excl_val2, fpcr, fpsr, tpidr_el0,
-        tpidrro_el0, syndrome, fault_addr,
+        sp,
+        pc,
+        nf,
+        zf,
+        cf,
+        vf,
+        excl_addr,
+        excl_val,
+        excl_val2,
+        fpcr,
+        fpsr,
+        tpidr_el0,
+        tpidrro_el0,
+        syndrome,
+        fault_addr,
     ]);
     out.extend(v.iter_mut().flatten());
     out.extend([
@@ -146,10 +159,7 @@ pub fn load(c: &mut CpuState, data: &[u8]) -> Result<(), StateError> {
     r.end()?;
     let dst = regs(c);
     if n != dst.len() {
-        return Err(r.bad(&format!(
-            "{n} registers saved, this cpu has {}",
-            dst.len()
-        )));
+        return Err(r.bad(&format!("{n} registers saved, this cpu has {}", dst.len())));
     }
     let mut probe = CpuState::default();
     for (d, v) in regs(&mut probe).into_iter().zip(&vals) {
@@ -192,7 +202,10 @@ mod tests {
         let mut bad = s.clone();
         let el_at = 4 + 8 * (31 + 15 + 64);
         bad[el_at] = 3;
-        assert!(load(&mut c, &bad).unwrap_err().0.contains("exception level"));
+        assert!(load(&mut c, &bad)
+            .unwrap_err()
+            .0
+            .contains("exception level"));
         assert_eq!(c.x[5], 0);
     }
 }

@@ -109,7 +109,10 @@ mod tests {
         assert!(read_header(&mut &bad[..]).unwrap_err().0.contains("magic"));
         let mut bad = out.clone();
         bad[8] = 9;
-        assert!(read_header(&mut &bad[..]).unwrap_err().0.contains("version 9"));
+        assert!(read_header(&mut &bad[..])
+            .unwrap_err()
+            .0
+            .contains("version 9"));
         // Cut inside the section: an error, not a panic.
         let cut = &out[..out.len() - 3];
         let mut r = cut;
@@ -121,6 +124,9 @@ mod tests {
         section_start(&mut big, "b", u64::MAX).unwrap();
         let mut r = &big[..];
         let (n, l) = next_section(&mut r).unwrap().unwrap();
-        assert!(read_data(&mut r, &n, l).unwrap_err().0.contains("too large"));
+        assert!(read_data(&mut r, &n, l)
+            .unwrap_err()
+            .0
+            .contains("too large"));
     }
 }

@@ -8,14 +8,13 @@ use std::io::{Read, Write};
 
 pub const CHUNK: usize = 64 << 10;
 
-fn bytes(ram: &Ram) -> &mut [u8] {
-    let p = ram.host_range(ram.base, ram.size).unwrap_or(std::ptr::null_mut());
-    if p.is_null() {
-        return &mut [];
+fn bytes(ram: &Ram) -> &[u8] {
+    match ram.host_range(ram.base, ram.size) {
+        // SAFETY: the mapping covers `size` bytes for the Ram's lifetime;
+        // the vCPUs and devices are stopped while a state is saved.
+        Some(p) => unsafe { std::slice::from_raw_parts(p, ram.size as usize) },
+        None => &[],
     }
-    // SAFETY: the mapping covers `size` bytes for the Ram's lifetime; the
-    // vCPUs and devices are stopped while a state is saved or loaded.
-    unsafe { std::slice::from_raw_parts_mut(p, ram.size as usize) }
 }
 
 /// Bitmap of non-zero chunks and the section length it gives.
@@ -63,27 +62,28 @@ pub fn load(ram: &Ram, len: u64, r: &mut dyn Read) -> Result<(), StateError> {
     if chunk != CHUNK {
         return Err(StateError(format!("VM state: RAM chunk size {chunk}")));
     }
-    let b = bytes(ram);
-    let n = b.len().div_ceil(CHUNK);
+    let n = ram.size.div_ceil(CHUNK as u64) as usize;
+    let chunk_len = |i: usize| (ram.size - (i * CHUNK) as u64).min(CHUNK as u64);
     let mut map = vec![0u8; n.div_ceil(8)];
     r.read_exact(&mut map).map_err(trunc)?;
-    let used: u64 = b
-        .chunks(CHUNK)
-        .enumerate()
-        .filter(|(i, _)| map[i / 8] & (1 << (i % 8)) != 0)
-        .map(|(_, c)| c.len() as u64)
+    let used: u64 = (0..n)
+        .filter(|i| map[i / 8] & (1 << (i % 8)) != 0)
+        .map(chunk_len)
         .sum();
     if 12 + map.len() as u64 + used != len {
         return Err(StateError(format!(
             "VM state: RAM section of {len} bytes does not match its bitmap"
         )));
     }
-    for (i, c) in b.chunks_mut(CHUNK).enumerate() {
+    let mut buf = vec![0u8; CHUNK];
+    for i in 0..n {
+        let c = &mut buf[..chunk_len(i) as usize];
         if map[i / 8] & (1 << (i % 8)) != 0 {
             r.read_exact(c).map_err(trunc)?;
         } else {
             c.fill(0);
         }
+        ram.write(ram.base + (i * CHUNK) as u64, c);
     }
     Ok(())
 }
@@ -110,7 +110,10 @@ mod tests {
             b"hello"
         );
         let small = Ram::new(0x4000_0000, 2 << 20).unwrap();
-        assert!(load(&small, len, &mut &out[..]).unwrap_err().0.contains("MiB"));
+        assert!(load(&small, len, &mut &out[..])
+            .unwrap_err()
+            .0
+            .contains("MiB"));
         assert!(load(&other, len - 1, &mut &out[..]).is_err());
         assert!(load(&other, len, &mut &out[..100]).is_err());
     }

@@ -120,7 +120,12 @@ mod tests {
     #[test]
     fn round_trip_and_errors() {
         let mut w = Writer::default();
-        w.u8(7).bool(true).u16(0xbeef).u32(5).u64(u64::MAX).bytes(b"hi");
+        w.u8(7)
+            .bool(true)
+            .u16(0xbeef)
+            .u32(5)
+            .u64(u64::MAX)
+            .bytes(b"hi");
         let b = w.finish();
         let mut r = Reader::new("t", &b);
         assert_eq!(r.u8().unwrap(), 7);

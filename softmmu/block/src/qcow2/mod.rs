@@ -672,7 +672,13 @@ impl Qcow2 {
     /// Changes the entries of whole clusters in `[off, off+len)` to `new`
     /// (0 = unallocated, OFLAG_ZERO = reads as zero, or keep-allocated zero
     /// when `keep_alloc`).
-    pub(crate) fn set_clusters(&mut self, off: u64, len: u64, new: u64, keep_alloc: bool) -> Result<()> {
+    pub(crate) fn set_clusters(
+        &mut self,
+        off: u64,
+        len: u64,
+        new: u64,
+        keep_alloc: bool,
+    ) -> Result<()> {
         let cs = self.cs;
         let first = off.div_ceil(cs);
         let end = (off + len) / cs;
