@@ -16,6 +16,8 @@
 //!   first lines are ticks with ONE), with a human monitor on a unix
 //!   socket (`-monitor unix:...`).
 //!
+//! - run 3: `-loadvm` on a machine with less RAM is one clear error.
+//!
 //! The kernel is passed gzip'd (`-kernel Image.gz`).
 
 mod common;
@@ -177,6 +179,11 @@ fn session(q: &mut Qmp, con: &Console, errs: &mut Vec<String>) -> Result<(), Str
     if !out.is_empty() {
         return Err(format!("loadvm: {out}"));
     }
+    let r = q.cmd(json!({"execute": "human-monitor-command",
+        "arguments": {"command-line": "info status", "cpu-index": 0}}))?;
+    if r["return"] != "VM status: running\n" {
+        errs.push(format!("info status with cpu-index: {r}"));
+    }
     let r = q.cmd(json!({"execute": "query-status"}))?;
     if r["return"]["status"] != "running" {
         errs.push(format!("status after loadvm: {r}"));
@@ -296,6 +303,24 @@ fn one_backend(kernel: &Path, initrd: &Path, backend: &str) -> Option<String> {
         || !t.iter().any(|(i, _)| *i == 7)
     {
         errs.push(format!("-loadvm run: status {status:?}, ticks {t:?}"));
+    }
+    // A machine that does not match the state is refused with a reason.
+    match mimic(
+        backend,
+        kernel,
+        initrd,
+        &disk,
+        &["-loadvm", "s1", "-m", "128"],
+    )
+    .output()
+    {
+        Ok(o) => {
+            let e = String::from_utf8_lossy(&o.stderr);
+            if o.status.code() != Some(1) || !e.contains("256 MiB of RAM") {
+                errs.push(format!("-loadvm with other -m: {:?} {e}", o.status));
+            }
+        }
+        Err(e) => errs.push(format!("-loadvm with other -m: {e}")),
     }
     if errs.is_empty() {
         return None;

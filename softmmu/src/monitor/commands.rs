@@ -78,6 +78,15 @@ impl Args {
             ))),
         }
     }
+    pub fn opt_int(&mut self, name: &str) -> Result<Option<i64>, QmpError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64()),
+            Some(_) => Err(generic(format!(
+                "Invalid parameter type for '{name}', expected: integer"
+            ))),
+        }
+    }
     pub fn opt_str_list(&mut self, name: &str) -> Result<Vec<String>, QmpError> {
         let bad = || {
             generic(format!(
@@ -118,7 +127,8 @@ pub fn execute(
         let line = a
             .opt_str("command-line")?
             .ok_or_else(|| generic("Parameter 'command-line' is missing"))?;
-        a.opt_str("cpu-index")?;
+        // The cpu a command applies to: Mimic's commands are machine-wide.
+        a.opt_int("cpu-index")?;
         a.finish()?;
         let out = super::hmp::run(m, &line);
         return Ok((Value::String(out.text), out.after));
