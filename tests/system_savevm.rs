@@ -1,4 +1,4 @@
-//! savevm/loadvm with Debian's arm64 kernel on `virt`, per backend:
+//! savevm/loadvm with Debian's arm64 kernel on a 2-cpu `virt`, per backend:
 //!
 //! - run 1: the guest keeps a marker in a shell variable, a tmpfs file and
 //!   the first sector of a qcow2 disk, and prints them once a second
@@ -78,6 +78,8 @@ fn mimic(backend: &str, kernel: &Path, initrd: &Path, disk: &Path, extra: &[&str
         "virt",
         "-cpu",
         "cortex-a57",
+        "-smp",
+        "2",
         "-m",
         "256",
         "-nographic",
