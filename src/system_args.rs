@@ -19,7 +19,9 @@ usage: mimic system [OPTIONS]        (or mimic-system-aarch64 [OPTIONS])
   -dtb FILE              use this device tree instead of the generated one
   -nographic             serial port on stdio (the only display mode)
   -serial stdio|mon:stdio|none
-  -monitor none
+  -monitor stdio|none|unix:PATH,server,nowait|tcp:HOST:PORT,server,nowait
+                         human monitor (help lists its commands; Tab completes
+                         on a terminal; stdio takes the serial port's input)
   -display none
   -no-reboot             exit when the guest resets
   -drive file=PATH[,format=F][,if=virtio|none][,id=ID][,readonly=on][,snapshot=on]
@@ -29,6 +31,7 @@ usage: mimic system [OPTIONS]        (or mimic-system-aarch64 [OPTIONS])
   -snapshot              writes to every disk go to a temporary overlay
   -qmp unix:PATH,server,nowait | tcp:HOST:PORT,server,nowait
                          QMP monitor (wait=on, the default, waits for a client)
+  -loadvm NAME           start from the snapshot NAME (savevm) of the disks
   -d ITEMS, -D FILE      debug log (as in user mode; -d int shows exceptions)
   --backend interp|jit|auto  execution backend [MIMIC_BACKEND]
 ";
@@ -84,6 +87,8 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
         drives: Vec::new(),
         devices: Vec::new(),
         qmp: Vec::new(),
+        loadvm: None,
+        monitors: Vec::new(),
     };
     let mut snapshot = false;
     let mut log_items = Vec::new();
@@ -154,7 +159,12 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
                 "none" | "null" => o.serial_stdin = false,
                 v => return Err(format!("-serial {v}: only stdio and none are implemented")),
             },
-            "monitor" | "display" => match value(name)?.as_str() {
+            "monitor" => {
+                if let Some(m) = softmmu::monitor::hmp_server::MonitorSpec::parse(&value(name)?)? {
+                    o.monitors.push(m);
+                }
+            }
+            "display" => match value(name)?.as_str() {
                 "none" => {}
                 v => return Err(format!("-{name} {v}: only 'none' is implemented")),
             },
@@ -171,7 +181,8 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
                 .push(crate::drive_args::parse_device(&value(name)?)?),
             "qmp" => o.qmp.push(softmmu::monitor::QmpSpec::parse(&value(name)?)?),
             "snapshot" => snapshot = true,
-            "netdev" | "gdb" | "loadvm" | "S" | "s" => {
+            "loadvm" => o.loadvm = Some(value(name)?),
+            "netdev" | "gdb" | "S" | "s" => {
                 return Err(format!("-{name}: not implemented yet in mimic system"))
             }
             _ => return Err(format!("unknown option '{a}' (see mimic system -h)")),

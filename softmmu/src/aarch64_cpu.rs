@@ -4,7 +4,7 @@
 //! timer and GIC interrupts.
 
 use crate::irq::Kick;
-use crate::machine::{Machine, Power, Shutdown};
+use crate::machine::{Machine, ParkStep, Power, Shutdown};
 use crate::psci;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -129,6 +129,25 @@ impl Vcpu {
 
     /// Power-on state again (machine reset): registers, TLB, translated
     /// code (RAM is reloaded) and timer outputs.
+    /// Takes a saved state (loadvm): registers, then everything derived
+    /// from them (decode flags, TLB, translated code, timer outputs).
+    pub fn restore(&mut self, data: &[u8]) {
+        if let Err(e) = crate::vmstate::cpu::load(self.cpu, data) {
+            // The state was checked before it was handed over.
+            tracing::warn!("cpu{}: {e}", self.index);
+        }
+        sys::update_flags(self.cpu);
+        self.mmu.flush();
+        self.engine.flush();
+        self.tlb_gen = self.machine.tlb_gen.load(Ordering::SeqCst);
+        let now = timer::now();
+        let t = &self.cpu.sys.timer;
+        self.timer_levels = (t.virt.asserted(now), t.phys.asserted(now));
+        let gic = &self.machine.gic;
+        gic.set_ppi(self.index, timer::PPI_VIRT, self.timer_levels.0);
+        gic.set_ppi(self.index, timer::PPI_PHYS, self.timer_levels.1);
+    }
+
     pub fn reset(&mut self) {
         let mpidr = self.cpu.sys.mpidr;
         self.cpu.sys.reset(mpidr);
@@ -149,7 +168,14 @@ impl Vcpu {
         let tid = unsafe { libc::gettid() };
         self.machine.thread_ids[self.index].store(tid as i64, Ordering::SeqCst);
         loop {
-            self.machine.park_if_paused();
+            let m = self.machine.clone();
+            m.park_if_paused(self.index, &mut |step| match step {
+                ParkStep::Save => crate::vmstate::cpu::save(self.cpu),
+                ParkStep::Load(d) => {
+                    self.restore(d);
+                    Vec::new()
+                }
+            });
             if self.machine.shutdown_requested() {
                 return self;
             }

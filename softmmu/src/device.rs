@@ -1,10 +1,7 @@
 //! The MMIO device interface. A device sees only offsets inside its own
 //! region; the memory map routes guest physical accesses to it.
 
-/// A snapshot of a device that cannot be saved or restored.
-#[derive(Debug, thiserror::Error)]
-#[error("device {0} does not support snapshots")]
-pub struct NoSnapshot(pub &'static str);
+use crate::vmstate::StateError;
 
 pub trait Device: Send {
     /// Short name (for errors and `info mtree`-style dumps).
@@ -15,14 +12,14 @@ pub trait Device: Send {
     fn write(&mut self, offset: u64, size: u32, value: u64);
     /// Back to the power-on state.
     fn reset(&mut self);
-    /// The device's state for a snapshot.
-    fn save(&self) -> Result<Vec<u8>, NoSnapshot> {
-        Err(NoSnapshot(self.name()))
-    }
-    /// Restores what `save` returned.
-    fn load(&mut self, _data: &[u8]) -> Result<(), NoSnapshot> {
-        Err(NoSnapshot(self.name()))
-    }
+    /// Finishes background work (requests in flight) before a snapshot is
+    /// saved or loaded; devices without any have nothing to do.
+    fn quiesce(&mut self) {}
+    /// The device's state for a snapshot (the machine is paused; a device
+    /// with background work finishes it first).
+    fn save(&mut self) -> Result<Vec<u8>, StateError>;
+    /// Restores what `save` returned; on error the device is unchanged.
+    fn load(&mut self, data: &[u8]) -> Result<(), StateError>;
 }
 
 /// PrimeCell peripheral and component ID registers (offsets 0xfe0..0xffc),

@@ -118,6 +118,21 @@ impl Drive {
         Ok(())
     }
 
+    /// Takes the image's size again after it changed underneath (a
+    /// snapshot applied); the device hears of a change as of a resize.
+    pub fn refresh_length(&self) {
+        let Ok(len) = self.driver.lock().map(|d| d.length()) else {
+            return;
+        };
+        if self.length.swap(len, Ordering::SeqCst) != len {
+            if let Ok(v) = self.on_resize.lock() {
+                for f in v.iter() {
+                    f();
+                }
+            }
+        }
+    }
+
     /// Flushes and closes the image at machine exit.
     pub fn close(&self) -> Result<(), String> {
         let mut d = self.driver.lock().map_err(|_| "drive lock poisoned")?;

@@ -19,7 +19,10 @@ pub mod memory;
 pub mod monitor;
 pub mod psci;
 pub mod signals;
+pub mod snapshots;
+pub mod unpack;
 pub mod virtqueue;
+pub mod vmstate;
 
 use std::path::PathBuf;
 use tcg::exec::{BackendKind, LogFlags};
@@ -67,6 +70,10 @@ pub struct Options {
     pub devices: Vec<DeviceSpec>,
     /// `-qmp` monitors.
     pub qmp: Vec<monitor::QmpSpec>,
+    /// `-loadvm NAME`: restore this snapshot before the first instruction.
+    pub loadvm: Option<String>,
+    /// `-monitor` human monitors.
+    pub monitors: Vec<monitor::hmp_server::MonitorSpec>,
 }
 
 /// Builds and runs the machine; returns the exit status for the process.

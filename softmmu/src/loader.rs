@@ -2,14 +2,19 @@
 //! Linux's Documentation/arch/arm64/booting.rst: an arm64 `Image` (64-byte
 //! header, magic "ARM\x64" at 56) goes to a 2 MiB-aligned base plus its
 //! text_offset; an ELF file's loadable segments go to their physical
-//! addresses (bare-metal programs), entry at e_entry.
+//! addresses (bare-metal programs), entry at e_entry. Compressed files
+//! are inflated first (`unpack.rs`).
 
 use crate::memory::Ram;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("{0}: gzip-compressed kernels are not supported yet: pass the uncompressed Image")]
-    Gzip(String),
+    #[error(
+        "{0}: {1}-compressed kernels are not supported: decompress it first (gzip'd Images are)"
+    )]
+    Compressed(String, &'static str),
+    #[error("{0}: bad gzip data: {1}")]
+    BadGzip(String, String),
     #[error("{0}: neither an arm64 Image nor an ELF file")]
     Unknown(String),
     #[error("{0}: does not fit in guest RAM at {1:#x}")]
@@ -30,8 +35,9 @@ pub struct Kernel {
 const IMAGE_MAGIC: u32 = 0x644d_5241;
 
 pub fn load_kernel(ram: &Ram, name: &str, data: &[u8]) -> Result<Kernel, LoadError> {
-    if data.starts_with(&[0x1f, 0x8b]) {
-        return Err(LoadError::Gzip(name.into()));
+    if let Some(c) = crate::unpack::compression(data) {
+        // (`unpack::unpack` inflates gzip before this.)
+        return Err(LoadError::Compressed(name.into(), c));
     }
     if data.len() >= 64
         && u32::from_le_bytes(data[56..60].try_into().unwrap_or_default()) == IMAGE_MAGIC
@@ -106,7 +112,7 @@ mod tests {
         ));
         assert!(matches!(
             load_kernel(&ram, "x", &[0x1f, 0x8b, 8]),
-            Err(LoadError::Gzip(_))
+            Err(LoadError::Compressed(_, "gzip"))
         ));
     }
 }

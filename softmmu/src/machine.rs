@@ -77,6 +77,23 @@ struct RunCtl {
 
 type Listener = Box<dyn Fn(Event) + Send>;
 
+/// What a parking vCPU is asked to do with its state.
+pub enum ParkStep<'a> {
+    /// Encode it (kept while parked, for savevm).
+    Save,
+    /// Restore this (from loadvm) before running on.
+    Load(&'a [u8]),
+}
+
+/// A vCPU's state while the machine is paused.
+#[derive(Default)]
+pub struct CpuSlot {
+    /// Encoded when the cpu parked (or when a state was loaded).
+    pub saved: Option<Vec<u8>>,
+    /// To restore before the cpu runs again.
+    pub load: Option<Vec<u8>>,
+}
+
 pub struct Machine {
     pub bus: Arc<MemoryMap>,
     pub gic: Arc<GicV2>,
@@ -103,6 +120,8 @@ pub struct Machine {
     /// Set once every vCPU thread runs (the monitor waits for it).
     started: Mutex<bool>,
     started_cv: Condvar,
+    /// Per cpu, its state while parked (savevm/loadvm).
+    pub cpu_slots: Vec<Mutex<CpuSlot>>,
 }
 
 /// The machine's translated-code page set: a write to one (by a cpu or a
@@ -144,6 +163,7 @@ impl Machine {
             no_reboot: false,
             started: Mutex::new(false),
             started_cv: Condvar::new(),
+            cpu_slots: (0..n).map(|_| Mutex::new(CpuSlot::default())).collect(),
         }
     }
 
@@ -273,11 +293,25 @@ impl Machine {
         self.run.lock().map(|r| r.paused).unwrap_or(false)
     }
 
-    /// Called by a vCPU between blocks: waits while the machine is paused.
-    pub fn park_if_paused(&self) {
+    /// Whether every vCPU is parked (its state in `cpu_slots`).
+    pub fn all_parked(&self) -> bool {
+        self.run
+            .lock()
+            .map(|r| r.paused && r.parked == self.kicks.len())
+            .unwrap_or(false)
+    }
+
+    /// Called by vCPU `cpu` between blocks: waits while the machine is
+    /// paused. `hook` encodes the cpu's state when it parks, and restores
+    /// a state loaded meanwhile before it runs on.
+    pub fn park_if_paused(&self, cpu: usize, hook: &mut dyn FnMut(ParkStep) -> Vec<u8>) {
         let Ok(mut r) = self.run.lock() else { return };
         if !r.paused {
             return;
+        }
+        if let Some(Ok(mut s)) = self.cpu_slots.get(cpu).map(|s| s.lock()) {
+            s.saved = Some(hook(ParkStep::Save));
+            s.load = None;
         }
         r.parked += 1;
         self.run_cv.notify_all();
@@ -289,6 +323,14 @@ impl Machine {
             }
         }
         r.parked -= 1;
+        drop(r);
+        let load = self
+            .cpu_slots
+            .get(cpu)
+            .and_then(|s| s.lock().ok().and_then(|mut s| s.load.take()));
+        if let Some(d) = load {
+            hook(ParkStep::Load(&d));
+        }
     }
 
     pub fn shutdown_requested(&self) -> bool {

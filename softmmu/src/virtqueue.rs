@@ -121,6 +121,19 @@ impl Queue {
         }
     }
 
+    /// Where the device is in the rings: (next available index to pop,
+    /// next used index), for a snapshot.
+    pub fn position(&self) -> (u16, u16) {
+        (self.last_avail, self.used_idx)
+    }
+
+    /// Continues from a `position` (a restored snapshot).
+    pub fn at_position(mut self, (last_avail, used_idx): (u16, u16)) -> Queue {
+        self.last_avail = last_avail;
+        self.used_idx = used_idx;
+        self
+    }
+
     fn read_desc(mem: &GuestRam, table: u64, i: u16) -> Result<(u64, u32, u16, u16), QueueError> {
         let a = table + 16 * i as u64;
         let mut d = [0u8; 16];

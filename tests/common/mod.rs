@@ -16,6 +16,7 @@
 #![allow(dead_code)]
 
 pub mod linux_guest;
+pub mod qmp_client;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -160,6 +160,41 @@ pub trait BlockDriver: Send {
             self.format_name()
         )))
     }
+    /// Creates a snapshot that also holds a VM state: the first
+    /// `vm_state_size` bytes of the VM state area written beforehand with
+    /// `vm_state_write` (the area is then dropped from the active image).
+    fn snapshot_create_vm(
+        &mut self,
+        _name: &str,
+        _vm_state_size: u64,
+        _vm_clock_nsec: u64,
+    ) -> Result<()> {
+        Err(BlockError::Unsupported(format!(
+            "VM state snapshots with {}",
+            self.format_name()
+        )))
+    }
+    /// Writes into the active image's VM state area (qcow2: the guest
+    /// address space past the virtual disk, from the next L1 boundary).
+    fn vm_state_write(&mut self, _offset: u64, _buf: &[u8]) -> Result<()> {
+        Err(BlockError::Unsupported(format!(
+            "VM state with {}",
+            self.format_name()
+        )))
+    }
+    /// Reads the active image's VM state area (after `snapshot_apply`,
+    /// the applied snapshot's state); unallocated parts read as zeroes.
+    fn vm_state_read(&mut self, _offset: u64, _buf: &mut [u8]) -> Result<()> {
+        Err(BlockError::Unsupported(format!(
+            "VM state with {}",
+            self.format_name()
+        )))
+    }
+    /// Drops the first `len` bytes of the VM state area from the active
+    /// image (snapshots keep theirs).
+    fn vm_state_discard(&mut self, _len: u64) -> Result<()> {
+        Ok(())
+    }
     /// Revert the active image to the snapshot named (by id or name).
     fn snapshot_apply(&mut self, _name: &str) -> Result<()> {
         Err(BlockError::Unsupported(format!(

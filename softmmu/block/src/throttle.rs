@@ -279,6 +279,32 @@ impl BlockDriver for Throttle {
     fn close(&mut self) -> Result<()> {
         self.inner.close()
     }
+    // Snapshots and VM state are metadata operations of the image below:
+    // forwarded unthrottled.
+    fn snapshot_list(&mut self) -> Result<Vec<crate::driver::SnapshotInfo>> {
+        self.inner.snapshot_list()
+    }
+    fn snapshot_create(&mut self, name: &str) -> Result<()> {
+        self.inner.snapshot_create(name)
+    }
+    fn snapshot_create_vm(&mut self, name: &str, size: u64, clock: u64) -> Result<()> {
+        self.inner.snapshot_create_vm(name, size, clock)
+    }
+    fn snapshot_apply(&mut self, name: &str) -> Result<()> {
+        self.inner.snapshot_apply(name)
+    }
+    fn snapshot_delete(&mut self, name: &str) -> Result<()> {
+        self.inner.snapshot_delete(name)
+    }
+    fn vm_state_write(&mut self, offset: u64, buf: &[u8]) -> Result<()> {
+        self.inner.vm_state_write(offset, buf)
+    }
+    fn vm_state_read(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.inner.vm_state_read(offset, buf)
+    }
+    fn vm_state_discard(&mut self, len: u64) -> Result<()> {
+        self.inner.vm_state_discard(len)
+    }
 }
 
 #[cfg(test)]

@@ -1143,3 +1143,51 @@ fn qemu_written_backing_chain_reads_identically() {
     let (_, tm, _) = qemu_img(&["map", "--output=json", &top]);
     assert_eq!(like_qemu(&ours, &tm), tm);
 }
+
+#[test]
+fn vm_state_snapshot() {
+    // A snapshot with VM state: qemu-img lists its VM SIZE and accepts the
+    // image; applying it brings back both the disk and the state.
+    require_qemu();
+    let dir = TempDir::new("vmstate");
+    let img = dir.path("v.qcow2");
+    // A size that is not a multiple of an L1 entry's reach (32 MiB here).
+    block::img::create_image("qcow2", &img, 40 << 20, &opts(&[])).unwrap();
+    let mut rng = Rng(7);
+    let mut state = vec![0u8; (3 << 20) + 777];
+    rng.fill(&mut state);
+    let mut d = block::open_image(&img, Some("qcow2"), false).unwrap();
+    d.write(0, &[0xaa; 4096]).unwrap();
+    d.vm_state_write(0, &state[..1 << 20]).unwrap();
+    d.vm_state_write(1 << 20, &state[1 << 20..]).unwrap();
+    d.snapshot_create_vm("vm1", state.len() as u64, 5_000_000_000)
+        .unwrap();
+    d.write(0, &[0xbb; 4096]).unwrap();
+    // The active image no longer holds the state.
+    let mut back = vec![1u8; 4096];
+    d.vm_state_read(0, &mut back).unwrap();
+    assert!(back.iter().all(|&b| b == 0));
+    let snaps = d.snapshot_list().unwrap();
+    assert_eq!(snaps[0].vm_state_size, state.len() as u64);
+    assert_eq!(snaps[0].vm_clock_nsec, 5_000_000_000);
+    d.close().unwrap();
+    drop(d);
+    assert_qemu_check_clean(&img, "qcow2");
+    let (rc, o, e) = qemu_img(&["snapshot", "-l", &img.to_string_lossy()]);
+    assert_eq!(rc, 0, "{e}");
+    let line = o.lines().find(|l| l.contains("vm1")).expect(&o);
+    assert!(line.contains("3 MiB"), "VM SIZE missing: {o}");
+
+    let mut d = block::open_image(&img, Some("qcow2"), false).unwrap();
+    d.snapshot_apply("vm1").unwrap();
+    let mut back = vec![0u8; state.len()];
+    d.vm_state_read(0, &mut back).unwrap();
+    assert!(back == state, "VM state differs after apply");
+    let mut disk = vec![0u8; 4096];
+    d.read(0, &mut disk).unwrap();
+    assert!(disk.iter().all(|&b| b == 0xaa));
+    d.vm_state_discard(state.len() as u64).unwrap();
+    d.close().unwrap();
+    drop(d);
+    assert_qemu_check_clean(&img, "qcow2");
+}

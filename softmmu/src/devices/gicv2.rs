@@ -10,6 +10,8 @@
 
 use crate::device::Device;
 use crate::irq::{current_cpu, IrqSink, Kick};
+use crate::vmstate::wire::{Reader, Writer};
+use crate::vmstate::StateError;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
@@ -100,6 +102,109 @@ impl GicV2 {
             }
         }
         self.update(&s);
+    }
+}
+
+impl Irq {
+    fn save(&self, w: &mut Writer) {
+        let flags = self.enabled as u8
+            | (self.pending as u8) << 1
+            | (self.active as u8) << 2
+            | (self.level as u8) << 3
+            | (self.edge as u8) << 4;
+        w.u8(flags)
+            .u8(self.priority)
+            .u8(self.targets)
+            .u8(self.sgi_sources);
+    }
+    fn load(r: &mut Reader) -> Result<Irq, StateError> {
+        let f = r.u8()?;
+        if f >> 5 != 0 {
+            return Err(r.bad(&format!("interrupt flags {f:#x}")));
+        }
+        Ok(Irq {
+            enabled: f & 1 != 0,
+            pending: f & 2 != 0,
+            active: f & 4 != 0,
+            level: f & 8 != 0,
+            edge: f & 16 != 0,
+            priority: r.u8()?,
+            targets: r.u8()?,
+            sgi_sources: r.u8()?,
+        })
+    }
+}
+
+impl GicV2 {
+    /// The whole interrupt controller state (both register frames).
+    pub fn save(&self) -> Result<Vec<u8>, StateError> {
+        let s = self
+            .state
+            .lock()
+            .map_err(|_| StateError("gicv2: state lock poisoned".into()))?;
+        let mut w = Writer::default();
+        w.u32(s.ctlr).u32(s.spis.len() as u32);
+        s.spis.iter().for_each(|i| i.save(&mut w));
+        w.u32(s.cpus.len() as u32);
+        for c in &s.cpus {
+            c.private.iter().for_each(|i| i.save(&mut w));
+            w.u32(c.ctlr)
+                .u8(c.pmr)
+                .u32(c.bpr)
+                .u32(c.active.len() as u32);
+            for (p, id) in &c.active {
+                w.u8(*p).u32(*id);
+            }
+        }
+        Ok(w.finish())
+    }
+
+    /// Restores `save`'s output (same number of cpus); the cpus' IRQ
+    /// inputs follow.
+    pub fn load(&self, data: &[u8]) -> Result<(), StateError> {
+        let mut r = Reader::new("gicv2", data);
+        let ctlr = r.u32()?;
+        let n = r.count(NR_IRQS)?;
+        if n != NR_IRQS - 32 {
+            return Err(r.bad(&format!("{n} SPIs, this GIC has {}", NR_IRQS - 32)));
+        }
+        let spis = (0..n)
+            .map(|_| Irq::load(&mut r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let ncpu = r.count(8)?;
+        if ncpu != self.kicks.len() {
+            return Err(r.bad(&format!(
+                "state of {ncpu} cpus, this machine has {}",
+                self.kicks.len()
+            )));
+        }
+        let mut cpus = Vec::new();
+        for _ in 0..ncpu {
+            let private = (0..32)
+                .map(|_| Irq::load(&mut r))
+                .collect::<Result<Vec<_>, _>>()?;
+            let (ctlr, pmr, bpr) = (r.u32()?, r.u8()?, r.u32()?);
+            let na = r.count(NR_IRQS)?;
+            let mut active = Vec::new();
+            for _ in 0..na {
+                active.push((r.u8()?, r.u32()?));
+            }
+            cpus.push(Cpu {
+                private,
+                ctlr,
+                pmr,
+                bpr,
+                active,
+            });
+        }
+        r.end()?;
+        let mut s = self
+            .state
+            .lock()
+            .map_err(|_| StateError("gicv2: state lock poisoned".into()))?;
+        *s = State { ctlr, spis, cpus };
+        self.update(&s);
+        Ok(())
     }
 }
 
@@ -343,6 +448,13 @@ impl Device for GicDist {
         }
         gic.update(&s);
     }
+    // The state of both frames is the machine's "gic" section.
+    fn save(&mut self) -> Result<Vec<u8>, StateError> {
+        Ok(Vec::new())
+    }
+    fn load(&mut self, _data: &[u8]) -> Result<(), StateError> {
+        Ok(())
+    }
     fn reset(&mut self) {
         if let Ok(mut s) = self.0.state.lock() {
             reset_state(&mut s);
@@ -424,4 +536,10 @@ impl Device for GicCpuIf {
         gic.update(&s);
     }
     fn reset(&mut self) {}
+    fn save(&mut self) -> Result<Vec<u8>, StateError> {
+        Ok(Vec::new())
+    }
+    fn load(&mut self, _data: &[u8]) -> Result<(), StateError> {
+        Ok(())
+    }
 }

@@ -4,6 +4,8 @@
 
 use crate::device::{primecell_id, Device};
 use crate::irq::IrqLine;
+use crate::vmstate::wire::{Reader, Writer};
+use crate::vmstate::StateError;
 use std::collections::VecDeque;
 use std::io::Write;
 
@@ -126,6 +128,34 @@ impl Device for Pl011 {
             }
             _ => {}
         }
+    }
+    fn save(&mut self) -> Result<Vec<u8>, StateError> {
+        let mut w = Writer::default();
+        w.bytes(&self.rx.iter().copied().collect::<Vec<u8>>());
+        for r in [
+            self.ris, self.imsc, self.cr, self.lcr, self.ibrd, self.fbrd, self.ifls,
+        ] {
+            w.u32(r);
+        }
+        Ok(w.finish())
+    }
+    fn load(&mut self, data: &[u8]) -> Result<(), StateError> {
+        let mut r = Reader::new("pl011", data);
+        let rx = r.bytes()?;
+        if rx.len() > FIFO {
+            return Err(r.bad("receive FIFO larger than the device's"));
+        }
+        let mut regs = [0u32; 7];
+        for x in &mut regs {
+            *x = r.u32()?;
+        }
+        r.end()?;
+        self.rx = rx.iter().copied().collect();
+        [
+            self.ris, self.imsc, self.cr, self.lcr, self.ibrd, self.fbrd, self.ifls,
+        ] = regs;
+        self.update();
+        Ok(())
     }
     fn reset(&mut self) {
         self.rx.clear();

@@ -3,6 +3,8 @@
 
 use crate::device::{primecell_id, Device};
 use crate::irq::IrqLine;
+use crate::vmstate::wire::{Reader, Writer};
+use crate::vmstate::StateError;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub struct Pl031 {
@@ -71,6 +73,24 @@ impl Device for Pl031 {
             _ => {}
         }
         self.update();
+    }
+    /// The RTC keeps its offset to host time: after a load it goes on
+    /// showing the host's time as the guest last set it.
+    fn save(&mut self) -> Result<Vec<u8>, StateError> {
+        let mut w = Writer::default();
+        w.u64(self.offset as u64)
+            .u32(self.mr)
+            .u32(self.imsc)
+            .u32(self.ris);
+        Ok(w.finish())
+    }
+    fn load(&mut self, data: &[u8]) -> Result<(), StateError> {
+        let mut r = Reader::new("pl031", data);
+        let (offset, mr, imsc, ris) = (r.u64()? as i64, r.u32()?, r.u32()?, r.u32()?);
+        r.end()?;
+        (self.offset, self.mr, self.imsc, self.ris) = (offset, mr, imsc & 1, ris & 1);
+        self.update();
+        Ok(())
     }
     fn reset(&mut self) {
         self.mr = 0;

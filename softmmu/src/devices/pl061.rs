@@ -6,6 +6,8 @@
 
 use crate::device::{primecell_id, Device};
 use crate::irq::IrqLine;
+use crate::vmstate::wire::{Reader, Writer};
+use crate::vmstate::StateError;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -52,6 +54,20 @@ impl Pl061 {
         let level_active = self.is & !(high ^ self.iev);
         self.ris |= level_active;
         self.irq.set(self.ris & self.ie != 0);
+    }
+
+    fn regs(&self) -> [u8; 9] {
+        [
+            self.inputs,
+            self.data,
+            self.dir,
+            self.is,
+            self.ibe,
+            self.iev,
+            self.ie,
+            self.ris,
+            self.afsel,
+        ]
     }
 
     /// Drives input `line` to `level`.
@@ -131,6 +147,34 @@ impl Device for Pl061 {
             _ => {}
         }
         self.update();
+    }
+    fn save(&mut self) -> Result<Vec<u8>, StateError> {
+        let mut w = Writer::default();
+        for r in self.regs() {
+            w.u8(r);
+        }
+        Ok(w.finish())
+    }
+    fn load(&mut self, data: &[u8]) -> Result<(), StateError> {
+        let mut r = Reader::new("pl061", data);
+        let mut regs = [0u8; 9];
+        for x in &mut regs {
+            *x = r.u8()?;
+        }
+        r.end()?;
+        [
+            self.inputs,
+            self.data,
+            self.dir,
+            self.is,
+            self.ibe,
+            self.iev,
+            self.ie,
+            self.ris,
+            self.afsel,
+        ] = regs;
+        self.update();
+        Ok(())
     }
     fn reset(&mut self) {
         let inputs = self.inputs;

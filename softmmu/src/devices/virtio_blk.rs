@@ -48,6 +48,8 @@ const CHUNK: u64 = 1 << 20;
 
 enum Msg {
     Kick,
+    /// Finish what is available and report the queue position.
+    Quiesce(Sender<(u16, u16)>),
     Stop,
 }
 
@@ -149,11 +151,16 @@ impl VirtioDevice for VirtioBlk {
         let h = std::thread::Builder::new()
             .name(format!("virtio-blk {}", self.drive.id))
             .spawn(move || {
-                while let Ok(Msg::Kick) = rx.recv() {
-                    if !w.drain() {
-                        // Broken queue: wait for the driver's reset.
-                        while let Ok(Msg::Kick) = rx.recv() {}
-                        return;
+                // Once the queue is broken, wait for the driver's reset.
+                let mut broken = false;
+                while let Ok(m) = rx.recv() {
+                    match m {
+                        Msg::Kick => broken = broken || !w.drain(),
+                        Msg::Quiesce(reply) => {
+                            broken = broken || !w.drain();
+                            let _ = reply.send(w.queue.position());
+                        }
+                        Msg::Stop => return,
                     }
                 }
             });
@@ -169,6 +176,16 @@ impl VirtioDevice for VirtioBlk {
     }
     fn reset(&mut self) {
         self.stop_worker();
+    }
+    fn quiesce(&mut self) -> Vec<(u16, u16)> {
+        let Some((tx, _)) = &self.worker else {
+            return Vec::new();
+        };
+        let (rtx, rrx) = channel();
+        if tx.send(Msg::Quiesce(rtx)).is_err() {
+            return Vec::new();
+        }
+        rrx.recv().map(|p| vec![p]).unwrap_or_default()
     }
 }
 

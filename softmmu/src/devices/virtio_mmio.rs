@@ -14,6 +14,8 @@ use crate::device::Device;
 use crate::dma::GuestRam;
 use crate::irq::IrqLine;
 use crate::virtqueue::{self, Queue};
+use crate::vmstate::wire::{Reader, Writer};
+use crate::vmstate::StateError;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -106,6 +108,10 @@ pub trait VirtioDevice: Send {
     fn notify(&mut self, q: usize);
     /// Stop using the queues (status 0 written, or machine reset).
     fn reset(&mut self);
+    /// Finishes the requests in flight (the machine is paused for a
+    /// snapshot) and returns each queue's `Queue::position`; empty when
+    /// not activated.
+    fn quiesce(&mut self) -> Vec<(u16, u16)>;
 }
 
 #[derive(Default, Clone)]
@@ -191,13 +197,21 @@ impl VirtioMmio {
     }
 
     fn activate(&mut self) {
+        self.activate_at(&[]);
+    }
+
+    /// Activates the device with its queues at `positions` (from a
+    /// snapshot; missing ones start at 0).
+    fn activate_at(&mut self, positions: &[(u16, u16)]) {
         let indirect = self.drv_features & F_RING_INDIRECT_DESC != 0;
         let queues = self
             .queues
             .iter()
-            .map(|q| {
+            .enumerate()
+            .map(|(i, q)| {
                 if q.ready {
                     Queue::new(q.num as u16, q.desc, q.driver, q.device, indirect)
+                        .at_position(positions.get(i).copied().unwrap_or((0, 0)))
                 } else {
                     Queue::default()
                 }
@@ -311,6 +325,93 @@ impl Device for VirtioMmio {
             }
             _ => {}
         }
+    }
+
+    fn quiesce(&mut self) {
+        if let (Some(d), true) = (&mut self.dev, self.active) {
+            d.quiesce();
+        }
+    }
+
+    fn save(&mut self) -> Result<Vec<u8>, StateError> {
+        let positions = match (&mut self.dev, self.active) {
+            (Some(d), true) => d.quiesce(),
+            _ => Vec::new(),
+        };
+        let mut w = Writer::default();
+        w.u32(self.dev.as_ref().map_or(0, |d| d.device_id()));
+        w.u32(self.status)
+            .u32(self.dev_features_sel)
+            .u32(self.drv_features_sel)
+            .u64(self.drv_features)
+            .u32(self.queue_sel)
+            .bool(self.active)
+            .u32(self.irq.status())
+            .bool(self.irq.needs_reset.load(Ordering::SeqCst));
+        w.u32(self.queues.len() as u32);
+        for (i, q) in self.queues.iter().enumerate() {
+            let (a, u) = positions.get(i).copied().unwrap_or((0, 0));
+            w.u32(q.num)
+                .bool(q.ready)
+                .u64(q.desc)
+                .u64(q.driver)
+                .u64(q.device);
+            w.u16(a).u16(u);
+        }
+        Ok(w.finish())
+    }
+
+    fn load(&mut self, data: &[u8]) -> Result<(), StateError> {
+        let mut r = Reader::new("virtio-mmio", data);
+        let id = r.u32()?;
+        let mine = self.dev.as_ref().map_or(0, |d| d.device_id());
+        if id != mine {
+            return Err(r.bad(&format!(
+                "state of device type {id}, this transport has type {mine}"
+            )));
+        }
+        let (status, dfs, drfs, drf, qsel) = (r.u32()?, r.u32()?, r.u32()?, r.u64()?, r.u32()?);
+        let (active, isr, needs_reset) = (r.bool()?, r.u32()?, r.bool()?);
+        let n = r.count(64)?;
+        if n != self.queues.len() {
+            return Err(r.bad(&format!("{n} queues, the device has {}", self.queues.len())));
+        }
+        let mut queues = Vec::new();
+        let mut positions = Vec::new();
+        for _ in 0..n {
+            let num = r.u32()?;
+            if num > virtqueue::MAX_SIZE as u32 {
+                return Err(r.bad(&format!("queue size {num}")));
+            }
+            queues.push(QueueRegs {
+                num,
+                ready: r.bool()?,
+                desc: r.u64()?,
+                driver: r.u64()?,
+                device: r.u64()?,
+            });
+            positions.push((r.u16()?, r.u16()?));
+        }
+        r.end()?;
+        if let Some(d) = &mut self.dev {
+            d.reset();
+        }
+        self.status = status & 0xff;
+        self.dev_features_sel = dfs;
+        self.drv_features_sel = drfs;
+        self.drv_features = drf;
+        self.queue_sel = qsel;
+        self.queues = queues;
+        self.active = false;
+        self.irq.clear();
+        if active {
+            self.activate_at(&positions);
+        }
+        if needs_reset {
+            self.irq.needs_reset.store(true, Ordering::SeqCst);
+        }
+        self.irq.raise(isr);
+        Ok(())
     }
 
     fn reset(&mut self) {

@@ -95,6 +95,7 @@ impl Boot {
 fn prepare_boot(opts: &Options, layout: &Layout, ram: &Ram, cpu: &str) -> Result<Boot, Error> {
     let kdata = std::fs::read(&opts.kernel).map_err(|e| Error::File(opts.kernel.clone(), e))?;
     let kname = opts.kernel.display().to_string();
+    let kdata = crate::unpack::unpack(&kname, kdata, layout.ram_size)?;
     let kernel = loader::load_kernel(ram, &kname, &kdata)?;
     let ram_end = layout.ram_base + layout.ram_size;
     let mut initrd = None;
@@ -310,8 +311,17 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
         .map(|q| monitor::start(&machine, q))
         .collect::<Result<Vec<_>, _>>()
         .map_err(Error::Config)?;
+    let _hmps = opts
+        .monitors
+        .iter()
+        .map(|s| monitor::hmp_server::start(&machine, s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::Config)?;
+    let stdio_monitor = opts
+        .monitors
+        .contains(&monitor::hmp_server::MonitorSpec::Stdio);
     signals::spawn_handler(&machine);
-    if opts.serial_stdin {
+    if opts.serial_stdin && !stdio_monitor {
         spawn_stdin(uart);
     }
 
@@ -320,9 +330,23 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
         .enumerate()
         .map(|(i, s)| Vcpu::new(i, s, model, opts.backend, opts.log, machine.clone()))
         .collect();
+    // -loadvm: the snapshot's state instead of a boot (a reset boots).
+    let mut restored = match &opts.loadvm {
+        Some(name) => {
+            let cpus = crate::snapshots::loadvm_at_start(&machine, name)
+                .map_err(|e| Error::Config(format!("-loadvm {name}: {e}")))?;
+            for (v, c) in vcpus.iter_mut().zip(&cpus) {
+                v.restore(c);
+            }
+            true
+        }
+        None => false,
+    };
     let result = loop {
-        let entry = boot.place(&ram)?;
-        vcpus[0].boot(entry, boot.dtb_addr);
+        if !std::mem::take(&mut restored) {
+            let entry = boot.place(&ram)?;
+            vcpus[0].boot(entry, boot.dtb_addr);
+        }
         match run_vcpus(&machine, vcpus) {
             Ok(v) => vcpus = v,
             Err(e) => break Err(e),

@@ -45,6 +45,9 @@ pub const COMMANDS: &[&str] = &[
     "system_powerdown",
     "system_reset",
     "block_resize",
+    "human-monitor-command",
+    "blockdev-snapshot-internal-sync",
+    "blockdev-snapshot-delete-internal-sync",
 ];
 
 /// A command's arguments, taken one by one; what is left is unexpected.
@@ -70,6 +73,15 @@ impl Args {
         match self.take(name) {
             None => Err(generic(format!("Parameter '{name}' is missing"))),
             Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64().unwrap_or(0)),
+            Some(_) => Err(generic(format!(
+                "Invalid parameter type for '{name}', expected: integer"
+            ))),
+        }
+    }
+    pub fn opt_int(&mut self, name: &str) -> Result<Option<i64>, QmpError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64()),
             Some(_) => Err(generic(format!(
                 "Invalid parameter type for '{name}', expected: integer"
             ))),
@@ -102,9 +114,125 @@ impl Args {
     }
 }
 
-/// Runs one command (after capabilities negotiation).
-pub fn execute(m: &Arc<Machine>, name: &str, mut a: Args) -> Result<Value, QmpError> {
+/// Runs one command (after capabilities negotiation); returns its value
+/// and the command whose `after_reply` action follows the reply (the
+/// command itself, or what a human-monitor-command line asked for).
+pub fn execute(
+    m: &Arc<Machine>,
+    name: &str,
+    a: Args,
+) -> Result<(Value, Option<&'static str>), QmpError> {
+    if name == "human-monitor-command" {
+        let mut a = a;
+        let line = a
+            .opt_str("command-line")?
+            .ok_or_else(|| generic("Parameter 'command-line' is missing"))?;
+        // The cpu a command applies to: Mimic's commands are machine-wide.
+        a.opt_int("cpu-index")?;
+        a.finish()?;
+        let out = super::hmp::run(m, &line);
+        return Ok((Value::String(out.text), out.after));
+    }
+    let after = match name {
+        "quit" => Some("quit"),
+        "system_reset" => Some("system_reset"),
+        _ => None,
+    };
+    run(m, name, a).map(|v| (v, after))
+}
+
+fn drive_by_name(m: &Machine, device: &str) -> Result<Arc<Drive>, QmpError> {
+    m.drives
+        .iter()
+        .find(|d| d.id == device)
+        .cloned()
+        .ok_or_else(|| {
+            generic(format!(
+                "Cannot find device='{device}' nor node-name='{device}'"
+            ))
+        })
+}
+
+fn snapshot_json(s: &block::SnapshotInfo) -> Value {
+    json!({
+        "id": s.id,
+        "name": s.name,
+        "vm-state-size": s.vm_state_size,
+        "date-sec": s.date_sec,
+        "date-nsec": s.date_nsec,
+        "vm-clock-sec": s.vm_clock_nsec / 1_000_000_000,
+        "vm-clock-nsec": s.vm_clock_nsec % 1_000_000_000,
+    })
+}
+
+fn run(m: &Arc<Machine>, name: &str, mut a: Args) -> Result<Value, QmpError> {
     match name {
+        "blockdev-snapshot-internal-sync" => {
+            let device = a
+                .opt_str("device")?
+                .ok_or_else(|| generic("Parameter 'device' is missing"))?;
+            let sname = a
+                .opt_str("name")?
+                .ok_or_else(|| generic("Parameter 'name' is missing"))?;
+            a.finish()?;
+            let d = drive_by_name(m, &device)?;
+            if d.read_only {
+                return Err(generic(format!("Device '{device}' is read only")));
+            }
+            if sname.is_empty() {
+                return Err(generic("Name is empty"));
+            }
+            let mut drv = d
+                .driver
+                .lock()
+                .map_err(|_| generic("drive lock poisoned"))?;
+            let l = drv.snapshot_list().map_err(|e| generic(e.to_string()))?;
+            if l.iter().any(|s| s.name == sname) {
+                return Err(generic(format!(
+                    "Snapshot with name '{sname}' already exists on device '{device}'"
+                )));
+            }
+            drv.flush()
+                .and_then(|_| drv.snapshot_create(&sname))
+                .and_then(|_| drv.flush())
+                .map_err(|e| generic(e.to_string()))?;
+            Ok(json!({}))
+        }
+        "blockdev-snapshot-delete-internal-sync" => {
+            let device = a
+                .opt_str("device")?
+                .ok_or_else(|| generic("Parameter 'device' is missing"))?;
+            let id = a.opt_str("id")?;
+            let sname = a.opt_str("name")?;
+            a.finish()?;
+            if id.is_none() && sname.is_none() {
+                return Err(generic("Name or id must be provided"));
+            }
+            let d = drive_by_name(m, &device)?;
+            let mut drv = d
+                .driver
+                .lock()
+                .map_err(|_| generic("drive lock poisoned"))?;
+            let l = drv.snapshot_list().map_err(|e| generic(e.to_string()))?;
+            let s = l
+                .iter()
+                .find(|s| {
+                    id.as_ref().is_none_or(|i| &s.id == i)
+                        && sname.as_ref().is_none_or(|n| &s.name == n)
+                })
+                .ok_or_else(|| {
+                    generic(format!(
+                        "Snapshot with id '{}' and name '{}' does not exist on device '{device}'",
+                        id.as_deref().unwrap_or("(null)"),
+                        sname.as_deref().unwrap_or("(null)")
+                    ))
+                })?
+                .clone();
+            drv.snapshot_delete(&s.id)
+                .and_then(|_| drv.flush())
+                .map_err(|e| generic(e.to_string()))?;
+            Ok(snapshot_json(&s))
+        }
         "query-commands" => {
             a.finish()?;
             Ok(Value::Array(

@@ -6,6 +6,8 @@
 
 pub mod commands;
 pub mod framing;
+pub mod hmp;
+pub mod hmp_server;
 pub mod server;
 
 use crate::machine::Machine;

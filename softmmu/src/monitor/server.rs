@@ -19,15 +19,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// A client that stops reading does not hold up the machine longer.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
-enum Listener {
+pub(crate) enum Listener {
     Unix(UnixListener),
     Tcp(TcpListener),
 }
 
-type Stream = (Box<dyn Read + Send>, Box<dyn Write + Send>);
+pub(crate) type Stream = (Box<dyn Read + Send>, Box<dyn Write + Send>);
 
 impl Listener {
-    fn bind(addr: &QmpAddr) -> Result<Listener, String> {
+    pub(crate) fn bind(addr: &QmpAddr) -> Result<Listener, String> {
         match addr {
             QmpAddr::Unix(p) => {
                 // A socket left by an earlier run is replaced (not other files).
@@ -44,7 +44,7 @@ impl Listener {
         }
     }
 
-    fn accept(&self) -> std::io::Result<Stream> {
+    pub(crate) fn accept(&self) -> std::io::Result<Stream> {
         match self {
             Listener::Unix(l) => {
                 let (s, _) = l.accept()?;
@@ -308,8 +308,8 @@ fn request(
     if name == "quit" && m.shutdown_reason() == Some(Shutdown::Quit) {
         return Err(generic("The machine is already shutting down"));
     }
-    let r = commands::execute(m, &name, args)?;
-    Ok((r, name))
+    let (r, after) = commands::execute(m, &name, args)?;
+    Ok((r, after.unwrap_or_default().to_string()))
 }
 
 #[cfg(test)]

@@ -33,11 +33,27 @@ fn host(env: Env, addr: u64) -> *mut u8 {
     base.wrapping_add(addr) as *mut u8
 }
 
-pub extern "C" fn cntvct(_env: Env) -> u64 {
+/// Added to the host-time count: moved by `set_counter` (a restored
+/// snapshot continues from its saved count).
+static COUNTER_SHIFT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn host_count() -> u64 {
     static START: OnceLock<Instant> = OnceLock::new();
     let start = *START.get_or_init(Instant::now);
     // Offset so the counter does not start at zero.
     (start.elapsed().as_nanos() as u64).wrapping_add(1 << 32)
+}
+
+pub extern "C" fn cntvct(_env: Env) -> u64 {
+    host_count().wrapping_add(COUNTER_SHIFT.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+/// Makes the counter read `v` now and count on from there.
+pub fn set_counter(v: u64) {
+    COUNTER_SHIFT.store(
+        v.wrapping_sub(host_count()),
+        std::sync::atomic::Ordering::SeqCst,
+    );
 }
 tcg::helper!(pub HELPER_CNTVCT, "cntvct", A0(cntvct), 0);
 

@@ -13,7 +13,7 @@ pub mod map;
 mod measure;
 mod rebase;
 mod resize;
-mod snapshot;
+pub mod snapshot;
 
 use crate::error::{BlockError, Result};
 use std::collections::BTreeMap;

@@ -16,6 +16,7 @@ pub mod header;
 mod l2cache;
 mod refcount;
 mod snapshot;
+mod vmstate;
 
 pub use create::{create, CreateOpts};
 
@@ -671,7 +672,13 @@ impl Qcow2 {
     /// Changes the entries of whole clusters in `[off, off+len)` to `new`
     /// (0 = unallocated, OFLAG_ZERO = reads as zero, or keep-allocated zero
     /// when `keep_alloc`).
-    fn set_clusters(&mut self, off: u64, len: u64, new: u64, keep_alloc: bool) -> Result<()> {
+    pub(crate) fn set_clusters(
+        &mut self,
+        off: u64,
+        len: u64,
+        new: u64,
+        keep_alloc: bool,
+    ) -> Result<()> {
         let cs = self.cs;
         let first = off.div_ceil(cs);
         let end = (off + len) / cs;
@@ -1059,6 +1066,21 @@ impl BlockDriver for Qcow2 {
     fn snapshot_create(&mut self, name: &str) -> Result<()> {
         self.writable()?;
         self.snap_create(name)
+    }
+    fn snapshot_create_vm(&mut self, name: &str, size: u64, clock: u64) -> Result<()> {
+        self.writable()?;
+        self.snap_create_vm(name, size, clock)
+    }
+    fn vm_state_write(&mut self, offset: u64, buf: &[u8]) -> Result<()> {
+        self.writable()?;
+        self.vm_write(offset, buf)
+    }
+    fn vm_state_read(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.vm_read(offset, buf)
+    }
+    fn vm_state_discard(&mut self, len: u64) -> Result<()> {
+        self.writable()?;
+        self.vm_discard(len)
     }
     fn snapshot_apply(&mut self, name: &str) -> Result<()> {
         self.writable()?;

@@ -310,6 +310,17 @@ impl Qcow2 {
     }
 
     pub(crate) fn snap_create(&mut self, name: &str) -> Result<()> {
+        self.snap_create_with(name, 0, 0)
+    }
+
+    /// Creates a snapshot recording `vm_state_size` bytes of VM state
+    /// (already written to the VM state area of the active L1).
+    pub(crate) fn snap_create_with(
+        &mut self,
+        name: &str,
+        vm_state_size: u64,
+        vm_clock_nsec: u64,
+    ) -> Result<()> {
         if self.snaps.iter().any(|s| s.name == name) {
             return Err(BlockError::Other(format!(
                 "a snapshot named '{name}' already exists"
@@ -355,8 +366,8 @@ impl Qcow2 {
             name: name.to_string(),
             date_sec: now.as_secs() as u32,
             date_nsec: now.subsec_nanos(),
-            vm_clock_nsec: 0,
-            vm_state_size: 0,
+            vm_clock_nsec,
+            vm_state_size,
             disk_size: Some(self.h.size),
             icount: Some(0),
             extra_rest: Vec::new(),
