@@ -652,7 +652,7 @@ static SYSTEM: &[Case] = cases! {
     "mpidr" [0xd53800a0, // mrs x0, mpidr_el1
     ] [] [X(0) => 0x8000_0000];
     "isar0" [0xd5380600, // mrs x0, id_aa64isar0_el1
-    ] [] [X(0) => 0x0020_1001_0021_2120];
+    ] [] [X(0) => 0x0021_1111_1021_2120]; // + RDM, SM3, SM4, FHM, FlagM2 (TS=2)
     "pfr0" [0xd5380400, // mrs x0, id_aa64pfr0_el1
     ] [] [X(0) => 0x0011_0011];
     "mmfr0 raz" [0xd5380700, // mrs x0, id_aa64mmfr0_el1
