@@ -824,15 +824,11 @@ pub fn resolve_backing(image: &Path, backing: &str) -> PathBuf {
     }
 }
 
-impl BlockDriver for Qcow2 {
-    fn format_name(&self) -> &'static str {
-        "qcow2"
-    }
-    fn length(&self) -> u64 {
-        self.h.size
-    }
-    fn read(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        check_range(offset, buf.len() as u64, self.h.size)?;
+impl Qcow2 {
+    /// Reads `buf` at image address `offset` through the L1/L2 mapping;
+    /// unallocated clusters come from the backing file when `backing`, as
+    /// zeros otherwise (the VM-state area has no backing).
+    fn read_mapped(&mut self, offset: u64, buf: &mut [u8], backing: bool) -> Result<()> {
         let mut pos = 0usize;
         while pos < buf.len() {
             let cur = offset + pos as u64;
@@ -840,8 +836,8 @@ impl BlockDriver for Qcow2 {
             let n = n as usize;
             let dst = &mut buf[pos..pos + n];
             match ct {
-                Ct::Unalloc => self.read_backing(cur, dst)?,
-                Ct::ZeroPlain | Ct::ZeroAlloc(_) => dst.fill(0),
+                Ct::Unalloc if backing => self.read_backing(cur, dst)?,
+                Ct::Unalloc | Ct::ZeroPlain | Ct::ZeroAlloc(_) => dst.fill(0),
                 Ct::Normal(h) => self.f.read_at(h, dst)?,
                 Ct::Compressed(o, c) => {
                     let d = self.decompress(o, c)?;
@@ -852,6 +848,19 @@ impl BlockDriver for Qcow2 {
             pos += n;
         }
         Ok(())
+    }
+}
+
+impl BlockDriver for Qcow2 {
+    fn format_name(&self) -> &'static str {
+        "qcow2"
+    }
+    fn length(&self) -> u64 {
+        self.h.size
+    }
+    fn read(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        check_range(offset, buf.len() as u64, self.h.size)?;
+        self.read_mapped(offset, buf, true)
     }
     fn write(&mut self, offset: u64, buf: &[u8]) -> Result<()> {
         self.writable()?;

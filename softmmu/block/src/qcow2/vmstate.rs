@@ -4,7 +4,7 @@
 //! the snapshot's L1 table). It is written through the active L1 before a
 //! snapshot is taken and dropped from the active L1 afterwards.
 
-use super::{Ct, Qcow2};
+use super::Qcow2;
 use crate::error::{BlockError, Result};
 
 impl Qcow2 {
@@ -34,24 +34,7 @@ impl Qcow2 {
 
     pub(crate) fn vm_read(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
         let abs = self.vm_range(offset, buf.len() as u64)?;
-        let mut pos = 0usize;
-        while pos < buf.len() {
-            let cur = abs + pos as u64;
-            let (ct, n) = self.map_run(cur, (buf.len() - pos) as u64)?;
-            let n = n as usize;
-            let dst = &mut buf[pos..pos + n];
-            match ct {
-                Ct::Unalloc | Ct::ZeroPlain | Ct::ZeroAlloc(_) => dst.fill(0),
-                Ct::Normal(h) => self.f.read_at(h, dst)?,
-                Ct::Compressed(o, c) => {
-                    let d = self.decompress(o, c)?;
-                    let in_off = (cur & (self.cs - 1)) as usize;
-                    dst.copy_from_slice(&d[in_off..in_off + n]);
-                }
-            }
-            pos += n;
-        }
-        Ok(())
+        self.read_mapped(abs, buf, false)
     }
 
     pub(crate) fn vm_discard(&mut self, len: u64) -> Result<()> {
