@@ -174,7 +174,7 @@ fn random_ops(b: &mut Builder, r: &mut Rng, writable64: u64) -> Vec<Temp> {
         } else {
             b.global(8 + r.below(4) as usize)
         };
-        match r.below(46) {
+        match r.below(47) {
             0 => b.add_i64(d64, a64, c64),
             1 => b.sub_i64(d64, a64, c64),
             2 => b.mul_i64(d64, a64, c64),
@@ -247,6 +247,20 @@ fn random_ops(b: &mut Builder, r: &mut Rng, writable64: u64) -> Vec<Temp> {
                 }
             }
             41 => b.call(&HELPER_MIX, Some(d64), &[a64, c64]),
+            46 => {
+                // 16-byte pair access, at any alignment.
+                let addr = b.temp_i64();
+                let m = b.const_i64((MEM / 2 - 1) as u64);
+                b.and_i64(addr, a64, m);
+                let memop = MemOp::UQ.with_big_endian(r.below(2) == 0);
+                if r.below(2) == 0 {
+                    let d2 = b.temp_i64();
+                    b.ld2_i64(d64, d2, addr, memop, 0);
+                    b.xor_i64(d64, d64, d2);
+                } else {
+                    b.st2_i64(c64, a64, addr, memop, 0);
+                }
+            }
             43 if loops.len() < 2 => {
                 // Open a bounded loop; forward labels must not jump into it.
                 for l in pending.drain(..) {

@@ -111,12 +111,61 @@ fn aligned(p: *mut u8, size_log2: u64) -> bool {
     (p as usize) & ((1usize << size_log2) - 1) == 0
 }
 
+/// Whether `n` bytes at `p` lie within one 16-byte aligned granule.
+fn within16(p: *mut u8, n: usize) -> bool {
+    (p as usize & 15) + n <= 16
+}
+
+/// Read-modify-write of `n` (1..=8) misaligned bytes at `p` inside one
+/// 16-byte granule, single-copy atomic (FEAT_LSE2): a 16-byte
+/// compare-and-swap loop on the granule. `f` maps the old value to the new
+/// one (or `None` to leave memory as it is); returns the old value.
+///
+/// # Safety
+/// The granule holding `p` must be valid for reads and writes.
+unsafe fn rmw_within16(p: *mut u8, n: usize, f: impl Fn(u64) -> Option<u64>) -> u64 {
+    let g = (p as usize & !15) as *mut u8;
+    let off = p as usize & 15;
+    loop {
+        // A possibly torn snapshot: the compare-and-swap validates it.
+        let cur = (
+            std::ptr::read_volatile(g as *const u64),
+            std::ptr::read_volatile(g.add(8) as *const u64),
+        );
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&cur.0.to_le_bytes());
+        bytes[8..].copy_from_slice(&cur.1.to_le_bytes());
+        let mut old = [0u8; 8];
+        old[..n].copy_from_slice(&bytes[off..off + n]);
+        let old = u64::from_le_bytes(old);
+        let Some(new) = f(old) else {
+            // Nothing to store: the snapshot must still be one atomic view.
+            if cmpxchg128(g, cur, cur) == cur {
+                return old;
+            }
+            continue;
+        };
+        bytes[off..off + n].copy_from_slice(&new.to_le_bytes()[..n]);
+        let next = (
+            u64::from_le_bytes(bytes[..8].try_into().unwrap()),
+            u64::from_le_bytes(bytes[8..].try_into().unwrap()),
+        );
+        if cmpxchg128(g, cur, next) == cur {
+            return old;
+        }
+    }
+}
+
 /// Compare-and-swap of `1 << size` bytes (size 0..=3) at `p`; returns the old
 /// value (zero-extended).
 ///
 /// # Safety
-/// `p` must be valid for reads and writes of that many bytes.
+/// `p` must be valid for reads and writes of that many bytes (of the
+/// 16-byte granule when misaligned within one).
 unsafe fn cmpxchg(p: *mut u8, size: u64, expected: u64, new: u64) -> u64 {
+    if !aligned(p, size) && within16(p, 1 << size) {
+        return rmw_within16(p, 1 << size, |old| (old == expected).then_some(new));
+    }
     if !aligned(p, size) {
         let _g = FALLBACK.lock().unwrap_or_else(|e| e.into_inner());
         let n = 1usize << size;
@@ -271,17 +320,12 @@ extern "C" fn atomic_rmw(env: Env, addr: u64, val: u64, kind: u64) -> u64 {
         (kind >> 4) & 7
     };
     if !aligned(p, size) {
-        let _g = FALLBACK.lock().unwrap_or_else(|e| e.into_inner());
         let n = 1usize << size;
-        let mut buf = [0u8; 8];
-        // SAFETY: see stxr.
-        unsafe { std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), n) };
-        let old = u64::from_le_bytes(buf);
         let bits = 8 * n as u32;
         let sx = |x: u64| ((x << (64 - bits)) as i64) >> (64 - bits);
         let m = if n == 8 { u64::MAX } else { (1u64 << bits) - 1 };
-        let (o, v) = (old & m, val & m);
-        let new = match op {
+        let v = val & m;
+        let apply = |o: u64| match op {
             0 => o.wrapping_add(v),
             1 => o & !v,
             2 => o ^ v,
@@ -292,6 +336,16 @@ extern "C" fn atomic_rmw(env: Env, addr: u64, val: u64, kind: u64) -> u64 {
             7 => o.min(v),
             _ => v,
         };
+        if within16(p, n) {
+            // SAFETY: see stxr (the access's granule is guest memory).
+            return unsafe { rmw_within16(p, n, |o| Some(apply(o))) };
+        }
+        let _g = FALLBACK.lock().unwrap_or_else(|e| e.into_inner());
+        let mut buf = [0u8; 8];
+        // SAFETY: see stxr.
+        unsafe { std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), n) };
+        let o = u64::from_le_bytes(buf) & m;
+        let new = apply(o);
         // SAFETY: see stxr.
         unsafe { std::ptr::copy_nonoverlapping(new.to_le_bytes().as_ptr(), p, n) };
         return o;

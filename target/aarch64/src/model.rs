@@ -44,6 +44,10 @@ pub struct Features {
     /// FEAT_SM3 and FEAT_SM4.
     pub sm3: bool,
     pub sm4: bool,
+    /// FEAT_LSE2: acquire/release and atomic accesses may be misaligned
+    /// within 16 bytes (and are then single-copy atomic), 16-byte aligned
+    /// LDP/STP of X registers are single-copy atomic (HWCAP_USCAT).
+    pub lse2: bool,
 }
 
 #[derive(Debug)]
@@ -89,6 +93,7 @@ pub static MAX: CpuModel = CpuModel {
         bf16: true,
         sm3: true,
         sm4: true,
+        lse2: true,
     },
 };
 
@@ -117,6 +122,7 @@ const V8_CRYPTO: Features = Features {
     bf16: false,
     sm3: false,
     sm4: false,
+    lse2: false,
 };
 
 pub static CORTEX_A53: CpuModel = CpuModel {
@@ -193,6 +199,7 @@ pub mod hwcap {
     pub const ASIMDDP: u64 = 1 << 20;
     pub const SHA512: u64 = 1 << 21;
     pub const ASIMDFHM: u64 = 1 << 23;
+    pub const USCAT: u64 = 1 << 25;
     pub const ILRCPC: u64 = 1 << 26;
     pub const FLAGM: u64 = 1 << 27;
     pub const SB: u64 = 1 << 29;
@@ -231,6 +238,7 @@ impl CpuModel {
             (f.fhm, ASIMDFHM),
             (f.lrcpc2, ILRCPC),
             (f.sb, SB),
+            (f.lse2, USCAT),
         ] {
             if on {
                 h |= bit;
@@ -330,6 +338,11 @@ impl CpuModel {
         0x11 | hp << 16 | hp << 20
     }
 
+    /// ID_AA64MMFR2_EL1 as EL0 sees it: only AT (FEAT_LSE2) is visible.
+    pub fn id_aa64mmfr2(&self) -> u64 {
+        u64::from(self.features.lse2) << 32
+    }
+
     /// Value of the ID-space register (op0=3, op1=0, CRn=0, `crm`, `op2`) as
     /// Linux's MRS emulation returns it to EL0, or `None` where the kernel
     /// would send SIGILL.
@@ -344,6 +357,7 @@ impl CpuModel {
             (5, 0) => 0x6, // ID_AA64DFR0_EL1: DebugVer at its safe value
             (6, 0) => self.id_aa64isar0(),
             (6, 1) => self.id_aa64isar1(),
+            (7, 2) => self.id_aa64mmfr2(),
             (2..=7, _) => 0,
             _ => return None,
         })
@@ -392,5 +406,10 @@ mod tests {
         assert_eq!(h2, 0);
         assert_eq!(NEOVERSE_N1.id_aa64isar1() >> 20 & 0xf, 1);
         assert_eq!(CORTEX_A53.id_aa64isar0() >> 28 & 0xf, 0);
+        // FEAT_LSE2 on max only.
+        assert_ne!(MAX.hwcap().0 & hwcap::USCAT, 0);
+        assert_eq!(MAX.id_reg(7, 2), Some(1 << 32));
+        assert_eq!(NEOVERSE_N1.hwcap().0 & hwcap::USCAT, 0);
+        assert_eq!(CORTEX_A72.id_reg(7, 2), Some(0));
     }
 }

@@ -367,6 +367,30 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
                 guest_store(base, r64!(a[1]), r64!(a[0]), MemOp(a[2] as u16));
                 stored = true;
             }
+            Ld2I64 if code.softmmu => {
+                let oi = crate::softmmu::pack_oi(MemOp(a[3] as u16), a[4]);
+                let addr = r64!(a[2]);
+                let lo = crate::softmmu::load(env, addr, oi);
+                let hi = crate::softmmu::load(env, addr.wrapping_add(8), oi);
+                w64!(a[0], lo);
+                w64!(a[1], hi);
+            }
+            St2I64 if code.softmmu => {
+                let oi = crate::softmmu::pack_oi(MemOp(a[3] as u16), a[4]);
+                let addr = r64!(a[2]);
+                crate::softmmu::store(env, addr, r64!(a[0]), oi);
+                crate::softmmu::store(env, addr.wrapping_add(8), r64!(a[1]), oi);
+                stored = true;
+            }
+            Ld2I64 => {
+                let (lo, hi) = guest_load2(base, r64!(a[2]), MemOp(a[3] as u16));
+                w64!(a[0], lo);
+                w64!(a[1], hi);
+            }
+            St2I64 => {
+                guest_store2(base, r64!(a[2]), r64!(a[0]), r64!(a[1]), MemOp(a[3] as u16));
+                stored = true;
+            }
 
             LdEnvI32 => w32!(a[0], env_load(env, a[1], MemOp(a[2] as u16)) as u32),
             LdEnvI64 => w64!(a[0], env_load(env, a[1], MemOp(a[2] as u16))),
@@ -529,6 +553,61 @@ unsafe fn guest_store(base: *mut u8, addr: u64, v: u64, m: MemOp) {
         }
         _ => (p as *mut u64).write_unaligned(if m.is_be() { v.swap_bytes() } else { v }),
     }
+}
+
+/// `ld2_i64`: one 16-byte access (single-copy atomic when aligned: an SSE
+/// aligned load, atomic on every x86-64 CPU with AVX) or, misaligned, two
+/// 8-byte ones.
+#[inline(always)]
+unsafe fn guest_load2(base: *mut u8, addr: u64, m: MemOp) -> (u64, u64) {
+    let p = base.wrapping_add(addr as usize);
+    #[cfg(target_arch = "x86_64")]
+    if p as usize & 15 == 0 {
+        // One MOVDQA, in asm so the compiler cannot split it into two
+        // 8-byte loads.
+        let v: std::arch::x86_64::__m128i;
+        std::arch::asm!(
+            "movdqa {v}, xmmword ptr [{p}]",
+            v = out(xmm_reg) v,
+            p = in(reg) p,
+            options(nostack, readonly, preserves_flags),
+        );
+        let [lo, hi]: [u64; 2] = std::mem::transmute(v);
+        return if m.is_be() {
+            (lo.swap_bytes(), hi.swap_bytes())
+        } else {
+            (lo, hi)
+        };
+    }
+    (
+        guest_load(base, addr, m),
+        guest_load(base, addr.wrapping_add(8), m),
+    )
+}
+
+/// `st2_i64`: the store counterpart of `guest_load2`.
+#[inline(always)]
+unsafe fn guest_store2(base: *mut u8, addr: u64, lo: u64, hi: u64, m: MemOp) {
+    let p = base.wrapping_add(addr as usize);
+    #[cfg(target_arch = "x86_64")]
+    if p as usize & 15 == 0 {
+        use std::arch::x86_64::*;
+        let (lo, hi) = if m.is_be() {
+            (lo.swap_bytes(), hi.swap_bytes())
+        } else {
+            (lo, hi)
+        };
+        let v = _mm_set_epi64x(hi as i64, lo as i64);
+        std::arch::asm!(
+            "movdqa xmmword ptr [{p}], {v}",
+            v = in(xmm_reg) v,
+            p = in(reg) p,
+            options(nostack, preserves_flags),
+        );
+        return;
+    }
+    guest_store(base, addr, lo, m);
+    guest_store(base, addr.wrapping_add(8), hi, m);
 }
 
 #[inline(always)]

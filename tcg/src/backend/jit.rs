@@ -1085,6 +1085,53 @@ impl<'a> Translator<'a> {
                 let p = self.host_addr(a);
                 self.store_mem(v, p, 0, MemOp(insn.c(0) as u16), MemFlagsData::new());
             }
+            Ld2I64 if b.softmmu => {
+                let a = self.get(t(2));
+                let oi = crate::softmmu::pack_oi(MemOp(insn.c(0) as u16), insn.c(1));
+                let f = crate::softmmu::load as *const () as usize;
+                let lo = self.call_raw(f, &[a], oi, true);
+                let a8 = self.fb.ins().iadd_imm_s(a, 8);
+                let hi = self.call_raw(f, &[a8], oi, true);
+                self.set(t(0), lo);
+                self.set(t(1), hi);
+            }
+            St2I64 if b.softmmu => {
+                self.stored = true;
+                let (lo, hi, a) = (self.get(t(0)), self.get(t(1)), self.get(t(2)));
+                let oi = crate::softmmu::pack_oi(MemOp(insn.c(0) as u16), insn.c(1));
+                let f = crate::softmmu::store as *const () as usize;
+                self.call_raw(f, &[a, lo], oi, false);
+                let a8 = self.fb.ins().iadd_imm_s(a, 8);
+                self.call_raw(f, &[a8, hi], oi, false);
+            }
+            Ld2I64 => {
+                // One 16-byte vector load: single-copy atomic when aligned
+                // (x86-64 CPUs with AVX make aligned 16-byte SSE accesses
+                // atomic), two halves' worth otherwise.
+                let a = self.get(t(2));
+                let p = self.host_addr(a);
+                let v = self.fb.ins().load(types::I64X2, MemFlagsData::new(), p, 0);
+                let m = MemOp(insn.c(0) as u16);
+                for (k, out) in [(0u8, t(0)), (1, t(1))] {
+                    let mut x = self.fb.ins().extractlane(v, k);
+                    if m.is_be() {
+                        x = self.fb.ins().bswap(x);
+                    }
+                    self.set(out, x);
+                }
+            }
+            St2I64 => {
+                self.stored = true;
+                let (mut lo, mut hi, a) = (self.get(t(0)), self.get(t(1)), self.get(t(2)));
+                if MemOp(insn.c(0) as u16).is_be() {
+                    lo = self.fb.ins().bswap(lo);
+                    hi = self.fb.ins().bswap(hi);
+                }
+                let v = self.fb.ins().scalar_to_vector(types::I64X2, lo);
+                let v = self.fb.ins().insertlane(v, hi, 1);
+                let p = self.host_addr(a);
+                self.fb.ins().store(MemFlagsData::new(), v, p, 0);
+            }
             LdEnvI32 | LdEnvI64 => {
                 let m = MemOp(insn.c(1) as u16 & !0x10);
                 let v = self.load_mem(

@@ -255,6 +255,11 @@ define_ops! {
     LdI64 ld_i64 (d: I64) <- (addr: I64) [memop: MemOp, mmu: U32] MEM;
     StI32 st_i32 () <- (v: I32, addr: I64) [memop: MemOp, mmu: U32] MEM;
     StI64 st_i64 () <- (v: I64, addr: I64) [memop: MemOp, mmu: U32] MEM;
+    // 16 bytes as two 64-bit halves (lo at addr, hi at addr + 8, each in
+    // `memop`'s byte order), single-copy atomic as one 128-bit access when
+    // addr is 16-byte aligned (user mode; FEAT_LSE2's LDP/STP).
+    Ld2I64 ld2_i64 (lo: I64, hi: I64) <- (addr: I64) [memop: MemOp, mmu: U32] MEM;
+    St2I64 st2_i64 () <- (lo: I64, hi: I64, addr: I64) [memop: MemOp, mmu: U32] MEM;
 
     // ---- env fields that are not globals (vector registers, rare state);
     // host byte order, size and sign from the MemOp.

@@ -26,7 +26,7 @@ pub fn dce(b: &mut IrBlock) {
     for (i, insn) in b.insns.iter().enumerate() {
         match insn.opc {
             Opcode::InsnStart => exit_point[i] = std::mem::take(&mut stored) || b.precise,
-            Opcode::StI32 | Opcode::StI64 | Opcode::Call => stored = true,
+            Opcode::StI32 | Opcode::StI64 | Opcode::St2I64 | Opcode::Call => stored = true,
             _ => {}
         }
     }

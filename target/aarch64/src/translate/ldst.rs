@@ -135,7 +135,25 @@ fn ldst_pair(ctx: &mut Ctx, i: Insn) -> R {
     let addr2 = ctx.b.temp_i64();
     ctx.b.addi_i64(addr2, addr, bytes);
     let (rt, rt2) = (i.rt(), i.rt2());
-    if load {
+    // FEAT_LSE2: a 16-byte aligned pair of X registers is one single-copy
+    // atomic access.
+    let atomic16 = ctx.features.lse2 && m == MemOp::UQ;
+    if load && atomic16 {
+        let (v1, v2) = (ctx.b.temp_i64(), ctx.b.temp_i64());
+        ctx.b.ld2_i64(v1, v2, addr, m, ctx.mmu_idx);
+        if wb {
+            ctx.set_x_sp(i.rn(), moved);
+        }
+        ctx.set_x(rt, v1);
+        ctx.set_x(rt2, v2);
+    } else if atomic16 {
+        let v1 = ctx.x(rt);
+        let v2 = ctx.x(rt2);
+        ctx.b.st2_i64(v1, v2, addr, m, ctx.mmu_idx);
+        if wb {
+            ctx.set_x_sp(i.rn(), moved);
+        }
+    } else if load {
         let v1 = ctx.load(addr, m);
         let v2 = ctx.load(addr2, m);
         if wb {

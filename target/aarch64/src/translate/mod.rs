@@ -11,7 +11,7 @@ mod privileged;
 mod simd;
 mod system;
 
-use crate::cpu::{excp, GLOBALS, G_PC, G_SP, OFF_SYNDROME};
+use crate::cpu::{excp, GLOBALS, G_PC, G_SP, OFF_FAULT_ADDR, OFF_SYNDROME};
 use crate::decode::{DecodeTable, Insn, Pattern, Undef};
 use std::sync::OnceLock;
 use tcg::ir::{Builder, IrBlock, MemOp, Temp, Terminal};
@@ -35,6 +35,15 @@ pub fn table() -> &'static DecodeTable {
 
 /// MMU index used for user-mode accesses.
 pub const MMU_USER: u32 = 0;
+
+/// Alignment rules of accesses that must be aligned (see `Ctx::check_align`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Align {
+    /// A multiple of the access size.
+    Natural,
+    /// Not crossing a 16-byte boundary (FEAT_LSE2).
+    Within16,
+}
 
 /// Per-block translation state handed to every handler.
 pub struct Ctx<'a> {
@@ -113,6 +122,53 @@ impl Ctx<'_> {
         let s = self.b.const_i64(syndrome);
         self.b.st_env_i64(s, OFF_SYNDROME, MemOp::UQ);
         self.end = Some(Terminal::Exit { pc, reason });
+    }
+    /// The alignment check of an access that must be aligned (exclusives,
+    /// acquire/release, atomics): an Alignment fault (SIGBUS, BUS_ADRALN in
+    /// user mode) at this instruction when `addr` is not a multiple of
+    /// `bytes`, or, for `Align::Within16` (FEAT_LSE2's relaxation), when
+    /// the access crosses a 16-byte boundary. Returns the memop flag the
+    /// System mode checks natural alignment in the softmmu (the accesses
+    /// carry `MemOp::aligned`), so this explicit test is user mode's.
+    pub fn check_align(&mut self, addr: Temp, bytes: u64, align: Align) {
+        if self.system() {
+            return;
+        }
+        let t = self.b.temp_i64();
+        match align {
+            Align::Natural => self.b.andi_i64(t, addr, bytes - 1),
+            Align::Within16 => {
+                // (addr & 15) + bytes - 1 >= 16  <=>  bit 4 of that sum
+                self.b.andi_i64(t, addr, 15);
+                self.b.addi_i64(t, t, bytes - 1);
+                self.b.andi_i64(t, t, 16);
+            }
+        }
+        let ok = self.b.new_label();
+        self.b.brcondi_i64(tcg::ir::Cond::Eq, t, 0, ok);
+        self.b.st_env_i64(addr, OFF_FAULT_ADDR, MemOp::UQ);
+        let g = self.b.global(G_PC);
+        self.b.movi_i64(g, self.pc);
+        self.b.exit(excp::DATA_ABORT as u64);
+        self.b.set_label(ok);
+    }
+    /// `m`, required to be aligned in system mode (whose softmmu checks
+    /// it; user mode checks with `check_align`).
+    pub fn system_aligned(&self, m: MemOp) -> MemOp {
+        if self.system() {
+            m.aligned()
+        } else {
+            m
+        }
+    }
+    /// The alignment rule of an acquire/release or atomic access of this
+    /// model: natural without FEAT_LSE2, within 16 bytes with it.
+    pub fn atomic_align(&self) -> Align {
+        if self.features.lse2 {
+            Align::Within16
+        } else {
+            Align::Natural
+        }
     }
     /// Guest memory load into a new i64 temp.
     pub fn load(&mut self, addr: Temp, memop: MemOp) -> Temp {

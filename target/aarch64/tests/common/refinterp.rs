@@ -265,6 +265,18 @@ pub fn run_block(b: &IrBlock, env: Env, guest_base: u64) -> Exit {
                 let m = MemOp(i.c(0) as u16);
                 mem_store(guest_base, a(&s, 1), a(&s, 0), m);
             }
+            Ld2I64 => {
+                let m = MemOp(i.c(0) as u16);
+                let addr = a(&s, 2);
+                s.set(i.t(0), mem_load(guest_base, addr, m));
+                s.set(i.t(1), mem_load(guest_base, addr.wrapping_add(8), m));
+            }
+            St2I64 => {
+                let m = MemOp(i.c(0) as u16);
+                let addr = a(&s, 2);
+                mem_store(guest_base, addr, a(&s, 0), m);
+                mem_store(guest_base, addr.wrapping_add(8), a(&s, 1), m);
+            }
             LdEnvI32 | LdEnvI64 => {
                 let m = MemOp(i.c(1) as u16);
                 let v = mem_load(env as u64, i.c(0) as u64, m);

@@ -3,8 +3,14 @@
 //! SWP). The monitor is the `excl_addr`/`excl_val` globals; STXR and the LSE
 //! operations are helpers doing host atomics on guest memory, so guest
 //! threads on host threads see single-copy atomicity.
+//!
+//! Alignment (user mode; `Ctx::check_align`): exclusives must be aligned
+//! to their whole size (a pair to both registers'); acquire/release and
+//! atomic accesses too without FEAT_LSE2, and with it must not cross a
+//! 16-byte boundary (Linux leaves SCTLR_EL1.nAA clear). Otherwise SIGBUS
+//! with BUS_ADRALN at the instruction.
 
-use super::super::Ctx;
+use super::super::{Align, Ctx};
 use crate::cpu::{G_EXCL_ADDR, G_EXCL_VAL, G_EXCL_VAL2};
 use crate::decode::{Insn, Undef};
 use crate::helpers;
@@ -39,7 +45,9 @@ pub fn excl(ctx: &mut Ctx, i: Insn) -> R {
         (false, true) => casp(ctx, i, size),
         (true, false) => {
             let addr = ctx.x_sp(i.rn());
-            let m = MemOp::size_log2(size);
+            let al = ctx.atomic_align();
+            ctx.check_align(addr, 1 << size, al);
+            let m = ctx.system_aligned(MemOp::size_log2(size));
             if load {
                 // LDAR / LDLAR: loads are acquire on the host.
                 let v = ctx.load(addr, m);
@@ -61,6 +69,7 @@ fn ldxr(ctx: &mut Ctx, i: Insn, size: u32) -> R {
     let base = ctx.x_sp(i.rn());
     let addr = ctx.b.temp_i64();
     ctx.b.mov_i64(addr, base);
+    ctx.check_align(addr, 1 << size, Align::Natural);
     let v = ctx.load(addr, MemOp::size_log2(size).aligned());
     let (ga, gv) = (ctx.b.global(G_EXCL_ADDR), ctx.b.global(G_EXCL_VAL));
     ctx.b.mov_i64(ga, addr);
@@ -83,6 +92,7 @@ fn stxr(ctx: &mut Ctx, i: Insn, size: u32) -> R {
     let base = ctx.x_sp(i.rn());
     let addr = ctx.b.temp_i64();
     ctx.b.mov_i64(addr, base);
+    ctx.check_align(addr, 1 << size, Align::Natural);
     let v = ctx.x(i.rt());
     let st = store_exclusive(ctx, addr, v, size);
     clear_monitor(ctx);
@@ -94,6 +104,8 @@ fn ldxp(ctx: &mut Ctx, i: Insn, size: u32) -> R {
     let base = ctx.x_sp(i.rn());
     let addr = ctx.b.temp_i64();
     ctx.b.mov_i64(addr, base);
+    // A pair must be aligned to its total size.
+    ctx.check_align(addr, 2 << size, Align::Natural);
     let (ga, gv, gv2) = (
         ctx.b.global(G_EXCL_ADDR),
         ctx.b.global(G_EXCL_VAL),
@@ -127,6 +139,7 @@ fn stxp(ctx: &mut Ctx, i: Insn, size: u32) -> R {
     let base = ctx.x_sp(i.rn());
     let addr = ctx.b.temp_i64();
     ctx.b.mov_i64(addr, base);
+    ctx.check_align(addr, 2 << size, Align::Natural);
     let lo = ctx.x(i.rt());
     let hi = ctx.x(i.rt2());
     let st = if size == 2 {
@@ -149,6 +162,8 @@ fn cas(ctx: &mut Ctx, i: Insn, size: u32) -> R {
         return Err(Undef);
     }
     let addr = ctx.x_sp(i.rn());
+    let al = ctx.atomic_align();
+    ctx.check_align(addr, 1 << size, al);
     let exp = ctx.x(i.rs());
     let new = ctx.x(i.rt());
     let sz = ctx.b.const_i64(size as u64);
@@ -165,6 +180,8 @@ fn casp(ctx: &mut Ctx, i: Insn, size: u32) -> R {
         return Err(Undef);
     }
     let addr = ctx.x_sp(i.rn());
+    let al = ctx.atomic_align();
+    ctx.check_align(addr, 8 << size, al);
     if size == 0 {
         // Two words: one 8-byte compare-and-swap.
         let (s0, s1, t0, t1) = (ctx.x(rs), ctx.x(rs + 1), ctx.x(rt), ctx.x(rt + 1));
@@ -200,7 +217,10 @@ pub fn atomic(ctx: &mut Ctx, i: Insn) -> R {
         if !ctx.features.rcpc {
             return Err(Undef);
         }
-        let v = ctx.load(addr, MemOp::size_log2(size));
+        let al = ctx.atomic_align();
+        ctx.check_align(addr, 1 << size, al);
+        let m = ctx.system_aligned(MemOp::size_log2(size));
+        let v = ctx.load(addr, m);
         ctx.set_x(i.rt(), v);
         return Ok(());
     }
@@ -212,6 +232,8 @@ pub fn atomic(ctx: &mut Ctx, i: Insn) -> R {
     } else {
         (opc as u64) << 4
     } | size as u64;
+    let al = ctx.atomic_align();
+    ctx.check_align(addr, 1 << size, al);
     let v = ctx.x(i.rs());
     let k = ctx.b.const_i64(kind);
     let old = ctx.b.temp_i64();
@@ -224,8 +246,7 @@ pub fn atomic(ctx: &mut Ctx, i: Insn) -> R {
 /// LDAPUR*/STLUR* (FEAT_LRCPC2): acquire/release with an unscaled signed
 /// 9-bit offset and no writeback. Sizes and sign extension as LDUR/STUR
 /// (LDAPURSB/SH/SW); the forms LDUR would use for prefetch or that have no
-/// 32-bit sign-extending variant are unallocated. Without FEAT_LSE2 the
-/// access must be aligned to its size (Alignment fault, SIGBUS).
+/// 32-bit sign-extending variant are unallocated. Alignment as LDAR's.
 pub fn ldapur_stlur(ctx: &mut Ctx, i: Insn) -> R {
     if !ctx.features.lrcpc2 {
         return Err(Undef);
@@ -238,16 +259,23 @@ pub fn ldapur_stlur(ctx: &mut Ctx, i: Insn) -> R {
     let base = ctx.x_sp(i.rn());
     let addr = ctx.b.temp_i64();
     ctx.b.addi_i64(addr, base, i.sbits(20, 12) as u64);
+    let bytes = match k {
+        super::Kind::Load(m, _) | super::Kind::Store(m) => m.bytes() as u64,
+        super::Kind::Prefetch => return Err(Undef),
+    };
+    let al = ctx.atomic_align();
+    ctx.check_align(addr, bytes, al);
     match k {
         super::Kind::Load(m, sf) => {
             // Load-AcquirePC: host loads are acquire.
-            let v = ctx.load(addr, m.aligned());
+            let v = ctx.load(addr, ctx.system_aligned(m));
             ctx.set_x_sf(i.rt(), sf, v);
         }
         super::Kind::Store(m) => {
             // Store-release, ordered before a later LDAR as STLR is.
             let v = ctx.x(i.rt());
-            ctx.store(v, addr, m.aligned());
+            let m = ctx.system_aligned(m);
+            ctx.store(v, addr, m);
             ctx.b.call(&helpers::HELPER_MB, None, &[]);
         }
         super::Kind::Prefetch => return Err(Undef),
