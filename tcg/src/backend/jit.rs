@@ -41,7 +41,11 @@ pub struct BlockLinks {
 }
 
 pub struct Jit {
+    /// Optimizing code generator (regions: code that loops).
     isa: OwnedTargetIsa,
+    /// Quicker one for single blocks, which run once per entry: no egraph
+    /// optimization (`MIMIC_JIT_QUICK=0` uses `isa` for all).
+    quick: OwnedTargetIsa,
     ctx: Context,
     fctx: FunctionBuilderContext,
     mem: CodeMem,
@@ -70,28 +74,12 @@ fn cl_type(t: Type) -> types::Type {
 
 impl Jit {
     pub fn new(guest_base: u64) -> Result<Jit, JitError> {
-        let mut flags = settings::builder();
-        let set = |f: &mut settings::Builder, k: &str, v: &str| {
-            f.set(k, v).map_err(|e| JitError::Codegen(e.to_string()))
-        };
-        set(&mut flags, "opt_level", "speed")?;
-        set(
-            &mut flags,
-            "enable_verifier",
-            if cfg!(debug_assertions) {
-                "true"
-            } else {
-                "false"
-            },
-        )?;
-        // Cranelift's tail calls rely on frame pointers.
-        set(&mut flags, "preserve_frame_pointers", "true")?;
-        let isa = cranelift_native::builder()
-            .map_err(|e| JitError::Codegen(e.to_string()))?
-            .finish(settings::Flags::new(flags))
-            .map_err(|e| JitError::Codegen(e.to_string()))?;
+        let quick_on = std::env::var("MIMIC_JIT_QUICK").map_or(true, |v| v != "0");
+        let isa = Self::isa(false)?;
+        let quick = Self::isa(quick_on)?;
         let mut jit = Jit {
             isa,
+            quick,
             ctx: Context::new(),
             fctx: FunctionBuilderContext::new(),
             mem: CodeMem::new(CODE_MEM_SIZE)?,
@@ -103,6 +91,35 @@ impl Jit {
         jit.trampoline = jit.build_trampoline()?;
         jit.mem.keep_current();
         Ok(jit)
+    }
+
+    fn isa(quick: bool) -> Result<OwnedTargetIsa, JitError> {
+        let mut flags = settings::builder();
+        let set = |f: &mut settings::Builder, k: &str, v: &str| {
+            f.set(k, v).map_err(|e| JitError::Codegen(e.to_string()))
+        };
+        // (Cranelift's single-pass register allocator compiles faster
+        // still, but its code ran python3 about twice as slow: not used.)
+        set(
+            &mut flags,
+            "opt_level",
+            if quick { "none" } else { "speed" },
+        )?;
+        set(
+            &mut flags,
+            "enable_verifier",
+            if cfg!(debug_assertions) {
+                "true"
+            } else {
+                "false"
+            },
+        )?;
+        // Cranelift's tail calls rely on frame pointers.
+        set(&mut flags, "preserve_frame_pointers", "true")?;
+        cranelift_native::builder()
+            .map_err(|e| JitError::Codegen(e.to_string()))?
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| JitError::Codegen(e.to_string()))
     }
 
     /// `extern "sysv64" fn(env, code) -> u64`: enters tail-convention code.
@@ -132,17 +149,18 @@ impl Jit {
     }
 
     fn emit(&mut self) -> Result<usize, JitError> {
-        let bytes = self.emit_bytes()?;
+        let bytes = self.emit_bytes(false)?;
         self.place(&bytes)
     }
 
     /// Generates the machine code of the function in `ctx`. It has no
     /// relocations (every address is an immediate), so it runs wherever
     /// it is copied.
-    fn emit_bytes(&mut self) -> Result<Vec<u8>, JitError> {
+    fn emit_bytes(&mut self, quick: bool) -> Result<Vec<u8>, JitError> {
+        let isa = if quick { &*self.quick } else { &*self.isa };
         let code = self
             .ctx
-            .compile(&*self.isa, &mut ControlPlane::default())
+            .compile(isa, &mut ControlPlane::default())
             .map_err(|e| JitError::Codegen(format!("{:?}", e.inner)))?;
         if !code.buffer.relocs().is_empty() {
             return Err(JitError::Codegen("unexpected relocations".into()));
@@ -242,7 +260,7 @@ impl Jit {
             t.fb.seal_all_blocks();
             t.fb.finalize(fcfg);
         }
-        self.emit_bytes()
+        self.emit_bytes(!region)
     }
 }
 
