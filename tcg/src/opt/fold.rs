@@ -217,16 +217,27 @@ pub fn fold(b: &mut IrBlock) {
             _ => {}
         }
         if info.outs.len() != 1 {
-            for t in insn.outs().collect::<Vec<_>>() {
-                st.set(t.0, Val::Unknown);
+            let (mut outs, mut n) = ([0u32; MAX_ARGS], 0);
+            for t in insn.outs() {
+                outs[n] = t.0;
+                n += 1;
+            }
+            for &t in &outs[..n] {
+                st.set(t, Val::Unknown);
             }
             out.push(insn);
             continue;
         }
         let d = insn.args[0];
         let ty = info.outs[0];
-        let ins: Vec<u32> = insn.ins().map(|t: Temp| t.0).collect();
-        let consts: Vec<Option<u64>> = ins.iter().map(|&t| st.konst(t)).collect();
+        // (Fixed arrays, not Vecs: this runs for every op of every block.)
+        let (mut ins_buf, mut consts_buf, mut nin) = ([0u32; MAX_ARGS], [None; MAX_ARGS], 0);
+        for t in insn.ins() {
+            ins_buf[nin] = t.0;
+            consts_buf[nin] = st.konst(t.0);
+            nin += 1;
+        }
+        let (ins, consts) = (&ins_buf[..nin], &consts_buf[..nin]);
         // mov / movi.
         match insn.opc {
             Opcode::MoviI32 | Opcode::MoviI64 => {
@@ -259,14 +270,20 @@ pub fn fold(b: &mut IrBlock) {
             _ => {}
         }
         if info.is_pure() && !ins.is_empty() && consts.iter().all(|c| c.is_some()) {
-            let a: Vec<u64> = consts.iter().map(|c| c.unwrap_or(0)).collect();
+            let mut a = [0u64; MAX_ARGS];
+            for (x, c) in a.iter_mut().zip(consts) {
+                *x = c.unwrap_or(0);
+            }
             let nc = info
                 .consts
                 .iter()
                 .filter(|k| **k != crate::ir::ConstKind::Imm)
                 .count();
-            let c: Vec<u32> = (0..nc).map(|k| insn.c(k)).collect();
-            if let Some(v) = eval(insn.opc, ty, &a, &c) {
+            let mut c = [0u32; MAX_ARGS];
+            for (k, x) in c.iter_mut().enumerate().take(nc) {
+                *x = insn.c(k);
+            }
+            if let Some(v) = eval(insn.opc, ty, &a[..nin], &c[..nc]) {
                 let v = mask(ty, v);
                 st.set(d, Val::Const(v));
                 out.push(mk(movi_op(ty), d, None, v));
