@@ -71,6 +71,9 @@ S=$(up)
 $B wget -q -O /tmp/page http://10.0.2.2:$HTTP/page && echo WGET-OK
 E=$(up)
 echo page=$($B sha256sum /tmp/page | $B cut -c1-64) size=$($B stat -c %s /tmp/page) wget=$S,$E
+S=$(up)
+$B wget -q -O /dev/null http://10.0.2.2:$HTTP/page
+echo warm=$S,$(up)
 $B nslookup localhost 10.0.2.3 2>&1 | $B sed 's/^/NS1: /'
 $B nslookup no-such-host.invalid 10.0.2.3 2>&1 | $B sed 's/^/NS2: /'
 /lib/udp_echo send 10.0.2.2 $UDP udp-hello
@@ -350,9 +353,12 @@ fn one_boot(
             "nslookup no-such-host.invalid: guest failed {ns2_failed}, host resolves it {host_knows_invalid}"
         ));
     }
-    if let Some(l) = text.lines().find(|l| l.contains("wget=")) {
+    for (tag, what) in [("wget=", "first"), ("warm=", "again, to /dev/null")] {
+        let Some(l) = text.lines().find(|l| l.contains(tag)) else {
+            continue;
+        };
         let t: Vec<f64> = l
-            .rsplit("wget=")
+            .rsplit(tag)
             .next()
             .unwrap_or("")
             .trim()
@@ -361,7 +367,7 @@ fn one_boot(
             .collect();
         if t.len() == 2 {
             eprintln!(
-                "net [{backend}]: guest wget of {} KiB in {:.2} s: {:.2} MB/s",
+                "net [{backend}]: guest wget of {} KiB ({what}) in {:.2} s: {:.2} MB/s",
                 PAGE_BYTES >> 10,
                 t[1] - t[0],
                 PAGE_BYTES as f64 / 1e6 / (t[1] - t[0]).max(0.01)

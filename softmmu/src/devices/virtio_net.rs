@@ -1,8 +1,10 @@
 //! virtio-net (virtio 1.2, section 5.1): one receive and one transmit
 //! queue, the MAC address and link status in the configuration space,
 //! and the 12-byte `virtio_net_hdr` (VERSION_1 layout, `num_buffers`
-//! always present) before every frame. No offloads are offered, so the
-//! guest checksums and segments itself and every frame fits an MTU.
+//! always present) before every frame. The only offload is GUEST_CSUM
+//! (received frames are marked DATA_VALID: their checksums are right);
+//! the guest checksums and segments what it sends itself, and every
+//! frame fits an MTU.
 //!
 //! The device is a `Port` of a `-netdev` backend (`net/`): the backend
 //! thread takes transmitted frames and fills receive buffers; a queue
@@ -16,6 +18,10 @@ use crate::virtqueue::Queue;
 use std::sync::Arc;
 
 pub const DEVICE_ID: u32 = 1;
+/// The driver may skip checksum verification of frames marked
+/// DATA_VALID (Mimic's frames always carry correct checksums).
+const F_GUEST_CSUM: u64 = 1 << 1;
+const HDR_F_DATA_VALID: u8 = 2;
 const F_MAC: u64 = 1 << 5;
 const F_STATUS: u64 = 1 << 16;
 const S_LINK_UP: u16 = 1;
@@ -58,7 +64,7 @@ impl VirtioDevice for VirtioNet {
         DEVICE_ID
     }
     fn features(&self) -> u64 {
-        F_MAC | F_STATUS
+        F_GUEST_CSUM | F_MAC | F_STATUS
     }
     fn num_queues(&self) -> usize {
         2
@@ -82,6 +88,7 @@ impl VirtioDevice for VirtioNet {
             rx,
             tx,
             irq: self.irq.clone(),
+            data_valid: a.features & F_GUEST_CSUM != 0,
             used: false,
             broken: false,
         }));
@@ -106,6 +113,8 @@ struct NetQueues {
     rx: Queue,
     tx: Queue,
     irq: Arc<VirtioIrq>,
+    /// GUEST_CSUM negotiated: received frames are marked DATA_VALID.
+    data_valid: bool,
     /// Buffers were returned since the last `finish`.
     used: bool,
     broken: bool,
@@ -167,6 +176,9 @@ impl Port for NetQueues {
             }
         };
         let mut hdr = [0u8; HDR_LEN];
+        if self.data_valid {
+            hdr[0] = HDR_F_DATA_VALID;
+        }
         hdr[10..12].copy_from_slice(&1u16.to_le_bytes()); // num_buffers
         let fits = chain.writable_len() >= (HDR_LEN + frame.len()) as u64;
         let written = fits

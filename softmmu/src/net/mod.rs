@@ -160,3 +160,36 @@ pub fn start(spec: &NetdevSpec) -> Result<Arc<NicLink>, String> {
     user::start(spec, link.clone())?;
     Ok(link)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fake(u16);
+    impl Port for Fake {
+        fn take_frame(&mut self) -> Option<Vec<u8>> {
+            None
+        }
+        fn give_frame(&mut self, _: &[u8]) -> bool {
+            true
+        }
+        fn finish(&mut self) {}
+        fn positions(&self) -> Vec<(u16, u16)> {
+            vec![(self.0, self.0)]
+        }
+    }
+
+    #[test]
+    fn a_held_link_keeps_the_backend_off_the_queues() {
+        let l = NicLink::new().unwrap();
+        assert!(l.with_port(|_| ()).is_none(), "nothing attached");
+        l.attach(Box::new(Fake(7)));
+        assert!(l.with_port(|_| ()).is_some());
+        assert_eq!(l.hold(), vec![(7, 7)]);
+        assert!(l.with_port(|_| ()).is_none(), "held");
+        l.release();
+        assert!(l.with_port(|_| ()).is_some());
+        l.detach();
+        assert!(l.with_port(|_| ()).is_none(), "detached");
+    }
+}

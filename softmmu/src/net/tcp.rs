@@ -9,7 +9,9 @@
 //!   the guest's advertised window (less what is in flight) allows, kept
 //!   until acknowledged, and sent in segments of the guest's MSS. The
 //!   link never loses frames, so retransmission is a plain go-back-N
-//!   after a second without progress (and gives up after 8 tries).
+//!   after a second without progress, backing off exponentially and
+//!   giving up after 8 tries; nothing is resent while frames wait for
+//!   the guest to take them.
 //! - Guest to host: accepted bytes wait in a buffer until the host
 //!   socket takes them; the window Mimic advertises is that buffer's free
 //!   room, so a slow host reader slows the guest down and nothing is
@@ -391,10 +393,16 @@ impl TcpNat {
         }
     }
 
-    /// Retransmissions due; returns the time until the next one.
-    pub fn timers(&mut self, now: Instant, out: &mut Emit) -> Option<Duration> {
+    /// Retransmissions due; returns the time until the next one. While
+    /// `backlog` (frames the guest has not taken yet) nothing is resent:
+    /// the guest has not seen what is in flight.
+    pub fn timers(&mut self, now: Instant, backlog: bool, out: &mut Emit) -> Option<Duration> {
         let mut next: Option<Duration> = None;
         for (k, c) in self.conns.iter_mut() {
+            let Some(at) = c.rtx_at else { continue };
+            if backlog && at <= now {
+                c.rtx_at = Some(now + RTO);
+            }
             let Some(at) = c.rtx_at else { continue };
             if at > now {
                 next = Some(next.map_or(at - now, |n| n.min(at - now)));
@@ -419,8 +427,10 @@ impl TcpNat {
                 }
                 Phase::Connecting => {}
             }
-            c.rtx_at = Some(now + RTO);
-            next = Some(next.map_or(RTO, |n| n.min(RTO)));
+            // Exponential backoff: 1, 2, 4... seconds.
+            let wait = RTO * (1 << c.tries.min(6));
+            c.rtx_at = Some(now + wait);
+            next = Some(next.map_or(wait, |n| n.min(wait)));
         }
         self.conns.retain(|_, c| !c.dead);
         next
@@ -618,5 +628,172 @@ fn push(key: &Key, c: &mut Conn, out: &mut Emit) {
     c.need_ack = false;
     if c.snd_una != c.snd_nxt && c.rtx_at.is_none() {
         c.rtx_at = Some(Instant::now() + RTO);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::NetdevSpec;
+    use std::net::TcpListener;
+
+    const GUEST: (Ipv4Addr, u16) = (Ipv4Addr::new(10, 0, 2, 15), 40000);
+
+    fn seg(
+        from: (Ipv4Addr, u16),
+        to: (Ipv4Addr, u16),
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        win: u16,
+        data: &[u8],
+    ) -> Vec<u8> {
+        build(from, to, seq, ack, flags, win, data)
+    }
+
+    /// Polls the connection's socket once (up to 2 s) and handles it.
+    fn pump(nat: &mut TcpNat, out: &mut Emit) {
+        for (fd, ev, k) in nat.fds() {
+            let mut p = libc::pollfd {
+                fd,
+                events: ev,
+                revents: 0,
+            };
+            // SAFETY: one live pollfd.
+            if unsafe { libc::poll(&mut p, 1, 2000) } == 1 {
+                nat.ready(&k, p.revents, out);
+            }
+        }
+    }
+
+    fn parsed(out: &Emit) -> Vec<(u32, u32, u8, usize, Vec<u8>)> {
+        out.iter()
+            .map(|(s, d, b)| {
+                let p = parse(*s, *d, b).expect("valid segment");
+                (p.seq, p.ack, p.flags, p.data.len(), p.data.to_vec())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn respects_the_guest_window_and_closes_both_ways() {
+        let a = super::super::user::Addrs::new(&NetdevSpec::new("t")).unwrap();
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let remote = (a.gateway, l.local_addr().unwrap().port());
+        let mut nat = TcpNat::default();
+        let mut out = Vec::new();
+        let input = |nat: &mut TcpNat, out: &mut Emit, b: Vec<u8>| {
+            let s = parse(GUEST.0, remote.0, &b).unwrap();
+            nat.input(&a, GUEST.0, remote.0, &s, out);
+        };
+        // SYN with a 1000-byte window and MSS 300.
+        let mut syn = seg(GUEST, remote, 5000, 0, SYN, 1000, &[]);
+        syn[12] = 6 << 4;
+        syn.truncate(20);
+        syn.extend_from_slice(&[2, 4, 1, 44]); // MSS 300
+        syn[16] = 0;
+        syn[17] = 0;
+        let c = ipv4::l4_checksum(GUEST.0, remote.0, PROTO_TCP, &syn);
+        syn[16..18].copy_from_slice(&c.to_be_bytes());
+        input(&mut nat, &mut out, syn);
+        let (mut host, _) = l.accept().unwrap();
+        pump(&mut nat, &mut out);
+        let p = parsed(&out);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].2, SYN | ACK);
+        assert_eq!(p[0].1, 5001);
+        let iss = p[0].0;
+        out.clear();
+        // ACK with data for the host.
+        input(
+            &mut nat,
+            &mut out,
+            seg(GUEST, remote, 5001, iss + 1, ACK | PSH, 1000, b"hello host"),
+        );
+        let mut b = [0u8; 64];
+        let n = host.read(&mut b).unwrap();
+        assert_eq!(&b[..n], b"hello host");
+        assert!(
+            parsed(&out).iter().any(|s| s.1 == 5011 && s.2 & ACK != 0),
+            "data acknowledged"
+        );
+        out.clear();
+        // 5000 bytes from the host: only 1000 (the window) in 300-byte
+        // segments until the guest acknowledges.
+        let data: Vec<u8> = (0..5000u32).map(|i| i as u8).collect();
+        host.write_all(&data).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        pump(&mut nat, &mut out);
+        let p = parsed(&out);
+        assert!(p.iter().all(|s| s.3 <= 300), "segments of the guest's MSS");
+        assert_eq!(p.iter().map(|s| s.3).sum::<usize>(), 1000, "one window");
+        out.clear();
+        pump(&mut nat, &mut out);
+        assert!(out.is_empty(), "nothing beyond the window");
+        // Acknowledge with a zero window: still nothing; then open it.
+        let mut got = Vec::new();
+        for s in &p {
+            got.extend_from_slice(&s.4);
+        }
+        input(
+            &mut nat,
+            &mut out,
+            seg(GUEST, remote, 5011, iss + 1 + 1000, ACK, 0, &[]),
+        );
+        pump(&mut nat, &mut out);
+        assert!(out.is_empty(), "zero window");
+        let mut next = iss + 1 + 1000;
+        while got.len() < 5000 {
+            input(
+                &mut nat,
+                &mut out,
+                seg(GUEST, remote, 5011, next, ACK, 4000, &[]),
+            );
+            pump(&mut nat, &mut out);
+            let p = parsed(&out);
+            out.clear();
+            assert!(!p.is_empty(), "more data after the window opened");
+            for s in &p {
+                assert_eq!(s.0, next, "in order, no gaps");
+                next = next.wrapping_add(s.3 as u32);
+                got.extend_from_slice(&s.4);
+            }
+        }
+        assert_eq!(got, data);
+        // Host closes: FIN after the last byte.
+        host.shutdown(Shutdown::Write).unwrap();
+        input(
+            &mut nat,
+            &mut out,
+            seg(GUEST, remote, 5011, next, ACK, 4000, &[]),
+        );
+        pump(&mut nat, &mut out);
+        let p = parsed(&out);
+        out.clear();
+        assert!(
+            p.iter().any(|s| s.2 & FIN != 0 && s.0 == next),
+            "FIN: {p:?}"
+        );
+        // Guest acknowledges the FIN and sends its own.
+        input(
+            &mut nat,
+            &mut out,
+            seg(GUEST, remote, 5011, next + 1, ACK | FIN, 4000, &[]),
+        );
+        assert!(
+            parsed(&out).iter().any(|s| s.1 == 5012),
+            "guest FIN acknowledged"
+        );
+        assert_eq!(host.read(&mut b).unwrap(), 0, "the host sees EOF");
+        assert!(nat.is_empty(), "connection gone after both FINs");
+        // A segment for no connection is answered with RST.
+        out.clear();
+        input(
+            &mut nat,
+            &mut out,
+            seg(GUEST, remote, 1, 77, ACK, 100, b"x"),
+        );
+        let p = parsed(&out);
+        assert_eq!((p[0].0, p[0].2), (77, RST));
     }
 }

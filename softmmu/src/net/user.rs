@@ -367,7 +367,8 @@ fn run(mut st: Stack, link: Arc<NicLink>) {
         while exchange(&mut st, &link) {}
         let now = Instant::now();
         let mut out = Vec::new();
-        let t_tcp = st.tcp.timers(now, &mut out);
+        let backlog = !st.to_guest.is_empty();
+        let t_tcp = st.tcp.timers(now, backlog, &mut out);
         st.send_tcp(out);
         let t_udp = st.udp.expire(now);
         if !st.to_guest.is_empty() {
