@@ -16,7 +16,9 @@
 //! - serves `nc -l -p 8080` behind `hostfwd=tcp:127.0.0.1:PORT-:8080`:
 //!   the test connects, reads the guest's greeting, sends its own line,
 //!   and the guest prints what it got; and answers a datagram behind
-//!   `hostfwd=udp:127.0.0.1:PORT-:7777`.
+//!   `hostfwd=udp:127.0.0.1:PORT-:7777`;
+//! - brings up a second NIC on its own netdev (`net=192.168.76.0/24`,
+//!   default MAC): DHCP gives 192.168.76.15 and its gateway answers ping.
 //!
 //! Bad `-netdev`/`-nic`/`-device` options are one-line errors, status 1.
 //! Skipped with a message when the kernel or busybox is not in
@@ -48,9 +50,11 @@ case "$1" in
 deconfig) $B ifconfig "$interface" 0.0.0.0 ;;
 bound|renew)
   $B ifconfig "$interface" "$ip" netmask "${subnet:-255.255.255.0}" up
-  $B route add default gw "$router" dev "$interface"
-  echo "nameserver $dns" > /etc/resolv.conf
-  echo "LEASE ip=$ip router=$router dns=$dns" ;;
+  if [ "$interface" = eth0 ]; then
+    $B route add default gw "$router" dev "$interface"
+    echo "nameserver $dns" > /etc/resolv.conf
+  fi
+  echo "LEASE $interface ip=$ip router=$router dns=$dns" ;;
 esac
 "#;
 
@@ -84,6 +88,10 @@ $B sleep 1
 echo MARK-FWD-READY
 wait
 echo FWD-IN=$($B cat /tmp/fwd)
+$B ip link set eth1 up
+echo MAC1=$($B cat /sys/class/net/eth1/address)
+$B udhcpc -i eth1 -s /lib/dhcp.sh -q -n -t 5 -T 2 2>&1 | $B grep LEASE
+$B ping -c 1 -W 5 192.168.76.2 >/dev/null && echo PING1-OK
 $B poweroff -f
 "#;
 
@@ -231,20 +239,32 @@ fn one_boot(
     let uport = free_udp_port();
     let fwd = format!("hostfwd=tcp:127.0.0.1:{tport}-:8080,hostfwd=udp:127.0.0.1:{uport}-:7777");
     // interp: -netdev + -device with a MAC; jit: -nic with the default.
-    let (net_args, want_mac): (Vec<String>, &str) = if backend == "interp" {
+    // A second NIC on its own network (192.168.76.0/24) without mac=.
+    let (net_args, want_mac, want_mac1): (Vec<String>, &str, &str) = if backend == "interp" {
         (
             vec![
                 "-netdev".into(),
                 format!("user,id=n0,{fwd}"),
                 "-device".into(),
                 "virtio-net-device,netdev=n0,mac=52:54:00:ab:cd:ef".into(),
+                "-netdev".into(),
+                "user,id=n1,net=192.168.76.0/24".into(),
+                "-device".into(),
+                "virtio-net-device,netdev=n1".into(),
             ],
             "52:54:00:ab:cd:ef",
+            "52:54:00:12:34:56",
         )
     } else {
         (
-            vec!["-nic".into(), format!("user,{fwd}")],
+            vec![
+                "-nic".into(),
+                format!("user,{fwd}"),
+                "-nic".into(),
+                "user,net=192.168.76.0/24".into(),
+            ],
             "52:54:00:12:34:56",
+            "52:54:00:12:34:57",
         )
     };
     let mut child = Command::new(mimic_bin())
@@ -308,7 +328,10 @@ fn one_boot(
     let want_page = format!("page={} size={PAGE_BYTES}", sv.sha);
     for want in [
         format!("MAC={want_mac}"),
-        "LEASE ip=10.0.2.15 router=10.0.2.2 dns=10.0.2.3".into(),
+        "LEASE eth0 ip=10.0.2.15 router=10.0.2.2 dns=10.0.2.3".into(),
+        format!("MAC1={want_mac1}"),
+        "LEASE eth1 ip=192.168.76.15 router=192.168.76.2 dns=192.168.76.3".into(),
+        "PING1-OK".into(),
         "PING-OK".into(),
         "WGET-OK".into(),
         want_page,

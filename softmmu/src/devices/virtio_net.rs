@@ -30,8 +30,8 @@ pub const HDR_LEN: usize = 12;
 /// Largest frame accepted from the guest: Ethernet + a VLAN tag.
 const MAX_FRAME: u64 = 1518;
 
-/// The MAC of the `index`th NIC without `mac=`: QEMU's 52:54:00:12:34:56
-/// counting up.
+/// The MAC of the `index`th NIC without `mac=` (NICs with one do not
+/// count): QEMU's 52:54:00:12:34:56 counting up.
 pub fn default_mac(index: usize) -> [u8; 6] {
     let mut m: [u8; 6] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
     m[5] = m[5].wrapping_add(index as u8);

@@ -239,11 +239,15 @@ fn virtio_devices(opts: &Options) -> Result<Devices, Error> {
             }
             DeviceSpec::VirtioNet { mac, .. } => {
                 let Some(i) = nic else { continue };
+                // As QEMU: only NICs without mac= count for the default.
+                let mac = mac.unwrap_or_else(|| {
+                    nics += 1;
+                    virtio_net::default_mac(nics - 1)
+                });
                 slots.push(VirtioSlot::Nic {
                     link: links[i].clone(),
-                    mac: mac.unwrap_or_else(|| virtio_net::default_mac(nics)),
+                    mac,
                 });
-                nics += 1;
             }
         }
     }
