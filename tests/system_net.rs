@@ -5,7 +5,8 @@
 //! virtio-net-device,mac=...`; jit: `-nic user`, default MAC). The guest:
 //!
 //! - gets 10.0.2.15, router 10.0.2.2 and DNS 10.0.2.3 from busybox
-//!   `udhcpc` and shows the expected MAC;
+//!   `udhcpc` and shows the expected MAC; its driver negotiated
+//!   GUEST_CSUM and GUEST_TSO4 (large received TCP frames);
 //! - pings the gateway;
 //! - fetches a 768 KiB page with busybox `wget` from an HTTP server the
 //!   test runs on the host's 127.0.0.1 (as 10.0.2.2) and checks its
@@ -68,6 +69,7 @@ for m in virtio_mmio failover net_failover virtio_net; do $B insmod /lib/$m.ko |
 $B ip link set lo up
 $B ip link set eth0 up
 echo MAC=$($B cat /sys/class/net/eth0/address)
+echo FEAT=$($B cat /sys/class/net/eth0/device/features)
 $B udhcpc -i eth0 -s /lib/dhcp.sh -q -n -t 5 -T 2 2>&1 | $B grep LEASE
 $B ping -c 1 -W 5 10.0.2.2 >/dev/null && echo PING-OK
 up() { $B cut -d' ' -f1 /proc/uptime; }
@@ -342,6 +344,14 @@ fn one_boot(
         if !text.contains(&want) {
             errs.push(format!("guest output lacks {want:?}"));
         }
+    }
+    // The driver took GUEST_CSUM (bit 1) and GUEST_TSO4 (bit 7), so the
+    // downloads above came in large frames.
+    match text.lines().find_map(|l| l.strip_prefix("FEAT=")) {
+        Some(f) if f.as_bytes().get(1) == Some(&b'1') && f.as_bytes().get(7) == Some(&b'1') => {}
+        f => errs.push(format!(
+            "negotiated features {f:?}: want GUEST_CSUM and GUEST_TSO4"
+        )),
     }
     if text.contains("INSMOD-FAILED") {
         errs.push("a module did not load".into());

@@ -1,10 +1,11 @@
 //! virtio-net (virtio 1.2, section 5.1): one receive and one transmit
 //! queue, the MAC address and link status in the configuration space,
 //! and the 12-byte `virtio_net_hdr` (VERSION_1 layout, `num_buffers`
-//! always present) before every frame. The only offload is GUEST_CSUM
-//! (received frames are marked DATA_VALID: their checksums are right);
-//! the guest checksums and segments what it sends itself, and every
-//! frame fits an MTU.
+//! always present) before every frame. Offloads for received frames:
+//! GUEST_CSUM (frames are marked DATA_VALID: their checksums are right)
+//! and GUEST_TSO4 (TCP data comes in frames of up to 64 KiB with the
+//! segment size in the header). The guest checksums and segments what it
+//! sends itself, so transmitted frames fit an MTU.
 //!
 //! The device is a `Port` of a `-netdev` backend (`net/`): the backend
 //! thread takes transmitted frames and fills receive buffers; a queue
@@ -23,6 +24,13 @@ pub const DEVICE_ID: u32 = 1;
 const F_GUEST_CSUM: u64 = 1 << 1;
 const HDR_F_DATA_VALID: u8 = 2;
 const F_MAC: u64 = 1 << 5;
+/// The driver takes TCP/IPv4 frames larger than the MTU (with the
+/// segment size in the header): Mimic's TCP then sends up to 64 KiB per
+/// frame. Linux posts big receive buffers for it.
+const F_GUEST_TSO4: u64 = 1 << 7;
+const GSO_TCPV4: u8 = 1;
+/// Ethernet + IPv4 + TCP headers of Mimic's data segments (no options).
+const TCP_HDR_LEN: u16 = 14 + 20 + 20;
 const F_STATUS: u64 = 1 << 16;
 const S_LINK_UP: u16 = 1;
 /// `struct virtio_net_hdr` with `num_buffers` (VERSION_1).
@@ -64,7 +72,7 @@ impl VirtioDevice for VirtioNet {
         DEVICE_ID
     }
     fn features(&self) -> u64 {
-        F_GUEST_CSUM | F_MAC | F_STATUS
+        F_GUEST_CSUM | F_GUEST_TSO4 | F_MAC | F_STATUS
     }
     fn num_queues(&self) -> usize {
         2
@@ -83,15 +91,19 @@ impl VirtioDevice for VirtioNet {
     fn activate(&mut self, a: Activation) {
         let mut qs = a.queues.into_iter();
         let (rx, tx) = (qs.next().unwrap_or_default(), qs.next().unwrap_or_default());
-        self.link.attach(Box::new(NetQueues {
-            mem: a.mem,
-            rx,
-            tx,
-            irq: self.irq.clone(),
-            data_valid: a.features & F_GUEST_CSUM != 0,
-            used: false,
-            broken: false,
-        }));
+        let gso = a.features & (F_GUEST_TSO4 | F_GUEST_CSUM) == F_GUEST_TSO4 | F_GUEST_CSUM;
+        self.link.attach(
+            Box::new(NetQueues {
+                mem: a.mem,
+                rx,
+                tx,
+                irq: self.irq.clone(),
+                data_valid: a.features & F_GUEST_CSUM != 0,
+                used: false,
+                broken: false,
+            }),
+            gso,
+        );
     }
     fn notify(&mut self, _q: usize) {
         self.link.waker.wake();
@@ -162,7 +174,7 @@ impl Port for NetQueues {
         }
     }
 
-    fn give_frame(&mut self, frame: &[u8]) -> bool {
+    fn give_frame(&mut self, frame: &[u8], gso_size: u16) -> bool {
         if self.broken {
             // Nobody can receive until the driver resets: drop.
             return true;
@@ -178,6 +190,11 @@ impl Port for NetQueues {
         let mut hdr = [0u8; HDR_LEN];
         if self.data_valid {
             hdr[0] = HDR_F_DATA_VALID;
+        }
+        if gso_size != 0 {
+            hdr[1] = GSO_TCPV4;
+            hdr[2..4].copy_from_slice(&TCP_HDR_LEN.to_le_bytes());
+            hdr[4..6].copy_from_slice(&gso_size.to_le_bytes());
         }
         hdr[10..12].copy_from_slice(&1u16.to_le_bytes()); // num_buffers
         let fits = chain.writable_len() >= (HDR_LEN + frame.len()) as u64;

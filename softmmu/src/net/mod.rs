@@ -90,7 +90,9 @@ pub trait Port: Send {
     fn take_frame(&mut self) -> Option<Vec<u8>>;
     /// Gives a frame to the guest; false when it has no receive buffer
     /// (the backend keeps the frame and tries again on the next wakeup).
-    fn give_frame(&mut self, frame: &[u8]) -> bool;
+    /// `gso_size` != 0: an IPv4/TCP frame larger than the MTU whose
+    /// segments would be `gso_size` bytes (only sent when `NicLink::gso`).
+    fn give_frame(&mut self, frame: &[u8], gso_size: u16) -> bool;
     /// Raises the used-buffer interrupt if frames moved and the driver
     /// wants one (called after a batch).
     fn finish(&mut self);
@@ -103,6 +105,8 @@ pub struct NicLink {
     port: Mutex<Option<Box<dyn Port>>>,
     /// Set while a snapshot is taken: the backend leaves the queues alone.
     held: AtomicBool,
+    /// The attached NIC takes TCP segments larger than the MTU.
+    gso: AtomicBool,
     pub waker: Waker,
 }
 
@@ -111,14 +115,16 @@ impl NicLink {
         Ok(Arc::new(NicLink {
             port: Mutex::new(None),
             held: AtomicBool::new(false),
+            gso: AtomicBool::new(false),
             waker: Waker::new()?,
         }))
     }
-    /// The driver activated the NIC.
-    pub fn attach(&self, p: Box<dyn Port>) {
+    /// The driver activated the NIC (`gso`: it takes large TCP frames).
+    pub fn attach(&self, p: Box<dyn Port>, gso: bool) {
         if let Ok(mut g) = self.port.lock() {
             *g = Some(p);
         }
+        self.gso.store(gso, Ordering::SeqCst);
         self.held.store(false, Ordering::SeqCst);
         self.waker.wake();
     }
@@ -127,6 +133,11 @@ impl NicLink {
         if let Ok(mut g) = self.port.lock() {
             *g = None;
         }
+        self.gso.store(false, Ordering::SeqCst);
+    }
+    /// Whether the NIC takes TCP frames larger than the MTU.
+    pub fn gso(&self) -> bool {
+        self.gso.load(Ordering::SeqCst)
     }
     /// Stops the backend touching the queues (until `release`) and
     /// returns their positions.
@@ -170,7 +181,7 @@ mod tests {
         fn take_frame(&mut self) -> Option<Vec<u8>> {
             None
         }
-        fn give_frame(&mut self, _: &[u8]) -> bool {
+        fn give_frame(&mut self, _: &[u8], _: u16) -> bool {
             true
         }
         fn finish(&mut self) {}
@@ -183,7 +194,8 @@ mod tests {
     fn a_held_link_keeps_the_backend_off_the_queues() {
         let l = NicLink::new().unwrap();
         assert!(l.with_port(|_| ()).is_none(), "nothing attached");
-        l.attach(Box::new(Fake(7)));
+        l.attach(Box::new(Fake(7)), true);
+        assert!(l.gso());
         assert!(l.with_port(|_| ()).is_some());
         assert_eq!(l.hold(), vec![(7, 7)]);
         assert!(l.with_port(|_| ()).is_none(), "held");
@@ -191,5 +203,6 @@ mod tests {
         assert!(l.with_port(|_| ()).is_some());
         l.detach();
         assert!(l.with_port(|_| ()).is_none(), "detached");
+        assert!(!l.gso());
     }
 }

@@ -217,17 +217,23 @@ impl Conn {
     }
 }
 
-/// Frames produced: IPv4 (src, dst, TCP segment).
-pub type Emit = Vec<(Ipv4Addr, Ipv4Addr, Vec<u8>)>;
+/// Frames produced: IPv4 (src, dst, TCP segment, GSO segment size or 0).
+pub type Emit = Vec<(Ipv4Addr, Ipv4Addr, Vec<u8>, u16)>;
+
+/// Most data in one frame when the NIC takes large frames (IPv4's
+/// 64 KiB limit less the headers).
+const BIG_SEGMENT: usize = 65535 - 40;
 
 fn emit(out: &mut Emit, key: &Key, c: &mut Conn, seq: u32, flags: u8, data: &[u8]) {
     let w = c.window();
     c.last_wnd = w;
     let (guest, remote) = *key;
+    let gso = if data.len() > c.mss { c.mss as u16 } else { 0 };
     out.push((
         remote.0,
         guest.0,
         build(remote, guest, seq, c.rcv_nxt, flags, w, data),
+        gso,
     ));
 }
 
@@ -242,13 +248,16 @@ fn reset_for(out: &mut Emit, src: (Ipv4Addr, u16), dst: (Ipv4Addr, u16), s: &Seg
     } else {
         build(dst, src, 0, s.seq.wrapping_add(len), RST | ACK, 0, &[])
     };
-    out.push((dst.0, src.0, seg));
+    out.push((dst.0, src.0, seg, 0));
 }
 
 #[derive(Default)]
 pub struct TcpNat {
     conns: HashMap<Key, Conn>,
     isn: u32,
+    /// The NIC takes frames of up to 64 KiB (GSO): data segments are
+    /// that large instead of one MSS.
+    pub big: bool,
 }
 
 impl TcpNat {
@@ -305,7 +314,7 @@ impl TcpNat {
         };
         segment_arrives(&key, c, s, out);
         flush_to_host(&key, c, out);
-        push(&key, c, out);
+        push(&key, c, out, self.big);
         if c.finished() {
             self.conns.remove(&key);
         }
@@ -386,7 +395,7 @@ impl TcpNat {
                 read_host(key, c, out);
             }
             flush_to_host(key, c, out);
-            push(key, c, out);
+            push(key, c, out, self.big);
         }
         if c.finished() {
             self.conns.remove(key);
@@ -398,6 +407,7 @@ impl TcpNat {
     /// the guest has not seen what is in flight.
     pub fn timers(&mut self, now: Instant, backlog: bool, out: &mut Emit) -> Option<Duration> {
         let mut next: Option<Duration> = None;
+        let big = self.big;
         for (k, c) in self.conns.iter_mut() {
             let Some(at) = c.rtx_at else { continue };
             if backlog && at <= now {
@@ -423,7 +433,7 @@ impl TcpNat {
                         c.fin_sent = false;
                     }
                     c.snd_nxt = c.snd_una;
-                    push(k, c, out);
+                    push(k, c, out, big);
                 }
                 Phase::Connecting => {}
             }
@@ -595,8 +605,9 @@ fn flush_to_host(key: &Key, c: &mut Conn, out: &mut Emit) {
     }
 }
 
-/// Sends what the guest's window takes, then FIN or a bare ACK if due.
-fn push(key: &Key, c: &mut Conn, out: &mut Emit) {
+/// Sends what the guest's window takes (in MSS-sized segments, or
+/// frames of up to 64 KiB when `big`), then FIN or a bare ACK if due.
+fn push(key: &Key, c: &mut Conn, out: &mut Emit, big: bool) {
     if c.phase != Phase::Open || c.dead {
         return;
     }
@@ -604,7 +615,12 @@ fn push(key: &Key, c: &mut Conn, out: &mut Emit) {
     loop {
         let sent = c.sent_data();
         let unsent = c.unacked.len().saturating_sub(sent);
-        let n = unsent.min(c.mss).min(c.window_room());
+        let limit = if big {
+            BIG_SEGMENT / c.mss * c.mss
+        } else {
+            c.mss
+        };
+        let n = unsent.min(limit).min(c.window_room());
         if n == 0 || c.fin_sent {
             break;
         }
@@ -668,7 +684,7 @@ mod tests {
 
     fn parsed(out: &Emit) -> Vec<(u32, u32, u8, usize, Vec<u8>)> {
         out.iter()
-            .map(|(s, d, b)| {
+            .map(|(s, d, b, _)| {
                 let p = parse(*s, *d, b).expect("valid segment");
                 (p.seq, p.ack, p.flags, p.data.len(), p.data.to_vec())
             })

@@ -100,8 +100,8 @@ pub struct Stack {
     guest_ip: Option<Ipv4Addr>,
     leases: Leases,
     ip_id: u16,
-    /// Frames for the guest, oldest first.
-    pub to_guest: VecDeque<Vec<u8>>,
+    /// Frames for the guest, oldest first, with their GSO segment size.
+    pub to_guest: VecDeque<(Vec<u8>, u16)>,
     udp: UdpNat,
     tcp: TcpNat,
     dns: Resolver,
@@ -132,6 +132,10 @@ impl Stack {
     }
 
     fn send_ip(&mut self, src: Ipv4Addr, dst: Ipv4Addr, proto: u8, payload: &[u8]) {
+        self.send_ip_gso(src, dst, proto, payload, 0);
+    }
+
+    fn send_ip_gso(&mut self, src: Ipv4Addr, dst: Ipv4Addr, proto: u8, payload: &[u8], gso: u16) {
         self.ip_id = self.ip_id.wrapping_add(1);
         let p = ipv4::build(src, dst, proto, self.ip_id, payload);
         let to = if dst.is_broadcast() {
@@ -140,7 +144,7 @@ impl Stack {
             self.guest_mac.unwrap_or(BROADCAST)
         };
         self.to_guest
-            .push_back(ethernet::build(to, GATEWAY_MAC, TYPE_IPV4, &p));
+            .push_back((ethernet::build(to, GATEWAY_MAC, TYPE_IPV4, &p), gso));
     }
 
     fn send_udp(&mut self, src: (Ipv4Addr, u16), dst: (Ipv4Addr, u16), data: &[u8]) {
@@ -149,8 +153,8 @@ impl Stack {
     }
 
     fn send_tcp(&mut self, emitted: tcp::Emit) {
-        for (src, dst, seg) in emitted {
-            self.send_ip(src, dst, PROTO_TCP, &seg);
+        for (src, dst, seg, gso) in emitted {
+            self.send_ip_gso(src, dst, PROTO_TCP, &seg, gso);
         }
     }
 
@@ -190,7 +194,7 @@ impl Stack {
             tpa: req.spa,
         });
         self.to_guest
-            .push_back(ethernet::build(req.sha, GATEWAY_MAC, TYPE_ARP, &reply));
+            .push_back((ethernet::build(req.sha, GATEWAY_MAC, TYPE_ARP, &reply), 0));
     }
 
     fn ipv4(&mut self, p: &[u8]) {
@@ -347,8 +351,8 @@ fn exchange(st: &mut Stack, link: &NicLink) -> bool {
         let q = &mut st.to_guest;
         let n0 = q.len();
         link.with_port(|p| {
-            while let Some(f) = q.front() {
-                if !p.give_frame(f) {
+            while let Some((f, gso)) = q.front() {
+                if !p.give_frame(f, *gso) {
                     break;
                 }
                 q.pop_front();
@@ -364,6 +368,7 @@ fn run(mut st: Stack, link: Arc<NicLink>) {
     let mut fds: Vec<libc::pollfd> = Vec::new();
     let mut tokens: Vec<Token> = Vec::new();
     loop {
+        st.tcp.big = link.gso();
         while exchange(&mut st, &link) {}
         let now = Instant::now();
         let mut out = Vec::new();
@@ -474,7 +479,7 @@ mod tests {
             tpa: Ipv4Addr::new(10, 0, 2, 2),
         });
         st.input(&ethernet::build(BROADCAST, GUEST_MAC, TYPE_ARP, &req));
-        let f = st.to_guest.pop_front().expect("ARP reply");
+        let (f, _) = st.to_guest.pop_front().expect("ARP reply");
         let e = ethernet::parse(&f).unwrap();
         let r = ethernet::parse_arp(e.payload).unwrap();
         assert_eq!(
@@ -498,7 +503,7 @@ mod tests {
         let c = ipv4::checksum(&echo);
         echo[2..4].copy_from_slice(&c.to_be_bytes());
         st.input(&ip_frame(Ipv4Addr::new(10, 0, 2, 2), PROTO_ICMP, &echo));
-        let f = st.to_guest.pop_front().expect("echo reply");
+        let (f, _) = st.to_guest.pop_front().expect("echo reply");
         let e = ethernet::parse(&f).unwrap();
         assert_eq!(e.dst, GUEST_MAC);
         let ip = ipv4::parse(e.payload).unwrap();
@@ -539,7 +544,7 @@ mod tests {
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        let f = st.to_guest.pop_front().expect("a RST");
+        let (f, _) = st.to_guest.pop_front().expect("a RST");
         let ip = ipv4::parse(ethernet::parse(&f).unwrap().payload).unwrap();
         let s = tcp::parse(ip.src, ip.dst, ip.payload).unwrap();
         assert_eq!(s.flags & 4, 4, "RST");
