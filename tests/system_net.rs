@@ -15,8 +15,10 @@
 //!   host's resolver says, and a `.invalid` name fails as on the host;
 //! - does a UDP round trip with an echo server on the host;
 //! - serves `nc -l -p 8080` behind `hostfwd=tcp:127.0.0.1:PORT-:8080`:
-//!   the test connects, reads the guest's greeting, sends its own line,
-//!   and the guest prints what it got; and answers a datagram behind
+//!   the test connects and reads the guest's copy of the page slowly
+//!   (so Mimic's buffer fills and the guest's window shuts: nothing may
+//!   be lost), then sends its own line, and the guest prints what it
+//!   got; and answers a datagram behind
 //!   `hostfwd=udp:127.0.0.1:PORT-:7777`;
 //! - brings up a second NIC on its own netdev (`net=192.168.76.0/24`,
 //!   default MAC): DHCP gives 192.168.76.15 and its gateway answers ping.
@@ -83,8 +85,7 @@ echo warm=$S,$(up)
 $B nslookup localhost 10.0.2.3 2>&1 | $B sed 's/^/NS1: /'
 $B nslookup no-such-host.invalid 10.0.2.3 2>&1 | $B sed 's/^/NS2: /'
 /lib/udp_echo send 10.0.2.2 $UDP udp-hello
-echo from-guest-nc > /tmp/greet
-$B nc -l -p 8080 < /tmp/greet > /tmp/fwd &
+$B nc -l -p 8080 < /tmp/page > /tmp/fwd &
 /lib/udp_echo serve 7777 &
 $B sleep 1
 echo MARK-FWD-READY
@@ -180,20 +181,51 @@ fn sha256_hex(data: &[u8], dir: &Path) -> String {
         .to_string()
 }
 
-/// Host side of the hostfwd checks: TCP (greeting in, our line out)
-/// and UDP (a datagram and its echo).
-fn hostfwd_exchange(tport: u16, uport: u16) -> Result<(), String> {
+/// Reads to EOF slowly (4 KiB every 10 ms through an 8 KiB receive
+/// buffer), so the guest's data backs up in Mimic and its window shuts.
+fn read_slowly(s: &mut TcpStream) -> Vec<u8> {
+    use std::os::fd::AsRawFd;
+    let size: libc::c_int = 8192;
+    // SAFETY: setsockopt with a valid int on our own socket.
+    unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    let mut got = Vec::new();
+    let mut b = [0u8; 4096];
+    loop {
+        match s.read(&mut b) {
+            Ok(0) | Err(_) => return got,
+            Ok(n) => got.extend_from_slice(&b[..n]),
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Host side of the hostfwd checks: TCP (the guest's copy of the page
+/// in, read slowly; our line out) and UDP (a datagram and its echo).
+fn hostfwd_exchange(tport: u16, uport: u16, page: &[u8]) -> Result<(), String> {
     let mut last = String::new();
     for _ in 0..5 {
         let mut s = match TcpStream::connect(("127.0.0.1", tport)) {
             Ok(s) => s,
             Err(e) => return Err(format!("connect to hostfwd port: {e}")),
         };
-        s.set_read_timeout(Some(Duration::from_secs(30))).ok();
-        // The guest's nc sends its greeting, then shuts its side down.
-        let mut got = Vec::new();
-        let _ = s.read_to_end(&mut got);
-        if got == b"from-guest-nc\n" {
+        s.set_read_timeout(Some(Duration::from_secs(60))).ok();
+        // The guest's nc sends the page, then shuts its side down.
+        let t0 = Instant::now();
+        let got = read_slowly(&mut s);
+        if got == page {
+            eprintln!(
+                "net: {} KiB from the guest through hostfwd (host reading at most 400 KB/s) in {:.2} s",
+                got.len() >> 10,
+                t0.elapsed().as_secs_f64()
+            );
             s.write_all(b"from-host-over-hostfwd\n")
                 .map_err(|e| e.to_string())?;
             s.shutdown(std::net::Shutdown::Write)
@@ -201,7 +233,16 @@ fn hostfwd_exchange(tport: u16, uport: u16) -> Result<(), String> {
             last.clear();
             break;
         }
-        last = format!("hostfwd greeting: got {:?}", String::from_utf8_lossy(&got));
+        last = format!(
+            "hostfwd: got {} bytes from the guest, want the {}-byte page{}",
+            got.len(),
+            page.len(),
+            got.iter()
+                .zip(page)
+                .position(|(a, b)| a != b)
+                .map(|i| format!(" (differs at {i})"))
+                .unwrap_or_default()
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
     if !last.is_empty() {
@@ -228,6 +269,7 @@ struct Servers {
     http: u16,
     udp: u16,
     sha: String,
+    page: Vec<u8>,
 }
 
 fn one_boot(
@@ -299,7 +341,7 @@ fn one_boot(
     let con = Console::start(&mut child);
     let mut errs = Vec::new();
     if con.wait_for("MARK-FWD-READY", Duration::from_secs(600)) {
-        if let Err(e) = hostfwd_exchange(tport, uport) {
+        if let Err(e) = hostfwd_exchange(tport, uport, &sv.page) {
             errs.push(e);
         }
     } else {
@@ -471,6 +513,7 @@ fn user_network_with_debian_kernel() {
     let body = page();
     let sv = Servers {
         sha: sha256_hex(&body, &dir),
+        page: body.clone(),
         http: http_server(body),
         udp: udp_echo_server(),
     };

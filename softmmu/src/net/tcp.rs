@@ -540,7 +540,9 @@ fn segment_arrives(key: &Key, c: &mut Conn, s: &Segment, out: &mut Emit) {
     let take = data.len().min(room);
     c.to_host.extend(&data[..take]);
     c.rcv_nxt = c.rcv_nxt.wrapping_add(take as u32);
-    if take > 0 {
+    // Every data segment is answered, a zero-window probe (nothing
+    // taken) too: the ACK tells the guest the window is still shut.
+    if !data.is_empty() {
         c.need_ack = true;
     }
     if s.flags & FIN != 0 && take == data.len() {
