@@ -104,6 +104,11 @@ fn user_option(spec: &mut NetdevSpec, k: &str, v: &str) -> Result<bool, String> 
         "dhcpstart" => spec.dhcp_start = Some(ip("dhcpstart", v)?),
         "hostfwd" => spec.hostfwd.push(hostfwd(v)?),
         "restrict" => spec.restrict = on_off("restrict", v)?,
+        // The user network is IPv4 only: say so rather than ignore it.
+        "ipv4" if on_off("ipv4", v)? => {}
+        "ipv4" => return Err("ipv4=off: the user network is IPv4 only".into()),
+        "ipv6" if !on_off("ipv6", v)? => {}
+        "ipv6" => return Err("ipv6=on: not implemented (the user network is IPv4 only)".into()),
         _ => return Ok(false),
     }
     Ok(true)
@@ -266,6 +271,7 @@ mod tests {
             ("user,id=a,hostfwd=sctp::1-:2", "protocol 'sctp'"),
             ("user,id=a,hostfwd=tcp::22", "missing '-'"),
             ("user,id=a,restrict=maybe", "on or off"),
+            ("user,id=a,ipv6=on", "IPv4 only"),
         ] {
             match parse_netdev(bad) {
                 Err(e) => assert!(e.contains(want), "{bad}: {e}"),
@@ -285,6 +291,7 @@ mod tests {
             }
         );
         assert!(parse_nic("none", 0).unwrap().is_none());
+        assert!(parse_netdev("user,id=a,ipv6=off,ipv4=on").is_ok());
         assert!(parse_nic("user,model=e1000", 0)
             .unwrap_err()
             .contains("e1000"));

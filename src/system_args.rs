@@ -29,7 +29,7 @@ usage: mimic system [OPTIONS]        (or mimic-system-aarch64 [OPTIONS])
                          a disk (if=virtio: a virtio-blk device of its own)
   -device virtio-blk-device,drive=ID   a virtio-blk disk for an if=none drive
   -netdev user,id=ID[,net=ADDR/PREFIX][,host=ADDR][,dns=ADDR][,dhcpstart=ADDR]
-          [,hostfwd=tcp|udp:[hostaddr]:hostport-[guestaddr]:guestport]...[,restrict=on]
+          [,hostfwd=tcp|udp:[hostaddr]:hostport-[guestaddr]:guestport]...[,restrict=on][,ipv6=off]
                          user-mode network (10.0.2.0/24, gateway .2 = host's
                          127.0.0.1, DNS .3, DHCP from .15)
   -device virtio-net-device,netdev=ID[,mac=52:54:00:12:34:56]  a NIC on netdev ID
