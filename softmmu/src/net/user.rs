@@ -582,3 +582,128 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+
+    /// splitmix64: repeatable pseudo-random numbers.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+        fn bytes(&mut self, n: usize) -> Vec<u8> {
+            (0..n).map(|_| self.next() as u8).collect()
+        }
+    }
+
+    /// Random frames, mostly well-formed up to the layer being tested
+    /// (right IPv4 and often right TCP/UDP checksums, so the parsers
+    /// behind them see garbage too), never panic the stack, and what it
+    /// answers is well-formed.
+    #[test]
+    fn random_frames_never_panic_and_answers_are_well_formed() {
+        let mut st = Stack::new(&NetdevSpec::new("fuzz"), NicLink::new().unwrap()).unwrap();
+        let mut r = Rng(42);
+        let guest = Ipv4Addr::new(10, 0, 2, 15);
+        // Destinations that need no host sockets: the virtual servers,
+        // broadcast, and addresses in the virtual net nobody has.
+        let dsts = [
+            Ipv4Addr::new(10, 0, 2, 2),
+            Ipv4Addr::new(10, 0, 2, 3),
+            Ipv4Addr::BROADCAST,
+            Ipv4Addr::new(10, 0, 2, 99),
+        ];
+        for i in 0..20000 {
+            let kind = r.next() % 8;
+            let len = (r.next() % 600) as usize;
+            let frame = match kind {
+                0 => r.bytes(len),
+                1 => ethernet::build(
+                    BROADCAST,
+                    [0x52, 0x54, 0, 1, 2, 3],
+                    TYPE_ARP,
+                    &r.bytes(len % 40),
+                ),
+                _ => {
+                    let mut dst = dsts[(r.next() % 4) as usize];
+                    let proto = [PROTO_ICMP, PROTO_TCP, PROTO_UDP, 99][(r.next() % 4) as usize];
+                    if proto != PROTO_ICMP && dst == dsts[0] {
+                        // TCP/UDP to the gateway would reach the host's
+                        // real 127.0.0.1 ports.
+                        dst = dsts[1];
+                    }
+                    let mut l4 = r.bytes(len);
+                    // Often a plausible header with the right checksum.
+                    if r.next().is_multiple_of(2) {
+                        match proto {
+                            PROTO_UDP if l4.len() >= 8 => {
+                                let port = [67u16, 53, 53, 9][(r.next() % 4) as usize];
+                                l4[2..4].copy_from_slice(&port.to_be_bytes());
+                                let n = l4.len() as u16;
+                                l4[4..6].copy_from_slice(&n.to_be_bytes());
+                                l4[6..8].copy_from_slice(&[0, 0]);
+                                if port == 67 && l4.len() > 248 {
+                                    l4[8] = 1;
+                                    l4[9] = 1;
+                                    l4[10] = 6;
+                                    l4[244..248].copy_from_slice(&[99, 130, 83, 99]);
+                                }
+                                if port == 53 && l4.len() > 12 {
+                                    // A query (QR clear), so it is parsed.
+                                    l4[10] &= 0x7f;
+                                }
+                            }
+                            PROTO_TCP if l4.len() >= 20 => {
+                                l4[12] = (5 + (r.next() % 11) as u8) << 4;
+                                l4[16..18].copy_from_slice(&[0, 0]);
+                                let c = ipv4::l4_checksum(guest, dst, PROTO_TCP, &l4);
+                                l4[16..18].copy_from_slice(&c.to_be_bytes());
+                            }
+                            PROTO_ICMP if l4.len() >= 8 => {
+                                l4[0] = 8;
+                                l4[1] = 0;
+                                l4[2..4].copy_from_slice(&[0, 0]);
+                                let c = ipv4::checksum(&l4);
+                                l4[2..4].copy_from_slice(&c.to_be_bytes());
+                            }
+                            _ => {}
+                        }
+                    }
+                    let mut p = ipv4::build(guest, dst, proto, i as u16, &l4);
+                    if r.next().is_multiple_of(16) {
+                        let at = (r.next() as usize) % p.len().max(1);
+                        p[at] ^= 1 << (r.next() % 8);
+                    }
+                    ethernet::build(GATEWAY_MAC, [0x52, 0x54, 0, 1, 2, 3], TYPE_IPV4, &p)
+                }
+            };
+            st.input(&frame);
+            while let Some((f, _)) = st.to_guest.pop_front() {
+                let e = ethernet::parse(&f).expect("an Ethernet frame");
+                if e.ethertype == TYPE_IPV4 {
+                    let ip = ipv4::parse(e.payload).expect("a valid IPv4 packet");
+                    match ip.proto {
+                        PROTO_TCP => {
+                            tcp::parse(ip.src, ip.dst, ip.payload).expect("a valid TCP segment");
+                        }
+                        PROTO_UDP => {
+                            udp::parse(ip.src, ip.dst, ip.payload).expect("a valid UDP datagram");
+                        }
+                        PROTO_ICMP => assert_eq!(ipv4::checksum(ip.payload), 0),
+                        p => panic!("answered with protocol {p}"),
+                    }
+                }
+            }
+        }
+        assert!(
+            st.tcp.is_empty(),
+            "nothing to connect to, so no connections"
+        );
+    }
+}
