@@ -20,8 +20,10 @@
 //!   be lost), then sends its own line, and the guest prints what it
 //!   got; and answers a datagram behind
 //!   `hostfwd=udp:127.0.0.1:PORT-:7777`;
-//! - brings up a second NIC on its own netdev (`net=192.168.76.0/24`,
-//!   default MAC): DHCP gives 192.168.76.15 and its gateway answers ping.
+//! - brings up a second NIC on its own netdev (`net=192.168.76.0/24,
+//!   restrict=on`, default MAC): DHCP gives 192.168.76.15 and its
+//!   gateway answers ping, but the HTTP server behind that gateway is
+//!   out of reach.
 //!
 //! Bad `-netdev`/`-nic`/`-device` options are one-line errors, status 1.
 //! Skipped with a message when the kernel or busybox is not in
@@ -95,6 +97,7 @@ $B ip link set eth1 up
 echo MAC1=$($B cat /sys/class/net/eth1/address)
 $B udhcpc -i eth1 -s /lib/dhcp.sh -q -n -t 5 -T 2 2>&1 | $B grep LEASE
 $B ping -c 1 -W 5 192.168.76.2 >/dev/null && echo PING1-OK
+$B wget -q -T 3 -O /tmp/r http://192.168.76.2:$HTTP/page 2>/dev/null && echo RESTRICT-LEAK || echo RESTRICT-BLOCKED
 $B poweroff -f
 "#;
 
@@ -292,7 +295,7 @@ fn one_boot(
                 "-device".into(),
                 "virtio-net-device,netdev=n0,mac=52:54:00:ab:cd:ef".into(),
                 "-netdev".into(),
-                "user,id=n1,net=192.168.76.0/24".into(),
+                "user,id=n1,net=192.168.76.0/24,restrict=on".into(),
                 "-device".into(),
                 "virtio-net-device,netdev=n1".into(),
             ],
@@ -305,7 +308,7 @@ fn one_boot(
                 "-nic".into(),
                 format!("user,{fwd}"),
                 "-nic".into(),
-                "user,net=192.168.76.0/24".into(),
+                "user,net=192.168.76.0/24,restrict=on".into(),
             ],
             "52:54:00:12:34:56",
             "52:54:00:12:34:57",
@@ -376,6 +379,7 @@ fn one_boot(
         format!("MAC1={want_mac1}"),
         "LEASE eth1 ip=192.168.76.15 router=192.168.76.2 dns=192.168.76.3".into(),
         "PING1-OK".into(),
+        "RESTRICT-BLOCKED".into(),
         "PING-OK".into(),
         "WGET-OK".into(),
         want_page,
