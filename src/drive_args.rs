@@ -146,9 +146,10 @@ pub fn parse_device(s: &str) -> Result<DeviceSpec, String> {
                 drive: drive.ok_or_else(|| format!("-device {driver}: drive=ID is required"))?,
             })
         }
-        "help" => Err("-device: the devices are virtio-blk-device".into()),
+        "virtio-net-device" => crate::net_args::virtio_net_device(&driver, opts),
+        "help" => Err("-device: the devices are virtio-blk-device, virtio-net-device".into()),
         _ => Err(format!(
-            "-device {driver}: not implemented (mimic system has virtio-blk-device)"
+            "-device {driver}: not implemented (mimic system has virtio-blk-device, virtio-net-device)"
         )),
     }
 }

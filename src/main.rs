@@ -5,6 +5,7 @@
 mod binfmt_cmd;
 mod drive_args;
 mod logging;
+mod net_args;
 mod system_args;
 mod user_args;
 

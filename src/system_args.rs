@@ -28,6 +28,12 @@ usage: mimic system [OPTIONS]        (or mimic-system-aarch64 [OPTIONS])
          [,serial=S][,throttling.bps-total=N][,throttling.iops-total=N]...
                          a disk (if=virtio: a virtio-blk device of its own)
   -device virtio-blk-device,drive=ID   a virtio-blk disk for an if=none drive
+  -netdev user,id=ID[,net=ADDR/PREFIX][,host=ADDR][,dns=ADDR][,dhcpstart=ADDR]
+          [,hostfwd=tcp|udp:[hostaddr]:hostport-[guestaddr]:guestport]...[,restrict=on][,ipv6=off]
+                         user-mode network (10.0.2.0/24, gateway .2 = host's
+                         127.0.0.1, DNS .3, DHCP from .15)
+  -device virtio-net-device,netdev=ID[,mac=52:54:00:12:34:56]  a NIC on netdev ID
+  -nic user[,mac=M][,user options]   both at once; -nic none: no NIC
   -snapshot              writes to every disk go to a temporary overlay
   -qmp unix:PATH,server,nowait | tcp:HOST:PORT,server,nowait
                          QMP monitor (wait=on, the default, waits for a client)
@@ -86,11 +92,13 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
         log: Default::default(),
         drives: Vec::new(),
         devices: Vec::new(),
+        netdevs: Vec::new(),
         qmp: Vec::new(),
         loadvm: None,
         monitors: Vec::new(),
     };
     let mut snapshot = false;
+    let mut nics = 0;
     let mut log_items = Vec::new();
     let mut log_file = None;
     let mut kernel = None;
@@ -182,7 +190,18 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
             "qmp" => o.qmp.push(softmmu::monitor::QmpSpec::parse(&value(name)?)?),
             "snapshot" => snapshot = true,
             "loadvm" => o.loadvm = Some(value(name)?),
-            "netdev" | "gdb" | "S" | "s" => {
+            "netdev" => o
+                .netdevs
+                .push(crate::net_args::parse_netdev(&value(name)?)?),
+            "nic" => {
+                let v = value(name)?;
+                if let Some((n, d)) = crate::net_args::parse_nic(&v, nics)? {
+                    o.netdevs.push(n);
+                    o.devices.push(d);
+                }
+                nics += 1;
+            }
+            "gdb" | "S" | "s" => {
                 return Err(format!("-{name}: not implemented yet in mimic system"))
             }
             _ => return Err(format!("unknown option '{a}' (see mimic system -h)")),

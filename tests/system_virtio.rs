@@ -615,8 +615,8 @@ fn bad_disk_and_monitor_options_are_clear_errors() {
             "duplicate ID 'a'",
         ),
         (
-            vec!["-device".into(), "virtio-net-device".into()],
-            "virtio-net-device",
+            vec!["-device".into(), "virtio-gpu-device".into()],
+            "virtio-gpu-device",
         ),
         (
             vec![

@@ -15,6 +15,8 @@ pub trait Device: Send {
     /// Finishes background work (requests in flight) before a snapshot is
     /// saved or loaded; devices without any have nothing to do.
     fn quiesce(&mut self) {}
+    /// The machine runs again after `quiesce`.
+    fn resume(&mut self) {}
     /// The device's state for a snapshot (the machine is paused; a device
     /// with background work finishes it first).
     fn save(&mut self) -> Result<Vec<u8>, StateError>;

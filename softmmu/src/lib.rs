@@ -17,6 +17,7 @@ pub mod machine;
 pub mod machines;
 pub mod memory;
 pub mod monitor;
+pub mod net;
 pub mod psci;
 pub mod signals;
 pub mod snapshots;
@@ -46,6 +47,11 @@ pub enum Error {
 pub enum DeviceSpec {
     /// `virtio-blk-device,drive=ID[,serial=S]`.
     VirtioBlk { drive: String },
+    /// `virtio-net-device,netdev=ID[,mac=M]` (also what `-nic` adds).
+    VirtioNet {
+        netdev: String,
+        mac: Option<[u8; 6]>,
+    },
 }
 
 /// A machine to build and run.
@@ -68,6 +74,8 @@ pub struct Options {
     pub log: LogFlags,
     pub drives: Vec<drive::DriveSpec>,
     pub devices: Vec<DeviceSpec>,
+    /// `-netdev` backends (and those `-nic` creates).
+    pub netdevs: Vec<net::NetdevSpec>,
     /// `-qmp` monitors.
     pub qmp: Vec<monitor::QmpSpec>,
     /// `-loadvm NAME`: restore this snapshot before the first instruction.

@@ -64,7 +64,13 @@ fn paused<T>(m: &Machine, f: impl FnOnce() -> Result<T, String>) -> Result<T, St
                 d.quiesce();
             }
         }
-        f()
+        let r = f();
+        for d in &m.bus.mmio {
+            if let Ok(mut d) = d.dev.lock() {
+                d.resume();
+            }
+        }
+        r
     } else {
         Err("the vCPUs did not stop".into())
     };

@@ -6,3 +6,4 @@ pub mod pl031;
 pub mod pl061;
 pub mod virtio_blk;
 pub mod virtio_mmio;
+pub mod virtio_net;

@@ -112,6 +112,9 @@ pub trait VirtioDevice: Send {
     /// snapshot) and returns each queue's `Queue::position`; empty when
     /// not activated.
     fn quiesce(&mut self) -> Vec<(u16, u16)>;
+    /// The machine runs again after `quiesce` (a device whose work is
+    /// driven by the host, not by the guest, may go on).
+    fn resume(&mut self) {}
 }
 
 #[derive(Default, Clone)]
@@ -330,6 +333,12 @@ impl Device for VirtioMmio {
     fn quiesce(&mut self) {
         if let (Some(d), true) = (&mut self.dev, self.active) {
             d.quiesce();
+        }
+    }
+
+    fn resume(&mut self) {
+        if let (Some(d), true) = (&mut self.dev, self.active) {
+            d.resume();
         }
     }
 

@@ -1,6 +1,6 @@
 //! The AArch64 `virt` machine: RAM at 1 GiB, GICv2, PL011 UART, PL031 RTC,
 //! PL061 GPIO (the power button), 32 virtio-mmio transports (virtio-blk
-//! disks from `-drive`/`-device`) and PSCI via HVC, laid out as QEMU's `virt` board (docs/system/arm/virt.rst)
+//! disks from `-drive`/`-device`, virtio-net NICs from `-nic`/`-device`) and PSCI via HVC, laid out as QEMU's `virt` board (docs/system/arm/virt.rst)
 //! so that kernels and device trees built for it work unchanged. The device
 //! tree is generated from the same `Layout` that builds the memory map.
 
@@ -11,12 +11,14 @@ use crate::devices::pl031::Pl031;
 use crate::devices::pl061::Pl061;
 use crate::devices::virtio_blk::VirtioBlk;
 use crate::devices::virtio_mmio::{VirtioDevice, VirtioIrq, VirtioMmio};
+use crate::devices::virtio_net::{self, VirtioNet};
 use crate::dma::GuestRam;
 use crate::drive::{Drive, Interface};
 use crate::fdt::{self, BootInfo};
 use crate::irq::{IrqLine, IrqSink, Kick};
 use crate::machine::{self, Event, Machine, Shutdown};
 use crate::memory::{MemoryMap, Ram};
+use crate::net::{self, NicLink};
 use crate::{loader, monitor, signals, DeviceSpec, Error, Options};
 use std::io::Read;
 use std::sync::{Arc, Mutex};
@@ -146,16 +148,22 @@ fn prepare_boot(opts: &Options, layout: &Layout, ram: &Ram, cpu: &str) -> Result
     })
 }
 
-/// Every opened drive, and the ones with a virtio-blk device in
-/// transport order.
-struct Disks {
-    drives: Vec<Arc<Drive>>,
-    virtio: Vec<Arc<Drive>>,
+/// What sits on a virtio-mmio transport.
+enum VirtioSlot {
+    Disk(Arc<Drive>),
+    Nic { link: Arc<NicLink>, mac: [u8; 6] },
 }
 
-/// Opens the drives and puts a virtio-blk device for each `if=virtio`
-/// drive and each `-device virtio-blk-device` on the transports, in order.
-fn virtio_disks(opts: &Options) -> Result<Disks, Error> {
+/// Every opened drive, and the virtio devices in transport order.
+struct Devices {
+    drives: Vec<Arc<Drive>>,
+    virtio: Vec<VirtioSlot>,
+}
+
+/// Opens the drives, starts the netdevs and puts the virtio devices on
+/// the transports in order: each `if=virtio` drive, then each `-device`
+/// (and `-nic`) in command-line order.
+fn virtio_devices(opts: &Options) -> Result<Devices, Error> {
     let mut drives: Vec<Arc<Drive>> = Vec::new();
     for spec in &opts.drives {
         if drives.iter().any(|d| d.id == spec.id) {
@@ -163,14 +171,50 @@ fn virtio_disks(opts: &Options) -> Result<Disks, Error> {
         }
         drives.push(Arc::new(Drive::open(spec)?));
     }
-    let mut disks: Vec<Arc<Drive>> = opts
+    for (i, n) in opts.netdevs.iter().enumerate() {
+        if opts.netdevs[..i].iter().any(|m| m.id == n.id) {
+            return Err(Error::Config(format!("-netdev: duplicate ID '{}'", n.id)));
+        }
+    }
+    // Which netdev each NIC uses, checked before any backend starts.
+    let mut nic_of: Vec<Option<usize>> = Vec::new();
+    let mut used = vec![false; opts.netdevs.len()];
+    for dev in &opts.devices {
+        nic_of.push(match dev {
+            DeviceSpec::VirtioNet { netdev, .. } => {
+                let Some(i) = opts.netdevs.iter().position(|n| &n.id == netdev) else {
+                    return Err(Error::Config(format!(
+                        "-device virtio-net-device: netdev '{netdev}' not found"
+                    )));
+                };
+                if std::mem::replace(&mut used[i], true) {
+                    return Err(Error::Config(format!(
+                        "-device virtio-net-device: netdev '{netdev}' is already in use"
+                    )));
+                }
+                Some(i)
+            }
+            DeviceSpec::VirtioBlk { .. } => None,
+        });
+    }
+    let mut links = Vec::new();
+    for n in &opts.netdevs {
+        links.push(net::start(n).map_err(Error::Config)?);
+    }
+    for (n, used) in opts.netdevs.iter().zip(&used) {
+        if !used {
+            eprintln!("mimic: warning: netdev {} has no NIC", n.id);
+        }
+    }
+    let mut slots: Vec<VirtioSlot> = opts
         .drives
         .iter()
         .zip(&drives)
         .filter(|(s, _)| s.interface == Interface::Virtio)
-        .map(|(_, d)| d.clone())
+        .map(|(_, d)| VirtioSlot::Disk(d.clone()))
         .collect();
-    for dev in &opts.devices {
+    let mut nics = 0;
+    for (dev, nic) in opts.devices.iter().zip(nic_of) {
         match dev {
             DeviceSpec::VirtioBlk { drive } => {
                 let Some((_, d)) = opts
@@ -183,18 +227,33 @@ fn virtio_disks(opts: &Options) -> Result<Disks, Error> {
                         "-device virtio-blk-device: drive '{drive}' not found"
                     )));
                 };
-                if disks.iter().any(|x| Arc::ptr_eq(x, d)) {
+                if slots
+                    .iter()
+                    .any(|x| matches!(x, VirtioSlot::Disk(x) if Arc::ptr_eq(x, d)))
+                {
                     return Err(Error::Config(format!(
                         "-device virtio-blk-device: drive '{drive}' is already in use"
                     )));
                 }
-                disks.push(d.clone());
+                slots.push(VirtioSlot::Disk(d.clone()));
+            }
+            DeviceSpec::VirtioNet { mac, .. } => {
+                let Some(i) = nic else { continue };
+                // As QEMU: only NICs without mac= count for the default.
+                let mac = mac.unwrap_or_else(|| {
+                    nics += 1;
+                    virtio_net::default_mac(nics - 1)
+                });
+                slots.push(VirtioSlot::Nic {
+                    link: links[i].clone(),
+                    mac,
+                });
             }
         }
     }
-    Ok(Disks {
+    Ok(Devices {
         drives,
-        virtio: disks,
+        virtio: slots,
     })
 }
 
@@ -276,23 +335,27 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
     let gpio = Arc::new(Mutex::new(Pl061::new(line(layout.gpio_spi))));
     map.add_mmio(layout.gpio, 0x1000, gpio.clone());
 
-    let Disks {
+    let Devices {
         drives,
-        virtio: disks,
-    } = virtio_disks(opts)?;
-    if disks.len() > layout.virtio_count as usize {
+        virtio: slots,
+    } = virtio_devices(opts)?;
+    if slots.len() > layout.virtio_count as usize {
         return Err(Error::Config(format!(
             "{} virtio devices, but virt has {} transports",
-            disks.len(),
+            slots.len(),
             layout.virtio_count
         )));
     }
     let mem = GuestRam::new(ram.clone(), code_pages.clone());
     for n in 0..layout.virtio_count {
         let irq = VirtioIrq::new(line(layout.virtio_spi + n));
-        let dev: Option<Box<dyn VirtioDevice>> = disks
-            .get(n as usize)
-            .map(|d| Box::new(VirtioBlk::new(d.clone(), irq.clone())) as Box<dyn VirtioDevice>);
+        let dev: Option<Box<dyn VirtioDevice>> = match slots.get(n as usize) {
+            Some(VirtioSlot::Disk(d)) => Some(Box::new(VirtioBlk::new(d.clone(), irq.clone()))),
+            Some(VirtioSlot::Nic { link, mac }) => {
+                Some(Box::new(VirtioNet::new(*mac, link.clone(), irq.clone())))
+            }
+            None => None,
+        };
         map.add_mmio(
             layout.virtio_base + n as u64 * layout.virtio_size,
             layout.virtio_size,
