@@ -171,6 +171,19 @@ impl Nodes {
         }
     }
 
+    /// Flushes and closes every node's image (machine exit).
+    pub fn close_all(&self) -> Vec<String> {
+        let mut errs = Vec::new();
+        if let Ok(v) = self.0.lock() {
+            for d in v.iter().filter_map(|n| n.drive.as_ref()) {
+                if let Err(e) = d.close() {
+                    errs.push(e);
+                }
+            }
+        }
+        errs
+    }
+
     /// blockdev-del.
     pub fn del(&self, name: &str, is_drive: bool) -> Result<(), String> {
         let mut v = self.0.lock().map_err(|_| "node list lock poisoned")?;

@@ -339,9 +339,12 @@ impl Machine {
                 Err(_) => return true,
             }
         }
-        // The vCPUs are parked (or late): the counter stops here.
-        self.frozen_counter
-            .store(target_aarch64::system::timer::now(), Ordering::SeqCst);
+        // The last vCPU to park stops the counter (`park_if_paused`);
+        // if one is late, it stops here for now and again when it parks.
+        if r.parked < self.kicks.len() {
+            self.frozen_counter
+                .store(target_aarch64::system::timer::now(), Ordering::SeqCst);
+        }
         true
     }
 
@@ -386,6 +389,11 @@ impl Machine {
             s.load = None;
         }
         r.parked += 1;
+        if r.parked == self.kicks.len() {
+            // No vCPU runs any more: the guest's time stops here.
+            self.frozen_counter
+                .store(target_aarch64::system::timer::now(), Ordering::SeqCst);
+        }
         self.run_cv.notify_all();
         // (A timeout: shutdown requests notify without the lock.)
         while r.paused && !self.shutdown_requested() {

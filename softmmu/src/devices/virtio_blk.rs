@@ -496,24 +496,27 @@ mod tests {
     }
 
     fn rig_with(tag: &str, read_only: bool) -> Rig {
+        rig_spec(tag, |img| DriveSpec {
+            id: "d".into(),
+            file: img.to_path_buf(),
+            format: Some("raw".into()),
+            interface: Interface::Virtio,
+            read_only,
+            snapshot: false,
+            serial: Some("SER-42".into()),
+            throttle: None,
+            on_error: Default::default(),
+        })
+    }
+
+    /// A rig over a 4 MiB raw image in its own directory, opened as `spec`
+    /// says.
+    fn rig_spec(tag: &str, spec: impl FnOnce(&std::path::Path) -> DriveSpec) -> Rig {
         let dir = std::env::temp_dir().join(format!("mimic-vblk-{tag}-{}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);
         let img = dir.join("d.raw");
         std::fs::write(&img, vec![0u8; 4 << 20]).unwrap();
-        let drive = Arc::new(
-            Drive::open(&DriveSpec {
-                id: "d".into(),
-                file: img,
-                format: Some("raw".into()),
-                interface: Interface::Virtio,
-                read_only,
-                snapshot: false,
-                serial: Some("SER-42".into()),
-                throttle: None,
-                on_error: Default::default(),
-            })
-            .unwrap(),
-        );
+        let drive = Arc::new(Drive::open(&spec(&img)).unwrap());
         let line = Arc::new(Line(AtomicBool::new(false)));
         let irq = VirtioIrq::new(IrqLine {
             sink: line.clone(),
@@ -576,6 +579,12 @@ mod tests {
         /// Submits header + data (device-writable when `into`) + status;
         /// returns (status, used length).
         fn request(&mut self, kind: u32, sector: u64, data: &[u8], into: bool) -> (u8, u32) {
+            self.submit(kind, sector, data, into);
+            self.complete()
+        }
+
+        /// Makes the request available and notifies the device.
+        fn submit(&mut self, kind: u32, sector: u64, data: &[u8], into: bool) {
             let mut h = kind.to_le_bytes().to_vec();
             h.extend_from_slice(&[0; 4]);
             h.extend_from_slice(&sector.to_le_bytes());
@@ -589,6 +598,10 @@ mod tests {
             self.n += 1;
             assert!(self.mem.write_u16(AVAIL + 2, self.n));
             self.t.write(0x050, 4, 0);
+        }
+
+        /// Waits for the last submitted request; (status, used length).
+        fn complete(&mut self) -> (u8, u32) {
             let end = Instant::now() + Duration::from_secs(10);
             while self.mem.read_u16(USED + 2) != Some(self.n) {
                 assert!(Instant::now() < end, "request not completed");
@@ -660,6 +673,65 @@ mod tests {
         assert_eq!(r.t.read(0x060, 4) & INT_CONFIG as u64, INT_CONFIG as u64);
         r.t.write(0x064, 4, INT_CONFIG as u64);
         assert!(!r.line.0.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn error_policies_ignore_and_stop_until_retry() {
+        use crate::block_error::{Action, ErrorPolicies, ErrorPolicy, IoFailure};
+        let rules = std::env::temp_dir().join(format!("mimic-vblk-rules-{}", std::process::id()));
+        std::fs::write(
+            &rules,
+            "[inject-error]\nevent = \"read_aio\"\nsector = \"4\"\n\
+             [inject-error]\nevent = \"write_aio\"\nerrno = \"28\"\nsector = \"8\"\nonce = \"on\"\n",
+        )
+        .unwrap();
+        let r_ = rules.clone();
+        let mut r = rig_spec("policies", move |img| DriveSpec {
+            id: "d".into(),
+            file: format!("blkdebug:{}:{}", r_.display(), img.display()).into(),
+            format: Some("raw".into()),
+            interface: Interface::Virtio,
+            read_only: false,
+            snapshot: false,
+            serial: None,
+            throttle: None,
+            on_error: ErrorPolicies {
+                werror: ErrorPolicy::Stop,
+                rerror: ErrorPolicy::Ignore,
+            },
+        });
+        let seen: Arc<Mutex<Vec<IoFailure>>> = Arc::default();
+        let s2 = seen.clone();
+        r.drive
+            .set_error_handler(Box::new(move |f| s2.lock().unwrap().push(f.clone())));
+        assert!(r.init(F_VERSION_1 | F_FLUSH));
+        // rerror=ignore: the failed read completes as if it worked.
+        assert_eq!(r.request(T_IN, 4, &[0; 512], true), (S_OK, 513));
+        assert_eq!(seen.lock().unwrap()[0].action, Action::Ignore);
+        assert!(!seen.lock().unwrap()[0].write);
+        // werror=stop: the write is held back until the retry.
+        r.submit(T_OUT, 8, &[0x5a; 512], false);
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(r.mem.read_u16(USED + 2), Some(r.n - 1), "held back");
+        {
+            let s = seen.lock().unwrap();
+            assert_eq!(s.len(), 2);
+            assert_eq!(
+                (s[1].action, s[1].nospace, s[1].write),
+                (Action::Stop, true, true)
+            );
+            assert_eq!(s[1].reason, "No space left on device");
+        }
+        assert_eq!(r.drive.io_status(), "nospace");
+        r.drive.retry();
+        assert_eq!(r.complete(), (S_OK, 1), "the retry succeeds (once)");
+        assert_eq!(r.drive.io_status(), "ok");
+        assert_eq!(r.request(T_IN, 8, &[0; 512], true), (S_OK, 513));
+        let mut b = [0u8; 512];
+        assert!(r.mem.read(DATA, &mut b));
+        assert!(b.iter().all(|&x| x == 0x5a));
+        assert_eq!(seen.lock().unwrap().len(), 2);
+        std::fs::remove_file(&rules).ok();
     }
 
     #[test]

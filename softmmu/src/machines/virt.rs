@@ -369,6 +369,9 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
             eprintln!("mimic: {e}");
         }
     }
+    for e in machine.blockdevs.close_all() {
+        eprintln!("mimic: {e}");
+    }
     result
 }
 

@@ -360,6 +360,39 @@ pub fn complete(line: &str) -> Vec<String> {
     out
 }
 
+/// `complete`, plus the arguments only the machine knows: drive ids
+/// after drive_del and block_resize, node names after blockdev_del.
+pub fn complete_for(m: &Machine, line: &str) -> Vec<String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let ends_space = line.ends_with(char::is_whitespace);
+    let (cmd, prefix) = match (words.as_slice(), ends_space) {
+        ([c], true) => (*c, ""),
+        ([c, p], false) => (*c, *p),
+        _ => return complete(line),
+    };
+    let mut names: Vec<String> = match cmd {
+        "drive_del" | "block_resize" => m
+            .drives
+            .iter()
+            .filter(|d| !d.detached())
+            .map(|d| d.id.clone())
+            .collect(),
+        "blockdev_del" => {
+            let mut v = Vec::new();
+            m.blockdevs.each(|n| {
+                if !n.implicit {
+                    v.push(n.name.clone())
+                }
+            });
+            v
+        }
+        _ => return complete(line),
+    };
+    names.retain(|n| n.starts_with(prefix));
+    names.sort();
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,6 +416,50 @@ mod tests {
         assert!(complete("savevm x").is_empty());
         assert!(complete("zz").is_empty());
         assert_eq!(complete("").len(), COMMANDS.len());
+    }
+
+    #[test]
+    fn completes_drive_and_node_names() {
+        use crate::devices::gicv2::GicV2;
+        use crate::drive::{Drive, DriveSpec, Interface};
+        use crate::irq::Kick;
+        use crate::memory::MemoryMap;
+        let flag: &'static std::sync::atomic::AtomicU32 = Box::leak(Box::default());
+        let kicks = vec![Arc::new(Kick::new(flag))];
+        let gic = GicV2::new(kicks.clone());
+        let cp = crate::machine::code_pages(&kicks);
+        let mut m = Machine::new(Arc::new(MemoryMap::default()), gic, kicks, cp);
+        let dir = std::env::temp_dir().join(format!("mimic-hmp-complete-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let img = dir.join("d.raw");
+        std::fs::write(&img, vec![0u8; 65536]).unwrap();
+        m.drives = vec![Arc::new(
+            Drive::open(&DriveSpec {
+                id: "disk0".into(),
+                file: img.clone(),
+                format: Some("raw".into()),
+                interface: Interface::Virtio,
+                read_only: true,
+                snapshot: false,
+                serial: None,
+                throttle: None,
+                on_error: Default::default(),
+            })
+            .unwrap(),
+        )];
+        let node =
+            json!({"driver": "file", "node-name": "nodeA", "filename": img, "read-only": true});
+        let Value::Object(o) = node else {
+            unreachable!()
+        };
+        m.blockdevs.add(o, &|_| false).unwrap();
+        assert_eq!(complete_for(&m, "drive_del "), vec!["disk0"]);
+        assert_eq!(complete_for(&m, "block_resize di"), vec!["disk0"]);
+        assert!(complete_for(&m, "drive_del x").is_empty());
+        assert_eq!(complete_for(&m, "blockdev_del "), vec!["nodeA"]);
+        assert_eq!(complete_for(&m, "drive_"), vec!["drive_del"]);
+        assert_eq!(complete_for(&m, "info d"), vec!["dump"]);
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
