@@ -45,7 +45,7 @@ const MODULES: &[&str] = &[
 
 const SMP: usize = 2;
 /// How long the test stops the VM while the guest sleeps 2 s.
-const STOP_SECS: u64 = 6;
+const STOP_SECS: u64 = 10;
 
 const INIT: &str = r#"#!/bin/sh
 B=/bin/busybox
@@ -370,11 +370,16 @@ fn guest(q: &mut Qmp, con: &Console, dir: &Path, errs: &mut Vec<String>) -> Resu
 
     wait(con, "MARK-DUMP", 120)?;
     let core = dir.join("core");
+    let t = Instant::now();
     let r = q.cmd(json!({"execute": "dump-guest-memory",
         "arguments": {"paging": false, "protocol": format!("file:{}", core.display())}}))?;
     if r != json!({"return": {}}) {
         errs.push(format!("dump-guest-memory: {r}"));
     }
+    eprintln!(
+        "qmp: dump-guest-memory of 256 MiB (2 vCPUs) took {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
     let e = q.event("DUMP_COMPLETED", Duration::from_secs(60))?;
     let total = 256u64 << 20;
     if e["data"]["result"] != json!({"status": "completed", "completed": total, "total": total}) {
@@ -678,7 +683,7 @@ fn one_boot(root: &Path, kernel: &Path, initrd: &Path, backend: &str) -> Option<
             "no 'I/O error, dev vdb' in the guest's dmesg ({n:?})"
         )),
     }
-    // The guest slept 2 s around a 6 s stop: its clock must not count the
+    // The guest slept 2 s around a 10 s stop: its clock must not count the
     // stop. The same sleep without a stop (`ctrl=`) is the yardstick for
     // the guest's own overhead (a slow backend under load takes a while
     // to start `sleep` and `cut`).
@@ -691,7 +696,7 @@ fn one_boot(root: &Path, kernel: &Path, initrd: &Path, backend: &str) -> Option<
         }
     };
     match (span("ctrl="), span("gap=")) {
-        (Some(c), Some(g)) if g >= 1.9 && g < c + 2.5 => eprintln!(
+        (Some(c), Some(g)) if g >= 1.9 && g < c + 4.0 => eprintln!(
             "qmp [{backend}]: a 2 s guest sleep took {c:.2} s of guest time, {g:.2} s around a {STOP_SECS} s stop"
         ),
         (c, g) => errs.push(format!(

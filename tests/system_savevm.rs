@@ -292,7 +292,7 @@ fn one_backend(kernel: &Path, initrd: &Path, backend: &str) -> Option<String> {
                 "(mimic) ",
                 "VM status: running",
                 "s1",
-                "savevm tag",
+                "savevm [tag]",
             ] {
                 if !t.contains(want) {
                     errs.push(format!("-monitor session lacks {want:?}: {t:?}"));
