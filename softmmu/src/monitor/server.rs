@@ -365,6 +365,11 @@ mod tests {
             "block_resize",
             "quit",
             "system_reset",
+            "blockdev-add",
+            "blockdev-del",
+            "query-named-block-nodes",
+            "dump-guest-memory",
+            "query-dump",
             "nope",
         ];
         let values = [
@@ -379,7 +384,19 @@ mod tests {
             "[\"oob\"]",
             "1e999",
         ];
-        let keys = ["device", "size", "enable", "node-name", "id", "x"];
+        let keys = [
+            "device",
+            "size",
+            "enable",
+            "node-name",
+            "id",
+            "x",
+            "driver",
+            "file",
+            "paging",
+            "protocol",
+            "format",
+        ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut rnd = |n: usize| {
             seed ^= seed << 13;
