@@ -5,7 +5,8 @@
 //!   human monitor's blockdev_add/blockdev_del): a qcow2 node over an
 //!   inline file node, a raw node over a named file node; errors for a
 //!   duplicate node name, an unknown driver, a missing file, deleting a
-//!   node in use; an internal snapshot on a node that `mimic img
+//!   node in use; block_resize by node name; an internal snapshot on a
+//!   node that `mimic img
 //!   snapshot -l` (and qemu-img's) finds afterwards;
 //! - `-drive file=blkdebug:RULES:IMAGE,werror=stop,rerror=report`: a
 //!   guest read of the sector a rule fails gets an I/O error
@@ -188,6 +189,16 @@ fn blockdev(q: &mut Qmp, dir: &Path, errs: &mut Vec<String>) -> Result<(), Strin
         "arguments": {"device": "n1", "name": "node-snap"}}))?;
     if r != json!({"return": {}}) {
         errs.push(format!("snapshot on a node: {r}"));
+    }
+    let r = q.cmd(json!({"execute": "block_resize",
+        "arguments": {"node-name": "n1", "size": 32 << 20}}))?;
+    let nodes = q.cmd(json!({"execute": "query-named-block-nodes"}))?;
+    let size = nodes["return"]
+        .as_array()
+        .and_then(|a| a.iter().find(|n| n["node-name"] == "n1"))
+        .map(|n| n["image"]["virtual-size"].clone());
+    if r != json!({"return": {}}) || size != Some(json!(32 << 20)) {
+        errs.push(format!("block_resize of node n1: {r}, size now {size:?}"));
     }
     // The human monitor's keyval form; a format node on a named file node.
     let out = hmp(

@@ -169,7 +169,7 @@ impl Blkdebug {
             r.event == event
                 && r.sector.is_none_or(|s| {
                     let at = s.saturating_mul(512);
-                    at >= offset && at < offset + len.max(1)
+                    at >= offset && at < offset.saturating_add(len.max(1))
                 })
         });
         let Some(i) = hit else { return Ok(()) };

@@ -417,6 +417,8 @@ fn run(m: &Arc<Machine>, name: &str, mut a: Args) -> Result<Value, QmpError> {
                 .iter()
                 .filter(|d| !d.detached())
                 .find(|d| Some(&d.id) == device.as_ref() || Some(&d.id) == node.as_ref())
+                .cloned()
+                .or_else(|| node.as_deref().and_then(|n| m.blockdevs.drive(n)))
                 .ok_or_else(|| {
                     generic(format!(
                         "Cannot find device={} nor node-name={}",
