@@ -5,36 +5,16 @@
 use block::throttle::{
     ThrottleConfig, BPS_READ, BPS_TOTAL, BPS_WRITE, OPS_READ, OPS_TOTAL, OPS_WRITE,
 };
+use softmmu::block_error::{ErrorPolicies, ErrorPolicy};
 use softmmu::drive::{DriveSpec, Interface};
 use softmmu::DeviceSpec;
 use std::path::PathBuf;
 
-/// Splits `a=1,b=x,,y` into [("a","1"), ("b","x,y")]; a bare word is
-/// (word, "").
+/// QEMU's option list split (block::opts); a bare word is (word, "").
 pub fn split_opts(s: &str) -> Vec<(String, String)> {
-    let mut items = Vec::new();
-    let mut cur = String::new();
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == ',' {
-            if chars.peek() == Some(&',') {
-                chars.next();
-                cur.push(',');
-                continue;
-            }
-            items.push(std::mem::take(&mut cur));
-        } else {
-            cur.push(c);
-        }
-    }
-    items.push(cur);
-    items
+    block::opts::split_opts(s)
         .into_iter()
-        .filter(|i| !i.is_empty())
-        .map(|i| match i.split_once('=') {
-            Some((k, v)) => (k.to_string(), v.to_string()),
-            None => (i, String::new()),
-        })
+        .map(|(k, v)| (k, v.unwrap_or_default()))
         .collect()
 }
 
@@ -61,6 +41,7 @@ pub fn parse_drive(s: &str, index: usize) -> Result<DriveSpec, String> {
         snapshot: false,
         serial: None,
         throttle: None,
+        on_error: ErrorPolicies::default(),
     };
     let mut id = None;
     let mut file = None;
@@ -104,6 +85,16 @@ pub fn parse_drive(s: &str, index: usize) -> Result<DriveSpec, String> {
             "snapshot" => d.snapshot = on_off(&k, &v)?,
             "serial" => d.serial = Some(v),
             "media" if v == "disk" => {}
+            "werror" => {
+                d.on_error.werror = ErrorPolicy::parse(&v).ok_or_else(|| {
+                    format!("-drive werror={v}: expected report, ignore, stop or enospc")
+                })?
+            }
+            "rerror" => {
+                d.on_error.rerror = ErrorPolicy::parse(&v)
+                    .filter(|p| *p != ErrorPolicy::Enospc)
+                    .ok_or_else(|| format!("-drive rerror={v}: expected report, ignore or stop"))?
+            }
             "throttling.iops-size" => t.iops_size = number(&k, &v)?,
             _ => return Err(format!("-drive: option '{k}' is not implemented")),
         }
@@ -175,6 +166,13 @@ mod tests {
         assert_eq!((d.id.as_str(), d.snapshot), ("virtio2", true));
         assert!(parse_drive("file=x,if=ide", 0).is_err());
         assert!(parse_drive("file=x,cache=none", 0).is_err());
+        let d = parse_drive("file=x,werror=stop,rerror=ignore", 0).unwrap();
+        assert_eq!(d.on_error.werror, ErrorPolicy::Stop);
+        assert_eq!(d.on_error.rerror, ErrorPolicy::Ignore);
+        let d = parse_drive("file=x", 0).unwrap();
+        assert_eq!(d.on_error, ErrorPolicies::default());
+        assert!(parse_drive("file=x,werror=panic", 0).is_err());
+        assert!(parse_drive("file=x,rerror=enospc", 0).is_err());
         assert!(parse_drive("format=raw", 0).is_err());
         assert!(parse_drive("file=x,if=none", 0).is_err());
         assert!(parse_drive("file=x,throttling.bps-total=1,throttling.bps-read=1", 0).is_err());

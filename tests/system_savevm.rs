@@ -138,7 +138,7 @@ fn session(q: &mut Qmp, con: &Console, errs: &mut Vec<String>) -> Result<(), Str
         ("loadvm nope", "Error: Snapshot 'nope' does not exist"),
         ("frobnicate", "Error: unknown command"),
         ("info bogus", "Error: unknown info subcommand"),
-        ("savevm", "Error: savevm: missing argument"),
+        ("savevm a b", "Error: savevm: too many arguments"),
     ] {
         let out = hmp(q, line)?;
         if !out.starts_with(want) {
@@ -190,12 +190,29 @@ fn session(q: &mut Qmp, con: &Console, errs: &mut Vec<String>) -> Result<(), Str
     if r["return"]["status"] != "running" {
         errs.push(format!("status after loadvm: {r}"));
     }
-    // savevm + delvm of a second snapshot.
-    if !hmp(q, "savevm s2")?.is_empty() || !hmp(q, "delvm s2")?.is_empty() {
-        errs.push("savevm/delvm s2 failed".into());
+    // savevm without a name picks vm-YYYYMMDDhhmmss (as QEMU does); delvm.
+    let out = hmp(q, "savevm")?;
+    if !out.is_empty() {
+        errs.push(format!("savevm without a name: {out:?}"));
     }
-    if hmp(q, "info snapshots")?.contains("s2") {
-        errs.push("s2 still listed after delvm".into());
+    let info = hmp(q, "info snapshots")?;
+    let auto = info.split_whitespace().find(|w| {
+        w.strip_prefix("vm-")
+            .is_some_and(|d| d.len() == 14 && d.bytes().all(|b| b.is_ascii_digit()))
+    });
+    match auto {
+        Some(name) => {
+            let name = name.to_string();
+            if !hmp(q, &format!("delvm {name}"))?.is_empty() {
+                errs.push(format!("delvm {name} failed"));
+            }
+            if hmp(q, "info snapshots")?.contains(&name) {
+                errs.push(format!("{name} still listed after delvm"));
+            }
+        }
+        None => errs.push(format!(
+            "no vm-YYYYMMDDhhmmss snapshot after savevm: {info}"
+        )),
     }
     q.event("SHUTDOWN", Duration::from_secs(120))?;
     let after = ticks(&con.text()[before..]);
@@ -275,7 +292,7 @@ fn one_backend(kernel: &Path, initrd: &Path, backend: &str) -> Option<String> {
                 "(mimic) ",
                 "VM status: running",
                 "s1",
-                "savevm tag",
+                "savevm [tag]",
             ] {
                 if !t.contains(want) {
                     errs.push(format!("-monitor session lacks {want:?}: {t:?}"));

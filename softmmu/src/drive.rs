@@ -1,13 +1,25 @@
 //! Drives (`-drive`): an image opened through the block layer, with its
-//! options (format, read-only, throttling, `-snapshot` overlay), shared by
-//! the device that uses it and the monitor (query-block, block_resize).
+//! options (format, read-only, throttling, `-snapshot` overlay, a
+//! `blkdebug:RULES:IMAGE` fault injector, the werror/rerror policies),
+//! shared by the device that uses it and the monitor (query-block,
+//! block_resize, drive_del). A failed request goes through
+//! `Drive::io_error`, which picks the policy's action and tells the
+//! machine (BLOCK_IO_ERROR, a stop); `cont` calls `Drive::retry`.
 
+use crate::block_error::{Action, ErrorPolicies, IoFailure, ENOSPC};
 use block::throttle::{RealClock, Throttle, ThrottleConfig};
-use block::BlockDriver;
+use block::{BlockDriver, BlockError};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Mutex;
+
+/// QMP's BlockDeviceIoStatus, as `Drive::io_status` keeps it.
+pub const IO_OK: u8 = 0;
+pub const IO_FAILED: u8 = 1;
+pub const IO_NOSPACE: u8 = 2;
+
+type ErrorHandler = Box<dyn Fn(&IoFailure) + Send>;
 
 /// Where a drive is attached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +42,8 @@ pub struct DriveSpec {
     pub snapshot: bool,
     pub serial: Option<String>,
     pub throttle: Option<ThrottleConfig>,
+    /// werror= / rerror=.
+    pub on_error: ErrorPolicies,
 }
 
 /// An opened drive.
@@ -42,10 +56,20 @@ pub struct Drive {
     pub snapshot: bool,
     pub serial: String,
     pub throttle: Option<ThrottleConfig>,
+    pub on_error: ErrorPolicies,
     pub driver: Mutex<Box<dyn BlockDriver>>,
     /// Virtual size in bytes (read without taking the driver's lock).
     length: AtomicU64,
     on_resize: Mutex<Vec<Box<dyn Fn() + Send>>>,
+    /// Called by `retry` (the device resubmits what a stop held back).
+    on_retry: Mutex<Vec<Box<dyn Fn() + Send>>>,
+    /// Told about every failed request (the machine: event, stop).
+    error_handler: Mutex<Option<ErrorHandler>>,
+    /// `IO_OK`, `IO_FAILED` or `IO_NOSPACE` (set by a stop, cleared by
+    /// `retry`).
+    io_status: AtomicU8,
+    /// drive_del removed the image; requests fail with ENOMEDIUM.
+    detached: AtomicBool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,18 +81,41 @@ impl Drive {
         let e = |m: String| DriveError(spec.file.clone(), m);
         let fmt = match &spec.format {
             Some(f) => f.clone(),
+            None if spec.file.to_string_lossy().starts_with("blkdebug:") => String::new(),
             None => block::probe_format(&spec.file)
                 .map_err(|x| e(x.to_string()))?
                 .to_string(),
         };
-        let base = block::open_image(&spec.file, Some(&fmt), spec.read_only || spec.snapshot)
+        let name = spec.file.to_string_lossy().into_owned();
+        let (rules, image) = match block::blkdebug::split_filename(&name) {
+            Some((r, i)) => (Some(r.to_string()), PathBuf::from(i)),
+            None => (None, spec.file.clone()),
+        };
+        let fmt = if rules.is_some() && spec.format.is_none() {
+            block::probe_format(&image)
+                .map_err(|x| e(x.to_string()))?
+                .to_string()
+        } else {
+            fmt
+        };
+        let base = block::open_image(&image, Some(&fmt), spec.read_only || spec.snapshot)
             .map_err(|x| e(x.to_string()))?;
         let format = base.format_name();
         let mut driver = if spec.snapshot {
-            overlay(&spec.file, &fmt, base.length()).map_err(e)?
+            overlay(&image, &fmt, base.length()).map_err(e)?
         } else {
             base
         };
+        match rules.as_deref() {
+            None => {}
+            Some("") => driver = Box::new(block::blkdebug::Blkdebug::new(driver, Vec::new())),
+            Some(r) => {
+                driver = Box::new(
+                    block::blkdebug::Blkdebug::with_rules_file(driver, Path::new(r))
+                        .map_err(|x| e(x.to_string()))?,
+                )
+            }
+        }
         if let Some(cfg) = &spec.throttle {
             driver = Box::new(
                 Throttle::new(driver, cfg.clone(), Box::new(RealClock::default()))
@@ -83,10 +130,116 @@ impl Drive {
             snapshot: spec.snapshot,
             serial: spec.serial.clone().unwrap_or_default(),
             throttle: spec.throttle.clone(),
+            on_error: spec.on_error,
             length: AtomicU64::new(driver.length()),
             driver: Mutex::new(driver),
             on_resize: Mutex::new(Vec::new()),
+            on_retry: Mutex::new(Vec::new()),
+            error_handler: Mutex::new(None),
+            io_status: AtomicU8::new(IO_OK),
+            detached: AtomicBool::new(false),
         })
+    }
+
+    /// Whether drive_del removed the image.
+    pub fn detached(&self) -> bool {
+        self.detached.load(Ordering::SeqCst)
+    }
+
+    /// QMP's io-status ("ok", "failed", "nospace").
+    pub fn io_status(&self) -> &'static str {
+        match self.io_status.load(Ordering::SeqCst) {
+            IO_FAILED => "failed",
+            IO_NOSPACE => "nospace",
+            _ => "ok",
+        }
+    }
+
+    /// Who hears of failed requests (the machine).
+    pub fn set_error_handler(&self, f: ErrorHandler) {
+        if let Ok(mut h) = self.error_handler.lock() {
+            *h = Some(f);
+        }
+    }
+
+    /// A guest request failed with `err`: picks the action from the
+    /// policy and reports the failure (BLOCK_IO_ERROR; a stop pauses the
+    /// machine before this returns). A detached drive only reports.
+    pub fn io_error(&self, write: bool, err: &BlockError) -> Action {
+        let errno = err.errno();
+        let detached = self.detached();
+        let policy = if write {
+            self.on_error.werror
+        } else {
+            self.on_error.rerror
+        };
+        let action = if detached {
+            Action::Report
+        } else {
+            policy.action(errno)
+        };
+        if action == Action::Stop {
+            let st = if errno == ENOSPC {
+                IO_NOSPACE
+            } else {
+                IO_FAILED
+            };
+            self.io_status.store(st, Ordering::SeqCst);
+        }
+        let f = IoFailure {
+            device: if detached {
+                String::new()
+            } else {
+                self.id.clone()
+            },
+            node_name: if detached {
+                String::new()
+            } else {
+                self.id.clone()
+            },
+            write,
+            action,
+            nospace: errno == ENOSPC,
+            reason: crate::block_error::strerror(errno),
+        };
+        if let Ok(h) = self.error_handler.lock() {
+            if let Some(h) = h.as_ref() {
+                h(&f);
+            }
+        }
+        action
+    }
+
+    /// Calls `f` when the requests a stop held back are to be retried.
+    pub fn on_retry(&self, f: Box<dyn Fn() + Send>) {
+        if let Ok(mut v) = self.on_retry.lock() {
+            v.push(f);
+        }
+    }
+
+    /// The VM runs again (`cont`): clears the error status and lets the
+    /// device resubmit the requests a stop held back.
+    pub fn retry(&self) {
+        self.io_status.store(IO_OK, Ordering::SeqCst);
+        if let Ok(v) = self.on_retry.lock() {
+            for f in v.iter() {
+                f();
+            }
+        }
+    }
+
+    /// drive_del: flushes and closes the image (its locks go with it);
+    /// the device keeps a drive whose every request fails (ENOMEDIUM).
+    pub fn detach(&self) -> Result<(), String> {
+        if self.detached.swap(true, Ordering::SeqCst) {
+            return Err(format!("Device '{}' not found", self.id));
+        }
+        let mut d = self.driver.lock().map_err(|_| "drive lock poisoned")?;
+        let old = std::mem::replace(&mut *d, Box::new(NoMedium(self.length())));
+        drop(d);
+        let mut old = old;
+        old.close()
+            .map_err(|e| format!("{}: {e}", self.file.display()))
     }
 
     pub fn length(&self) -> u64 {
@@ -135,6 +288,9 @@ impl Drive {
 
     /// Flushes and closes the image at machine exit.
     pub fn close(&self) -> Result<(), String> {
+        if self.detached() {
+            return Ok(());
+        }
         let mut d = self.driver.lock().map_err(|_| "drive lock poisoned")?;
         d.close()
             .map_err(|e| format!("{}: {e}", self.file.display()))
@@ -160,3 +316,45 @@ fn overlay(file: &Path, fmt: &str, size: u64) -> Result<Box<dyn BlockDriver>, St
 }
 
 static OVERLAYS: AtomicU64 = AtomicU64::new(0);
+
+/// What a drive holds after drive_del: no medium.
+struct NoMedium(u64);
+
+const ENOMEDIUM: i32 = 123;
+
+fn no_medium<T>() -> block::Result<T> {
+    Err(BlockError::Io(std::io::Error::from_raw_os_error(ENOMEDIUM)))
+}
+
+impl BlockDriver for NoMedium {
+    fn format_name(&self) -> &'static str {
+        "none"
+    }
+    fn length(&self) -> u64 {
+        self.0
+    }
+    fn read(&mut self, _: u64, _: &mut [u8]) -> block::Result<()> {
+        no_medium()
+    }
+    fn write(&mut self, _: u64, _: &[u8]) -> block::Result<()> {
+        no_medium()
+    }
+    fn flush(&mut self) -> block::Result<()> {
+        no_medium()
+    }
+    fn discard(&mut self, _: u64, _: u64) -> block::Result<()> {
+        no_medium()
+    }
+    fn write_zeroes(&mut self, _: u64, _: u64, _: bool) -> block::Result<()> {
+        no_medium()
+    }
+    fn block_status(&mut self, _: u64, _: u64) -> block::Result<block::Extent> {
+        no_medium()
+    }
+    fn resize(&mut self, _: u64, _: bool) -> block::Result<()> {
+        no_medium()
+    }
+    fn close(&mut self) -> block::Result<()> {
+        Ok(())
+    }
+}

@@ -6,10 +6,13 @@
 //! not the command line (the binary maps options onto `Options`).
 
 pub mod aarch64_cpu;
+pub mod block_error;
+pub mod blockdev;
 pub mod device;
 pub mod devices;
 pub mod dma;
 pub mod drive;
+pub mod dump;
 pub mod fdt;
 pub mod irq;
 pub mod loader;

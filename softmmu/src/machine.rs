@@ -1,6 +1,9 @@
 //! State a machine's vCPU threads share: the physical bus, the interrupt
 //! controller, per-cpu power state (PSCI), timer deadlines, the shutdown
 //! request, and the ticker thread that kicks cpus whose timer expired.
+//! The generic counter stands still while the machine is paused (as
+//! QEMU's virtual clock does): `resume` sets it back to its value at the
+//! pause.
 
 use crate::devices::gicv2::GicV2;
 use crate::devices::pl061::Pl061;
@@ -57,7 +60,7 @@ impl Shutdown {
 }
 
 /// Things the monitor reports as events.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// The machine stops for good (or for a reset with -no-reboot).
     Shutdown(Shutdown),
@@ -66,6 +69,10 @@ pub enum Event {
     Stop,
     Resume,
     Powerdown,
+    /// A guest request failed on the host (BLOCK_IO_ERROR).
+    BlockIoError(crate::block_error::IoFailure),
+    /// A detached dump-guest-memory ended (DUMP_COMPLETED).
+    DumpCompleted(crate::dump::DumpStatus),
 }
 
 /// Whether the vCPUs run, and how many are parked while they do not.
@@ -73,9 +80,11 @@ pub enum Event {
 struct RunCtl {
     paused: bool,
     parked: usize,
+    /// Paused because a drive's error policy stopped the VM.
+    io_error: bool,
 }
 
-type Listener = Box<dyn Fn(Event) + Send>;
+type Listener = Box<dyn Fn(&Event) + Send>;
 
 /// What a parking vCPU is asked to do with its state.
 pub enum ParkStep<'a> {
@@ -122,6 +131,12 @@ pub struct Machine {
     started_cv: Condvar,
     /// Per cpu, its state while parked (savevm/loadvm).
     pub cpu_slots: Vec<Mutex<CpuSlot>>,
+    /// The counter's value when the machine paused.
+    frozen_counter: AtomicU64,
+    /// Block nodes added by blockdev-add.
+    pub blockdevs: crate::blockdev::Nodes,
+    /// The last dump-guest-memory (query-dump).
+    pub dump: crate::dump::DumpState,
 }
 
 /// The machine's translated-code page set: a write to one (by a cpu or a
@@ -164,7 +179,50 @@ impl Machine {
             started: Mutex::new(false),
             started_cv: Condvar::new(),
             cpu_slots: (0..n).map(|_| Mutex::new(CpuSlot::default())).collect(),
+            frozen_counter: AtomicU64::new(0),
+            blockdevs: Default::default(),
+            dump: Default::default(),
         }
+    }
+
+    /// Sends the drives' failed requests to the monitor (BLOCK_IO_ERROR)
+    /// and stops the machine when a policy says so.
+    pub fn watch_drive_errors(self: &Arc<Self>) {
+        for d in &self.drives {
+            let m = Arc::downgrade(self);
+            d.set_error_handler(Box::new(move |f| {
+                let Some(m) = m.upgrade() else { return };
+                m.emit(Event::BlockIoError(f.clone()));
+                if f.action == crate::block_error::Action::Stop && m.pause_for(true) {
+                    m.emit(Event::Stop);
+                }
+            }));
+        }
+    }
+
+    /// The generic counter as the guest sees it (frozen while paused).
+    pub fn counter(&self) -> u64 {
+        match self.run.lock() {
+            Ok(r) if r.paused => self.frozen_counter.load(Ordering::SeqCst),
+            _ => target_aarch64::system::timer::now(),
+        }
+    }
+
+    /// Sets the generic counter (a loaded snapshot); a paused machine
+    /// goes on from this value when it resumes.
+    pub fn set_counter(&self, v: u64) {
+        let _r = self.run.lock();
+        target_aarch64::helpers::set_counter(v);
+        self.frozen_counter.store(v, Ordering::SeqCst);
+    }
+
+    /// Whether a drive's error policy stopped the machine (query-status
+    /// "io-error").
+    pub fn io_error(&self) -> bool {
+        self.run
+            .lock()
+            .map(|r| r.paused && r.io_error)
+            .unwrap_or(false)
     }
 
     /// Calls `f` for every event from now on.
@@ -177,7 +235,7 @@ impl Machine {
     pub fn emit(&self, e: Event) {
         if let Ok(l) = self.listeners.lock() {
             for f in l.iter() {
-                f(e);
+                f(&e);
             }
         }
     }
@@ -254,6 +312,11 @@ impl Machine {
     /// Stops every vCPU at its next block boundary and waits (up to a
     /// second) until they all are parked. Returns false if it was paused.
     pub fn pause(&self) -> bool {
+        self.pause_for(false)
+    }
+
+    /// `pause`; `io_error`: a drive's error policy asked for it.
+    pub fn pause_for(&self, io_error: bool) -> bool {
         let Ok(mut r) = self.run.lock() else {
             return false;
         };
@@ -261,6 +324,7 @@ impl Machine {
             return false;
         }
         r.paused = true;
+        r.io_error = io_error;
         for k in &self.kicks {
             k.kick();
         }
@@ -275,6 +339,12 @@ impl Machine {
                 Err(_) => return true,
             }
         }
+        // The last vCPU to park stops the counter (`park_if_paused`);
+        // if one is late, it stops here for now and again when it parks.
+        if r.parked < self.kicks.len() {
+            self.frozen_counter
+                .store(target_aarch64::system::timer::now(), Ordering::SeqCst);
+        }
         true
     }
 
@@ -284,7 +354,12 @@ impl Machine {
             return false;
         };
         let was = r.paused;
+        if was {
+            // The guest sees no time pass while paused.
+            target_aarch64::helpers::set_counter(self.frozen_counter.load(Ordering::SeqCst));
+        }
         r.paused = false;
+        r.io_error = false;
         self.run_cv.notify_all();
         was
     }
@@ -314,6 +389,11 @@ impl Machine {
             s.load = None;
         }
         r.parked += 1;
+        if r.parked == self.kicks.len() {
+            // No vCPU runs any more: the guest's time stops here.
+            self.frozen_counter
+                .store(target_aarch64::system::timer::now(), Ordering::SeqCst);
+        }
         self.run_cv.notify_all();
         // (A timeout: shutdown requests notify without the lock.)
         while r.paused && !self.shutdown_requested() {

@@ -22,7 +22,12 @@ pub struct Saved {
 /// The drives that take snapshots: every writable one. QEMU refuses
 /// savevm when one of them cannot.
 fn writable(m: &Machine) -> Result<Vec<Arc<Drive>>, String> {
-    let ds: Vec<Arc<Drive>> = m.drives.iter().filter(|d| !d.read_only).cloned().collect();
+    let ds: Vec<Arc<Drive>> = m
+        .drives
+        .iter()
+        .filter(|d| !d.read_only && !d.detached())
+        .cloned()
+        .collect();
     if ds.is_empty() {
         return Err("No block device can accept snapshots".into());
     }
@@ -80,6 +85,30 @@ fn paused<T>(m: &Machine, f: impl FnOnce() -> Result<T, String>) -> Result<T, St
     r
 }
 
+/// The name `savevm` without a tag picks, as QEMU does: "vm-" and the
+/// local date and time, `vm-YYYYMMDDhhmmss`.
+pub fn default_name() -> String {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as libc::time_t)
+        .unwrap_or(0);
+    // SAFETY: `tm` is plain data localtime_r fills in; `t` outlives the call.
+    let tm = unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        libc::localtime_r(&t, &mut tm);
+        tm
+    };
+    format!(
+        "vm-{:04}{:02}{:02}{:02}{:02}{:02}",
+        tm.tm_year + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec
+    )
+}
+
 pub fn savevm(m: &Machine, name: &str) -> Result<Saved, String> {
     if name.is_empty() {
         return Err("savevm: a snapshot name is required".into());
@@ -113,7 +142,7 @@ pub fn savevm(m: &Machine, name: &str) -> Result<Saved, String> {
             let mut w = AreaWriter::new(&mut **drv);
             machine_state::save(m, &cpus, &mut w).map_err(|e| e.to_string())?;
             let n = w.finish().map_err(|e| e.to_string())?;
-            let clock = target_aarch64::system::timer::now().saturating_sub(1 << 32);
+            let clock = m.counter().saturating_sub(1 << 32);
             drv.snapshot_create_vm(name, n, clock)
                 .map_err(|e| format!("{}: {e}", first.id))?;
             drv.flush().map_err(|e| e.to_string())?;

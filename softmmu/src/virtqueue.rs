@@ -173,6 +173,12 @@ impl Queue {
         self.walk(mem, head).map(Some)
     }
 
+    /// Puts the last popped chain back: the next `pop` returns it again
+    /// (a request held back until the VM continues).
+    pub fn unpop(&mut self) {
+        self.last_avail = self.last_avail.wrapping_sub(1);
+    }
+
     fn walk(&self, mem: &GuestRam, head: u16) -> Result<Chain, QueueError> {
         if head >= self.size {
             return err(format!("head {head} beyond queue size {}", self.size));

@@ -35,3 +35,16 @@ pub fn invalid<T>(msg: impl Into<String>) -> Result<T> {
 pub fn other<T>(msg: impl Into<String>) -> Result<T> {
     Err(BlockError::Other(msg.into()))
 }
+
+impl BlockError {
+    /// The host errno this error stands for (EIO when it is not an OS
+    /// error), as QEMU's error events and policies see it.
+    pub fn errno(&self) -> i32 {
+        match self {
+            BlockError::Io(e) => e.raw_os_error().unwrap_or(5),
+            BlockError::ReadOnly => 30,       // EROFS
+            BlockError::Unsupported(_) => 95, // ENOTSUP
+            _ => 5,                           // EIO
+        }
+    }
+}

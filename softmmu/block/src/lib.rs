@@ -23,6 +23,7 @@
 //! `tests/` check both directions against qemu-img and qemu-io). The crate
 //! knows nothing about CPUs or guests.
 
+pub mod blkdebug;
 pub mod cor;
 pub mod driver;
 pub mod error;
@@ -32,6 +33,7 @@ pub mod journal;
 pub mod json;
 pub mod lock;
 pub mod nbd;
+pub mod opts;
 pub mod qcow2;
 pub mod qed;
 pub mod raw;

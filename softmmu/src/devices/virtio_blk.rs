@@ -2,17 +2,23 @@
 //! flush, get-id, discard and write-zeroes on one request queue. Requests
 //! run on a worker thread of the device, so a slow or throttled disk
 //! never holds up a vCPU: a queue notification only wakes the worker.
-//! Block-layer errors complete the request with VIRTIO_BLK_S_IOERR; unknown
-//! request types with VIRTIO_BLK_S_UNSUPP. A resize (QMP block_resize)
-//! updates the capacity and sends a configuration-change interrupt.
+//! A block-layer error goes through the drive's werror/rerror policy
+//! (`Drive::io_error`): `report` completes the request with
+//! VIRTIO_BLK_S_IOERR, `ignore` with VIRTIO_BLK_S_OK, `stop` puts the
+//! request back on the ring and holds the queue until `cont`
+//! (`Drive::retry`) resubmits it. Unknown request types get
+//! VIRTIO_BLK_S_UNSUPP. A resize (QMP block_resize) updates the capacity
+//! and sends a configuration-change interrupt.
 
+use crate::block_error::Action;
 use crate::devices::virtio_mmio::{Activation, VirtioDevice, VirtioIrq, INT_CONFIG, INT_USED};
 use crate::dma::GuestRam;
 use crate::drive::Drive;
 use crate::virtqueue::{self, Chain, Queue};
+use block::BlockError;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{channel, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 pub const DEVICE_ID: u32 = 2;
@@ -48,6 +54,8 @@ const CHUNK: u64 = 1 << 20;
 
 enum Msg {
     Kick,
+    /// The VM continues: resubmit the request a stop held back.
+    Retry,
     /// Finish what is available and report the queue position.
     Quiesce(Sender<(u16, u16)>),
     Stop,
@@ -58,6 +66,8 @@ pub struct VirtioBlk {
     irq: Arc<VirtioIrq>,
     generation: Arc<AtomicU32>,
     worker: Option<(Sender<Msg>, JoinHandle<()>)>,
+    /// The running worker's channel, for the drive's retry hook.
+    retry_tx: Arc<Mutex<Option<Sender<Msg>>>>,
 }
 
 impl VirtioBlk {
@@ -68,15 +78,26 @@ impl VirtioBlk {
             g.fetch_add(1, Ordering::SeqCst);
             i.raise(INT_CONFIG);
         }));
+        let retry_tx: Arc<Mutex<Option<Sender<Msg>>>> = Arc::default();
+        let t = retry_tx.clone();
+        drive.on_retry(Box::new(move || {
+            if let Ok(Some(tx)) = t.lock().as_deref() {
+                let _ = tx.send(Msg::Retry);
+            }
+        }));
         VirtioBlk {
             drive,
             irq,
             generation,
             worker: None,
+            retry_tx,
         }
     }
 
     fn stop_worker(&mut self) {
+        if let Ok(mut t) = self.retry_tx.lock() {
+            *t = None;
+        }
         if let Some((tx, h)) = self.worker.take() {
             let _ = tx.send(Msg::Stop);
             let _ = h.join();
@@ -151,13 +172,19 @@ impl VirtioDevice for VirtioBlk {
         let h = std::thread::Builder::new()
             .name(format!("virtio-blk {}", self.drive.id))
             .spawn(move || {
-                // Once the queue is broken, wait for the driver's reset.
-                let mut broken = false;
+                // Once the queue is broken, wait for the driver's reset;
+                // while a stop holds a request back, wait for the retry.
+                let mut state = Drained::Idle;
                 while let Ok(m) = rx.recv() {
                     match m {
-                        Msg::Kick => broken = broken || !w.drain(),
+                        Msg::Kick if state == Drained::Idle => state = w.drain(),
+                        Msg::Kick => {}
+                        Msg::Retry if state == Drained::Held => state = w.drain(),
+                        Msg::Retry => {}
                         Msg::Quiesce(reply) => {
-                            broken = broken || !w.drain();
+                            if state == Drained::Idle {
+                                state = w.drain();
+                            }
                             let _ = reply.send(w.queue.position());
                         }
                         Msg::Stop => return,
@@ -165,7 +192,12 @@ impl VirtioDevice for VirtioBlk {
                 }
             });
         match h {
-            Ok(h) => self.worker = Some((tx, h)),
+            Ok(h) => {
+                if let Ok(mut t) = self.retry_tx.lock() {
+                    *t = Some(tx.clone());
+                }
+                self.worker = Some((tx, h))
+            }
             Err(e) => self.irq.fail(&format!("cannot start the worker: {e}")),
         }
     }
@@ -189,6 +221,25 @@ impl VirtioDevice for VirtioBlk {
     }
 }
 
+/// Where a worker's `drain` left the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Drained {
+    /// Every available request completed.
+    Idle,
+    /// A stop holds the next request back until `Msg::Retry`.
+    Held,
+    /// The ring is malformed (DEVICE_NEEDS_RESET).
+    Broken,
+}
+
+/// Why a request failed.
+enum Fail {
+    /// The guest's request itself is bad (range, buffers): this status.
+    Guest(u8),
+    /// The host failed it: the drive's policy decides.
+    Host(BlockError),
+}
+
 /// The request loop of one activated device.
 struct Worker {
     drive: Arc<Drive>,
@@ -198,21 +249,24 @@ struct Worker {
 }
 
 impl Worker {
-    /// Completes every available request; false if the queue is broken.
-    fn drain(&mut self) -> bool {
+    /// Completes every available request, up to one a stop holds back.
+    fn drain(&mut self) -> Drained {
         loop {
             let chain = match self.queue.pop(&self.mem) {
                 Ok(Some(c)) => c,
-                Ok(None) => return true,
+                Ok(None) => return Drained::Idle,
                 Err(e) => {
                     self.irq.fail(&e.to_string());
-                    return false;
+                    return Drained::Broken;
                 }
             };
-            let written = self.request(&chain);
+            let Some(written) = self.request(&chain) else {
+                self.queue.unpop();
+                return Drained::Held;
+            };
             if let Err(e) = self.queue.push(&self.mem, chain.head, written) {
                 self.irq.fail(&e.to_string());
-                return false;
+                return Drained::Broken;
             }
             if self.queue.wants_interrupt(&self.mem) {
                 self.irq.raise(INT_USED);
@@ -220,27 +274,52 @@ impl Worker {
         }
     }
 
-    /// Runs one request; returns the bytes written into the chain.
-    fn request(&mut self, c: &Chain) -> u32 {
+    /// The status of a request that ended with `r`, after the drive's
+    /// error policy (None: a stop holds the request back).
+    fn outcome(&self, r: Result<(), Fail>, write: bool) -> Option<u8> {
+        match r {
+            Ok(()) => Some(S_OK),
+            Err(Fail::Guest(s)) => Some(s),
+            Err(Fail::Host(e)) => match self.drive.io_error(write, &e) {
+                Action::Report => Some(S_IOERR),
+                Action::Ignore => Some(S_OK),
+                Action::Stop => None,
+            },
+        }
+    }
+
+    /// Runs one request; returns the bytes written into the chain, or
+    /// None if a stop holds it back (nothing was completed).
+    fn request(&mut self, c: &Chain) -> Option<u32> {
         let mut hdr = [0u8; 16];
         let wlen = c.writable_len();
         if wlen == 0 || !c.read_at(&self.mem, 0, &mut hdr) {
             tracing::debug!(target: "unimp", "virtio-blk: request without header or status byte");
-            return 0;
+            return Some(0);
         }
         let kind = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
         let sector = u64::from_le_bytes(hdr[8..16].try_into().unwrap_or_default());
         let data_in = wlen - 1;
         let (status, written) = match kind {
-            T_IN => match self.read(c, sector, data_in) {
-                Ok(()) => (S_OK, data_in),
-                Err(s) => (s, 0),
-            },
-            T_OUT => (self.write(c, sector), 0),
-            T_FLUSH => match self.drive.driver.lock().map(|mut d| d.flush()) {
-                Ok(Ok(())) => (S_OK, 0),
-                _ => (S_IOERR, 0),
-            },
+            T_IN => {
+                let r = self.read(c, sector, data_in);
+                match self.outcome(r, false)? {
+                    S_OK => (S_OK, data_in),
+                    s => (s, 0),
+                }
+            }
+            T_OUT => {
+                let r = self.write(c, sector);
+                (self.outcome(r, true)?, 0)
+            }
+            T_FLUSH => {
+                let r = match self.drive.driver.lock().map(|mut d| d.flush()) {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(Fail::Host(e)),
+                    Err(_) => Err(Fail::Guest(S_IOERR)),
+                };
+                (self.outcome(r, true)?, 0)
+            }
             T_GET_ID => {
                 let mut id = [0u8; GET_ID_BYTES];
                 let s = self.drive.serial.as_bytes();
@@ -253,13 +332,16 @@ impl Worker {
                     (S_IOERR, 0)
                 }
             }
-            T_DISCARD | T_WRITE_ZEROES => (self.segments(c, kind == T_DISCARD), 0),
+            T_DISCARD | T_WRITE_ZEROES => {
+                let r = self.segments(c, kind == T_DISCARD);
+                (self.outcome(r, true)?, 0)
+            }
             _ => (S_UNSUPP, 0),
         };
         if !c.write_at(&self.mem, wlen - 1, &[status]) {
-            return 0;
+            return Some(0);
         }
-        (written + 1).min(u32::MAX as u64) as u32
+        Some((written + 1).min(u32::MAX as u64) as u32)
     }
 
     /// Byte range of `len` bytes at `sector`, if inside the disk.
@@ -268,8 +350,8 @@ impl Worker {
         (off.checked_add(len)? <= self.drive.length()).then_some(off)
     }
 
-    fn read(&mut self, c: &Chain, sector: u64, len: u64) -> Result<(), u8> {
-        let off = self.range(sector, len).ok_or(S_IOERR)?;
+    fn read(&mut self, c: &Chain, sector: u64, len: u64) -> Result<(), Fail> {
+        let off = self.range(sector, len).ok_or(Fail::Guest(S_IOERR))?;
         let mut buf = vec![0u8; len.min(CHUNK) as usize];
         let mut done = 0;
         while done < len {
@@ -283,32 +365,32 @@ impl Worker {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
                     tracing::warn!(target: "unimp", "virtio-blk {}: read at {}: {e}", self.drive.id, off + done);
-                    return Err(S_IOERR);
+                    return Err(Fail::Host(e));
                 }
-                Err(_) => return Err(S_IOERR),
+                Err(_) => return Err(Fail::Guest(S_IOERR)),
             }
             if !c.write_at(&self.mem, done, &buf[..n]) {
-                return Err(S_IOERR);
+                return Err(Fail::Guest(S_IOERR));
             }
             done += n as u64;
         }
         Ok(())
     }
 
-    fn write(&mut self, c: &Chain, sector: u64) -> u8 {
+    fn write(&mut self, c: &Chain, sector: u64) -> Result<(), Fail> {
         if self.drive.read_only {
-            return S_IOERR;
+            return Err(Fail::Guest(S_IOERR));
         }
         let len = c.readable_len().saturating_sub(16);
         let Some(off) = self.range(sector, len) else {
-            return S_IOERR;
+            return Err(Fail::Guest(S_IOERR));
         };
         let mut buf = vec![0u8; len.min(CHUNK) as usize];
         let mut done = 0;
         while done < len {
             let n = (len - done).min(CHUNK) as usize;
             if !c.read_at(&self.mem, 16 + done, &mut buf[..n]) {
-                return S_IOERR;
+                return Err(Fail::Guest(S_IOERR));
             }
             let r = self
                 .drive
@@ -319,27 +401,27 @@ impl Worker {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
                     tracing::warn!(target: "unimp", "virtio-blk {}: write at {}: {e}", self.drive.id, off + done);
-                    return S_IOERR;
+                    return Err(Fail::Host(e));
                 }
-                Err(_) => return S_IOERR,
+                Err(_) => return Err(Fail::Guest(S_IOERR)),
             }
             done += n as u64;
         }
-        S_OK
+        Ok(())
     }
 
     /// Discard or write-zeroes: segments of (sector u64, sectors u32, flags u32).
-    fn segments(&mut self, c: &Chain, discard: bool) -> u8 {
+    fn segments(&mut self, c: &Chain, discard: bool) -> Result<(), Fail> {
         if self.drive.read_only {
-            return S_IOERR;
+            return Err(Fail::Guest(S_IOERR));
         }
         let bytes = c.readable_len().saturating_sub(16);
         if bytes == 0 || !bytes.is_multiple_of(16) || bytes / 16 > MAX_SEGMENTS as u64 {
-            return S_UNSUPP;
+            return Err(Fail::Guest(S_UNSUPP));
         }
         let mut segs = vec![0u8; bytes as usize];
         if !c.read_at(&self.mem, 16, &mut segs) {
-            return S_IOERR;
+            return Err(Fail::Guest(S_IOERR));
         }
         for s in segs.chunks_exact(16) {
             let sector = u64::from_le_bytes(s[0..8].try_into().unwrap_or_default());
@@ -348,11 +430,11 @@ impl Worker {
             // Discard defines no flags; write-zeroes only UNMAP.
             let allowed = if discard { 0 } else { WRITE_ZEROES_F_UNMAP };
             if flags & !allowed != 0 || n > MAX_DISCARD_SECTORS {
-                return S_UNSUPP;
+                return Err(Fail::Guest(S_UNSUPP));
             }
             let len = n as u64 * SECTOR;
             let Some(off) = self.range(sector, len) else {
-                return S_IOERR;
+                return Err(Fail::Guest(S_IOERR));
             };
             let r = self.drive.driver.lock().map(|mut d| {
                 if discard {
@@ -365,12 +447,12 @@ impl Worker {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
                     tracing::warn!(target: "unimp", "virtio-blk {}: discard/zero at {off}: {e}", self.drive.id);
-                    return S_IOERR;
+                    return Err(Fail::Host(e));
                 }
-                Err(_) => return S_IOERR,
+                Err(_) => return Err(Fail::Guest(S_IOERR)),
             }
         }
-        S_OK
+        Ok(())
     }
 }
 
@@ -414,23 +496,27 @@ mod tests {
     }
 
     fn rig_with(tag: &str, read_only: bool) -> Rig {
+        rig_spec(tag, |img| DriveSpec {
+            id: "d".into(),
+            file: img.to_path_buf(),
+            format: Some("raw".into()),
+            interface: Interface::Virtio,
+            read_only,
+            snapshot: false,
+            serial: Some("SER-42".into()),
+            throttle: None,
+            on_error: Default::default(),
+        })
+    }
+
+    /// A rig over a 4 MiB raw image in its own directory, opened as `spec`
+    /// says.
+    fn rig_spec(tag: &str, spec: impl FnOnce(&std::path::Path) -> DriveSpec) -> Rig {
         let dir = std::env::temp_dir().join(format!("mimic-vblk-{tag}-{}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);
         let img = dir.join("d.raw");
         std::fs::write(&img, vec![0u8; 4 << 20]).unwrap();
-        let drive = Arc::new(
-            Drive::open(&DriveSpec {
-                id: "d".into(),
-                file: img,
-                format: Some("raw".into()),
-                interface: Interface::Virtio,
-                read_only,
-                snapshot: false,
-                serial: Some("SER-42".into()),
-                throttle: None,
-            })
-            .unwrap(),
-        );
+        let drive = Arc::new(Drive::open(&spec(&img)).unwrap());
         let line = Arc::new(Line(AtomicBool::new(false)));
         let irq = VirtioIrq::new(IrqLine {
             sink: line.clone(),
@@ -493,6 +579,12 @@ mod tests {
         /// Submits header + data (device-writable when `into`) + status;
         /// returns (status, used length).
         fn request(&mut self, kind: u32, sector: u64, data: &[u8], into: bool) -> (u8, u32) {
+            self.submit(kind, sector, data, into);
+            self.complete()
+        }
+
+        /// Makes the request available and notifies the device.
+        fn submit(&mut self, kind: u32, sector: u64, data: &[u8], into: bool) {
             let mut h = kind.to_le_bytes().to_vec();
             h.extend_from_slice(&[0; 4]);
             h.extend_from_slice(&sector.to_le_bytes());
@@ -506,6 +598,10 @@ mod tests {
             self.n += 1;
             assert!(self.mem.write_u16(AVAIL + 2, self.n));
             self.t.write(0x050, 4, 0);
+        }
+
+        /// Waits for the last submitted request; (status, used length).
+        fn complete(&mut self) -> (u8, u32) {
             let end = Instant::now() + Duration::from_secs(10);
             while self.mem.read_u16(USED + 2) != Some(self.n) {
                 assert!(Instant::now() < end, "request not completed");
@@ -577,6 +673,65 @@ mod tests {
         assert_eq!(r.t.read(0x060, 4) & INT_CONFIG as u64, INT_CONFIG as u64);
         r.t.write(0x064, 4, INT_CONFIG as u64);
         assert!(!r.line.0.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn error_policies_ignore_and_stop_until_retry() {
+        use crate::block_error::{Action, ErrorPolicies, ErrorPolicy, IoFailure};
+        let rules = std::env::temp_dir().join(format!("mimic-vblk-rules-{}", std::process::id()));
+        std::fs::write(
+            &rules,
+            "[inject-error]\nevent = \"read_aio\"\nsector = \"4\"\n\
+             [inject-error]\nevent = \"write_aio\"\nerrno = \"28\"\nsector = \"8\"\nonce = \"on\"\n",
+        )
+        .unwrap();
+        let r_ = rules.clone();
+        let mut r = rig_spec("policies", move |img| DriveSpec {
+            id: "d".into(),
+            file: format!("blkdebug:{}:{}", r_.display(), img.display()).into(),
+            format: Some("raw".into()),
+            interface: Interface::Virtio,
+            read_only: false,
+            snapshot: false,
+            serial: None,
+            throttle: None,
+            on_error: ErrorPolicies {
+                werror: ErrorPolicy::Stop,
+                rerror: ErrorPolicy::Ignore,
+            },
+        });
+        let seen: Arc<Mutex<Vec<IoFailure>>> = Arc::default();
+        let s2 = seen.clone();
+        r.drive
+            .set_error_handler(Box::new(move |f| s2.lock().unwrap().push(f.clone())));
+        assert!(r.init(F_VERSION_1 | F_FLUSH));
+        // rerror=ignore: the failed read completes as if it worked.
+        assert_eq!(r.request(T_IN, 4, &[0; 512], true), (S_OK, 513));
+        assert_eq!(seen.lock().unwrap()[0].action, Action::Ignore);
+        assert!(!seen.lock().unwrap()[0].write);
+        // werror=stop: the write is held back until the retry.
+        r.submit(T_OUT, 8, &[0x5a; 512], false);
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(r.mem.read_u16(USED + 2), Some(r.n - 1), "held back");
+        {
+            let s = seen.lock().unwrap();
+            assert_eq!(s.len(), 2);
+            assert_eq!(
+                (s[1].action, s[1].nospace, s[1].write),
+                (Action::Stop, true, true)
+            );
+            assert_eq!(s[1].reason, "No space left on device");
+        }
+        assert_eq!(r.drive.io_status(), "nospace");
+        r.drive.retry();
+        assert_eq!(r.complete(), (S_OK, 1), "the retry succeeds (once)");
+        assert_eq!(r.drive.io_status(), "ok");
+        assert_eq!(r.request(T_IN, 8, &[0; 512], true), (S_OK, 513));
+        let mut b = [0u8; 512];
+        assert!(r.mem.read(DATA, &mut b));
+        assert!(b.iter().all(|&x| x == 0x5a));
+        assert_eq!(seen.lock().unwrap().len(), 2);
+        std::fs::remove_file(&rules).ok();
     }
 
     #[test]

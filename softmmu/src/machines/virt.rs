@@ -368,6 +368,7 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
     machine.power_button = Some((gpio, fdt::POWER_BUTTON_LINE));
     machine.no_reboot = opts.no_reboot;
     let machine = Arc::new(machine);
+    machine.watch_drive_errors();
     let _monitors = opts
         .qmp
         .iter()
@@ -430,6 +431,9 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
         if let Err(e) = d.close() {
             eprintln!("mimic: {e}");
         }
+    }
+    for e in machine.blockdevs.close_all() {
+        eprintln!("mimic: {e}");
     }
     result
 }

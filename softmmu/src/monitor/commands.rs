@@ -48,6 +48,12 @@ pub const COMMANDS: &[&str] = &[
     "human-monitor-command",
     "blockdev-snapshot-internal-sync",
     "blockdev-snapshot-delete-internal-sync",
+    "blockdev-add",
+    "blockdev-del",
+    "query-named-block-nodes",
+    "dump-guest-memory",
+    "query-dump",
+    "query-dump-guest-memory-capability",
 ];
 
 /// A command's arguments, taken one by one; what is left is unexpected.
@@ -86,6 +92,20 @@ impl Args {
                 "Invalid parameter type for '{name}', expected: integer"
             ))),
         }
+    }
+    pub fn opt_bool(&mut self, name: &str) -> Result<Option<bool>, QmpError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(b)),
+            Some(_) => Err(generic(format!(
+                "Invalid parameter type for '{name}', expected: boolean"
+            ))),
+        }
+    }
+    /// Every argument left (commands whose arguments are a union,
+    /// checked by their own parser).
+    pub fn rest(self) -> Map<String, Value> {
+        self.0
     }
     pub fn opt_str_list(&mut self, name: &str) -> Result<Vec<String>, QmpError> {
         let bad = || {
@@ -141,11 +161,25 @@ pub fn execute(
     run(m, name, a).map(|v| (v, after))
 }
 
+/// drive_del (human monitor): the drive's image goes away; its device
+/// stays, and every request to it fails from now on.
+pub fn drive_del(m: &Machine, id: &str) -> Result<(), QmpError> {
+    match m.drives.iter().find(|d| d.id == id && !d.detached()) {
+        Some(d) => d.detach().map_err(generic),
+        None if m.blockdevs.contains(id) => Err(generic(
+            "Deleting device added with blockdev-add is not supported",
+        )),
+        None => Err(generic(format!("Device '{id}' not found"))),
+    }
+}
+
+/// A drive by id, or a node added by blockdev-add by node name.
 fn drive_by_name(m: &Machine, device: &str) -> Result<Arc<Drive>, QmpError> {
     m.drives
         .iter()
-        .find(|d| d.id == device)
+        .find(|d| d.id == device && !d.detached())
         .cloned()
+        .or_else(|| m.blockdevs.drive(device))
         .ok_or_else(|| {
             generic(format!(
                 "Cannot find device='{device}' nor node-name='{device}'"
@@ -256,6 +290,8 @@ fn run(m: &Arc<Machine>, name: &str, mut a: Args) -> Result<Value, QmpError> {
             a.finish()?;
             let (status, running) = if m.shutdown_requested() {
                 ("shutdown", false)
+            } else if m.io_error() {
+                ("io-error", false)
             } else if m.paused() {
                 ("paused", false)
             } else {
@@ -279,7 +315,69 @@ fn run(m: &Arc<Machine>, name: &str, mut a: Args) -> Result<Value, QmpError> {
             if m.resume() {
                 m.emit(Event::Resume);
             }
+            // Requests an error policy held back go again.
+            for d in &m.drives {
+                d.retry();
+            }
             Ok(json!({}))
+        }
+        "blockdev-add" => {
+            let taken = |n: &str| m.drives.iter().any(|d| d.id == n && !d.detached());
+            m.blockdevs.add(a.rest(), &taken).map_err(generic)?;
+            Ok(json!({}))
+        }
+        "blockdev-del" => {
+            let node = a
+                .opt_str("node-name")?
+                .ok_or_else(|| generic("Parameter 'node-name' is missing"))?;
+            a.finish()?;
+            let is_drive = m.drives.iter().any(|d| d.id == node && !d.detached());
+            m.blockdevs.del(&node, is_drive).map_err(generic)?;
+            Ok(json!({}))
+        }
+        "query-named-block-nodes" => {
+            a.opt_bool("flat")?;
+            a.finish()?;
+            let mut out: Vec<Value> = m
+                .drives
+                .iter()
+                .filter(|d| !d.detached())
+                .map(|d| inserted(d, &d.id))
+                .collect();
+            m.blockdevs.each(|n| out.push(node_info(n)));
+            Ok(Value::Array(out))
+        }
+        "dump-guest-memory" => {
+            let paging = a
+                .opt_bool("paging")?
+                .ok_or_else(|| generic("Parameter 'paging' is missing"))?;
+            let protocol = a
+                .opt_str("protocol")?
+                .ok_or_else(|| generic("Parameter 'protocol' is missing"))?;
+            let detach = a.opt_bool("detach")?.unwrap_or(false);
+            let begin = a.opt_int("begin")?;
+            let length = a.opt_int("length")?;
+            let format = a.opt_str("format")?;
+            a.finish()?;
+            let range = match (begin, length) {
+                (None, None) => None,
+                (Some(b), Some(l)) if b >= 0 && l >= 0 => Some((b as u64, l as u64)),
+                (Some(_), Some(_)) => return Err(generic("Invalid parameter 'begin'")),
+                (Some(_), None) => return Err(generic("Parameter 'length' is missing")),
+                (None, Some(_)) => return Err(generic("Parameter 'begin' is missing")),
+            };
+            let req = crate::dump::request(&protocol, paging, format.as_deref(), detach, range)
+                .map_err(generic)?;
+            crate::dump::dump(m, req).map_err(generic)?;
+            Ok(json!({}))
+        }
+        "query-dump" => {
+            a.finish()?;
+            Ok(m.dump.get().json())
+        }
+        "query-dump-guest-memory-capability" => {
+            a.finish()?;
+            Ok(json!({ "formats": ["elf"] }))
         }
         "quit" => {
             a.finish()?;
@@ -302,7 +400,11 @@ fn run(m: &Arc<Machine>, name: &str, mut a: Args) -> Result<Value, QmpError> {
         "query-block" => {
             a.finish()?;
             Ok(Value::Array(
-                m.drives.iter().map(|d| block_info(d)).collect(),
+                m.drives
+                    .iter()
+                    .filter(|d| !d.detached())
+                    .map(|d| block_info(d))
+                    .collect(),
             ))
         }
         "block_resize" => {
@@ -313,7 +415,10 @@ fn run(m: &Arc<Machine>, name: &str, mut a: Args) -> Result<Value, QmpError> {
             let d = m
                 .drives
                 .iter()
+                .filter(|d| !d.detached())
                 .find(|d| Some(&d.id) == device.as_ref() || Some(&d.id) == node.as_ref())
+                .cloned()
+                .or_else(|| node.as_deref().and_then(|n| m.blockdevs.drive(n)))
                 .ok_or_else(|| {
                     generic(format!(
                         "Cannot find device={} nor node-name={}",
@@ -364,32 +469,60 @@ pub fn after_reply(m: &Arc<Machine>, name: &str) {
     }
 }
 
-fn block_info(d: &Drive) -> Value {
+/// QMP's BlockDeviceInfo of an opened image.
+fn inserted(d: &Drive, node: &str) -> Value {
     let t = |i: usize| -> u64 { d.throttle.as_ref().map_or(0, |c| c.buckets[i].avg as u64) };
+    json!({
+        "file": d.file.display().to_string(),
+        "node-name": node,
+        "ro": d.read_only,
+        "drv": d.format,
+        "backing_file_depth": 0,
+        "encrypted": false,
+        "detect_zeroes": "off",
+        "bps": t(BPS_TOTAL), "bps_rd": t(BPS_READ), "bps_wr": t(BPS_WRITE),
+        "iops": t(OPS_TOTAL), "iops_rd": t(OPS_READ), "iops_wr": t(OPS_WRITE),
+        "write_threshold": 0,
+        "cache": { "writeback": true, "direct": false, "no-flush": false },
+        "image": {
+            "filename": d.file.display().to_string(),
+            "format": d.format,
+            "virtual-size": d.length(),
+            "dirty-flag": false,
+        },
+    })
+}
+
+/// A blockdev-add node: its image, or (a file node a parent stands on)
+/// the file.
+fn node_info(n: &crate::blockdev::Node) -> Value {
+    if let Some(d) = &n.drive {
+        let mut v = inserted(d, &n.name);
+        if n.driver == "file" {
+            v["drv"] = json!("file");
+            v["image"]["format"] = json!("file");
+        }
+        return v;
+    }
+    let size = std::fs::metadata(&n.filename).map(|m| m.len()).unwrap_or(0);
+    let f = n.filename.display().to_string();
+    json!({
+        "file": f, "node-name": n.name, "ro": n.read_only, "drv": n.driver,
+        "backing_file_depth": 0, "encrypted": false, "detect_zeroes": "off",
+        "bps": 0, "bps_rd": 0, "bps_wr": 0, "iops": 0, "iops_rd": 0, "iops_wr": 0,
+        "write_threshold": 0,
+        "cache": { "writeback": true, "direct": false, "no-flush": false },
+        "image": { "filename": f, "format": n.driver, "virtual-size": size, "dirty-flag": false },
+    })
+}
+
+fn block_info(d: &Drive) -> Value {
     json!({
         "device": d.id,
         "locked": false,
         "removable": false,
         "type": "unknown",
-        "io-status": "ok",
-        "inserted": {
-            "file": d.file.display().to_string(),
-            "node-name": d.id,
-            "ro": d.read_only,
-            "drv": d.format,
-            "backing_file_depth": 0,
-            "encrypted": false,
-            "detect_zeroes": "off",
-            "bps": t(BPS_TOTAL), "bps_rd": t(BPS_READ), "bps_wr": t(BPS_WRITE),
-            "iops": t(OPS_TOTAL), "iops_rd": t(OPS_READ), "iops_wr": t(OPS_WRITE),
-            "write_threshold": 0,
-            "cache": { "writeback": true, "direct": false, "no-flush": false },
-            "image": {
-                "filename": d.file.display().to_string(),
-                "format": d.format,
-                "virtual-size": d.length(),
-                "dirty-flag": false,
-            },
-        },
+        "io-status": d.io_status(),
+        "inserted": inserted(d, &d.id),
     })
 }

@@ -130,7 +130,7 @@ fn session(
             return;
         }
         let line = if tty {
-            edit_line(&mut lines, &mut out)
+            edit_line(&mut lines, &mut out, &|l: &str| hmp::complete_for(m, l))
         } else {
             let mut l = String::new();
             match lines.read_line(&mut l) {
@@ -157,9 +157,14 @@ fn session(
     }
 }
 
-/// Reads one line from a terminal, echoing and editing it; Tab completes.
-/// None at end of input (or Ctrl-D on an empty line).
-pub fn edit_line(input: &mut dyn Read, out: &mut dyn Write) -> Option<String> {
+/// Reads one line from a terminal, echoing and editing it; Tab completes
+/// with `complete`'s candidates. None at end of input (or Ctrl-D on an
+/// empty line).
+pub fn edit_line(
+    input: &mut dyn Read,
+    out: &mut dyn Write,
+    complete: &dyn Fn(&str) -> Vec<String>,
+) -> Option<String> {
     let mut line = String::new();
     let mut b = [0u8; 1];
     loop {
@@ -185,7 +190,7 @@ pub fn edit_line(input: &mut dyn Read, out: &mut dyn Write) -> Option<String> {
                 line.clear();
                 "\x08 \x08".repeat(n)
             }
-            b'\t' => complete_in_place(&mut line),
+            b'\t' => complete_in_place(&mut line, complete),
             0x1b => {
                 // An escape sequence (arrow keys): skipped.
                 let mut seq = [0u8; 2];
@@ -211,8 +216,8 @@ pub fn edit_line(input: &mut dyn Read, out: &mut dyn Write) -> Option<String> {
 /// Tab on `line`: one candidate completes the word (and adds a space);
 /// several extend it to their common prefix and are listed. Returns the
 /// text to echo.
-fn complete_in_place(line: &mut String) -> String {
-    let c = hmp::complete(line);
+fn complete_in_place(line: &mut String, complete: &dyn Fn(&str) -> Vec<String>) -> String {
+    let c = complete(line);
     let word_start = line.rfind(char::is_whitespace).map_or(0, |i| i + 1);
     let typed = line.len() - word_start;
     match c.len() {
@@ -240,7 +245,7 @@ mod tests {
 
     fn edit(keys: &[u8]) -> (Option<String>, String) {
         let mut out = Vec::new();
-        let l = edit_line(&mut &keys[..], &mut out);
+        let l = edit_line(&mut &keys[..], &mut out, &hmp::complete);
         (l, String::from_utf8_lossy(&out).into_owned())
     }
 

@@ -107,7 +107,7 @@ fn timestamp() -> Value {
     json!({ "seconds": d.as_secs(), "microseconds": d.subsec_micros() })
 }
 
-fn event_json(e: Event) -> Value {
+fn event_json(e: &Event) -> Value {
     let (name, data) = match e {
         Event::Shutdown(why) => (
             "SHUTDOWN",
@@ -120,6 +120,24 @@ fn event_json(e: Event) -> Value {
         Event::Stop => ("STOP", None),
         Event::Resume => ("RESUME", None),
         Event::Powerdown => ("POWERDOWN", None),
+        Event::BlockIoError(f) => (
+            "BLOCK_IO_ERROR",
+            Some(json!({
+                "device": f.device,
+                "node-name": f.node_name,
+                "operation": if f.write { "write" } else { "read" },
+                "action": f.action.name(),
+                "nospace": f.nospace,
+                "reason": f.reason,
+            })),
+        ),
+        Event::DumpCompleted(st) => {
+            let mut d = json!({ "result": st.json() });
+            if let (Some(err), Value::Object(o)) = (&st.error, &mut d) {
+                o.insert("error".into(), json!(err));
+            }
+            ("DUMP_COMPLETED", Some(d))
+        }
     };
     let mut v = json!({ "timestamp": timestamp(), "event": name });
     if let (Some(d), Value::Object(m)) = (data, &mut v) {
@@ -347,6 +365,11 @@ mod tests {
             "block_resize",
             "quit",
             "system_reset",
+            "blockdev-add",
+            "blockdev-del",
+            "query-named-block-nodes",
+            "dump-guest-memory",
+            "query-dump",
             "nope",
         ];
         let values = [
@@ -361,7 +384,19 @@ mod tests {
             "[\"oob\"]",
             "1e999",
         ];
-        let keys = ["device", "size", "enable", "node-name", "id", "x"];
+        let keys = [
+            "device",
+            "size",
+            "enable",
+            "node-name",
+            "id",
+            "x",
+            "driver",
+            "file",
+            "paging",
+            "protocol",
+            "format",
+        ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut rnd = |n: usize| {
             seed ^= seed << 13;

@@ -99,7 +99,7 @@ pub fn save(m: &Machine, cpus: &[Vec<u8>], w: &mut dyn Write) -> Result<(), Stat
     format::write_header(w)?;
     format::section(w, "machine", &config(m))?;
     let mut c = Writer::default();
-    c.u64(target_aarch64::system::timer::now());
+    c.u64(m.counter());
     format::section(w, "clock", &c.finish())?;
     format::section(w, "power", &power_bytes(m)?)?;
     for (i, s) in cpus.iter().enumerate() {
@@ -171,7 +171,7 @@ pub fn load(m: &Machine, r: &mut dyn Read) -> Result<Vec<Vec<u8>>, StateError> {
         *p = power;
     }
     let mut c = Reader::new("clock", get("clock"));
-    target_aarch64::helpers::set_counter(c.u64()?);
+    m.set_counter(c.u64()?);
     Ok((0..m.kicks.len())
         .map(|i| get(&format!("cpu{i}")).to_vec())
         .collect())

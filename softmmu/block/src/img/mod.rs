@@ -281,35 +281,12 @@ pub fn fmt_g3(v: f64) -> String {
     s
 }
 
-/// Parses a `-o a=b,c=d` list (",," escapes a comma).
+/// Parses a `-o a=b,c=d` list (",," escapes a comma; a bare word is "on").
 pub fn parse_opts(s: &str) -> Result<BTreeMap<String, String>> {
-    let mut m = BTreeMap::new();
-    let mut items = Vec::new();
-    let mut cur = String::new();
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == ',' {
-            if chars.peek() == Some(&',') {
-                chars.next();
-                cur.push(',');
-            } else {
-                items.push(std::mem::take(&mut cur));
-            }
-        } else {
-            cur.push(c);
-        }
-    }
-    items.push(cur);
-    for it in items {
-        if it.is_empty() {
-            continue;
-        }
-        match it.split_once('=') {
-            Some((k, v)) => m.insert(k.to_string(), v.to_string()),
-            None => m.insert(it, "on".to_string()),
-        };
-    }
-    Ok(m)
+    Ok(crate::opts::split_opts(s)
+        .into_iter()
+        .map(|(k, v)| (k, v.unwrap_or_else(|| "on".to_string())))
+        .collect())
 }
 
 /// on/off style booleans.
