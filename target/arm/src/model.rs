@@ -12,7 +12,11 @@ pub struct Features {
     /// VFPv4 (fused multiply-add) with 32 D registers.
     pub vfpv4: bool,
     pub d32: bool,
+    /// Advanced SIMD (NEON).
     pub neon: bool,
+    /// The ARMv8 AArch32 additions to Advanced SIMD Mimic implements
+    /// (VRINT*, VCVT{A,N,P,M}, VMAXNM/VMINNM, VMULL.P64).
+    pub v8: bool,
 }
 
 #[derive(Debug)]
@@ -47,14 +51,15 @@ const V7: Features = Features {
     idiv: true,
     vfpv4: true,
     d32: true,
-    neon: false,
+    neon: true,
+    v8: false,
 };
 
 pub static MAX: CpuModel = CpuModel {
     name: "max",
     midr: 0x410f_c0f1,
     arch: 7,
-    features: V7,
+    features: Features { v8: true, ..V7 },
 };
 pub static CORTEX_A15: CpuModel = CpuModel {
     name: "cortex-a15",
@@ -77,7 +82,8 @@ pub static CORTEX_A9: CpuModel = CpuModel {
         idiv: false,
         vfpv4: false,
         d32: true,
-        neon: false,
+        neon: true,
+        v8: false,
     },
 };
 pub static ARM1176: CpuModel = CpuModel {
@@ -90,6 +96,7 @@ pub static ARM1176: CpuModel = CpuModel {
         vfpv4: false,
         d32: false,
         neon: false,
+        v8: false,
     },
 };
 
