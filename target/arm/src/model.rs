@@ -15,7 +15,8 @@ pub struct Features {
     /// Advanced SIMD (NEON).
     pub neon: bool,
     /// The ARMv8 AArch32 additions to Advanced SIMD Mimic implements
-    /// (VRINT*, VCVT{A,N,P,M}, VMAXNM/VMINNM, VMULL.P64).
+    /// (VRINT*, VCVT{A,N,P,M}, VMAXNM/VMINNM) and the crypto extension
+    /// (AES, SHA1, SHA256, VMULL.P64; AT_HWCAP2 AES/PMULL/SHA1/SHA2).
     pub v8: bool,
 }
 
@@ -44,6 +45,11 @@ pub mod hwcap {
     pub const IDIVT: u64 = 1 << 18;
     pub const VFPD32: u64 = 1 << 19;
     pub const LPAE: u64 = 1 << 20;
+    /// AT_HWCAP2 bits.
+    pub const AES2: u64 = 1 << 0;
+    pub const PMULL2: u64 = 1 << 1;
+    pub const SHA1_2: u64 = 1 << 2;
+    pub const SHA2_2: u64 = 1 << 3;
 }
 
 const V7: Features = Features {
@@ -127,13 +133,18 @@ impl CpuModel {
         if f.neon {
             h |= NEON;
         }
-        (h, 0)
+        let h2 = if f.v8 {
+            AES2 | PMULL2 | SHA1_2 | SHA2_2
+        } else {
+            0
+        };
+        (h, h2)
     }
 
     /// The /proc/cpuinfo "Features" names of `hwcap`, in the kernel's order.
     pub fn feature_names(&self) -> Vec<&'static str> {
         use hwcap::*;
-        let (h, _) = self.hwcap();
+        let (h, h2) = self.hwcap();
         let names: [(u64, &str); 14] = [
             (SWP, "swp"),
             (HALF, "half"),
@@ -150,10 +161,18 @@ impl CpuModel {
             (VFPD32, "vfpd32"),
             (LPAE, "lpae"),
         ];
-        names
+        let names2: [(u64, &str); 4] = [
+            (AES2, "aes"),
+            (PMULL2, "pmull"),
+            (SHA1_2, "sha1"),
+            (SHA2_2, "sha2"),
+        ];
+        let mut v: Vec<&str> = names
             .iter()
             .filter(|(b, _)| h & b != 0)
             .map(|(_, n)| *n)
-            .collect()
+            .collect();
+        v.extend(names2.iter().filter(|(b, _)| h2 & b != 0).map(|(_, n)| *n));
+        v
     }
 }

@@ -38,6 +38,7 @@ pub fn run(regs: &mut [u64; 32], fpscr: u32, e: &Enc2) -> (bool, u32) {
     let mut qc = false;
     let s = fpu::S;
     match e.op {
+        Crypto(op) => super::crypto::run(regs, op, e.d, e.m, e.m),
         Paddl { u } | Padal { u } => {
             let src = get(regs, e.m, n, bits);
             let wide = 2 * bits;

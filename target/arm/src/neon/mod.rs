@@ -10,6 +10,7 @@
 //! by the translator (to refuse what is UNDEFINED) and the helper (to run
 //! it).
 
+pub mod crypto;
 pub mod long;
 pub mod misc2;
 pub mod table;
@@ -84,12 +85,14 @@ pub enum Op3 {
     /// VMAXNM, VMINNM (ARMv8).
     FMaxNm,
     FMinNm,
+    /// SHA1C/P/M/SU0, SHA256H/H2/SU1 (ARMv8 crypto; the operation).
+    Sha(u32),
 }
 
 impl Op3 {
     /// An ARMv8 addition (only on models with `v8`).
     pub fn is_v8(self) -> bool {
-        matches!(self, Op3::FMaxNm | Op3::FMinNm)
+        matches!(self, Op3::FMaxNm | Op3::FMinNm | Op3::Sha(_))
     }
 }
 
@@ -147,6 +150,7 @@ impl Op3 {
             (9, false, true) if size < 3 => Mls,
             (9, true, false) if size < 3 => Mul,
             (9, true, true) if size == 0 => Pmul,
+            (12, false, _) if q => Sha(crypto::decode3(u, size)?),
             (11, false, false) if size == 1 || size == 2 => Qdmulh,
             (11, false, true) if size == 1 || size == 2 => Qrdmulh,
             (12, true, false) if fsz => {
@@ -233,7 +237,11 @@ impl Op3 {
         if q && (d | n | m) & 1 != 0 {
             return None;
         }
-        let size = if op >= FAdd { 2 } else { size };
+        let size = if op >= FAdd && !matches!(op, Sha(_)) {
+            2
+        } else {
+            size
+        };
         Some(Enc3 {
             op,
             unsigned: u,
@@ -369,6 +377,10 @@ pub fn run3(regs: &mut [u64; 32], fpscr: u32, e: &Enc3) -> (bool, u32) {
     let src_n: Vec<u64> = (0..regs_n).map(|k| regs[e.n + k]).collect();
     let src_m: Vec<u64> = (0..regs_n).map(|k| regs[e.m + k]).collect();
     let src_d: Vec<u64> = (0..regs_n).map(|k| regs[e.d + k]).collect();
+    if let Sha(op) = e.op {
+        crypto::run(regs, op, e.d, e.n, e.m);
+        return (false, 0);
+    }
     if matches!(e.op, Pmax | Pmin | Padd | FPadd | FPmax | FPmin) {
         // Pairwise: the low half of the result from n's pairs, the high
         // half from m's (64-bit only).
@@ -503,7 +515,7 @@ fn elem(e: &Enc3, fp: &mut Fp, a: u64, b: u64, acc: u64, bits: u32) -> (u64, boo
         Recps => fpu::binop(fp, f, fpu::Bin::Recps, a, b),
         Rsqrts => fpu::binop(fp, f, fpu::Bin::Rsqrts, a, b),
         And | Bic | Orr | Orn | Eor | Bsl | Bit | Bif | Pmax | Pmin | Padd | FPadd | FPmax
-        | FPmin => 0,
+        | FPmin | Sha(_) => 0,
     };
     (r & all, false)
 }
@@ -676,12 +688,15 @@ pub enum Op2 {
     /// VCVT.F32.{S32,U32} (`true`: unsigned) and VCVT.{S32,U32}.F32.
     CvtFromInt(bool),
     CvtToInt(bool),
+    /// AESE/AESD/AESMC/AESIMC, SHA1H, SHA1SU1, SHA256SU0 (ARMv8 crypto,
+    /// Q registers; the operation).
+    Crypto(u32),
 }
 
 impl Op2 {
     /// An ARMv8 addition (only on models with `v8`).
     pub fn is_v8(self) -> bool {
-        matches!(self, Op2::Vrint(..) | Op2::VcvtR(..))
+        matches!(self, Op2::Vrint(..) | Op2::VcvtR(..) | Op2::Crypto(_))
     }
 }
 
@@ -711,6 +726,12 @@ impl Op2 {
         let narrow = |op| if m & 1 != 0 { None } else { ok(op) };
         let widen = |op| if d & 1 != 0 { None } else { ok(op) };
         let rm = [Round::TieAway, Round::TieEven, Round::PosInf, Round::NegInf];
+        if let Some(c) = crypto::decode2(a, b, q, size) {
+            if (d | m) & 1 != 0 {
+                return None;
+            }
+            return ok(Crypto(c));
+        }
         let op = match (a, b) {
             (0, 0) if size < 3 => Rev64,
             (0, 1) if size < 2 => Rev32,
