@@ -176,3 +176,33 @@ impl CpuModel {
         v
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The HWCAPs Linux reports for these cores (arch/arm/kernel/setup.c
+    /// from the cores' ID registers): NEON on the v7 cores, not on the
+    /// ARM1176; the crypto HWCAP2 bits only on `max`.
+    #[test]
+    fn hwcaps_per_model() {
+        use hwcap::*;
+        let (h, h2) = ARM1176.hwcap();
+        assert_eq!(h & (NEON | VFPD32 | VFPV3), 0);
+        assert_ne!(h & VFP, 0);
+        assert_eq!(h2, 0);
+        let (h, h2) = CORTEX_A9.hwcap();
+        assert_eq!(h & (NEON | VFPD32 | VFPV3), NEON | VFPD32 | VFPV3);
+        assert_eq!(h & (VFPV4 | IDIVA), 0);
+        assert_eq!(h2, 0);
+        let (h, h2) = CORTEX_A15.hwcap();
+        assert_ne!(h & NEON, 0);
+        assert_eq!(h2, 0);
+        let (h, h2) = MAX.hwcap();
+        assert_ne!(h & NEON, 0);
+        assert_eq!(h2, AES2 | PMULL2 | SHA1_2 | SHA2_2);
+        let names = MAX.feature_names();
+        assert!(names.contains(&"neon") && names.ends_with(&["aes", "pmull", "sha1", "sha2"]));
+        assert!(!ARM1176.feature_names().contains(&"neon"));
+    }
+}
