@@ -1,5 +1,6 @@
-//! Debian's `busybox-static` for arm64 under Mimic against the amd64 build
-//! of the same package run natively, on identical generated input files:
+//! Debian's `busybox-static` for arm64 (and for armhf, and armel under
+//! `-cpu arm1176`) under Mimic against the amd64 build of the same package
+//! run natively, on identical generated input files:
 //! shell control flow and arithmetic, pipelines of applets (which fork and
 //! re-exec /proc/self/exe), checksums, gzip, awk, sort and text tools.
 //! stdout and the exit status must be identical, for each backend.
@@ -9,7 +10,7 @@
 //! through /bin/sh, which is the host's shell.
 //!
 //! The binaries come from `scripts/fetch-debian` (run by `scripts/test`):
-//! build/cache/root/{arm64,amd64}/busybox-static/bin/busybox.
+//! build/cache/root/{arm64,armhf,armel,amd64}/busybox-static/bin/busybox.
 
 mod common;
 
@@ -247,7 +248,21 @@ END
 
 #[test]
 fn busybox_applets_match_native() {
-    let guest = busybox("arm64");
+    run_busybox("arm64", None);
+}
+
+#[test]
+fn busybox_armhf_applets_match_native() {
+    run_busybox("armhf", None);
+}
+
+#[test]
+fn busybox_armel_applets_match_native() {
+    run_busybox("armel", Some("arm1176"));
+}
+
+fn run_busybox(arch: &str, cpu: Option<&str>) {
+    let guest = busybox(arch);
     let native = busybox("amd64");
     let runners = runners();
     let limit = timeout();
@@ -297,6 +312,9 @@ fn busybox_applets_match_native() {
         let dir = temp_dir("bb-guest");
         write_inputs(&dir);
         let mut argv = runner.argv.clone();
+        if let Some(cpu) = cpu {
+            argv.extend(["-cpu".to_string(), cpu.to_string()]);
+        }
         argv.extend([
             guest.to_string_lossy().into_owned(),
             "sh".into(),
@@ -314,5 +332,5 @@ fn busybox_applets_match_native() {
         )
     });
     let failures: Vec<String> = results.into_iter().flatten().collect();
-    report("busybox cases", work.len(), &failures);
+    report(&format!("busybox {arch} cases"), work.len(), &failures);
 }

@@ -3,7 +3,10 @@
 //! xz-utils, python3.11 (with its standard library), perl-base, gawk and
 //! jq, each dynamically linked against the packaged glibc and libraries.
 //! stdout (byte for byte, including xz's compressed output) and the exit
-//! status must be identical, for each backend.
+//! status must be identical, for each backend. The lua5.4, sqlite3 and xz
+//! cases also run Debian's 32-bit Arm packages: armhf (`-cpu max`, so
+//! glibc takes its NEON paths) and armel (soft-float EABI, `-cpu
+//! arm1176`).
 //!
 //! Both trees come from `scripts/fetch-debian` (run by `scripts/test`):
 //! build/cache/sysroot/{arm64,amd64}. The guest runs as
@@ -240,8 +243,12 @@ fn native_argv(root: &Path, c: &Case) -> Vec<String> {
     argv
 }
 
-fn guest_argv(root: &Path, runner: &Runner, c: &Case) -> Vec<String> {
+fn guest_argv(root: &Path, cpu: Option<&str>, runner: &Runner, c: &Case) -> Vec<String> {
     let mut argv = runner.argv.clone();
+    if let Some(cpu) = cpu {
+        argv.push("-cpu".into());
+        argv.push(cpu.into());
+    }
     argv.push("-L".into());
     argv.push(root.to_string_lossy().into_owned());
     argv.push(root.join(c.prog).to_string_lossy().into_owned());
@@ -268,12 +275,33 @@ fn run_case(argv: &[String], dir: &Path, c: &Case, env: &[(&str, &str)]) -> Outc
 
 #[test]
 fn debian_programs_match_native() {
-    let arm = sysroot("arm64");
+    run_arch("arm64", None, |_| true);
+}
+
+/// The programs of the 32-bit Arm sysroots (fetch-debian's SYSROOT_PKGS_32).
+fn in_32bit_sysroot(c: &Case) -> bool {
+    ["usr/bin/lua5.4", "usr/bin/sqlite3", "usr/bin/xz"].contains(&c.prog)
+}
+
+#[test]
+fn debian_armhf_programs_match_native() {
+    run_arch("armhf", None, in_32bit_sysroot);
+}
+
+#[test]
+fn debian_armel_programs_match_native() {
+    run_arch("armel", Some("arm1176"), in_32bit_sysroot);
+}
+
+/// Runs the cases `keep` selects from ARCH's sysroot (with `-cpu CPU`)
+/// against the amd64 one.
+fn run_arch(arch: &str, cpu: Option<&str>, keep: fn(&Case) -> bool) {
+    let arm = sysroot(arch);
     let amd = sysroot("amd64");
     let runners = runners();
     let cases: Vec<Case> = cases()
         .into_iter()
-        .filter(|c| filter_matches(c.name))
+        .filter(|c| keep(c) && filter_matches(c.name))
         .collect();
 
     let amd_perl = format!("{}/usr/lib/x86_64-linux-gnu/perl-base", amd.display());
@@ -331,7 +359,7 @@ fn debian_programs_match_native() {
     let results = parallel_map(&work, jobs(), |(i, runner)| {
         let c = &cases[*i];
         let dir = workdir("deb-guest", &sample);
-        let out = run_case(&guest_argv(&arm, runner, c), &dir, c, &guest_env);
+        let out = run_case(&guest_argv(&arm, cpu, runner, c), &dir, c, &guest_env);
         let _ = std::fs::remove_dir_all(&dir);
         eprintln!("{} [{}]: {:.1?}", c.name, runner.label, out.elapsed);
         check(
@@ -343,5 +371,9 @@ fn debian_programs_match_native() {
         )
     });
     let failures: Vec<String> = results.into_iter().flatten().collect();
-    report("Debian program cases", work.len(), &failures);
+    report(
+        &format!("Debian {arch} program cases"),
+        work.len(),
+        &failures,
+    );
 }

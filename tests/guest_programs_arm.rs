@@ -5,7 +5,14 @@
 //! - `build/guest/armhf/NAME-arm` (`-marm -O2 -static`),
 //! - `build/guest/armhf/NAME-thumb` (`-mthumb -O2 -static`),
 //! - `build/guest/armhf/NAME-dyn` (`-mthumb -O2`, dynamic, run with
-//!   `-L /usr/arm-linux-gnueabihf`).
+//!   `-L /usr/arm-linux-gnueabihf`),
+//! - the NEON programs of `tests/guest/arm/` (`-arm`, `-thumb`);
+//!
+//! and the armel (soft-float EABI, ARMv5TE code) builds with `-cpu
+//! arm1176` (ARMv6K, VFPv2, no NEON), against `qemu-arm -cpu arm1176`:
+//!
+//! - `build/guest/armel/NAME-static` (`arm-linux-gnueabi-gcc -O2 -static`),
+//! - `build/guest/armel/NAME-dyn` (dynamic, `-L /usr/arm-linux-gnueabi`).
 //!
 //! The expected output is the native run's, except where `qemu-arm` is
 //! installed: then it is QEMU's run of the same binary (programs print
@@ -65,12 +72,32 @@ fn read_args(name: &str) -> Vec<String> {
     }
 }
 
-fn cases() -> Option<Vec<Case>> {
+/// One 32-bit Arm ABI's builds: their directory under build/guest, the
+/// cross sysroot of the dynamic ones, and the `-cpu` both Mimic and QEMU
+/// run them with.
+struct Abi {
+    dir: &'static str,
+    sysroot: &'static str,
+    cpu: Option<&'static str>,
+}
+
+const ARMHF: Abi = Abi {
+    dir: "armhf",
+    sysroot: "/usr/arm-linux-gnueabihf",
+    cpu: None,
+};
+const ARMEL: Abi = Abi {
+    dir: "armel",
+    sysroot: "/usr/arm-linux-gnueabi",
+    cpu: Some("arm1176"),
+};
+
+fn cases(abi: &Abi) -> Option<Vec<Case>> {
     let dir = repo_root().join("build/guest");
-    let arm = dir.join("armhf");
+    let arm = dir.join(abi.dir);
     if !arm.is_dir() {
         eprintln!(
-            "{} is missing (no arm-linux-gnueabihf-gcc when the guests were built): skipping",
+            "{} is missing (no cross compiler when the guests were built): skipping",
             arm.display()
         );
         return None;
@@ -98,12 +125,11 @@ fn cases() -> Option<Vec<Case>> {
         let native = NATIVE_REFERENCE.iter().any(|(n, _)| *n == name);
         let (want_stdout, want_status) = match native {
             true => (want_stdout, want_status),
-            false => {
-                qemu_reference(&bin, name, variant == "dyn").unwrap_or((want_stdout, want_status))
-            }
+            false => qemu_reference(abi, &bin, name, variant == "dyn")
+                .unwrap_or((want_stdout, want_status)),
         };
         cases.push(Case {
-            name: format!("armhf/{file}"),
+            name: format!("{}/{file}", abi.dir),
             bin,
             args: read_args(name),
             dynamic: variant == "dyn",
@@ -115,11 +141,20 @@ fn cases() -> Option<Vec<Case>> {
 }
 
 /// `qemu-arm`'s stdout and status for the binary, when qemu-arm exists.
-fn qemu_reference(bin: &std::path::Path, name: &str, dynamic: bool) -> Option<(Vec<u8>, i32)> {
+fn qemu_reference(
+    abi: &Abi,
+    bin: &std::path::Path,
+    name: &str,
+    dynamic: bool,
+) -> Option<(Vec<u8>, i32)> {
     let mut argv = vec!["qemu-arm".to_string()];
+    if let Some(cpu) = abi.cpu {
+        argv.push("-cpu".into());
+        argv.push(cpu.into());
+    }
     if dynamic {
         argv.push("-L".into());
-        argv.push("/usr/arm-linux-gnueabihf".into());
+        argv.push(abi.sysroot.into());
     }
     argv.push(bin.to_string_lossy().into_owned());
     argv.extend(read_args(name));
@@ -144,8 +179,17 @@ fn qemu_reference(bin: &std::path::Path, name: &str, dynamic: bool) -> Option<(V
 
 #[test]
 fn armhf_guest_programs() {
-    let Some(cases) = cases() else { return };
-    let sysroot = PathBuf::from("/usr/arm-linux-gnueabihf");
+    run_abi(&ARMHF);
+}
+
+#[test]
+fn armel_guest_programs() {
+    run_abi(&ARMEL);
+}
+
+fn run_abi(abi: &Abi) {
+    let Some(cases) = cases(abi) else { return };
+    let sysroot = PathBuf::from(abi.sysroot);
     let runners = runners();
     let work: Vec<(&Case, &Runner)> = cases
         .iter()
@@ -154,7 +198,7 @@ fn armhf_guest_programs() {
         .filter(|c| {
             let known = KNOWN_FAILING
                 .iter()
-                .find(|(n, _)| c.name.starts_with(&format!("armhf/{n}-")));
+                .find(|(n, _)| c.name.starts_with(&format!("{}/{n}-", abi.dir)));
             if let Some((_, why)) = known {
                 eprintln!("skipped (known failure: {why}): {}", c.name);
             }
@@ -166,6 +210,10 @@ fn armhf_guest_programs() {
     let results = parallel_map(&work, jobs(), |(case, runner)| {
         let cwd = temp_dir("guest-arm");
         let mut argv = runner.argv.clone();
+        if let Some(cpu) = abi.cpu {
+            argv.push("-cpu".into());
+            argv.push(cpu.into());
+        }
         if case.dynamic {
             argv.push("-L".into());
             argv.push(sysroot.to_string_lossy().into_owned());
@@ -183,5 +231,9 @@ fn armhf_guest_programs() {
         )
     });
     let failures: Vec<String> = results.into_iter().flatten().collect();
-    report("armhf guest program runs", work.len(), &failures);
+    report(
+        &format!("{} guest program runs", abi.dir),
+        work.len(),
+        &failures,
+    );
 }

@@ -54,7 +54,11 @@ impl UserGuest for Guest {
     const SVC: u32 = excp::SVC;
 
     fn abi(&self) -> &'static GuestAbi {
-        &super::ABI
+        if self.model.arch >= 7 {
+            &super::ABI
+        } else {
+            &super::ABI_V6
+        }
     }
     fn frontend(&self) -> Box<dyn Frontend + Send> {
         Box::new(Arm { model: self.model })

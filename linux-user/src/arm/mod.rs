@@ -33,8 +33,18 @@ const OPEN_FLAGS: &[(u64, u64)] = &[
 ];
 
 /// The ARM EABI Linux ABI (armhf and armel: the float ABI is a user-space
-/// calling convention, the kernel interface is the same).
-pub static ABI: GuestAbi = GuestAbi {
+/// calling convention, the kernel interface is the same) on an ARMv7 CPU.
+pub static ABI: GuestAbi = ABI_V7;
+
+/// The same on an ARMv6 CPU (`-cpu arm1176`): `uname -m` says `armv6l`,
+/// AT_PLATFORM `v6l`.
+pub static ABI_V6: GuestAbi = GuestAbi {
+    uname_machine: "armv6l",
+    platform: "v6l",
+    ..ABI_V7
+};
+
+const ABI_V7: GuestAbi = GuestAbi {
     name: "arm",
     uname_machine: "armv7l",
     elf_machine: EM_ARM,
@@ -60,16 +70,22 @@ pub static ABI: GuestAbi = GuestAbi {
     net: &NetAbi::GENERIC,
 };
 
-/// `/proc/cpuinfo` for an ARMv7 CPU model, one entry per host CPU.
+/// `/proc/cpuinfo` for an ARMv7 or ARMv6 CPU model, one entry per host CPU.
 pub fn cpuinfo(model: &target_arm::CpuModel) -> String {
     let cpus = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
     let midr = model.midr;
+    let name = if model.arch >= 7 {
+        "ARMv7 Processor"
+    } else {
+        "ARMv6-compatible processor"
+    };
+    let plat = if model.arch >= 7 { "v7l" } else { "v6l" };
     let mut s = String::new();
     for i in 0..cpus {
         s.push_str(&format!(
-            "processor\t: {i}\nmodel name\t: ARMv7 Processor rev {} (v7l)\nBogoMIPS\t: 50.00\n\
+            "processor\t: {i}\nmodel name\t: {name} rev {} ({plat})\nBogoMIPS\t: 50.00\n\
              Features\t: {}\nCPU implementer\t: {:#04x}\nCPU architecture: {}\n\
              CPU variant\t: {:#x}\nCPU part\t: {:#05x}\nCPU revision\t: {}\n\n",
             midr & 0xf,

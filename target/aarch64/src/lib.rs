@@ -13,6 +13,15 @@ pub mod model;
 pub mod system;
 pub mod translate;
 
+/// The AES/SHA primitives of the crypto extensions, for the AArch32
+/// frontend's Advanced SIMD forms of the same instructions.
+pub mod crypto {
+    pub use crate::translate::simd::crypto::{
+        compute, AESD, AESE, AESIMC, AESMC, SHA1C, SHA1H, SHA1M, SHA1P, SHA1SU0, SHA1SU1, SHA256H,
+        SHA256H2, SHA256SU0, SHA256SU1,
+    };
+}
+
 pub use cpu::CpuState;
 pub use model::{CpuModel, Features};
 

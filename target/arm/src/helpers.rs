@@ -321,12 +321,13 @@ extern "C" fn neon_3same(env: Env, insn: u64) -> u64 {
 tcg::helper!(pub HELPER_NEON_3SAME, "neon_3same", A1(neon_3same), ENV_FIELDS);
 
 /// NEON "two registers miscellaneous" (`insn`: the A32 encoding, checked
-/// by [`crate::neon::Op2::decode`]).
+/// by [`crate::neon::Op2::decode`]); sets FPSCR.QC and the FP flags.
 extern "C" fn neon_2misc(env: Env, insn: u64) -> u64 {
     if let Some(e) = crate::neon::Op2::decode(insn as u32) {
-        // SAFETY: env is the running CpuState; d is an env field.
+        // SAFETY: env is the running CpuState; d and fpscr are env fields.
         let cpu = unsafe { &mut *state(env) };
-        crate::neon::run2(&mut cpu.d, &e);
+        let (qc, flags) = crate::neon::run2(&mut cpu.d, cpu.fpscr, &e);
+        cpu.fpscr |= flags & FPSCR_EXC | u32::from(qc) << 27;
     }
     0
 }
@@ -336,23 +337,50 @@ tcg::helper!(pub HELPER_NEON_2MISC, "neon_2misc", A1(neon_2misc), ENV_FIELDS);
 /// checked by [`crate::neon::OpSh::decode`]).
 extern "C" fn neon_shift(env: Env, insn: u64) -> u64 {
     if let Some(e) = crate::neon::OpSh::decode(insn as u32) {
-        // SAFETY: env is the running CpuState; d is an env field.
+        // SAFETY: env is the running CpuState; d and fpscr are env fields.
         let cpu = unsafe { &mut *state(env) };
-        crate::neon::run_shift(&mut cpu.d, &e);
+        let (qc, flags) = crate::neon::run_shift(&mut cpu.d, cpu.fpscr, &e);
+        cpu.fpscr |= flags & FPSCR_EXC | u32::from(qc) << 27;
     }
     0
 }
 tcg::helper!(pub HELPER_NEON_SHIFT, "neon_shift", A1(neon_shift), ENV_FIELDS);
 
-/// NEON VMLA/VMLS/VMUL by a scalar (`insn`: the A32 encoding, checked by
-/// [`crate::neon::EncScalar::decode`]).
+/// NEON same-length operations by a scalar (`insn`: the A32 encoding,
+/// checked by [`crate::neon::EncScalar::decode`]).
 extern "C" fn neon_scalar(env: Env, insn: u64) -> u64 {
     if let Some(e) = crate::neon::EncScalar::decode(insn as u32) {
         // SAFETY: env is the running CpuState; d and fpscr are env fields.
         let cpu = unsafe { &mut *state(env) };
-        let flags = crate::neon::run_scalar(&mut cpu.d, cpu.fpscr, &e);
-        cpu.fpscr |= flags & FPSCR_EXC;
+        let (qc, flags) = crate::neon::run_scalar(&mut cpu.d, cpu.fpscr, &e);
+        cpu.fpscr |= flags & FPSCR_EXC | u32::from(qc) << 27;
     }
     0
 }
 tcg::helper!(pub HELPER_NEON_SCALAR, "neon_scalar", A1(neon_scalar), ENV_FIELDS);
+
+/// NEON "three registers of different lengths" and the lengthening
+/// by-scalar forms (`insn`: the A32 encoding, checked by
+/// [`crate::neon::long::EncL::decode`]).
+extern "C" fn neon_long(env: Env, insn: u64) -> u64 {
+    if let Some(e) = crate::neon::long::EncL::decode(insn as u32) {
+        // SAFETY: env is the running CpuState; d and fpscr are env fields.
+        let cpu = unsafe { &mut *state(env) };
+        let qc = crate::neon::long::run(&mut cpu.d, &e);
+        cpu.fpscr |= u32::from(qc) << 27;
+    }
+    0
+}
+tcg::helper!(pub HELPER_NEON_LONG, "neon_long", A1(neon_long), ENV_FIELDS);
+
+/// VTBL/VTBX (`insn`: the A32 encoding, checked by
+/// [`crate::neon::table::EncTbl::decode`]).
+extern "C" fn neon_tbl(env: Env, insn: u64) -> u64 {
+    if let Some(e) = crate::neon::table::EncTbl::decode(insn as u32) {
+        // SAFETY: env is the running CpuState; d is an env field.
+        let cpu = unsafe { &mut *state(env) };
+        crate::neon::table::run(&mut cpu.d, &e);
+    }
+    0
+}
+tcg::helper!(pub HELPER_NEON_TBL, "neon_tbl", A1(neon_tbl), ENV_FIELDS);

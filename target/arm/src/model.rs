@@ -12,7 +12,12 @@ pub struct Features {
     /// VFPv4 (fused multiply-add) with 32 D registers.
     pub vfpv4: bool,
     pub d32: bool,
+    /// Advanced SIMD (NEON).
     pub neon: bool,
+    /// The ARMv8 AArch32 additions to Advanced SIMD Mimic implements
+    /// (VRINT*, VCVT{A,N,P,M}, VMAXNM/VMINNM) and the crypto extension
+    /// (AES, SHA1, SHA256, VMULL.P64; AT_HWCAP2 AES/PMULL/SHA1/SHA2).
+    pub v8: bool,
 }
 
 #[derive(Debug)]
@@ -40,6 +45,11 @@ pub mod hwcap {
     pub const IDIVT: u64 = 1 << 18;
     pub const VFPD32: u64 = 1 << 19;
     pub const LPAE: u64 = 1 << 20;
+    /// AT_HWCAP2 bits.
+    pub const AES2: u64 = 1 << 0;
+    pub const PMULL2: u64 = 1 << 1;
+    pub const SHA1_2: u64 = 1 << 2;
+    pub const SHA2_2: u64 = 1 << 3;
 }
 
 const V7: Features = Features {
@@ -47,14 +57,15 @@ const V7: Features = Features {
     idiv: true,
     vfpv4: true,
     d32: true,
-    neon: false,
+    neon: true,
+    v8: false,
 };
 
 pub static MAX: CpuModel = CpuModel {
     name: "max",
     midr: 0x410f_c0f1,
     arch: 7,
-    features: V7,
+    features: Features { v8: true, ..V7 },
 };
 pub static CORTEX_A15: CpuModel = CpuModel {
     name: "cortex-a15",
@@ -77,7 +88,8 @@ pub static CORTEX_A9: CpuModel = CpuModel {
         idiv: false,
         vfpv4: false,
         d32: true,
-        neon: false,
+        neon: true,
+        v8: false,
     },
 };
 pub static ARM1176: CpuModel = CpuModel {
@@ -90,6 +102,7 @@ pub static ARM1176: CpuModel = CpuModel {
         vfpv4: false,
         d32: false,
         neon: false,
+        v8: false,
     },
 };
 
@@ -120,13 +133,18 @@ impl CpuModel {
         if f.neon {
             h |= NEON;
         }
-        (h, 0)
+        let h2 = if f.v8 {
+            AES2 | PMULL2 | SHA1_2 | SHA2_2
+        } else {
+            0
+        };
+        (h, h2)
     }
 
     /// The /proc/cpuinfo "Features" names of `hwcap`, in the kernel's order.
     pub fn feature_names(&self) -> Vec<&'static str> {
         use hwcap::*;
-        let (h, _) = self.hwcap();
+        let (h, h2) = self.hwcap();
         let names: [(u64, &str); 14] = [
             (SWP, "swp"),
             (HALF, "half"),
@@ -143,10 +161,48 @@ impl CpuModel {
             (VFPD32, "vfpd32"),
             (LPAE, "lpae"),
         ];
-        names
+        let names2: [(u64, &str); 4] = [
+            (AES2, "aes"),
+            (PMULL2, "pmull"),
+            (SHA1_2, "sha1"),
+            (SHA2_2, "sha2"),
+        ];
+        let mut v: Vec<&str> = names
             .iter()
             .filter(|(b, _)| h & b != 0)
             .map(|(_, n)| *n)
-            .collect()
+            .collect();
+        v.extend(names2.iter().filter(|(b, _)| h2 & b != 0).map(|(_, n)| *n));
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The HWCAPs Linux reports for these cores (arch/arm/kernel/setup.c
+    /// from the cores' ID registers): NEON on the v7 cores, not on the
+    /// ARM1176; the crypto HWCAP2 bits only on `max`.
+    #[test]
+    fn hwcaps_per_model() {
+        use hwcap::*;
+        let (h, h2) = ARM1176.hwcap();
+        assert_eq!(h & (NEON | VFPD32 | VFPV3), 0);
+        assert_ne!(h & VFP, 0);
+        assert_eq!(h2, 0);
+        let (h, h2) = CORTEX_A9.hwcap();
+        assert_eq!(h & (NEON | VFPD32 | VFPV3), NEON | VFPD32 | VFPV3);
+        assert_eq!(h & (VFPV4 | IDIVA), 0);
+        assert_eq!(h2, 0);
+        let (h, h2) = CORTEX_A15.hwcap();
+        assert_ne!(h & NEON, 0);
+        assert_eq!(h2, 0);
+        let (h, h2) = MAX.hwcap();
+        assert_ne!(h & NEON, 0);
+        assert_eq!(h2, AES2 | PMULL2 | SHA1_2 | SHA2_2);
+        let names = MAX.feature_names();
+        assert!(names.contains(&"neon") && names.ends_with(&["aes", "pmull", "sha1", "sha2"]));
+        assert!(!ARM1176.feature_names().contains(&"neon"));
     }
 }

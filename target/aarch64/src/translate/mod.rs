@@ -8,7 +8,7 @@ mod data_reg;
 mod fp;
 mod ldst;
 mod privileged;
-mod simd;
+pub(crate) mod simd;
 mod system;
 
 use crate::cpu::{excp, GLOBALS, G_PC, G_SP, OFF_FAULT_ADDR, OFF_SYNDROME};

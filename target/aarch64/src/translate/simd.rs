@@ -12,7 +12,7 @@ mod arith;
 pub(crate) mod bf16;
 mod complex;
 mod copy;
-mod crypto;
+pub(crate) mod crypto;
 mod dot;
 mod extra;
 mod fhm;

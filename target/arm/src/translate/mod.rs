@@ -20,6 +20,7 @@ mod ldst;
 mod media;
 mod mul;
 mod neon;
+mod neon_ldst;
 mod system;
 mod t16;
 mod t32;
@@ -43,7 +44,12 @@ pub fn a32_table() -> &'static DecodeTable {
 }
 pub fn a32u_table() -> &'static DecodeTable {
     static TABLE: OnceLock<DecodeTable> = OnceLock::new();
-    TABLE.get_or_init(|| DecodeTable::new(&[a32::UNCOND, neon::A32_PATTERNS], 24))
+    TABLE.get_or_init(|| {
+        DecodeTable::new(
+            &[a32::UNCOND, neon::A32_PATTERNS, neon_ldst::A32_PATTERNS],
+            24,
+        )
+    })
 }
 pub fn t16_table() -> &'static DecodeTable {
     static TABLE: OnceLock<DecodeTable> = OnceLock::new();
@@ -57,6 +63,7 @@ pub fn t32_table() -> &'static DecodeTable {
             // byte/halfword stores in the integer groups.
             &[
                 neon::T32_PATTERNS,
+                neon_ldst::T32_PATTERNS,
                 t32::PATTERNS,
                 vfp::T32_PATTERNS,
                 neon::VDUP_CORE_PATTERNS,

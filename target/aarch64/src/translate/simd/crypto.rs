@@ -154,21 +154,26 @@ fn call(ctx: &mut Ctx, op: u32, i: Insn) {
     lanes::call(ctx, &CRYPTO, d);
 }
 
-// op numbers inside the crypto helper, beyond the AES opcodes (4..=7)
-const SHA1C: u32 = 0x10;
-const SHA1P: u32 = 0x11;
-const SHA1M: u32 = 0x12;
-const SHA1SU0: u32 = 0x13;
-const SHA256H: u32 = 0x14;
-const SHA256H2: u32 = 0x15;
-const SHA256SU1: u32 = 0x16;
-const SHA1H: u32 = 0x20;
-const SHA1SU1: u32 = 0x21;
-const SHA256SU0: u32 = 0x22;
-const SHA512H: u32 = 0x30;
-const SHA512H2: u32 = 0x31;
-const SHA512SU1: u32 = 0x32;
-const SHA512SU0: u32 = 0x34;
+// op numbers inside the crypto helper (and `compute`): the AES opcodes,
+// then the SHA ones
+pub const AESE: u32 = 0b00100;
+pub const AESD: u32 = 0b00101;
+pub const AESMC: u32 = 0b00110;
+pub const AESIMC: u32 = 0b00111;
+pub const SHA1C: u32 = 0x10;
+pub const SHA1P: u32 = 0x11;
+pub const SHA1M: u32 = 0x12;
+pub const SHA1SU0: u32 = 0x13;
+pub const SHA256H: u32 = 0x14;
+pub const SHA256H2: u32 = 0x15;
+pub const SHA256SU1: u32 = 0x16;
+pub const SHA1H: u32 = 0x20;
+pub const SHA1SU1: u32 = 0x21;
+pub const SHA256SU0: u32 = 0x22;
+pub const SHA512H: u32 = 0x30;
+pub const SHA512H2: u32 = 0x31;
+pub const SHA512SU1: u32 = 0x32;
+pub const SHA512SU0: u32 = 0x34;
 
 fn sha3reg(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
     let op = i.bits(14, 12);
@@ -364,9 +369,19 @@ extern "C" fn crypto_helper(env: Env, desc: u64) -> u64 {
     let d = Desc::unpack(desc);
     let c = lanes::cpu(env);
     let (vd, vn, vm) = (vget(c, d.rd), vget(c, d.rn), vget(c, d.rm));
-    let r = match d.op {
-        0b00100 | 0b00101 => aes_round(vd ^ vn, d.op),
-        0b00110 | 0b00111 => aes_round(vn, d.op),
+    vset(c, d.rd, compute(d.op, vd, vn, vm));
+    0
+}
+tcg::helper!(CRYPTO, "crypto", A1(crypto_helper), ENV_FIELDS);
+
+/// The new value of the destination of crypto operation `op` (one of the
+/// constants above) from the destination's old value and the two sources
+/// (AArch32's Qd, Qn, Qm; the one-source forms read `vn`). Shared with the
+/// AArch32 frontend.
+pub fn compute(op: u32, vd: u128, vn: u128, vm: u128) -> u128 {
+    match op {
+        AESE | AESD => aes_round(vd ^ vn, op),
+        AESMC | AESIMC => aes_round(vn, op),
         SHA1C => sha1_hash(vd, w32(vn, 0), vm, choose),
         SHA1P => sha1_hash(vd, w32(vn, 0), vm, parity),
         SHA1M => sha1_hash(vd, w32(vn, 0), vm, majority),
@@ -435,8 +450,5 @@ extern "C" fn crypto_helper(env: Env, desc: u64) -> u64 {
             q2(h, l)
         }
         _ => vd,
-    };
-    vset(c, d.rd, r);
-    0
+    }
 }
-tcg::helper!(CRYPTO, "crypto", A1(crypto_helper), ENV_FIELDS);

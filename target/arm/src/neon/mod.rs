@@ -1,13 +1,22 @@
 //! Advanced SIMD (NEON) data processing on the D registers, element by
 //! element: the "three registers of the same length" group (integer
-//! arithmetic, logic, compares, shifts by register, and single-precision
-//! arithmetic under the Standard FPSCR value: round to nearest, flush to
-//! zero, default NaN; cumulative flags go to FPSCR). [`Op3::decode`] is
-//! shared by the translator (to refuse what is not implemented or is
-//! UNDEFINED) and the helper (to run it).
+//! arithmetic, logic, compares, shifts by register, saturating and
+//! doubling forms, and single-precision arithmetic under the Standard
+//! FPSCR value: round to nearest, flush to zero, default NaN; cumulative
+//! flags go to FPSCR), "two registers misc" (`misc2.rs` for the
+//! saturating, pairwise, converting and estimating forms), shifts by an
+//! immediate, and by-scalar forms; `long.rs` holds the "three registers of
+//! different lengths" group, `table.rs` VTBL/VTBX. Each `decode` is shared
+//! by the translator (to refuse what is UNDEFINED) and the helper (to run
+//! it).
+
+pub mod crypto;
+pub mod long;
+pub mod misc2;
+pub mod table;
 
 use target_aarch64::fpu::arith::{self, Cmp};
-use target_aarch64::fpu::{self, Fp};
+use target_aarch64::fpu::{self, Fp, Round};
 
 /// One "3 registers same length" operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -42,6 +51,15 @@ pub enum Op3 {
     Pmax,
     Pmin,
     Padd,
+    /// VQSHL, VRSHL, VQRSHL (register).
+    Qshl,
+    Rshl,
+    Qrshl,
+    /// VMUL.P8.
+    Pmul,
+    /// VQDMULH, VQRDMULH.
+    Qdmulh,
+    Qrdmulh,
     FAdd,
     FSub,
     FPadd,
@@ -54,6 +72,28 @@ pub enum Op3 {
     FCgt,
     FMax,
     FMin,
+    FPmax,
+    FPmin,
+    /// VFMA, VFMS (fused).
+    FFma,
+    FFms,
+    /// VACGE, VACGT (absolute compares).
+    FAcge,
+    FAcgt,
+    Recps,
+    Rsqrts,
+    /// VMAXNM, VMINNM (ARMv8).
+    FMaxNm,
+    FMinNm,
+    /// SHA1C/P/M/SU0, SHA256H/H2/SU1 (ARMv8 crypto; the operation).
+    Sha(u32),
+}
+
+impl Op3 {
+    /// An ARMv8 addition (only on models with `v8`).
+    pub fn is_v8(self) -> bool {
+        matches!(self, Op3::FMaxNm | Op3::FMinNm | Op3::Sha(_))
+    }
 }
 
 /// The fields of an A32 "3 registers same length" encoding
@@ -95,6 +135,9 @@ impl Op3 {
             (3, false, _) if size < 3 => Cgt,
             (3, true, _) if size < 3 => Cge,
             (4, false, _) => Shl,
+            (4, true, _) => Qshl,
+            (5, false, _) => Rshl,
+            (5, true, _) => Qrshl,
             (6, false, _) if size < 3 => Max,
             (6, true, _) if size < 3 => Min,
             (7, false, _) if size < 3 => Abd,
@@ -106,6 +149,45 @@ impl Op3 {
             (9, false, false) if size < 3 => Mla,
             (9, false, true) if size < 3 => Mls,
             (9, true, false) if size < 3 => Mul,
+            (9, true, true) if size == 0 => Pmul,
+            (12, false, _) if q => Sha(crypto::decode3(u, size)?),
+            (11, false, false) if size == 1 || size == 2 => Qdmulh,
+            (11, false, true) if size == 1 || size == 2 => Qrdmulh,
+            (12, true, false) if fsz => {
+                if size & 2 == 0 {
+                    FFma
+                } else {
+                    FFms
+                }
+            }
+            (14, true, true) if fsz => {
+                if size & 2 == 0 {
+                    FAcge
+                } else {
+                    FAcgt
+                }
+            }
+            (15, false, true) if fsz && !q => {
+                if size & 2 == 0 {
+                    FPmax
+                } else {
+                    FPmin
+                }
+            }
+            (15, true, false) if fsz => {
+                if size & 2 == 0 {
+                    Recps
+                } else {
+                    Rsqrts
+                }
+            }
+            (15, true, true) if fsz => {
+                if size & 2 == 0 {
+                    FMaxNm
+                } else {
+                    FMinNm
+                }
+            }
             (10, false, _) if size < 3 && !q => Pmax,
             (10, true, _) if size < 3 && !q => Pmin,
             (11, true, false) if size < 3 && !q => Padd,
@@ -155,7 +237,11 @@ impl Op3 {
         if q && (d | n | m) & 1 != 0 {
             return None;
         }
-        let size = if op >= FAdd { 2 } else { size };
+        let size = if op >= FAdd && !matches!(op, Sha(_)) {
+            2
+        } else {
+            size
+        };
         Some(Enc3 {
             op,
             unsigned: u,
@@ -169,13 +255,13 @@ impl Op3 {
 }
 
 /// FPSCR.FZ and FPSCR.DN, round to nearest: the Standard FPSCR value.
-const STANDARD_FPSCR: u64 = 1 << 24 | 1 << 25;
+pub(crate) const STANDARD_FPSCR: u64 = 1 << 24 | 1 << 25;
 
-fn sext(v: u64, bits: u32) -> i64 {
+pub(crate) fn sext(v: u64, bits: u32) -> i64 {
     ((v << (64 - bits)) as i64) >> (64 - bits)
 }
 
-fn mask(bits: u32) -> u64 {
+pub(crate) fn mask(bits: u32) -> u64 {
     if bits == 64 {
         u64::MAX
     } else {
@@ -184,7 +270,7 @@ fn mask(bits: u32) -> u64 {
 }
 
 /// Signed or unsigned saturation of `v` to `bits`; (value, saturated).
-fn sat(v: i128, bits: u32, unsigned: bool) -> (u64, bool) {
+pub(crate) fn sat(v: i128, bits: u32, unsigned: bool) -> (u64, bool) {
     let (lo, hi) = if unsigned {
         (0i128, (1i128 << bits) - 1)
     } else {
@@ -218,8 +304,64 @@ fn shl(x: u64, by: u64, bits: u32, unsigned: bool) -> u64 {
     r & mask(bits)
 }
 
+/// `x` (a `bits`-bit element) shifted by the signed count `s` (left when
+/// positive): VRSHL/VQRSHL round right shifts, VQSHL/VQRSHL saturate left
+/// shifts (signed or unsigned by `unsigned`); (result, saturated).
+pub(crate) fn shift_reg(
+    x: u64,
+    s: i32,
+    bits: u32,
+    unsigned: bool,
+    round: bool,
+    saturate: bool,
+) -> (u64, bool) {
+    let v: i128 = if unsigned {
+        i128::from(x)
+    } else {
+        i128::from(sext(x, bits))
+    };
+    if s >= 0 {
+        if !saturate {
+            return (
+                if s >= bits as i32 {
+                    0
+                } else {
+                    (x << s) & mask(bits)
+                },
+                false,
+            );
+        }
+        if v == 0 {
+            return (0, false);
+        }
+        if s >= bits as i32 {
+            let big = if v < 0 { -(1i128 << 80) } else { 1i128 << 80 };
+            return sat(big, bits, unsigned);
+        }
+        return sat(v << s, bits, unsigned);
+    }
+    let n = (-s).min(100) as u32;
+    let r = if round {
+        (v + (1i128 << (n - 1))) >> n
+    } else {
+        v >> n
+    };
+    (r as u64 & mask(bits), false)
+}
+
+/// Carry-less (polynomial) product of two values of up to 64 bits.
+pub(crate) fn clmul(a: u64, b: u64) -> u128 {
+    let mut r = 0u128;
+    for i in 0..64 {
+        if b >> i & 1 != 0 {
+            r ^= u128::from(a) << i;
+        }
+    }
+    r
+}
+
 /// The lanes of a 64-bit register of `bits`-bit elements.
-fn lane(v: u64, i: u32, bits: u32) -> u64 {
+pub(crate) fn lane(v: u64, i: u32, bits: u32) -> u64 {
     (v >> (i * bits)) & mask(bits)
 }
 
@@ -235,7 +377,11 @@ pub fn run3(regs: &mut [u64; 32], fpscr: u32, e: &Enc3) -> (bool, u32) {
     let src_n: Vec<u64> = (0..regs_n).map(|k| regs[e.n + k]).collect();
     let src_m: Vec<u64> = (0..regs_n).map(|k| regs[e.m + k]).collect();
     let src_d: Vec<u64> = (0..regs_n).map(|k| regs[e.d + k]).collect();
-    if matches!(e.op, Pmax | Pmin | Padd | FPadd) {
+    if let Sha(op) = e.op {
+        crypto::run(regs, op, e.d, e.n, e.m);
+        return (false, 0);
+    }
+    if matches!(e.op, Pmax | Pmin | Padd | FPadd | FPmax | FPmin) {
         // Pairwise: the low half of the result from n's pairs, the high
         // half from m's (64-bit only).
         let (n, m) = (src_n[0], src_m[0]);
@@ -288,6 +434,8 @@ fn pair(e: &Enc3, fp: &mut Fp, a: u64, b: u64, bits: u32) -> u64 {
         Pmax => sa.max(sb) as u64 & mask(bits),
         Pmin if u => a.min(b),
         Pmin => sa.min(sb) as u64 & mask(bits),
+        FPmax => fpu::binop(fp, fpu::S, fpu::Bin::Max, a, b),
+        FPmin => fpu::binop(fp, fpu::S, fpu::Bin::Min, a, b),
         _ => arith::add(fp, fpu::S, a, b),
     }
 }
@@ -316,6 +464,19 @@ fn elem(e: &Enc3, fp: &mut Fp, a: u64, b: u64, acc: u64, bits: u32) -> (u64, boo
         Cge => t(wa >= wb),
         // VSHL Vd, Vm, Vn: the elements of Vm (here b) by those of Vn (a).
         Shl => shl(b, a, bits, u),
+        Qshl => return shift_reg(b, a as u8 as i8 as i32, bits, u, false, true),
+        Rshl => return shift_reg(b, a as u8 as i8 as i32, bits, u, true, false),
+        Qrshl => return shift_reg(b, a as u8 as i8 as i32, bits, u, true, true),
+        Pmul => clmul(a, b) as u64 & all,
+        Qdmulh | Qrdmulh => {
+            let round = if e.op == Qrdmulh {
+                1i128 << (bits - 1)
+            } else {
+                0
+            };
+            let p = 2 * i128::from(sa) * i128::from(sb) + round;
+            return sat(p >> bits, bits, false);
+        }
         Max => wa.max(wb) as u64,
         Min => wa.min(wb) as u64,
         Abd => (wa - wb).unsigned_abs() as u64,
@@ -345,7 +506,16 @@ fn elem(e: &Enc3, fp: &mut Fp, a: u64, b: u64, acc: u64, bits: u32) -> (u64, boo
         FCgt => t(arith::compare_cond(fp, f, a, b, Cmp::Gt)),
         FMax => fpu::binop(fp, f, fpu::Bin::Max, a, b),
         FMin => fpu::binop(fp, f, fpu::Bin::Min, a, b),
-        And | Bic | Orr | Orn | Eor | Bsl | Bit | Bif | Pmax | Pmin | Padd | FPadd => 0,
+        FMaxNm => fpu::binop(fp, f, fpu::Bin::MaxNm, a, b),
+        FMinNm => fpu::binop(fp, f, fpu::Bin::MinNm, a, b),
+        FFma => arith::fma(fp, f, acc, a, b),
+        FFms => arith::fma(fp, f, acc, f.neg(a), b),
+        FAcge => fpu::binop(fp, f, fpu::Bin::AcGe, a, b),
+        FAcgt => fpu::binop(fp, f, fpu::Bin::AcGt, a, b),
+        Recps => fpu::binop(fp, f, fpu::Bin::Recps, a, b),
+        Rsqrts => fpu::binop(fp, f, fpu::Bin::Rsqrts, a, b),
+        And | Bic | Orr | Orn | Eor | Bsl | Bit | Bif | Pmax | Pmin | Padd | FPadd | FPmax
+        | FPmin | Sha(_) => 0,
     };
     (r & all, false)
 }
@@ -422,13 +592,13 @@ mod tests {
         for (b, want) in cases {
             start(&mut r);
             let e = Op2::decode(enc(b, 0, 0, 1)).unwrap();
-            run2(&mut r, &e);
+            run2(&mut r, 0, &e);
             assert_eq!((r[0], r[1]), want, "b={b}");
         }
         r[2] = 0x0003_0002_0001_1000;
         r[3] = 0x0107_0006_0005_0004;
         let e = Op2::decode(enc(4, 0, 4, 2)).unwrap();
-        run2(&mut r, &e);
+        run2(&mut r, 0, &e);
         assert_eq!(r[4], 0x0706_0504_0302_0100);
         assert!(Op2::decode(enc(4, 0, 4, 3)).is_none(), "odd Qm");
     }
@@ -440,7 +610,7 @@ mod tests {
         r[1] = 0x0004_0003_0002_0001;
         r[2] = 0x0010_0000_0000_0000;
         let e = EncScalar::decode(0xf291_086a).unwrap();
-        run_scalar(&mut r, 0, &e);
+        let _ = run_scalar(&mut r, 0, &e);
         assert_eq!(r[0], 0x0040_0030_0020_0010);
         let f = |x: f32| u64::from(x.to_bits());
         r[4] = f(1.0) | f(2.0) << 32;
@@ -449,7 +619,7 @@ mod tests {
         r[7] = f(2.0) | f(0.25) << 32;
         r[9] = f(9.0) | f(2.0) << 32;
         let e = EncScalar::decode(0xf3a6_4169).unwrap();
-        run_scalar(&mut r, 0, &e);
+        let _ = run_scalar(&mut r, 0, &e);
         assert_eq!((r[4], r[5]), (f(2.0) | f(0.0) << 32, f(7.0) | f(4.5) << 32));
         assert_eq!(r[9], f(9.0) | f(2.0) << 32, "scalar register kept");
     }
@@ -484,6 +654,50 @@ pub enum Op2 {
     Uzp,
     Zip,
     Movn,
+    /// VPADDL, VPADAL (`u`: unsigned).
+    Paddl {
+        u: bool,
+    },
+    Padal {
+        u: bool,
+    },
+    Qabs,
+    Qneg,
+    /// VCGT, VCGE, VCEQ, VCLE, VCLT #0 (k = 0..=4), integer or float.
+    CmpZ(u8),
+    FCmpZ(u8),
+    /// VQMOVN (`src_u` = `dst_u`), VQMOVUN (signed to unsigned).
+    Qmovn {
+        src_u: bool,
+        dst_u: bool,
+    },
+    /// VSHLL with the shift equal to the element size.
+    ShllMax,
+    /// VCVT.F16.F32 (Qm to Dd), VCVT.F32.F16 (Dm to Qd).
+    CvtF16,
+    CvtF32,
+    /// VRINT{N,X,A,Z,M,P} (ARMv8).
+    Vrint(Round, bool),
+    /// VCVT{A,N,P,M}.{S32,U32}.F32 (ARMv8).
+    VcvtR(Round, bool),
+    /// VRECPE, VRSQRTE (U32 and F32).
+    Urecpe,
+    Ursqrte,
+    FRecpe,
+    FRsqrte,
+    /// VCVT.F32.{S32,U32} (`true`: unsigned) and VCVT.{S32,U32}.F32.
+    CvtFromInt(bool),
+    CvtToInt(bool),
+    /// AESE/AESD/AESMC/AESIMC, SHA1H, SHA1SU1, SHA256SU0 (ARMv8 crypto,
+    /// Q registers; the operation).
+    Crypto(u32),
+}
+
+impl Op2 {
+    /// An ARMv8 addition (only on models with `v8`).
+    pub fn is_v8(self) -> bool {
+        matches!(self, Op2::Vrint(..) | Op2::VcvtR(..) | Op2::Crypto(_))
+    }
 }
 
 /// The fields of an A32 "2 registers miscellaneous" encoding
@@ -507,34 +721,63 @@ impl Op2 {
         let d = ((insn >> 22 & 1) << 4 | (insn >> 12 & 15)) as usize;
         let m = ((insn >> 5 & 1) << 4 | (insn & 15)) as usize;
         use Op2::*;
+        let ok = |op| Some(Enc2 { op, size, q, d, m });
+        // Narrowing (Qm to Dd) and lengthening (Dm to Qd) forms.
+        let narrow = |op| if m & 1 != 0 { None } else { ok(op) };
+        let widen = |op| if d & 1 != 0 { None } else { ok(op) };
+        let rm = [Round::TieAway, Round::TieEven, Round::PosInf, Round::NegInf];
+        if let Some(c) = crypto::decode2(a, b, q, size) {
+            if (d | m) & 1 != 0 {
+                return None;
+            }
+            return ok(Crypto(c));
+        }
         let op = match (a, b) {
             (0, 0) if size < 3 => Rev64,
             (0, 1) if size < 2 => Rev32,
             (0, 2) if size == 0 => Rev16,
+            (0, 4 | 5) if size < 3 => Paddl { u: b & 1 != 0 },
             (0, 8) if size < 3 => Cls,
             (0, 9) if size < 3 => Clz,
             (0, 10) if size == 0 => Cnt,
             (0, 11) if size == 0 => Mvn,
+            (0, 12 | 13) if size < 3 => Padal { u: b & 1 != 0 },
+            (0, 14) if size < 3 => Qabs,
+            (0, 15) if size < 3 => Qneg,
+            (1, 0..=4) if size < 3 => CmpZ(b as u8),
             (1, 6) if size < 3 => Abs,
             (1, 7) if size < 3 => Neg,
+            (1, 8..=12) if size == 2 => FCmpZ(b as u8 - 8),
             (1, 14) if size == 2 => FAbs,
             (1, 15) if size == 2 => FNeg,
             (2, 0) if size == 0 => Swp,
             (2, 1) if size < 3 => Trn,
             (2, 2) if size < 3 && (q || size < 2) => Uzp,
             (2, 3) if size < 3 && (q || size < 2) => Zip,
-            (2, 4) if size < 3 && !q => {
-                if m & 1 != 0 {
-                    return None;
-                }
-                return Some(Enc2 {
-                    op: Movn,
-                    size,
-                    q,
-                    d,
-                    m,
-                });
+            (2, 4) if size < 3 && !q => return narrow(Movn),
+            (2, 4) if size < 3 => {
+                return narrow(Qmovn {
+                    src_u: false,
+                    dst_u: true,
+                })
             }
+            (2, 5) if size < 3 => return narrow(Qmovn { src_u: q, dst_u: q }),
+            (2, 6) if size < 3 && !q => return widen(ShllMax),
+            (2, 8) if size == 2 => Vrint(Round::TieEven, false),
+            (2, 9) if size == 2 => Vrint(Round::TieEven, true),
+            (2, 10) if size == 2 => Vrint(Round::TieAway, false),
+            (2, 11) if size == 2 => Vrint(Round::Zero, false),
+            (2, 13) if size == 2 => Vrint(Round::NegInf, false),
+            (2, 15) if size == 2 => Vrint(Round::PosInf, false),
+            (2, 12) if size == 1 && !q => return narrow(CvtF16),
+            (2, 14) if size == 1 && !q => return widen(CvtF32),
+            (3, 0..=7) if size == 2 => VcvtR(rm[(b >> 1) as usize], b & 1 != 0),
+            (3, 8) if size == 2 => Urecpe,
+            (3, 9) if size == 2 => Ursqrte,
+            (3, 10) if size == 2 => FRecpe,
+            (3, 11) if size == 2 => FRsqrte,
+            (3, 12 | 13) if size == 2 => CvtFromInt(b & 1 != 0),
+            (3, 14 | 15) if size == 2 => CvtToInt(b & 1 != 0),
             _ => return None,
         };
         if q && (d | m) & 1 != 0 {
@@ -544,15 +787,21 @@ impl Op2 {
     }
 }
 
-/// Runs `e` on the register file.
-pub fn run2(regs: &mut [u64; 32], e: &Enc2) {
+/// Runs `e` on the register file; (saturated: FPSCR.QC, FP flags).
+pub fn run2(regs: &mut [u64; 32], fpscr: u32, e: &Enc2) -> (bool, u32) {
     use Op2::*;
     let bits = 8u32 << e.size;
     let lanes = 64 / bits;
     let n = if e.q { 2 } else { 1 };
     if matches!(e.op, Swp | Trn | Uzp | Zip | Movn) {
         permute(regs, e, bits, n);
-        return;
+        return (false, 0);
+    }
+    if !matches!(
+        e.op,
+        Rev64 | Rev32 | Rev16 | Cls | Clz | Cnt | Mvn | Abs | Neg | FAbs | FNeg
+    ) {
+        return misc2::run(regs, fpscr, e);
     }
     let src: Vec<u64> = (0..n).map(|k| regs[e.m + k]).collect();
     for (k, &v) in src.iter().enumerate() {
@@ -595,6 +844,7 @@ pub fn run2(regs: &mut [u64; 32], e: &Enc2) {
         };
         regs[e.d + k] = r;
     }
+    (false, 0)
 }
 
 /// One "two registers and a shift amount" operation.
@@ -614,6 +864,23 @@ pub enum OpSh {
     },
     /// VSHLL (VMOVL with a 0 shift): lengthening into a Q register.
     Shll,
+    /// VQSHL (`src_u` = `dst_u`), VQSHLU (signed to unsigned) by an
+    /// immediate.
+    Qshl {
+        src_u: bool,
+        dst_u: bool,
+    },
+    /// VQSHRN, VQRSHRN (`src_u` = `dst_u`), VQSHRUN, VQRSHRUN (signed to
+    /// unsigned): saturating narrowing from a Q register.
+    Qshrn {
+        round: bool,
+        src_u: bool,
+        dst_u: bool,
+    },
+    /// VCVT between F32 and 32-bit fixed point (`shift` fraction bits).
+    CvtFixed {
+        to_fixed: bool,
+    },
 }
 
 /// The fields of an A32 "two registers and a shift amount" encoding
@@ -666,12 +933,43 @@ impl OpSh {
             (8, false) if !l && !q => (OpSh::Shrn { round: false }, right),
             (8, false) if !l && q => (OpSh::Shrn { round: true }, right),
             (10, _) if !l && !q => (OpSh::Shll, left),
+            (6, true) => (
+                OpSh::Qshl {
+                    src_u: false,
+                    dst_u: true,
+                },
+                left,
+            ),
+            (7, _) => (OpSh::Qshl { src_u: u, dst_u: u }, left),
+            (8, true) if !l => (
+                OpSh::Qshrn {
+                    round: q,
+                    src_u: false,
+                    dst_u: true,
+                },
+                right,
+            ),
+            (9, _) if !l => (
+                OpSh::Qshrn {
+                    round: q,
+                    src_u: u,
+                    dst_u: u,
+                },
+                right,
+            ),
+            (14 | 15, _) if !l && bits == 32 => (
+                OpSh::CvtFixed {
+                    to_fixed: opc == 15,
+                },
+                right,
+            ),
             _ => return None,
         };
-        let narrow_or_long = matches!(op, OpSh::Shrn { .. } | OpSh::Shll);
+        let narrowing = matches!(op, OpSh::Shrn { .. } | OpSh::Qshrn { .. });
+        let narrow_or_long = narrowing || op == OpSh::Shll;
         if narrow_or_long {
             // Shrn: Qm -> Dd (results of `bits / 2`); Shll: Dm -> Qd.
-            if matches!(op, OpSh::Shrn { .. }) && (m & 1 != 0 || bits == 64) {
+            if narrowing && (m & 1 != 0 || bits == 64) {
                 return None;
             }
             if op == OpSh::Shll && d & 1 != 0 {
@@ -704,11 +1002,73 @@ fn shr_elem(x: u64, n: u32, bits: u32, unsigned: bool, round: bool) -> u64 {
     (v >> n) as u64 & mask(bits)
 }
 
-/// Runs `e` on the register file.
-pub fn run_shift(regs: &mut [u64; 32], e: &EncSh) {
+/// Runs `e` on the register file; (saturated: FPSCR.QC, FP flags).
+pub fn run_shift(regs: &mut [u64; 32], fpscr: u32, e: &EncSh) -> (bool, u32) {
     let bits = e.bits;
     let u = e.unsigned;
+    let mut qc = false;
+    let mut fp = Fp::new(STANDARD_FPSCR | u64::from(fpscr & (1 << 26)));
     match e.op {
+        OpSh::Qshrn {
+            round,
+            src_u,
+            dst_u,
+        } => {
+            let src = misc2::get(regs, e.m, 2, 2 * bits);
+            let out: Vec<u64> = src
+                .iter()
+                .map(|&x| {
+                    let v = if src_u {
+                        i128::from(x)
+                    } else {
+                        i128::from(sext(x, 2 * bits))
+                    };
+                    let n = e.shift;
+                    let v = if round {
+                        (v + (1i128 << (n - 1))) >> n
+                    } else {
+                        v >> n
+                    };
+                    let (r, q) = sat(v, bits, dst_u);
+                    qc |= q;
+                    r
+                })
+                .collect();
+            misc2::put(regs, e.d, bits, &out);
+        }
+        OpSh::Qshl { src_u, dst_u } => {
+            let n = 1 + usize::from(e.q);
+            let src = misc2::get(regs, e.m, n, bits);
+            let out: Vec<u64> = src
+                .iter()
+                .map(|&x| {
+                    let v = if src_u {
+                        i128::from(x)
+                    } else {
+                        i128::from(sext(x, bits))
+                    };
+                    let (r, q) = sat(v << e.shift, bits, dst_u);
+                    qc |= q;
+                    r
+                })
+                .collect();
+            misc2::put(regs, e.d, bits, &out);
+        }
+        OpSh::CvtFixed { to_fixed } => {
+            let n = 1 + usize::from(e.q);
+            let src = misc2::get(regs, e.m, n, 32);
+            let out: Vec<u64> = src
+                .iter()
+                .map(|&x| {
+                    if to_fixed {
+                        fpu::conv::to_fixed(&mut fp, fpu::S, x, e.shift, u, Round::Zero, 32)
+                    } else {
+                        fpu::conv::from_fixed(&mut fp, fpu::S, x, !u, 32, e.shift, Round::TieEven)
+                    }
+                })
+                .collect();
+            misc2::put(regs, e.d, 32, &out);
+        }
         OpSh::Shrn { round } => {
             // Source elements of 2*bits from Qm, results of bits in Dd.
             let (src, out) = (2 * bits, bits);
@@ -771,6 +1131,7 @@ pub fn run_shift(regs: &mut [u64; 32], e: &EncSh) {
             }
         }
     }
+    (qc, fp.flags)
 }
 
 /// VSWP, VTRN, VUZP, VZIP (on `n` registers from d and from m) and VMOVN.
@@ -825,9 +1186,10 @@ fn permute(regs: &mut [u64; 32], e: &Enc2, bits: u32, n: usize) {
     put(regs, e.m, &m);
 }
 
-/// The "two registers and a scalar" forms implemented: VMLA, VMLS, VMUL
-/// (integer, and F32 with `float`) of every element of Vn by one element
-/// of Dm (`1111 001Q 1Dss nnnn dddd oooo N1M0 mmmm`).
+/// The same-length "two registers and a scalar" forms: VMLA, VMLS, VMUL
+/// (integer, and F32 with `float`), VQDMULH, VQRDMULH of every element of
+/// Vn by one element of Dm (`1111 001Q 1Dss nnnn dddd oooo N1M0 mmmm`;
+/// the lengthening ones are `long.rs`).
 #[derive(Clone, Copy, Debug)]
 pub struct EncScalar {
     pub op: Op3,
@@ -848,11 +1210,13 @@ impl EncScalar {
         let d = ((insn >> 22 & 1) << 4 | (insn >> 12 & 15)) as usize;
         let n = ((insn >> 7 & 1) << 4 | (insn >> 16 & 15)) as usize;
         let (vm, mbit) = (insn & 15, insn >> 5 & 1);
-        let float = opc & 1 != 0;
+        let float = opc & 1 != 0 && opc < 12;
         let op = match (opc, float) {
             (0 | 1, _) => [Op3::Mla, Op3::FMla][usize::from(float)],
             (4 | 5, _) => [Op3::Mls, Op3::FMls][usize::from(float)],
             (8 | 9, _) => [Op3::Mul, Op3::FMul][usize::from(float)],
+            (12, _) => Op3::Qdmulh,
+            (13, _) => Op3::Qrdmulh,
             _ => return None,
         };
         // 16-bit scalars: Dm = Vm<2:0>, index M:Vm<3>; 32-bit: Dm = Vm,
@@ -877,8 +1241,9 @@ impl EncScalar {
     }
 }
 
-/// Runs `e`: the scalar is replicated, then the lane-wise operation runs.
-pub fn run_scalar(regs: &mut [u64; 32], fpscr: u32, e: &EncScalar) -> u32 {
+/// Runs `e`: the scalar is replicated, then the lane-wise operation runs;
+/// (saturated, FP flags).
+pub fn run_scalar(regs: &mut [u64; 32], fpscr: u32, e: &EncScalar) -> (bool, u32) {
     let bits = 8u32 << e.size;
     let x = lane(regs[e.m], e.index, bits);
     let rep = (0..64 / bits).fold(0u64, |a, i| a | x << (i * bits));
@@ -903,9 +1268,9 @@ pub fn run_scalar(regs: &mut [u64; 32], fpscr: u32, e: &EncScalar) -> u32 {
         n: e.n,
         m: spare,
     };
-    let (_, flags) = run3(&mut tmp, fpscr, &e3);
+    let r = run3(&mut tmp, fpscr, &e3);
     for k in 0..1 + usize::from(e.q) {
         regs[e.d + k] = tmp[e.d + k];
     }
-    flags
+    r
 }
