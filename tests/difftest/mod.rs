@@ -1,7 +1,7 @@
 //! Random-instruction differential testing against QEMU's user-mode
 //! emulators: the guest-independent part.
 //!
-//! A guest's generator (`a64/` for AArch64) builds a *batch*: one static
+//! A guest's generator (`a64/` for AArch64, `a32/` for A32/T32) builds a *batch*: one static
 //! ELF holding many test cases. Each case loads registers and flags from an
 //! input block, runs a few random instructions, and stores the resulting
 //! state into its output record; a fault inside a case is caught by a signal
@@ -21,9 +21,12 @@
 
 #![allow(dead_code)]
 
+pub mod a32;
 pub mod a64;
 pub mod elf;
 pub mod known;
+pub mod pattern;
+pub mod values;
 
 use crate::common;
 use std::fmt::Write;
@@ -77,12 +80,17 @@ pub struct Field {
     pub size: usize,
 }
 
-/// One instruction of a case: its address, encoding and whether it is a
-/// random one (the others set up base registers and the like).
+/// One instruction of a case: its address, encoding, size in bytes, the
+/// instruction set it is in (guest-defined, 0 = the guest's default; for
+/// 32-bit Arm 1 = T32, whose 32-bit words hold the first halfword on top)
+/// and whether it is a random one (the others set up base registers and
+/// the like).
 #[derive(Clone, Debug)]
 pub struct Insn {
     pub addr: u64,
     pub word: u32,
+    pub size: u8,
+    pub mode: u8,
     pub random: bool,
 }
 
@@ -113,6 +121,21 @@ impl Batch {
     fn out_len(&self) -> usize {
         self.cases.len() * (self.record_size + self.mem_size)
     }
+    /// Case `i`'s field `name` in the output `out`, as a little-endian
+    /// number (0 when the record has no such field).
+    fn field_u64(&self, out: &[u8], i: usize, name: &str) -> u64 {
+        let Some(f) = self.fields.iter().find(|f| f.name == name) else {
+            return 0;
+        };
+        let r = i * self.record_size + f.offset;
+        let mut v = [0u8; 8];
+        let n = f.size.min(8);
+        v[..n].copy_from_slice(&out[r..r + n]);
+        u64::from_le_bytes(v)
+    }
+    fn has_field(&self, name: &str) -> bool {
+        self.fields.iter().any(|f| f.name == name)
+    }
 }
 
 /// What a guest's generator provides.
@@ -122,8 +145,8 @@ pub trait Target: Sync {
     fn build(&self, rng: &mut Rng, insns: usize) -> Batch;
     /// argv prefix running a program under QEMU (`qemu-aarch64 -cpu max`).
     fn qemu(&self) -> Vec<String>;
-    /// One line of disassembly for `word` at `addr`.
-    fn disas(&self, addr: u64, word: u32) -> String;
+    /// One line of disassembly for an instruction.
+    fn disas(&self, insn: &Insn) -> String;
     /// Formats a field's bytes for reports.
     fn show(&self, field: &str, bytes: &[u8]) -> String {
         let _ = field;
@@ -232,6 +255,8 @@ pub struct Summary {
     pub batches: usize,
     pub cases: usize,
     pub random_insns: usize,
+    /// Random instructions per instruction set (`Insn::mode` 0 and 1).
+    pub per_mode: [usize; 2],
     /// Random instructions before the end or the fault of their case.
     pub executed: usize,
     pub faulting_cases: usize,
@@ -290,6 +315,14 @@ pub fn run(t: &dyn Target, cfg: &Config) -> Summary {
         s.batches += 1;
         s.cases += batch.cases.len();
         s.random_insns += batch.random_insns();
+        for x in batch
+            .cases
+            .iter()
+            .flat_map(|c| &c.insns)
+            .filter(|x| x.random)
+        {
+            s.per_mode[usize::from(x.mode.min(1))] += 1;
+        }
         let mut batch_failed = false;
         let mut bad_run = false;
         for ((label, _), o) in runners.iter().zip(&outs) {
@@ -312,27 +345,15 @@ pub fn run(t: &dyn Target, cfg: &Config) -> Summary {
         } else {
             let q = &outs[0].stdout;
             // The signal that ended each case under QEMU (0: none).
-            let sig_off = batch
-                .fields
-                .iter()
-                .find(|f| f.name == "signal")
-                .map(|f| f.offset);
-            let qsig = |i: usize| sig_off.map_or(0, |o| q[i * batch.record_size + o] as u64);
+            let qsig = |i: usize| batch.field_u64(q, i, "signal");
             s.faulting_cases += (0..batch.cases.len()).filter(|&i| qsig(i) != 0).count();
             // Random instructions reached: all of a case's, or those before
             // the faulting one (branches may skip some either way).
-            let pc_off = batch
-                .fields
-                .iter()
-                .find(|f| f.name == "fault_pc")
-                .map(|f| f.offset);
             for (i, c) in batch.cases.iter().enumerate() {
-                let fault_pc = match (qsig(i), pc_off) {
-                    (0, _) | (_, None) => u64::MAX,
-                    (_, Some(o)) => {
-                        let r = i * batch.record_size + o;
-                        u64::from_le_bytes(q[r..r + 8].try_into().unwrap())
-                    }
+                let fault_pc = if qsig(i) == 0 || !batch.has_field("fault_pc") {
+                    u64::MAX
+                } else {
+                    batch.field_u64(q, i, "fault_pc")
                 };
                 s.executed += c
                     .insns
@@ -347,11 +368,11 @@ pub fn run(t: &dyn Target, cfg: &Config) -> Summary {
                     if diffs.is_empty() {
                         continue;
                     }
-                    let words: Vec<u32> = batch.cases[i]
+                    let words: Vec<(u32, u8)> = batch.cases[i]
                         .insns
                         .iter()
                         .filter(|x| x.random)
-                        .map(|x| x.word)
+                        .map(|x| (x.word, x.mode))
                         .collect();
                     if let Some(es) = known.excuse(&words, qsig(i), &diffs) {
                         for e in es {
@@ -372,15 +393,11 @@ pub fn run(t: &dyn Target, cfg: &Config) -> Summary {
                                 s.report,
                                 "    {} {}",
                                 if x.random { "*" } else { " " },
-                                t.disas(x.addr, x.word)
+                                t.disas(x)
                             );
                         }
                         if qsig(i) != 0 {
-                            let f = |n: &str| {
-                                let o = batch.fields.iter().find(|f| f.name == n).unwrap().offset;
-                                let r = i * batch.record_size + o;
-                                u64::from_le_bytes(q[r..r + 8].try_into().unwrap())
-                            };
+                            let f = |n: &str| batch.field_u64(q, i, n);
                             let _ = writeln!(
                                 s.report,
                                 "    QEMU: signal {} si_code {} at pc {:#x}, si_addr {:#x}",

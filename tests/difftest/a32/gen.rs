@@ -1,0 +1,1634 @@
+//! Random A32 and T32 instructions, weighted over the manual's encoding
+//! groups (ARMv7-A/R ARM DDI 0406 A5 "ARM instruction set encoding" and
+//! A6 "Thumb instruction set encoding").
+//!
+//! Each template is a bit pattern with named fields for one instruction
+//! form; register fields get registers the form allows (never the PC; T32
+//! never SP either, where most forms make it UNPREDICTABLE), and a fix-up
+//! function applies the form's other constraints (UNPREDICTABLE register
+//! combinations, writeback with the base in the list, bitfield ranges...)
+//! so that every instruction generated has one architected result. VFP
+//! forms (`vfp.rs`) are shared: A32 words with a random condition, in T32
+//! with condition 1110. Loads and stores get a setup sequence (MOVW/MOVT
+//! of the base and index registers) that points them into the case's
+//! scratch memory; branches are forward skips within the case; in T32, IT
+//! blocks of one to four conditional instructions (a memory access only as
+//! the first, its setup before the IT).
+
+use super::super::pattern::Pattern;
+use super::super::Rng;
+use super::asm;
+use super::vfp;
+
+/// One instruction of a generated case: `size` 2 (T16) or 4 (A32, or T32
+/// as first halfword << 16 | second).
+#[derive(Clone, Copy, Debug)]
+pub struct Out {
+    pub word: u32,
+    pub size: u8,
+    pub random: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Set {
+    A32,
+    T16,
+    T32,
+    /// A32 word form; in T32 the same word with condition 1110.
+    Vfp,
+    /// Advanced SIMD data processing, A32 form (T32: bit 24 moves to 28).
+    Neon,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Mem {
+    A32Imm,
+    A32Reg,
+    A32Extra,
+    A32Ldm,
+    T16Reg,
+    T16Imm,
+    T16Half,
+    T16Sp,
+    T16Ldm,
+    T16Push,
+    T16Pop,
+    T32Imm12,
+    T32Imm8,
+    T32Reg,
+    T32Dual,
+    T32Ldm,
+    Vldr,
+    Vldm,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Br {
+    A32,
+    T16Cond,
+    T16,
+    Cbz,
+    T32Cond,
+    T32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    Plain,
+    Mem(Mem),
+    Branch(Br),
+    /// VMSR FPSCR: its source register is cleared of Len/Stride first.
+    Vmsr,
+    /// A permanently UNDEFINED encoding (not inside IT blocks: whether a
+    /// failing condition skips it is IMPLEMENTATION DEFINED).
+    Undef,
+}
+
+/// The word being built and what fix-ups need.
+pub struct G<'a> {
+    pub rng: &'a mut Rng,
+    pub p: &'a Pattern,
+    pub w: u32,
+    pub thumb: bool,
+    pub in_it: bool,
+}
+
+impl G<'_> {
+    pub fn get(&self, f: &str) -> u32 {
+        self.p.get(self.w, f)
+    }
+    pub fn set(&mut self, f: &str, v: u32) {
+        self.w = self.p.set(self.w, f, v);
+    }
+    pub fn has(&self, f: &str) -> bool {
+        self.p.has(f)
+    }
+    pub fn chance(&mut self, num: u64, den: u64) -> bool {
+        self.rng.chance(num, den)
+    }
+    pub fn below(&mut self, n: u32) -> u32 {
+        self.rng.below(n as u64) as u32
+    }
+    /// A register the form may name: A32 r0-r14 (SP rarely), T32 r0-r12, r14.
+    pub fn reg(&mut self) -> u32 {
+        reg(self.rng, self.thumb)
+    }
+    /// One of `vals`.
+    pub fn pick(&mut self, vals: &[u32]) -> u32 {
+        vals[self.rng.below(vals.len() as u64) as usize]
+    }
+    /// Makes field `a` differ from every field in `others`.
+    pub fn distinct(&mut self, a: &str, others: &[&str]) {
+        for _ in 0..64 {
+            let v = self.get(a);
+            if others.iter().all(|o| self.get(o) != v) {
+                return;
+            }
+            let r = self.reg();
+            self.set(a, r);
+        }
+    }
+}
+
+pub fn reg(rng: &mut Rng, thumb: bool) -> u32 {
+    loop {
+        let r = rng.below(15) as u32;
+        match r {
+            13 if thumb => continue,
+            13 if !rng.chance(1, 4) => continue,
+            _ => return r,
+        }
+    }
+}
+
+pub type Fix = fn(&mut G) -> bool;
+
+pub struct Tpl {
+    pub set: Set,
+    pub pat: &'static str,
+    pub weight: u32,
+    pub kind: Kind,
+    pub fix: Fix,
+}
+
+const fn t(set: Set, pat: &'static str, weight: u32, kind: Kind, fix: Fix) -> Tpl {
+    Tpl {
+        set,
+        pat,
+        weight,
+        kind,
+        fix,
+    }
+}
+
+use Kind::Plain;
+use Set::*;
+
+fn ok(_: &mut G) -> bool {
+    true
+}
+
+// ---- A32 fix-ups -------------------------------------------------------
+
+fn a32_dp(g: &mut G) -> bool {
+    let opc = g.get("opc");
+    if (8..=11).contains(&opc) {
+        g.set("s", 1);
+        g.set("rd", 0);
+    }
+    if opc == 13 || opc == 15 {
+        g.set("rn", 0);
+    }
+    true
+}
+fn a32_dp_imm(g: &mut G) -> bool {
+    a32_dp(g);
+    // ADR-like reads of the PC.
+    if matches!(g.get("opc"), 2 | 4) && g.chance(1, 16) {
+        g.set("rn", 15);
+    }
+    true
+}
+fn mul_sbz(g: &mut G) -> bool {
+    // MUL: Ra is (0)(0)(0)(0).
+    if g.get("a") == 0 {
+        g.set("ra", 0);
+    }
+    true
+}
+fn smlaw_sbz(g: &mut G) -> bool {
+    // SMULWy (bit 5 set): Ra is (0)(0)(0)(0).
+    if g.get("a") == 1 {
+        g.set("ra", 0);
+    }
+    true
+}
+fn lo_ne_hi(g: &mut G) -> bool {
+    g.distinct("rdhi", &["rdlo"]);
+    true
+}
+fn ra_maybe_pc(g: &mut G) -> bool {
+    if g.chance(1, 3) {
+        g.set("ra", 15);
+    }
+    true
+}
+fn rn_maybe_pc(g: &mut G) -> bool {
+    if g.chance(1, 3) {
+        g.set("rn", 15);
+    }
+    true
+}
+fn a32_parallel(g: &mut G) -> bool {
+    let a = g.pick(&[1, 2, 3, 5, 6, 7]);
+    g.set("op1", a);
+    let b = g.pick(&[0, 1, 2, 3, 4, 7]);
+    g.set("op2", b);
+    true
+}
+fn a32_extend(g: &mut G) -> bool {
+    let o = g.pick(&[0, 2, 3, 4, 6, 7]);
+    g.set("op", o);
+    rn_maybe_pc(g)
+}
+fn bfi(g: &mut G) -> bool {
+    let (msb, lsb) = (g.get("msb"), g.get("lsb"));
+    if msb < lsb {
+        g.set("msb", lsb);
+        g.set("lsb", msb);
+    }
+    rn_maybe_pc(g)
+}
+fn a32_bfx(g: &mut G) -> bool {
+    let lsb = g.get("lsb");
+    let w = g.below(32 - lsb);
+    g.set("wm1", w);
+    true
+}
+fn mask_nonzero(g: &mut G) -> bool {
+    if g.get("mask") == 0 {
+        let m = 1 + g.below(3);
+        g.set("mask", m);
+    }
+    true
+}
+fn t16_shift(g: &mut G) -> bool {
+    if g.get("op") == 3 {
+        let o = g.below(3);
+        g.set("op", o);
+    }
+    // MOVS Rd, Rm (LSL #0) inside an IT block is UNPREDICTABLE.
+    if g.in_it && g.get("op") == 0 && g.get("imm5") == 0 {
+        g.set("imm5", 1);
+    }
+    true
+}
+fn t16_hireg(g: &mut G) -> bool {
+    let op = g.below(3);
+    g.set("op", op);
+    let rm = if g.chance(1, 8) { 13 } else { g.reg() };
+    g.set("rm", rm);
+    let dn = g.get("d") << 3 | g.get("rdn");
+    if dn == 15 {
+        g.set("rdn", 6);
+    }
+    if op == 1 && g.get("d") == 0 && rm < 8 {
+        g.set("d", 1);
+        if g.get("rdn") == 7 {
+            g.set("rdn", 6);
+        }
+    }
+    // CMP SP or ADD/MOV to SP are fine; CMP with n == 13 too.
+    true
+}
+fn t16_rev(g: &mut G) -> bool {
+    if g.get("op") == 2 {
+        g.set("op", 0);
+    }
+    true
+}
+
+// ---- T32 fix-ups -------------------------------------------------------
+
+fn t32_dp_common(g: &mut G, ops: &[u32]) {
+    let op = g.pick(ops);
+    g.set("op", op);
+    // TST/TEQ/CMN/CMP: Rd = PC with S.
+    if matches!(op, 0 | 4 | 8 | 13) && g.chance(1, 5) {
+        g.set("rd", 15);
+        g.set("s", 1);
+    }
+    // MOV/MVN: Rn = PC.
+    if matches!(op, 2 | 3) && g.chance(1, 4) {
+        g.set("rn", 15);
+    }
+}
+fn t32_modimm(g: &mut G) -> bool {
+    t32_dp_common(g, &[0, 1, 2, 3, 4, 8, 10, 11, 13, 14]);
+    true
+}
+fn t32_shreg(g: &mut G) -> bool {
+    t32_dp_common(g, &[0, 1, 2, 3, 4, 6, 8, 10, 11, 13, 14]);
+    if g.get("op") == 6 {
+        // PKHBT/PKHTB: S = 0, ty = tb:0.
+        g.set("s", 0);
+        let ty = g.get("ty") & 2;
+        g.set("ty", ty);
+    }
+    true
+}
+fn t32_extend(g: &mut G) -> bool {
+    let o = g.below(6);
+    g.set("op", o);
+    rn_maybe_pc(g)
+}
+fn t32_parallel(g: &mut G) -> bool {
+    let a = g.pick(&[0, 1, 2, 4, 5, 6]);
+    g.set("op1", a);
+    let b = g.below(3);
+    g.set("op2", b);
+    true
+}
+fn t32_misc(g: &mut G) -> bool {
+    let op1 = g.get("op1");
+    if op1 >= 2 {
+        g.set("op2", 0);
+    }
+    if op1 == 1 || op1 == 3 {
+        let rm = g.get("rm");
+        g.set("rn", rm);
+    }
+    true
+}
+fn t32_mul(g: &mut G) -> bool {
+    let op1 = g.get("op1");
+    if op1 != 1 {
+        let o = g.get("op2") & 1;
+        g.set("op2", if op1 == 7 { 0 } else { o });
+    }
+    let mls = op1 == 0 && g.get("op2") == 1;
+    if op1 != 6 && !mls && g.chance(1, 3) {
+        g.set("ra", 15);
+    }
+    true
+}
+fn t32_long(g: &mut G) -> bool {
+    let (op1, op2) = *[
+        (0, 0),
+        (1, 15),
+        (2, 0),
+        (3, 15),
+        (4, 0),
+        (4, 8),
+        (4, 9),
+        (4, 10),
+        (4, 11),
+        (4, 12),
+        (4, 13),
+        (5, 12),
+        (5, 13),
+        (6, 0),
+        (6, 6),
+    ]
+    .get(g.below(15) as usize)
+    .unwrap();
+    g.set("op1", op1);
+    g.set("op2", op2);
+    if op2 == 15 {
+        g.set("rdlo", 15);
+    } else {
+        g.distinct("rdhi", &["rdlo"]);
+    }
+    true
+}
+fn t32_sat(g: &mut G) -> bool {
+    if g.get("sh") == 1 && g.get("imm3") == 0 && g.get("imm2") == 0 {
+        // SSAT16/USAT16: 4-bit saturate field.
+        let s = g.get("sat") & 15;
+        g.set("sat", s);
+    }
+    true
+}
+fn t32_bfx(g: &mut G) -> bool {
+    let lsb = g.get("imm3") << 2 | g.get("imm2");
+    let w = g.below(32 - lsb);
+    g.set("wm1", w);
+    true
+}
+fn t32_bfi(g: &mut G) -> bool {
+    let lsb = g.get("imm3") << 2 | g.get("imm2");
+    if g.get("msb") < lsb {
+        let m = lsb + g.below(32 - lsb);
+        g.set("msb", m);
+    }
+    rn_maybe_pc(g)
+}
+
+// ---- memory fix-ups (the address comes from `mem_info`) ---------------
+
+fn a32_pw(g: &mut G) -> bool {
+    if g.get("p") == 0 {
+        g.set("w", 0);
+    }
+    true
+}
+fn a32_extra(g: &mut G) -> bool {
+    if g.get("op2") == 0 {
+        let o = 1 + g.below(3);
+        g.set("op2", o);
+    }
+    if g.get("i") == 0 {
+        g.set("imm4h", 0);
+    }
+    if g.get("l") == 0 && g.get("op2") >= 2 {
+        // LDRD/STRD: even Rt below r14.
+        let r = 2 * g.below(7);
+        g.set("rt", r);
+    }
+    a32_pw(g)
+}
+fn t32_ldst(g: &mut G) -> bool {
+    if g.get("sz") == 3 {
+        let s = g.below(3);
+        g.set("sz", s);
+    }
+    if g.get("s") == 1 {
+        g.set("l", 1);
+        let s = g.get("sz") & 1;
+        g.set("sz", s);
+    }
+    if g.has("p") {
+        let (p, u, w) = (g.get("p"), g.get("u"), g.get("w"));
+        if p == 0 || (u == 1 && w == 0) {
+            g.set("w", 1);
+        }
+    }
+    true
+}
+fn t32_dual(g: &mut G) -> bool {
+    if g.get("p") == 0 {
+        g.set("w", 1);
+    }
+    if g.get("l") == 1 {
+        g.distinct("rt2", &["rt"]);
+    }
+    true
+}
+
+// ---- branch fix-ups ----------------------------------------------------
+
+fn cond_not_al(g: &mut G) -> bool {
+    if g.get("cond") >= 14 {
+        let c = g.below(14);
+        g.set("cond", c);
+    }
+    true
+}
+
+pub static TEMPLATES: &[Tpl] = &[
+    // A32 data processing.
+    t(
+        A32,
+        "cond:4 001 opc:4 s:1 rn:4 rd:4 imm12:12",
+        60,
+        Plain,
+        a32_dp_imm,
+    ),
+    t(
+        A32,
+        "cond:4 000 opc:4 s:1 rn:4 rd:4 imm5:5 ty:2 0 rm:4",
+        60,
+        Plain,
+        a32_dp,
+    ),
+    t(
+        A32,
+        "cond:4 000 opc:4 s:1 rn:4 rd:4 rs:4 0 ty:2 1 rm:4",
+        30,
+        Plain,
+        a32_dp,
+    ),
+    t(A32, "cond:4 0011 0 x 00 imm4:4 rd:4 imm12:12", 8, Plain, ok), // MOVW/MOVT
+    // Multiplies.
+    t(
+        A32,
+        "cond:4 0000 00 a:1 s:1 rd:4 ra:4 rm:4 1001 rn:4",
+        12,
+        Plain,
+        mul_sbz,
+    ), // MUL/MLA
+    t(
+        A32,
+        "cond:4 0000 0110 rd:4 ra:4 rm:4 1001 rn:4",
+        4,
+        Plain,
+        ok,
+    ), // MLS
+    t(
+        A32,
+        "cond:4 0000 0100 rdhi:4 rdlo:4 rm:4 1001 rn:4",
+        4,
+        Plain,
+        lo_ne_hi,
+    ), // UMAAL
+    t(
+        A32,
+        "cond:4 0000 1 u:1 a:1 s:1 rdhi:4 rdlo:4 rm:4 1001 rn:4",
+        12,
+        Plain,
+        lo_ne_hi,
+    ),
+    t(
+        A32,
+        "cond:4 0001 0000 rd:4 ra:4 rm:4 1 m:1 n:1 0 rn:4",
+        5,
+        Plain,
+        ok,
+    ), // SMLAxy
+    t(
+        A32,
+        "cond:4 0001 0010 rd:4 ra:4 rm:4 1 m:1 a:1 0 rn:4",
+        5,
+        Plain,
+        smlaw_sbz,
+    ), // SMLAWy/SMULWy
+    t(
+        A32,
+        "cond:4 0001 0100 rdhi:4 rdlo:4 rm:4 1 m:1 n:1 0 rn:4",
+        4,
+        Plain,
+        lo_ne_hi,
+    ),
+    t(
+        A32,
+        "cond:4 0001 0110 rd:4 0000 rm:4 1 m:1 n:1 0 rn:4",
+        4,
+        Plain,
+        ok,
+    ), // SMULxy
+    t(
+        A32,
+        "cond:4 0111 0000 rd:4 ra:4 rm:4 0 x x 1 rn:4",
+        6,
+        Plain,
+        ra_maybe_pc,
+    ), // SMLAD/SMLSD
+    t(
+        A32,
+        "cond:4 0111 0100 rdhi:4 rdlo:4 rm:4 0 x x 1 rn:4",
+        4,
+        Plain,
+        lo_ne_hi,
+    ),
+    t(
+        A32,
+        "cond:4 0111 0101 rd:4 ra:4 rm:4 00 x 1 rn:4",
+        4,
+        Plain,
+        ra_maybe_pc,
+    ), // SMMLA/SMMUL
+    t(
+        A32,
+        "cond:4 0111 0101 rd:4 ra:4 rm:4 11 x 1 rn:4",
+        3,
+        Plain,
+        ok,
+    ), // SMMLS
+    t(
+        A32,
+        "cond:4 0111 00 x 1 rd:4 1111 rm:4 0001 rn:4",
+        8,
+        Plain,
+        ok,
+    ), // SDIV/UDIV
+    // Saturating, media.
+    t(
+        A32,
+        "cond:4 0001 0 x x 0 rn:4 rd:4 0000 0101 rm:4",
+        8,
+        Plain,
+        ok,
+    ), // QADD...
+    t(
+        A32,
+        "cond:4 0110 1 x 1 x x x x x rd:4 imm5:5 x 01 rn:4",
+        6,
+        Plain,
+        ok,
+    ), // SSAT/USAT
+    t(
+        A32,
+        "cond:4 0110 1 x 10 xxxx rd:4 1111 0011 rn:4",
+        3,
+        Plain,
+        ok,
+    ), // SSAT16/USAT16
+    t(
+        A32,
+        "cond:4 0110 0 op1:3 rn:4 rd:4 1111 op2:3 1 rm:4",
+        20,
+        Plain,
+        a32_parallel,
+    ),
+    t(
+        A32,
+        "cond:4 0110 1000 rn:4 rd:4 imm5:5 x 01 rm:4",
+        3,
+        Plain,
+        ok,
+    ), // PKH
+    t(
+        A32,
+        "cond:4 0110 1000 rn:4 rd:4 1111 1011 rm:4",
+        3,
+        Plain,
+        ok,
+    ), // SEL
+    t(
+        A32,
+        "cond:4 0110 1 x 11 1111 rd:4 1111 x 011 rm:4",
+        5,
+        Plain,
+        ok,
+    ), // REV...
+    t(
+        A32,
+        "cond:4 0001 0110 1111 rd:4 1111 0001 rm:4",
+        3,
+        Plain,
+        ok,
+    ), // CLZ
+    t(
+        A32,
+        "cond:4 0110 1 op:3 rn:4 rd:4 rot:2 00 0111 rm:4",
+        10,
+        Plain,
+        a32_extend,
+    ),
+    t(
+        A32,
+        "cond:4 0111 1000 rd:4 ra:4 rm:4 0001 rn:4",
+        3,
+        Plain,
+        ra_maybe_pc,
+    ), // USAD8(A)
+    t(
+        A32,
+        "cond:4 0111 110 msb:5 rd:4 lsb:5 001 rn:4",
+        5,
+        Plain,
+        bfi,
+    ),
+    t(
+        A32,
+        "cond:4 0111 1 x 1 wm1:5 rd:4 lsb:5 101 rn:4",
+        5,
+        Plain,
+        a32_bfx,
+    ),
+    // Status register access, hints, UDF.
+    t(
+        A32,
+        "cond:4 0001 0000 1111 rd:4 0000 0000 0000",
+        3,
+        Plain,
+        ok,
+    ),
+    t(
+        A32,
+        "cond:4 0001 0010 mask:2 00 1111 0000 0000 rn:4",
+        3,
+        Plain,
+        mask_nonzero,
+    ),
+    t(
+        A32,
+        "cond:4 0011 0010 mask:2 00 1111 xxxx xxxx xxxx",
+        3,
+        Plain,
+        mask_nonzero,
+    ),
+    t(
+        A32,
+        "cond:4 0011 0010 0000 1111 0000 0000 000 x",
+        1,
+        Plain,
+        ok,
+    ),
+    t(
+        A32,
+        "1110 0111 1111 xxxx xxxx xxxx 1111 xxxx",
+        1,
+        Kind::Undef,
+        ok,
+    ),
+    // A32 loads and stores.
+    t(
+        A32,
+        "cond:4 010 p:1 u:1 b:1 w:1 l:1 rn:4 rt:4 imm12:12",
+        25,
+        Kind::Mem(Mem::A32Imm),
+        a32_pw,
+    ),
+    t(
+        A32,
+        "cond:4 011 p:1 u:1 b:1 w:1 l:1 rn:4 rt:4 imm5:5 ty:2 0 rm:4",
+        20,
+        Kind::Mem(Mem::A32Reg),
+        a32_pw,
+    ),
+    t(
+        A32,
+        "cond:4 000 p:1 u:1 i:1 w:1 l:1 rn:4 rt:4 imm4h:4 1 op2:2 1 rm:4",
+        20,
+        Kind::Mem(Mem::A32Extra),
+        a32_extra,
+    ),
+    t(
+        A32,
+        "cond:4 100 p:1 u:1 0 w:1 l:1 rn:4 list:16",
+        15,
+        Kind::Mem(Mem::A32Ldm),
+        ok,
+    ),
+    // A32 branches.
+    t(A32, "cond:4 101 x imm24:24", 8, Kind::Branch(Br::A32), ok),
+    // T16.
+    t(T16, "000 op:2 imm5:5 rm:3 rd:3", 15, Plain, t16_shift),
+    t(T16, "000 11 x x xxx xxx xxx", 15, Plain, ok), // ADD/SUB reg, imm3
+    t(T16, "001 xx xxx xxxxxxxx", 15, Plain, ok),    // MOV/CMP/ADD/SUB imm8
+    t(T16, "010000 xxxx xxx xxx", 30, Plain, ok),    // data processing
+    t(T16, "010001 op:2 d:1 rm:4 rdn:3", 10, Plain, t16_hireg),
+    t(T16, "1010 x xxx xxxxxxxx", 3, Plain, ok), // ADR, ADD Rd, SP, #imm
+    t(T16, "1011 0000 x xxxxxxx", 2, Plain, ok), // ADD/SUB SP, #imm
+    t(T16, "1011 0010 xx xxx xxx", 6, Plain, ok), // SXTH...
+    t(T16, "1011 1010 op:2 xxx xxx", 5, Plain, t16_rev),
+    t(T16, "1011 1111 000 x 0000", 1, Plain, ok), // NOP, YIELD
+    t(T16, "1101 1110 xxxxxxxx", 1, Kind::Undef, ok), // UDF
+    t(
+        T16,
+        "0101 op:3 rm:3 rn:3 rt:3",
+        12,
+        Kind::Mem(Mem::T16Reg),
+        ok,
+    ),
+    t(
+        T16,
+        "011 b:1 l:1 imm5:5 rn:3 rt:3",
+        12,
+        Kind::Mem(Mem::T16Imm),
+        ok,
+    ),
+    t(
+        T16,
+        "1000 l:1 imm5:5 rn:3 rt:3",
+        6,
+        Kind::Mem(Mem::T16Half),
+        ok,
+    ),
+    t(T16, "1001 l:1 rt:3 imm8:8", 5, Kind::Mem(Mem::T16Sp), ok),
+    t(T16, "1100 l:1 rn:3 list:8", 6, Kind::Mem(Mem::T16Ldm), ok),
+    t(T16, "1011 010 m:1 list:8", 4, Kind::Mem(Mem::T16Push), ok),
+    t(T16, "1011 110 0 list:8", 4, Kind::Mem(Mem::T16Pop), ok),
+    t(
+        T16,
+        "1101 cond:4 imm8:8",
+        5,
+        Kind::Branch(Br::T16Cond),
+        cond_not_al,
+    ),
+    t(T16, "11100 imm11:11", 3, Kind::Branch(Br::T16), ok),
+    t(
+        T16,
+        "1011 x 0 x 1 imm5:5 rn:3",
+        4,
+        Kind::Branch(Br::Cbz),
+        ok,
+    ),
+    // T32 data processing.
+    t(
+        T32,
+        "11110 x 0 op:4 s:1 rn:4 0 xxx rd:4 xxxxxxxx",
+        40,
+        Plain,
+        t32_modimm,
+    ),
+    t(
+        T32,
+        "11101 01 op:4 s:1 rn:4 0 xxx rd:4 xx ty:2 rm:4",
+        40,
+        Plain,
+        t32_shreg,
+    ),
+    t(
+        T32,
+        "11111010 0 xx x rn:4 1111 rd:4 0000 rm:4",
+        12,
+        Plain,
+        ok,
+    ), // shift by register
+    t(
+        T32,
+        "11110 x 10 000 0 rn:4 0 xxx rd:4 xxxxxxxx",
+        3,
+        Plain,
+        ok,
+    ), // ADDW
+    t(
+        T32,
+        "11110 x 10 101 0 rn:4 0 xxx rd:4 xxxxxxxx",
+        3,
+        Plain,
+        ok,
+    ), // SUBW
+    t(
+        T32,
+        "11110 x 10 x 100 xxxx 0 xxx rd:4 xxxxxxxx",
+        6,
+        Plain,
+        ok,
+    ), // MOVW/MOVT
+    t(
+        T32,
+        "11110 0 11 x 0 sh:1 0 rn:4 0 imm3:3 rd:4 imm2:2 0 sat:5",
+        6,
+        Plain,
+        t32_sat,
+    ),
+    t(
+        T32,
+        "11110 0 11 x 100 rn:4 0 imm3:3 rd:4 imm2:2 0 wm1:5",
+        5,
+        Plain,
+        t32_bfx,
+    ),
+    t(
+        T32,
+        "11110 0 11 0110 rn:4 0 imm3:3 rd:4 imm2:2 0 msb:5",
+        5,
+        Plain,
+        t32_bfi,
+    ),
+    t(
+        T32,
+        "11111010 0 op:3 rn:4 1111 rd:4 10 xx rm:4",
+        10,
+        Plain,
+        t32_extend,
+    ),
+    t(
+        T32,
+        "11111010 1 op1:3 rn:4 1111 rd:4 0 x op2:2 rm:4",
+        20,
+        Plain,
+        t32_parallel,
+    ),
+    t(
+        T32,
+        "11111010 10 op1:2 rn:4 1111 rd:4 10 op2:2 rm:4",
+        12,
+        Plain,
+        t32_misc,
+    ),
+    t(
+        T32,
+        "11111011 0 op1:3 rn:4 ra:4 rd:4 00 op2:2 rm:4",
+        20,
+        Plain,
+        t32_mul,
+    ),
+    t(
+        T32,
+        "11111011 1 op1:3 rn:4 rdlo:4 rdhi:4 op2:4 rm:4",
+        14,
+        Plain,
+        t32_long,
+    ),
+    t(
+        T32,
+        "11110 0 1111 1 0 1111 10 0 0 rd:4 0000 0000",
+        2,
+        Plain,
+        ok,
+    ), // MRS
+    t(
+        T32,
+        "11110 0 1110 0 0 rn:4 10 0 0 mask:2 00 0000 0000",
+        3,
+        Plain,
+        mask_nonzero,
+    ),
+    t(
+        T32,
+        "11110 0 1110 1 0 1111 10 0 0 0000 0000 000 x",
+        1,
+        Plain,
+        ok,
+    ), // NOP.W
+    t(
+        T32,
+        "1111 0111 1111 xxxx 1010 xxxx xxxx xxxx",
+        1,
+        Kind::Undef,
+        ok,
+    ), // UDF.W
+    // T32 loads and stores.
+    t(
+        T32,
+        "1111 100 s:1 1 sz:2 l:1 rn:4 rt:4 imm12:12",
+        12,
+        Kind::Mem(Mem::T32Imm12),
+        t32_ldst,
+    ),
+    t(
+        T32,
+        "1111 100 s:1 0 sz:2 l:1 rn:4 rt:4 1 p:1 u:1 w:1 imm8:8",
+        12,
+        Kind::Mem(Mem::T32Imm8),
+        t32_ldst,
+    ),
+    t(
+        T32,
+        "1111 100 s:1 0 sz:2 l:1 rn:4 rt:4 0 00000 imm2:2 rm:4",
+        10,
+        Kind::Mem(Mem::T32Reg),
+        t32_ldst,
+    ),
+    t(
+        T32,
+        "1110 100 p:1 u:1 1 w:1 l:1 rn:4 rt:4 rt2:4 imm8:8",
+        8,
+        Kind::Mem(Mem::T32Dual),
+        t32_dual,
+    ),
+    t(
+        T32,
+        "1110 100 op:2 0 w:1 l:1 rn:4 list:16",
+        8,
+        Kind::Mem(Mem::T32Ldm),
+        ok,
+    ),
+    // T32 branches.
+    t(
+        T32,
+        "11110 s:1 cond:4 imm6:6 10 j1:1 0 j2:1 imm11:11",
+        4,
+        Kind::Branch(Br::T32Cond),
+        cond_not_al,
+    ),
+    t(
+        T32,
+        "11110 s:1 imm10:10 1 x j1:1 1 j2:1 imm11:11",
+        4,
+        Kind::Branch(Br::T32),
+        ok,
+    ),
+];
+
+/// Share of IT blocks among T32 units (1 in IT_ONE_IN).
+const IT_ONE_IN: u64 = 7;
+
+struct Table {
+    pats: Vec<Pattern>,
+    /// Per mode (A32, T32): template indices and weights.
+    modes: [(Vec<usize>, Vec<u32>); 2],
+    /// T32 templates allowed inside an IT block (no branches).
+    in_it: (Vec<usize>, Vec<u32>),
+}
+
+fn all_templates() -> &'static [Tpl] {
+    static ALL: std::sync::OnceLock<Vec<Tpl>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut v: Vec<Tpl> = TEMPLATES
+            .iter()
+            .map(|x| Tpl {
+                set: x.set,
+                pat: x.pat,
+                weight: x.weight,
+                kind: x.kind,
+                fix: x.fix,
+            })
+            .collect();
+        v.extend(vfp::templates());
+        v
+    })
+}
+
+fn table() -> &'static Table {
+    static T: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let all = all_templates();
+        let pats = all.iter().map(|x| Pattern::parse(x.pat)).collect();
+        let pick = |f: &dyn Fn(&Tpl) -> bool| {
+            let idx: Vec<usize> = (0..all.len())
+                .filter(|&i| f(&all[i]) && all[i].weight > 0)
+                .collect();
+            let w = idx.iter().map(|&i| all[i].weight).collect();
+            (idx, w)
+        };
+        Table {
+            pats,
+            modes: [
+                pick(&|x| matches!(x.set, A32 | Vfp | Neon)),
+                pick(&|x| matches!(x.set, T16 | T32 | Vfp | Neon)),
+            ],
+            in_it: pick(&|x| {
+                matches!(x.set, T16 | T32 | Vfp | Neon)
+                    && !matches!(x.kind, Kind::Branch(_) | Kind::Undef)
+            }),
+        }
+    })
+}
+
+/// A unit: setup and random instructions, and a branch to patch.
+struct Unit {
+    words: Vec<Out>,
+    /// Index in `words` of a branch whose offset is still to be set.
+    branch: Option<(usize, Br)>,
+}
+
+fn setup(thumb: bool, v: &mut Vec<Out>, rd: u32, val: u32) {
+    for (size, w) in asm::mov32(thumb, rd, val) {
+        v.push(Out {
+            word: w,
+            size,
+            random: false,
+        });
+    }
+}
+
+/// How a memory instruction addresses memory.
+struct Addr {
+    base: u32,
+    /// Lowest byte accessed minus the base register's value.
+    offset: u32,
+    span: u32,
+    align: u32,
+    index: Option<(u32, u32)>,
+}
+
+fn bits_of(list: u32) -> Vec<u32> {
+    (0..16).filter(|b| list >> b & 1 == 1).collect()
+}
+
+/// A register-offset index and its value after shifting: the value is
+/// small (or shifted out), so the address stays in the scratch area.
+fn index_value(rng: &mut Rng, ty: u32, imm5: u32) -> (u32, u32) {
+    let k = rng.below(65) as u32;
+    let s = imm5;
+    match ty {
+        0 => {
+            let x = if s <= 6 {
+                k >> s
+            } else if rng.chance(1, 2) {
+                0
+            } else {
+                1u32.wrapping_shl(32 - s)
+            };
+            (x, x.wrapping_shl(s))
+        }
+        1 | 2 if s == 0 => {
+            // Shift by 32: LSR gives 0, ASR 0 or -1.
+            let x = rng.next() as u32;
+            let v = if ty == 1 || x >> 31 == 0 { 0 } else { u32::MAX };
+            (x, v)
+        }
+        1 | 2 => (k << s >> s << s, k << s >> s),
+        _ => (k.rotate_left(s), k),
+    }
+}
+
+fn signed(u: u32, v: u32) -> u32 {
+    if u == 1 {
+        v
+    } else {
+        v.wrapping_neg()
+    }
+}
+
+/// Fixes the word's registers for `m` and returns how it addresses memory.
+fn mem_info(g: &mut G, m: Mem) -> Option<Addr> {
+    let mut a = Addr {
+        base: 0,
+        offset: 0,
+        span: 4,
+        align: 1,
+        index: None,
+    };
+    let rand_align = |g: &mut G| if g.chance(1, 2) { 4 } else { 1 };
+    match m {
+        Mem::A32Imm | Mem::A32Reg => {
+            let (p, u, b, w) = (g.get("p"), g.get("u"), g.get("b"), g.get("w"));
+            let wback = p == 0 || w == 1;
+            if wback {
+                g.distinct("rn", &["rt"]);
+            }
+            a.span = if b == 1 { 1 } else { 4 };
+            a.align = rand_align(g);
+            let off = if m == Mem::A32Imm {
+                g.get("imm12")
+            } else {
+                g.distinct("rm", &["rn"]);
+                if g.get("ty") == 3 && g.get("imm5") == 0 {
+                    let ty = g.below(3);
+                    g.set("ty", ty);
+                }
+                let (x, v) = index_value(g.rng, g.get("ty"), g.get("imm5"));
+                a.index = Some((g.get("rm"), x));
+                v
+            };
+            a.offset = if p == 1 { signed(u, off) } else { 0 };
+            a.base = g.get("rn");
+        }
+        Mem::A32Extra => {
+            let (p, u, i, w, l, op2) = (
+                g.get("p"),
+                g.get("u"),
+                g.get("i"),
+                g.get("w"),
+                g.get("l"),
+                g.get("op2"),
+            );
+            let dual = l == 0 && op2 >= 2;
+            let wback = p == 0 || w == 1;
+            let rt = g.get("rt");
+            if wback {
+                g.distinct("rn", &["rt"]);
+                if dual && g.get("rn") == rt + 1 {
+                    g.set("rn", (rt + 2) % 13);
+                }
+            }
+            a.span = if dual {
+                8
+            } else if op2 == 2 {
+                1
+            } else {
+                2
+            };
+            a.align = if dual { 4 } else { rand_align(g) };
+            let off = if i == 1 {
+                g.get("imm4h") << 4 | g.get("rm")
+            } else {
+                for _ in 0..64 {
+                    let r = g.get("rm");
+                    if r != g.get("rn") && r != rt && !(dual && r == rt + 1) {
+                        break;
+                    }
+                    let r = g.reg();
+                    g.set("rm", r);
+                }
+                let x = g.below(65);
+                a.index = Some((g.get("rm"), x));
+                x
+            };
+            a.offset = if p == 1 { signed(u, off) } else { 0 };
+            a.base = g.get("rn");
+        }
+        Mem::A32Ldm => {
+            if g.chance(1, 4) {
+                g.set("rn", 13);
+            }
+            let rn = g.get("rn");
+            let mut list = g.get("list") & 0x7fff;
+            if g.get("w") == 1 {
+                list &= !(1 << rn);
+            }
+            if list == 0 {
+                list = 1 << ((rn + 1 + g.below(13)) % 15);
+            }
+            g.set("list", list);
+            let n = list.count_ones();
+            a.span = 4 * n;
+            a.align = 4;
+            a.offset = match (g.get("p"), g.get("u")) {
+                (0, 1) => 0,
+                (1, 1) => 4,
+                (0, _) => (4 - 4 * n as i32) as u32,
+                _ => (4 * n).wrapping_neg(),
+            };
+            a.base = rn;
+        }
+        Mem::T16Reg => {
+            while g.get("rm") == g.get("rn") {
+                let r = g.below(8);
+                g.set("rm", r);
+            }
+            a.span = [4, 2, 1, 1, 4, 2, 1, 2][g.get("op") as usize];
+            a.align = rand_align(g);
+            let x = g.below(65);
+            a.index = Some((g.get("rm"), x));
+            a.offset = x;
+            a.base = g.get("rn");
+        }
+        Mem::T16Imm | Mem::T16Half => {
+            let scale = if m == Mem::T16Half {
+                2
+            } else if g.get("b") == 1 {
+                1
+            } else {
+                4
+            };
+            a.span = scale;
+            a.align = rand_align(g);
+            a.offset = g.get("imm5") * scale;
+            a.base = g.get("rn");
+        }
+        Mem::T16Sp => {
+            let i = g.below(64);
+            g.set("imm8", i);
+            a.offset = 4 * i;
+            a.align = rand_align(g);
+            a.base = 13;
+        }
+        Mem::T16Ldm => {
+            let rn = g.get("rn");
+            let mut list = g.get("list");
+            if g.get("l") == 0 && list >> rn & 1 == 1 && list & ((1 << rn) - 1) != 0 {
+                // STM storing the written-back base (not lowest): UNKNOWN.
+                list &= !(1 << rn);
+            }
+            if list == 0 {
+                list = 1 << ((rn + 1) % 8);
+            }
+            g.set("list", list);
+            a.span = 4 * list.count_ones();
+            a.align = 4;
+            a.base = rn;
+        }
+        Mem::T16Push => {
+            if g.get("list") == 0 && g.get("m") == 0 {
+                g.set("m", 1);
+            }
+            let n = g.get("list").count_ones() + g.get("m");
+            a.span = 4 * n;
+            a.align = 4;
+            a.offset = (4 * n).wrapping_neg();
+            a.base = 13;
+        }
+        Mem::T16Pop => {
+            if g.get("list") == 0 {
+                let b = 1 << g.below(8);
+                g.set("list", b);
+            }
+            a.span = 4 * g.get("list").count_ones();
+            a.align = 4;
+            a.base = 13;
+        }
+        Mem::T32Imm12 | Mem::T32Imm8 | Mem::T32Reg => {
+            let sz = g.get("sz");
+            a.span = 1 << sz;
+            a.align = rand_align(g);
+            let off = match m {
+                Mem::T32Imm12 => g.get("imm12"),
+                Mem::T32Imm8 => {
+                    let (p, u) = (g.get("p"), g.get("u"));
+                    g.distinct("rn", &["rt"]);
+                    if p == 1 {
+                        signed(u, g.get("imm8"))
+                    } else {
+                        0
+                    }
+                }
+                _ => {
+                    g.distinct("rm", &["rn"]);
+                    let x = g.below(65);
+                    a.index = Some((g.get("rm"), x));
+                    x << g.get("imm2")
+                }
+            };
+            a.offset = off;
+            a.base = g.get("rn");
+        }
+        Mem::T32Dual => {
+            let (p, u) = (g.get("p"), g.get("u"));
+            g.distinct("rn", &["rt", "rt2"]);
+            a.span = 8;
+            a.align = 4;
+            a.offset = if p == 1 {
+                signed(u, 4 * g.get("imm8"))
+            } else {
+                0
+            };
+            a.base = g.get("rn");
+        }
+        Mem::T32Ldm => {
+            let op = if g.chance(1, 2) { 1 } else { 2 };
+            g.set("op", op);
+            let rn = g.get("rn");
+            let mut list = g.get("list") & 0x5fff;
+            if g.get("l") == 0 {
+                list &= 0x1fff | 1 << 14;
+            }
+            if g.get("w") == 1 {
+                list &= !(1 << rn);
+            }
+            while list.count_ones() < 2 {
+                let b = g.pick(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14]);
+                if !(g.get("w") == 1 && b == rn) {
+                    list |= 1 << b;
+                }
+            }
+            g.set("list", list);
+            let n = list.count_ones();
+            a.span = 4 * n;
+            a.align = 4;
+            a.offset = if op == 1 { 0 } else { (4 * n).wrapping_neg() };
+            a.base = rn;
+        }
+        Mem::Vldr => {
+            let sz = g.get("sz");
+            a.span = if sz == 1 { 8 } else { 4 };
+            a.align = 4;
+            a.offset = signed(g.get("u"), 4 * g.get("imm8"));
+            a.base = g.get("rn");
+        }
+        Mem::Vldm => {
+            let (p, u, w) = *[(0, 1, 0), (0, 1, 1), (1, 0, 1)]
+                .get(g.below(3) as usize)
+                .unwrap();
+            g.set("p", p);
+            g.set("u", u);
+            g.set("w", w);
+            if !g.thumb && g.chance(1, 4) {
+                g.set("rn", 13);
+            }
+            let dp = g.get("sz") == 1;
+            let first = if dp {
+                g.get("d") << 4 | g.get("vd")
+            } else {
+                g.get("vd") << 1 | g.get("d")
+            };
+            let count = 1 + g.below((32 - first).min(if dp { 16 } else { 32 }));
+            let imm8 = if dp { 2 * count } else { count };
+            g.set("imm8", imm8);
+            a.span = 4 * imm8;
+            a.align = 4;
+            a.offset = if p == 1 { a.span.wrapping_neg() } else { 0 };
+            a.base = g.get("rn");
+        }
+    }
+    Some(a)
+}
+
+/// Registers the instruction names (for choosing a temporary).
+fn used_regs(g: &G) -> u32 {
+    let mut u = 0u32;
+    for &(name, _, width) in &g.p.fields {
+        if name == "list" {
+            u |= g.get(name);
+        } else if name.starts_with('r') && (width == 3 || width == 4) {
+            u |= 1 << g.get(name);
+        }
+    }
+    u
+}
+
+fn mem_unit(g: &mut G, m: Mem, lo: u32, hi: u32) -> Option<Unit> {
+    let a = mem_info(g, m)?;
+    let mut words = Vec::new();
+    let thumb = g.thumb;
+    if a.span + 16 > hi - lo {
+        return None;
+    }
+    let mut ea = lo + g.below(hi - lo - a.span);
+    let align = a.align.max(1);
+    ea &= !(align - 1);
+    let base = ea.wrapping_sub(a.offset);
+    if let Some((r, x)) = a.index {
+        setup(thumb, &mut words, r, x);
+    }
+    if a.base == 13 && thumb {
+        let used = used_regs(g) | 1 << 13 | 1 << 15;
+        let tmp = loop {
+            let r = g.below(13);
+            if used >> r & 1 == 0 {
+                break r;
+            }
+        };
+        setup(thumb, &mut words, tmp, base);
+        words.push(Out {
+            word: asm::t16_mov_sp(tmp),
+            size: 2,
+            random: false,
+        });
+    } else {
+        setup(thumb, &mut words, a.base, base);
+    }
+    Some(Unit {
+        words,
+        branch: None,
+    })
+}
+
+/// The size of a template's instructions in mode `thumb`.
+fn size_of(set: Set) -> u8 {
+    if set == T16 {
+        2
+    } else {
+        4
+    }
+}
+
+/// Draws and builds one instruction from the templates `pool` (indices,
+/// weights); returns the unit (setup + the instruction).
+fn draw(
+    rng: &mut Rng,
+    pool: &(Vec<usize>, Vec<u32>),
+    thumb: bool,
+    in_it: bool,
+    lo: u32,
+    hi: u32,
+) -> Unit {
+    let all = all_templates();
+    let tab = table();
+    loop {
+        let i = pool.0[rng.weighted(&pool.1)];
+        let tpl = &all[i];
+        let p = &tab.pats[i];
+        let mut g = G {
+            w: p.fill(rng.next() as u32),
+            rng,
+            p,
+            thumb,
+            in_it,
+        };
+        // Register fields, then the condition.
+        for &(name, _, width) in &p.fields {
+            let is_reg = matches!(
+                name,
+                "rd" | "rn" | "rm" | "rs" | "rt" | "rt2" | "ra" | "rdlo" | "rdhi"
+            );
+            if is_reg && width == 4 {
+                let r = g.reg();
+                g.set(name, r);
+            }
+        }
+        if g.has("cond") && tpl.set != T16 && tpl.set != T32 {
+            let c = if thumb || g.chance(1, 2) {
+                14
+            } else {
+                g.below(14)
+            };
+            g.set("cond", c);
+        }
+        if !(tpl.fix)(&mut g) {
+            continue;
+        }
+        let mut unit = match tpl.kind {
+            Kind::Mem(m) => match mem_unit(&mut g, m, lo, hi) {
+                Some(u) => u,
+                None => continue,
+            },
+            Kind::Vmsr => {
+                let rt = g.get("rt");
+                let (size, w) = asm::bic_len_stride(thumb, rt);
+                Unit {
+                    words: vec![Out {
+                        word: w,
+                        size,
+                        random: false,
+                    }],
+                    branch: None,
+                }
+            }
+            _ => Unit {
+                words: Vec::new(),
+                branch: None,
+            },
+        };
+        let mut w = g.w;
+        match tpl.set {
+            Neon if thumb => w = (w & 0x00ff_ffff) | 0xef00_0000 | (w >> 24 & 1) << 28,
+            _ => {}
+        }
+        if let Kind::Branch(b) = tpl.kind {
+            unit.branch = Some((unit.words.len(), b));
+        }
+        unit.words.push(Out {
+            word: w,
+            size: size_of(tpl.set),
+            random: true,
+        });
+        if tpl.kind == Kind::Branch(Br::Cbz) {
+            // CBZ/CBNZ branch forward only: a NOP gives the next unit room.
+            unit.words.push(Out {
+                word: asm::T16_NOP,
+                size: 2,
+                random: false,
+            });
+        }
+        return unit;
+    }
+}
+
+/// An IT block: the setup of its first instruction, IT, then 1-4
+/// conditional instructions.
+fn it_block(rng: &mut Rng, lo: u32, hi: u32) -> Unit {
+    let tab = table();
+    let n = 1 + rng.below(4) as usize;
+    let first = rng.below(15) as u32;
+    let mut mask = 0u32;
+    for k in 1..n {
+        let then = first == 14 || rng.chance(1, 2);
+        let bit = if then { first & 1 } else { !first & 1 };
+        mask |= bit << (4 - k);
+    }
+    mask |= 1 << (4 - n);
+    let mut words = Vec::new();
+    let mut body = Vec::new();
+    for k in 0..n {
+        let mut u = draw(rng, &tab.in_it, true, true, lo, hi);
+        let setup_len = u.words.iter().take_while(|o| !o.random).count();
+        if k > 0 && setup_len > 0 {
+            // Only the first instruction may need setup (it goes before the IT).
+            u = loop {
+                let v = draw(rng, &tab.in_it, true, true, lo, hi);
+                if v.words.iter().all(|o| o.random) {
+                    break v;
+                }
+            };
+        }
+        for o in u.words {
+            if o.random {
+                body.push(o);
+            } else {
+                words.push(o);
+            }
+        }
+    }
+    words.push(Out {
+        word: 0xbf00 | first << 4 | mask,
+        size: 2,
+        random: true,
+    });
+    words.extend(body);
+    Unit {
+        words,
+        branch: None,
+    }
+}
+
+fn unit(rng: &mut Rng, thumb: bool, lo: u32, hi: u32) -> Unit {
+    let tab = table();
+    if thumb && rng.chance(1, IT_ONE_IN) {
+        return it_block(rng, lo, hi);
+    }
+    draw(rng, &tab.modes[usize::from(thumb)], thumb, false, lo, hi)
+}
+
+/// Patches branch `w` of kind `b` at `at` to reach `to`, or None when the
+/// form cannot reach it.
+fn patch(w: u32, b: Br, at: u32, to: u32) -> Option<u32> {
+    let off = to as i64 - at as i64;
+    Some(match b {
+        Br::A32 => {
+            let d = (off - 8) >> 2;
+            (w & 0xff00_0000) | (d as u32 & 0xff_ffff)
+        }
+        Br::T16Cond => {
+            let d = (off - 4) >> 1;
+            if !(-128..128).contains(&d) {
+                return None;
+            }
+            (w & 0xff00) | (d as u32 & 0xff)
+        }
+        Br::T16 => {
+            let d = (off - 4) >> 1;
+            if !(-1024..1024).contains(&d) {
+                return None;
+            }
+            (w & 0xf800) | (d as u32 & 0x7ff)
+        }
+        Br::Cbz => {
+            let d = (off - 4) >> 1;
+            if !(0..64).contains(&d) {
+                return None;
+            }
+            let d = d as u32;
+            (w & !0x02f8) | (d >> 5) << 9 | (d & 31) << 3
+        }
+        Br::T32Cond => {
+            let d = ((off - 4) >> 1) as u32;
+            // S:J2:J1:imm6:imm11 (all zero above for short forward offsets).
+            (w & 0xfbc0_d000) | (d >> 11 & 0x3f) << 16 | (d & 0x7ff)
+        }
+        Br::T32 => {
+            let d = ((off - 4) >> 1) as u32;
+            // S = 0, I1 = I2 = 0: J1 = J2 = 1.
+            (w & 0xf800_d000) | (d >> 11 & 0x3ff) << 16 | 1 << 13 | 1 << 11 | (d & 0x7ff)
+        }
+    })
+}
+
+/// `n` random units for a case starting at `start` in A32 or T32, with
+/// scratch memory `[scratch, scratch + size)`.
+pub fn case(rng: &mut Rng, n: usize, thumb: bool, start: u32, scratch: u32, size: u32) -> Vec<Out> {
+    let units: Vec<Unit> = (0..n)
+        .map(|_| unit(rng, thumb, scratch, scratch + size))
+        .collect();
+    let mut starts = Vec::with_capacity(n + 1);
+    let mut pc = start;
+    for u in &units {
+        starts.push(pc);
+        pc += u.words.iter().map(|o| o.size as u32).sum::<u32>();
+    }
+    starts.push(pc);
+    let mut out = Vec::new();
+    for (i, u) in units.iter().enumerate() {
+        let mut at = starts[i];
+        for (k, o) in u.words.iter().enumerate() {
+            let mut o = *o;
+            if let Some((bk, b)) = u.branch {
+                if bk == k {
+                    let j = i + 1 + rng.below((n - i) as u64) as usize;
+                    o.word = patch(o.word, b, at, starts[j])
+                        .or_else(|| patch(o.word, b, at, starts[i + 1]))
+                        .expect("a branch reaches the next unit");
+                }
+            }
+            at += o.size as u32;
+            out.push(o);
+        }
+    }
+    out
+}
