@@ -5,7 +5,7 @@
 
 mod harness;
 
-use harness::{halves, run};
+use harness::{halves, run, words};
 
 #[test]
 fn t32_msr_apsr_each_mask() {
@@ -23,5 +23,40 @@ fn t32_msr_apsr_each_mask() {
     for (c, _) in run(&code, true) {
         assert_eq!(c.r[1] & 0xf80f_0000, 0x000f_0000, "GE written alone");
         assert_eq!(c.r[3] & 0xf80f_0000, 0xf00f_0000, "NZCVQ written, GE kept");
+    }
+}
+
+#[test]
+fn vfp_vcvt_to_16bit_fixed_point() {
+    // VCVT.{S,U}16.F{32,64} #fbits saturates to 16 bits and extends the
+    // result to the register (S: 32 bits, D: 64); it was UNDEFINED.
+    let code = words(&[
+        0xe308_0000, // movw r0, #0x8000
+        0xe34c_053b, // movt r0, #0xc53b      (-3000.0)
+        0xee00_0a10, // vmov s0, r0
+        0xeebe_0a46, // vcvt.s16.f32 s0, s0, #4   (-48000: saturates)
+        0xe308_0000, // movw r0, #0x8000
+        0xe344_02c9, // movt r0, #0x42c9      (100.75)
+        0xee00_0a90, // vmov s1, r0
+        0xeeff_0a67, // vcvt.u16.f32 s1, s1, #1   (201.5 -> 201)
+        0xe3a0_0000, // mov r0, #0
+        0xe300_1000, // movw r1, #0
+        0xe34c_1004, // movt r1, #0xc004      (-2.5)
+        0xec41_0b11, // vmov d1, r0, r1
+        0xeebe_1b48, // vcvt.s16.f64 d1, d1, #0   (-2)
+        0xe343_1fe0, // movt r1, #0x3fe0      (0.5)
+        0xec41_0b12, // vmov d2, r0, r1
+        0xeebf_2b40, // vcvt.u16.f64 d2, d2, #16  (0x8000)
+        0xeef1_4a10, // vmrs r4, fpscr
+        0xe120_0070, // bkpt #0
+    ]);
+    for (c, _) in run(&code, false) {
+        assert_eq!(
+            c.d[0], 0x0000_00c9_ffff_8000,
+            "s0 saturated and sign-extended, s1"
+        );
+        assert_eq!(c.d[1], 0xffff_ffff_ffff_fffe, "sign-extended to 64 bits");
+        assert_eq!(c.d[2], 0x8000);
+        assert_eq!(c.r[4] & 0x9f, 0x11, "IOC (saturation) and IXC");
     }
 }

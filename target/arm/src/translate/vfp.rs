@@ -313,16 +313,16 @@ fn vfp_misc(ctx: &mut Ctx, i: Insn) -> R {
             let v = read(ctx, d, dp);
             let r = ctx.b.temp_i64();
             if to_fixed {
-                let kk = k(ctx, u64::from(fbits) | u64::from(unsigned) << 8 | 1 << 9);
+                // Saturated to `size` bits and extended to the register:
+                // S[d] to 32 bits, D[d] to 64 (sign- or zero-).
+                let half = u64::from(size == 16) << 13;
+                let kk = k(
+                    ctx,
+                    u64::from(fbits) | u64::from(unsigned) << 8 | 1 << 9 | half,
+                );
                 ctx.b
                     .call(&helpers::HELPER_VFP_TO_INT, Some(r), &[kk, dpk, v]);
-                if size == 16 {
-                    // 16-bit fixed point saturates to the halfword range.
-                    return Err(Undef);
-                }
-                if !unsigned && size == 32 && dp {
-                    // The low word holds the value; D's top word is zero... but
-                    // sign-extension is what the architecture writes.
+                if !unsigned && dp {
                     let t = ctx.b.temp_i64();
                     ctx.b.ext32s_i64(t, r);
                     ctx.b.mov_i64(r, t);
