@@ -288,10 +288,16 @@ extern "C" fn vfp_to_int(env: Env, k: u64, dp: u64, a: u64) -> u64 {
 }
 tcg::helper!(pub HELPER_VFP_TO_INT, "vfp_to_int", A3(vfp_to_int), ENV_FIELDS);
 
-/// 32-bit integer or fixed point to float: `k` = fbits | signed << 8.
+/// 32-bit integer or fixed point to float: `k` = fbits | signed << 8 |
+/// tie_even << 9 (fixed point rounds to nearest even whatever FPSCR.RMode
+/// says: FixedToFP(..., FPRounding_TIEEVEN); integers use FPSCR's mode).
 extern "C" fn vfp_from_int(env: Env, k: u64, dp: u64, a: u64) -> u64 {
     let mut fp = fp_begin(env);
-    let rm = fp.rounding();
+    let rm = if k & (1 << 9) != 0 {
+        Round::TieEven
+    } else {
+        fp.rounding()
+    };
     let r = conv::from_fixed(
         &mut fp,
         fmt(dp),

@@ -60,3 +60,24 @@ fn vfp_vcvt_to_16bit_fixed_point() {
         assert_eq!(c.r[4] & 0x9f, 0x11, "IOC (saturation) and IXC");
     }
 }
+
+#[test]
+fn vfp_vcvt_from_fixed_point_rounds_to_nearest() {
+    // VCVT from fixed point rounds to nearest even whatever FPSCR.RMode
+    // (FixedToFP(..., FPRounding_TIEEVEN)); it used FPSCR's mode. The
+    // integer form keeps FPSCR's mode.
+    let code = words(&[
+        0xe3a0_0503, // mov r0, #0xc00000     (RMode = round towards zero)
+        0xeee1_0a10, // vmsr fpscr, r0
+        0xe3e0_1000, // mvn r1, #0
+        0xee00_1a10, // vmov s0, r1
+        0xee00_1a90, // vmov s1, r1
+        0xeebb_0aef, // vcvt.f32.u32 s0, s0, #1   (2147483647.5)
+        0xeef8_0a60, // vcvt.f32.u32 s1, s1       (4294967295)
+        0xe120_0070, // bkpt #0
+    ]);
+    for (c, _) in run(&code, false) {
+        assert_eq!(c.d[0] as u32, 0x4f00_0000, "fixed point: nearest");
+        assert_eq!((c.d[0] >> 32) as u32, 0x4f7f_ffff, "integer: FPSCR's RZ");
+    }
+}

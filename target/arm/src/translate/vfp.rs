@@ -334,7 +334,7 @@ fn vfp_misc(ctx: &mut Ctx, i: Insn) -> R {
                     (16, true) => ctx.b.ext16u_i64(src, v),
                     _ => ctx.b.ext32u_i64(src, v),
                 }
-                let kk = k(ctx, u64::from(fbits) | u64::from(!unsigned) << 8);
+                let kk = k(ctx, u64::from(fbits) | u64::from(!unsigned) << 8 | 1 << 9);
                 ctx.b
                     .call(&helpers::HELPER_VFP_FROM_INT, Some(r), &[kk, dpk, src]);
             }
