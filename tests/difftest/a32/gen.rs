@@ -305,6 +305,13 @@ fn t32_dp_common(g: &mut G, ops: &[u32]) {
 }
 fn t32_modimm(g: &mut G) -> bool {
     t32_dp_common(g, &[0, 1, 2, 3, 4, 8, 10, 11, 13, 14]);
+    // ThumbExpandImm: a replicated pattern (imm12<11:10> = 00, <9:8> != 00)
+    // of imm8 = 0 is UNPREDICTABLE.
+    let imm12 = g.get("i") << 11 | g.get("imm3") << 8 | g.get("imm8");
+    if imm12 >> 10 == 0 && imm12 >> 8 & 3 != 0 && imm12 & 0xff == 0 {
+        let v = 1 + g.below(255);
+        g.set("imm8", v);
+    }
     true
 }
 fn t32_shreg(g: &mut G) -> bool {
@@ -788,7 +795,7 @@ pub static TEMPLATES: &[Tpl] = &[
     // T32 data processing.
     t(
         T32,
-        "11110 x 0 op:4 s:1 rn:4 0 xxx rd:4 xxxxxxxx",
+        "11110 i:1 0 op:4 s:1 rn:4 0 imm3:3 rd:4 imm8:8",
         40,
         Plain,
         t32_modimm,
