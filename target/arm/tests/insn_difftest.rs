@@ -5,7 +5,9 @@
 
 mod harness;
 
-use harness::{halves, run, words};
+use harness::{halves, run, run_to_exit, words, CODE};
+use target_arm::cpu::excp;
+use tcg::exec::GuestExit;
 
 #[test]
 fn t32_msr_apsr_each_mask() {
@@ -79,5 +81,20 @@ fn vfp_vcvt_from_fixed_point_rounds_to_nearest() {
     for (c, _) in run(&code, false) {
         assert_eq!(c.d[0] as u32, 0x4f00_0000, "fixed point: nearest");
         assert_eq!((c.d[0] >> 32) as u32, 0x4f7f_ffff, "integer: FPSCR's RZ");
+    }
+}
+
+#[test]
+fn a32_pld_register_needs_bit4_clear() {
+    // PLD (register) has bit 4 = 0; with bit 4 set the unconditional
+    // encoding is unallocated (UNDEFINED). It ran as a NOP.
+    let code = words(&[
+        0xf7d1_f182, // pld [r1, r2, lsl #3]
+        0xf7d1_fff1, // (unallocated)
+        0xe120_0070, // bkpt #0
+    ]);
+    for (r, c, _) in run_to_exit(&code, false) {
+        assert_eq!(r, GuestExit::Guest(excp::UDEF));
+        assert_eq!(c.pc, CODE + 4);
     }
 }

@@ -36,9 +36,9 @@ impl CodeReader for Reader {
     }
 }
 
-/// Runs `code` (bytes) at CODE until BKPT on each backend; returns the cpu
-/// and the memory of each run.
-pub fn run(code: &[u8], thumb: bool) -> Vec<(Box<CpuState>, Vec<u8>)> {
+/// Runs `code` (bytes) at CODE until it leaves the cpu loop (BKPT, UDEF...)
+/// on each backend; returns the exit, the cpu and the memory of each run.
+pub fn run_to_exit(code: &[u8], thumb: bool) -> Vec<(GuestExit, Box<CpuState>, Vec<u8>)> {
     let mut out = Vec::new();
     for kind in [BackendKind::Interp, BackendKind::Jit] {
         let mut mem = vec![0u64; MEM / 8];
@@ -60,17 +60,23 @@ pub fn run(code: &[u8], thumb: bool) -> Vec<(Box<CpuState>, Vec<u8>)> {
         }
         let env = &mut *cpu as *mut CpuState as *mut u8;
         let r = e.run(env);
-        assert_eq!(
-            r,
-            GuestExit::Guest(excp::BKPT),
-            "{kind:?}: stopped at {:#x}",
-            cpu.pc
-        );
         // SAFETY: as above.
         let bytes = unsafe { std::slice::from_raw_parts(mem.as_ptr() as *const u8, MEM) };
-        out.push((cpu, bytes.to_vec()));
+        out.push((r, cpu, bytes.to_vec()));
     }
     out
+}
+
+/// Runs `code` until BKPT on each backend; returns the cpu and the memory
+/// of each run.
+pub fn run(code: &[u8], thumb: bool) -> Vec<(Box<CpuState>, Vec<u8>)> {
+    run_to_exit(code, thumb)
+        .into_iter()
+        .map(|(r, cpu, mem)| {
+            assert_eq!(r, GuestExit::Guest(excp::BKPT), "stopped at {:#x}", cpu.pc);
+            (cpu, mem)
+        })
+        .collect()
 }
 
 pub fn words(w: &[u32]) -> Vec<u8> {
