@@ -97,6 +97,8 @@ pub struct Insn {
 #[derive(Clone, Debug, Default)]
 pub struct Case {
     pub insns: Vec<Insn>,
+    /// The case's input state as text for reports (empty: not shown).
+    pub input: String,
 }
 
 /// One test program and what is needed to read its output.
@@ -395,6 +397,9 @@ pub fn run(t: &dyn Target, cfg: &Config) -> Summary {
                                 if x.random { "*" } else { " " },
                                 t.disas(x)
                             );
+                        }
+                        for line in batch.cases[i].input.lines() {
+                            let _ = writeln!(s.report, "    in: {line}");
                         }
                         if qsig(i) != 0 {
                             let f = |n: &str| batch.field_u64(q, i, n);

@@ -414,7 +414,8 @@ fn t32_bfi(g: &mut G) -> bool {
 // ---- memory fix-ups (the address comes from `mem_info`) ---------------
 
 fn a32_pw(g: &mut G) -> bool {
-    if g.get("p") == 0 {
+    // P = 0, W = 1 is the unprivileged form (LDRT...), the same at EL0.
+    if g.get("p") == 0 && !g.chance(1, 6) {
         g.set("w", 0);
     }
     true
@@ -428,9 +429,12 @@ fn a32_extra(g: &mut G) -> bool {
         g.set("imm4h", 0);
     }
     if g.get("l") == 0 && g.get("op2") >= 2 {
-        // LDRD/STRD: even Rt below r14.
+        // LDRD/STRD: even Rt below r14; no unprivileged form.
         let r = 2 * g.below(7);
         g.set("rt", r);
+        if g.get("p") == 0 {
+            g.set("w", 0);
+        }
     }
     a32_pw(g)
 }
@@ -445,8 +449,9 @@ fn t32_ldst(g: &mut G) -> bool {
         g.set("sz", s);
     }
     if g.has("p") {
+        // P U W = 1 1 0 is the unprivileged form (LDRT...): kept sometimes.
         let (p, u, w) = (g.get("p"), g.get("u"), g.get("w"));
-        if p == 0 || (u == 1 && w == 0) {
+        if p == 0 || (u == 1 && w == 0 && !g.chance(1, 4)) {
             g.set("w", 1);
         }
     }
@@ -709,6 +714,20 @@ pub static TEMPLATES: &[Tpl] = &[
         Kind::Undef,
         ok,
     ),
+    t(
+        A32,
+        "1111 0101 0111 1111 1111 0000 010 x xxxx",
+        1,
+        Plain,
+        ok,
+    ), // DSB, DMB
+    t(
+        A32,
+        "1111 01 x 1 x x 01 rn:4 1111 xxxx xxxx xxxx",
+        1,
+        Plain,
+        ok,
+    ), // PLD, PLDW, PLI
     // A32 loads and stores.
     t(
         A32,
@@ -919,6 +938,20 @@ pub static TEMPLATES: &[Tpl] = &[
         Kind::Undef,
         ok,
     ), // UDF.W
+    t(
+        T32,
+        "11110 0 1110 1 1 1111 10 0 0 1111 0 10 x xxxx",
+        1,
+        Plain,
+        ok,
+    ), // DSB, DMB (not SB: FEAT_SB is QEMU max only)
+    t(
+        T32,
+        "1111 1000 10 x 1 rn:4 1111 xxxx xxxx xxxx",
+        1,
+        Plain,
+        ok,
+    ), // PLD, PLDW
     // T32 loads and stores.
     t(
         T32,
@@ -1555,10 +1588,82 @@ fn it_block(rng: &mut Rng, lo: u32, hi: u32) -> Unit {
     }
 }
 
+/// LDREX{B,H,D} and a STREX of the same size to the same address (the
+/// store succeeds), or a lone STREX (it fails: the prologue clears the
+/// monitor).
+fn excl_pair(rng: &mut Rng, thumb: bool, lo: u32, hi: u32) -> Unit {
+    let size = rng.below(4) as u32; // 0 word, 1 doubleword, 2 byte, 3 halfword
+    let pick = |rng: &mut Rng, avoid: &[u32], even: bool| loop {
+        let r = reg(rng, thumb);
+        if !avoid.contains(&r) && (!even || (r.is_multiple_of(2) && r < 12)) {
+            break r;
+        }
+    };
+    let dual = size == 1;
+    // A32 LDREXD/STREXD take an even pair, T32 any two registers; the
+    // load must not overwrite the base the store uses.
+    let t = pick(rng, &[], dual && !thumb);
+    let t2 = match (dual, thumb) {
+        (false, _) => 15,
+        (true, true) => pick(rng, &[t], false),
+        (true, false) => t + 1,
+    };
+    let rn = pick(rng, &[t, t2], false);
+    let st = pick(rng, &[], dual && !thumb);
+    let st2 = match (dual, thumb) {
+        (false, _) => 15,
+        (true, true) => pick(rng, &[st], false),
+        (true, false) => st + 1,
+    };
+    let s = pick(rng, &[rn, st, st2], false);
+    let align = [4, 8, 1, 2][size as usize];
+    let ea = (lo + rng.below((hi - lo - 16) as u64) as u32) & !(align - 1);
+    let mut words = Vec::new();
+    setup(thumb, &mut words, rn, ea);
+    let (ld, stx) = if thumb {
+        let sz = [0, 3, 0, 1][size as usize];
+        if size == 0 {
+            (
+                (0xe850 | rn) << 16 | t << 12 | 0xf00,
+                (0xe840 | rn) << 16 | st << 12 | s << 8,
+            )
+        } else {
+            (
+                (0xe8d0 | rn) << 16 | t << 12 | t2 << 8 | 0x4f | sz << 4,
+                (0xe8c0 | rn) << 16 | st << 12 | st2 << 8 | 0x40 | sz << 4 | s,
+            )
+        }
+    } else {
+        (
+            0xe190_0f9f | size << 21 | rn << 16 | t << 12,
+            0xe180_0f90 | size << 21 | rn << 16 | s << 12 | st,
+        )
+    };
+    if rng.chance(3, 4) {
+        words.push(Out {
+            word: ld,
+            size: 4,
+            random: true,
+        });
+    }
+    words.push(Out {
+        word: stx,
+        size: 4,
+        random: true,
+    });
+    Unit {
+        words,
+        branch: None,
+    }
+}
+
 fn unit(rng: &mut Rng, thumb: bool, lo: u32, hi: u32) -> Unit {
     let tab = table();
     if thumb && rng.chance(1, IT_ONE_IN) {
         return it_block(rng, lo, hi);
+    }
+    if rng.chance(1, 40) {
+        return excl_pair(rng, thumb, lo, hi);
     }
     draw(rng, &tab.modes[usize::from(thumb)], thumb, false, lo, hi)
 }

@@ -262,6 +262,26 @@ fn random_input(rng: &mut Rng, block: &mut [u8], entry: u32) {
     }
 }
 
+/// A case's input block as report lines.
+fn show_input(b: &[u8]) -> String {
+    let w = |o: u32| u32::from_le_bytes(b[o as usize..o as usize + 4].try_into().unwrap());
+    let mut s = String::new();
+    for r in 0..15 {
+        s += &format!(
+            "r{r}={:#x}{}",
+            w(4 * r),
+            if r % 8 == 7 { "\n" } else { " " }
+        );
+    }
+    s += &format!("\napsr={:#x} fpscr={:#x}\n", w(OFF_APSR_IN), w(OFF_FPSCR));
+    for d in 0..32 {
+        let o = (OFF_D + 8 * d) as usize;
+        let v = u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+        s += &format!("d{d}={v:#x}{}", if d % 4 == 3 { "\n" } else { " " });
+    }
+    s
+}
+
 /// Builds a batch with about `insns` random instructions, half the cases
 /// A32 and half T32 (or only one set with `MIMIC_DIFFTEST_ISA=a32|t32`).
 pub fn build(rng: &mut Rng, insns: usize) -> Batch {
@@ -327,7 +347,10 @@ pub fn build(rng: &mut Rng, insns: usize) -> Batch {
         let sb = (scratch - DATA) as usize;
         values::fill_scratch(rng, &mut data[sb..sb + SCRATCH]);
         let insns = gen::case(rng, len, thumb, start, scratch, SCRATCH as u32);
-        let mut case = Case::default();
+        let mut case = Case {
+            input: show_input(&data[ib..ib + RECORD]),
+            ..Case::default()
+        };
         for x in insns {
             case.insns.push(Insn {
                 addr: c.pc() as u64,
