@@ -203,6 +203,41 @@ fn smlaw_sbz(g: &mut G) -> bool {
     }
     true
 }
+fn a32_dp_reg(g: &mut G) -> bool {
+    a32_dp(g);
+    // Reads of the PC (PC + 8) as the shifted operand or the first one.
+    if g.chance(1, 24) {
+        g.set("rm", 15);
+    } else if !matches!(g.get("opc"), 13 | 15) && g.chance(1, 24) {
+        g.set("rn", 15);
+    }
+    true
+}
+/// Literal loads: small offsets keep the address in the code segment.
+fn literal(g: &mut G) -> bool {
+    let f = if g.has("imm12") { "imm12" } else { "imm8" };
+    let v = g.below(256);
+    g.set(f, v);
+    true
+}
+fn a32_literal_extra(g: &mut G) -> bool {
+    let o = 1 + g.below(3);
+    g.set("op2", o);
+    let v = g.below(16);
+    g.set("imm4h", v);
+    true
+}
+fn t32_literal(g: &mut G) -> bool {
+    if g.get("sz") == 3 {
+        let s = g.below(3);
+        g.set("sz", s);
+    }
+    if g.get("s") == 1 {
+        let s = g.get("sz") & 1;
+        g.set("sz", s);
+    }
+    literal(g)
+}
 fn lo_ne_hi(g: &mut G) -> bool {
     g.distinct("rdhi", &["rdlo"]);
     true
@@ -266,7 +301,13 @@ fn t16_shift(g: &mut G) -> bool {
 fn t16_hireg(g: &mut G) -> bool {
     let op = g.below(3);
     g.set("op", op);
-    let rm = if g.chance(1, 8) { 13 } else { g.reg() };
+    let rm = if g.chance(1, 8) {
+        13
+    } else if op != 1 && g.chance(1, 10) {
+        15 // ADD Rd, PC / MOV Rd, PC
+    } else {
+        g.reg()
+    };
     g.set("rm", rm);
     let dn = g.get("d") << 3 | g.get("rdn");
     if dn == 15 {
@@ -491,7 +532,7 @@ pub static TEMPLATES: &[Tpl] = &[
         "cond:4 000 opc:4 s:1 rn:4 rd:4 imm5:5 ty:2 0 rm:4",
         60,
         Plain,
-        a32_dp,
+        a32_dp_reg,
     ),
     t(
         A32,
@@ -728,6 +769,29 @@ pub static TEMPLATES: &[Tpl] = &[
         Plain,
         ok,
     ), // PLD, PLDW, PLI
+    // Literal loads (A32, T16, T32): addresses inside the code.
+    t(
+        A32,
+        "cond:4 010 1 x x 0 1 1111 rt:4 imm12:12",
+        2,
+        Plain,
+        literal,
+    ),
+    t(
+        A32,
+        "cond:4 000 1 x 1 0 1 1111 rt:4 imm4h:4 1 op2:2 1 xxxx",
+        2,
+        Plain,
+        a32_literal_extra,
+    ),
+    t(T16, "01001 xxx imm8:8", 2, Plain, literal),
+    t(
+        T32,
+        "1111 100 s:1 x sz:2 1 1111 rt:4 imm12:12",
+        2,
+        Plain,
+        t32_literal,
+    ),
     // A32 loads and stores.
     t(
         A32,
