@@ -99,6 +99,8 @@ pub struct Case {
     pub insns: Vec<Insn>,
     /// The case's input state as text for reports (empty: not shown).
     pub input: String,
+    /// Target-defined bytes `Target::rebuild` needs (inputs, memory).
+    pub state: Vec<u8>,
 }
 
 /// One test program and what is needed to read its output.
@@ -156,6 +158,90 @@ pub trait Target: Sync {
     }
     /// The known-differences list.
     fn known(&self) -> known::KnownList;
+    /// A batch holding only `case` (its instructions possibly changed),
+    /// with the same inputs and memory; None when not supported.
+    fn rebuild(&self, case: &Case) -> Option<Batch> {
+        let _ = case;
+        None
+    }
+    /// A no-op of the same size and mode as `insn`, used to shrink cases.
+    fn nop(&self, insn: &Insn) -> Option<u32> {
+        let _ = insn;
+        None
+    }
+}
+
+/// Runs `case` alone under QEMU and `runner`; its unexcused differences
+/// and QEMU's signal, or None when it agrees or the runs fail.
+fn retry(
+    t: &dyn Target,
+    known: &known::KnownList,
+    dir: &std::path::Path,
+    qemu: &[String],
+    runner: &[String],
+    case: &Case,
+) -> Option<(Vec<FieldDiff>, u64)> {
+    let b = t.rebuild(case)?;
+    let path = dir.join(format!("{}-shrink.elf", t.name()));
+    std::fs::write(&path, &b.elf).ok()?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).ok()?;
+    }
+    let q = run_one(qemu, &path);
+    let m = run_one(runner, &path);
+    let _ = std::fs::remove_file(&path);
+    if q.status != 0
+        || m.status != 0
+        || q.stdout.len() != b.out_len()
+        || m.stdout.len() != b.out_len()
+    {
+        return None;
+    }
+    let diffs = compare_case(&b, 0, &m.stdout, &q.stdout);
+    let sig = b.field_u64(&q.stdout, 0, "signal");
+    let words: Vec<(u32, u8)> = case
+        .insns
+        .iter()
+        .filter(|x| x.random)
+        .map(|x| (x.word, x.mode))
+        .collect();
+    if diffs.is_empty() || known.excuse(&words, sig, &diffs).is_some() {
+        return None;
+    }
+    Some((diffs, sig))
+}
+
+/// Shrinks a disagreeing case: replaces its random instructions one by one
+/// with no-ops (setup stays, so addresses and branch offsets do not move)
+/// and keeps each replacement after which the case still disagrees.
+/// Returns the smallest case, its differences and QEMU's signal.
+fn shrink(
+    t: &dyn Target,
+    known: &known::KnownList,
+    dir: &std::path::Path,
+    qemu: &[String],
+    runner: &[String],
+    case: &Case,
+) -> Option<(Case, Vec<FieldDiff>, u64)> {
+    let mut best = retry(t, known, dir, qemu, runner, case)?;
+    let mut cur = case.clone();
+    for k in 0..cur.insns.len() {
+        if !cur.insns[k].random {
+            continue;
+        }
+        let Some(nop) = t.nop(&cur.insns[k]) else {
+            continue;
+        };
+        let mut v = cur.clone();
+        v.insns[k].word = nop;
+        v.insns[k].random = false;
+        if let Some(r) = retry(t, known, dir, qemu, runner, &v) {
+            cur = v;
+            best = r;
+        }
+    }
+    Some((cur, best.0, best.1))
 }
 
 pub fn hex(b: &[u8]) -> String {
@@ -385,12 +471,23 @@ pub fn run(t: &dyn Target, cfg: &Config) -> Summary {
                     s.failures += 1;
                     batch_failed = true;
                     if s.failures <= cfg.max_reports {
+                        let case = &batch.cases[i];
+                        let shrunk = shrink(t, &known, &dir, &runners[0].1, &runners[k].1, case);
+                        let (case, diffs, sig, note) = match &shrunk {
+                            Some((c, d, sg)) => {
+                                (c, d.clone(), *sg, "shrunk: removed instructions are NOPs")
+                            }
+                            None => (case, diffs, qsig(i), "as generated"),
+                        };
                         let _ = writeln!(
                             s.report,
-                            "seed {:#x} batch {bi} case {i}: {label} differs from QEMU",
+                            "seed {:#x} batch {bi} case {i}: {label} differs from QEMU ({note})",
                             cfg.seed
                         );
-                        for x in &batch.cases[i].insns {
+                        for x in &case.insns {
+                            if shrunk.is_some() && !x.random && t.nop(x) == Some(x.word) {
+                                continue;
+                            }
                             let _ = writeln!(
                                 s.report,
                                 "    {} {}",
@@ -398,10 +495,10 @@ pub fn run(t: &dyn Target, cfg: &Config) -> Summary {
                                 t.disas(x)
                             );
                         }
-                        for line in batch.cases[i].input.lines() {
+                        for line in case.input.lines() {
                             let _ = writeln!(s.report, "    in: {line}");
                         }
-                        if qsig(i) != 0 {
+                        if sig != 0 && shrunk.is_none() {
                             let f = |n: &str| batch.field_u64(q, i, n);
                             let _ = writeln!(
                                 s.report,
@@ -411,6 +508,8 @@ pub fn run(t: &dyn Target, cfg: &Config) -> Summary {
                                 f("fault_pc"),
                                 f("si_addr")
                             );
+                        } else if sig != 0 {
+                            let _ = writeln!(s.report, "    QEMU: signal {sig}");
                         }
                         for d in &diffs {
                             let _ = writeln!(

@@ -236,8 +236,9 @@ pub fn int32_value(rng: &mut Rng) -> u32 {
     }
 }
 
-/// Random registers, flags, FPSCR and D registers for one case's input.
-fn random_input(rng: &mut Rng, block: &mut [u8], entry: u32) {
+/// Random registers, flags, FPSCR and D registers for one case's input
+/// (the entry address is `layout`'s).
+fn random_input(rng: &mut Rng, block: &mut [u8]) {
     let put = |b: &mut [u8], off: u32, v: u32| {
         b[off as usize..off as usize + 4].copy_from_slice(&v.to_le_bytes())
     };
@@ -245,7 +246,6 @@ fn random_input(rng: &mut Rng, block: &mut [u8], entry: u32) {
         let v = int32_value(rng);
         put(block, 4 * r, v);
     }
-    put(block, OFF_ENTRY, entry);
     // N Z C V Q and GE.
     put(block, OFF_APSR_IN, rng.next() as u32 & 0xf80f_0000);
     let fpscr = if rng.chance(1, 3) {
@@ -282,6 +282,59 @@ fn show_input(b: &[u8]) -> String {
     s
 }
 
+/// One generated case: everything `layout` needs to place it.
+struct Gen {
+    thumb: bool,
+    insns: Vec<gen::Out>,
+    /// The input block (its entry slot is filled in by `layout`).
+    input: Vec<u8>,
+    scratch: Vec<u8>,
+    /// Where the scratch memory must be (memory setup points there).
+    scratch_addr: u32,
+}
+
+impl Gen {
+    /// `Case::state`: thumb, scratch address, input block, scratch.
+    fn state(&self) -> Vec<u8> {
+        let mut s = vec![u8::from(self.thumb)];
+        s.extend_from_slice(&self.scratch_addr.to_le_bytes());
+        s.extend_from_slice(&self.input);
+        s.extend_from_slice(&self.scratch);
+        s
+    }
+    fn from_case(c: &Case) -> Option<Gen> {
+        let s = &c.state;
+        if s.len() != 5 + RECORD + SCRATCH {
+            return None;
+        }
+        Some(Gen {
+            thumb: s[0] == 1,
+            insns: c
+                .insns
+                .iter()
+                .map(|x| gen::Out {
+                    word: x.word,
+                    size: x.size,
+                    random: x.random,
+                })
+                .collect(),
+            scratch_addr: u32::from_le_bytes(s[1..5].try_into().ok()?),
+            input: s[5..5 + RECORD].to_vec(),
+            scratch: s[5 + RECORD..].to_vec(),
+        })
+    }
+}
+
+/// Data addresses for `n` cases: (alternate stack, inputs, outputs,
+/// scratch memory).
+fn data_layout(n: usize) -> (u32, u32, u32, u32) {
+    let resume_end = RESUME + 4 * (n as u32 + 1);
+    let altstack = resume_end.div_ceil(0x1000) * 0x1000;
+    let in_base = altstack + ALTSTACK_SIZE;
+    let out_base = (in_base + (n * RECORD) as u32).div_ceil(0x1000) * 0x1000;
+    (altstack, in_base, out_base, out_base + (n * RECORD) as u32)
+}
+
 /// Builds a batch with about `insns` random instructions, half the cases
 /// A32 and half T32 (or only one set with `MIMIC_DIFFTEST_ISA=a32|t32`).
 pub fn build(rng: &mut Rng, insns: usize) -> Batch {
@@ -299,12 +352,39 @@ pub fn build(rng: &mut Rng, insns: usize) -> Batch {
         plan.push((n, thumb));
         total += n;
     }
-    let n = plan.len();
-    let resume_end = RESUME + 4 * (n as u32 + 1);
-    let altstack = resume_end.div_ceil(0x1000) * 0x1000;
-    let in_base = altstack + ALTSTACK_SIZE;
-    let out_base = (in_base + (n * RECORD) as u32).div_ceil(0x1000) * 0x1000;
-    let mem_base = out_base + (n * RECORD) as u32;
+    let mem_base = data_layout(plan.len()).3;
+    let gens: Vec<Gen> = plan
+        .iter()
+        .enumerate()
+        .map(|(i, &(len, thumb))| {
+            let scratch_addr = mem_base + (i * SCRATCH) as u32;
+            let mut input = vec![0u8; RECORD];
+            random_input(rng, &mut input);
+            let mut scratch = vec![0u8; SCRATCH];
+            values::fill_scratch(rng, &mut scratch);
+            // Branch offsets are relative: generate at address 0.
+            let insns = gen::case(rng, len, thumb, 0, scratch_addr, SCRATCH as u32);
+            Gen {
+                thumb,
+                insns,
+                input,
+                scratch,
+                scratch_addr,
+            }
+        })
+        .collect();
+    layout(&gens, false)
+}
+
+/// Lays out generated cases as one program; `own_scratch` keeps a single
+/// case's scratch memory at its original address (for shrinking).
+fn layout(gens: &[Gen], own_scratch: bool) -> Batch {
+    let n = gens.len();
+    let (altstack, in_base, out_base, mut mem_base) = data_layout(n);
+    if own_scratch {
+        assert!(n == 1 && gens[0].scratch_addr >= mem_base);
+        mem_base = gens[0].scratch_addr;
+    }
     let data_len = (mem_base - DATA) as usize + n * SCRATCH;
     let mut data = vec![0u8; data_len];
     let dput = |d: &mut [u8], addr: u32, v: u32| {
@@ -334,7 +414,7 @@ pub fn build(rng: &mut Rng, insns: usize) -> Batch {
     }
     let mut cases = Vec::with_capacity(n);
     let mut resume = Vec::with_capacity(n + 1);
-    for (i, &(len, thumb)) in plan.iter().enumerate() {
+    for (i, g) in gens.iter().enumerate() {
         if i > 0 {
             resume.push(c.pc());
         }
@@ -343,27 +423,28 @@ pub fn build(rng: &mut Rng, insns: usize) -> Batch {
         prologue(&mut c, i, input);
         let start = c.pc();
         let ib = (input - DATA) as usize;
-        random_input(rng, &mut data[ib..ib + RECORD], start | u32::from(thumb));
+        data[ib..ib + RECORD].copy_from_slice(&g.input);
+        dput(&mut data, input + OFF_ENTRY, start | u32::from(g.thumb));
         let sb = (scratch - DATA) as usize;
-        values::fill_scratch(rng, &mut data[sb..sb + SCRATCH]);
-        let insns = gen::case(rng, len, thumb, start, scratch, SCRATCH as u32);
+        data[sb..sb + SCRATCH].copy_from_slice(&g.scratch);
         let mut case = Case {
-            input: show_input(&data[ib..ib + RECORD]),
+            input: show_input(&g.input),
+            state: g.state(),
             ..Case::default()
         };
-        for x in insns {
+        for x in &g.insns {
             case.insns.push(Insn {
                 addr: c.pc() as u64,
                 word: x.word,
                 size: x.size,
-                mode: u8::from(thumb),
+                mode: u8::from(g.thumb),
                 random: x.random,
             });
-            c.put(thumb, x.size, x.word);
+            c.put(g.thumb, x.size, x.word);
         }
         epilogue(
             &mut c,
-            thumb,
+            g.thumb,
             out_base + (i * RECORD) as u32,
             RESUME + 4 * i as u32,
         );
@@ -445,6 +526,16 @@ impl super::Target for A32 {
     }
     fn build(&self, rng: &mut Rng, insns: usize) -> Batch {
         build(rng, insns)
+    }
+    fn rebuild(&self, case: &Case) -> Option<Batch> {
+        Some(layout(&[Gen::from_case(case)?], true))
+    }
+    fn nop(&self, insn: &Insn) -> Option<u32> {
+        Some(match (insn.mode, insn.size) {
+            (0, _) => A32_NOP,
+            (_, 2) => T16_NOP,
+            _ => 0xf3af_8000,
+        })
     }
     fn qemu(&self) -> Vec<String> {
         vec!["qemu-arm".into(), "-cpu".into(), "max".into()]
