@@ -98,3 +98,29 @@ fn a32_pld_register_needs_bit4_clear() {
         assert_eq!(c.pc, CODE + 4);
     }
 }
+
+#[test]
+fn vfp_doubleword_transfers_big_endian() {
+    // With big-endian data (SETEND BE) a VLDR/VSTR/VLDM/VSTM doubleword is
+    // big-endian as a whole: the word at the lower address is the high
+    // half. Mimic kept the little-endian word order.
+    let code = words(&[
+        0xe302_1000, // movw r1, #0x2000
+        0xe300_2201, // movw r2, #0x0201
+        0xe340_2403, // movt r2, #0x0403
+        0xe300_3605, // movw r3, #0x0605
+        0xe340_3807, // movt r3, #0x0807
+        0xe1c1_20f0, // strd r2, r3, [r1]      (bytes 01 02 .. 08)
+        0xf101_0200, // setend be
+        0xed91_0b00, // vldr d0, [r1]
+        0xed81_0b02, // vstr d0, [r1, #8]
+        0xec91_1b02, // vldmia r1, {d1}
+        0xf101_0000, // setend le
+        0xe120_0070, // bkpt #0
+    ]);
+    for (c, m) in run(&code, false) {
+        assert_eq!(c.d[0], 0x0102_0304_0506_0708);
+        assert_eq!(c.d[1], 0x0102_0304_0506_0708);
+        assert_eq!(&m[0x2008..0x2010], &[1, 2, 3, 4, 5, 6, 7, 8]);
+    }
+}
