@@ -188,8 +188,9 @@ fn retry(
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).ok()?;
     }
-    let q = run_one(qemu, &path);
-    let m = run_one(runner, &path);
+    // A shrunk case may loop (a removed instruction was its way out).
+    let q = run_limited(qemu, &path, Duration::from_secs(20));
+    let m = run_limited(runner, &path, Duration::from_secs(20));
     let _ = std::fs::remove_file(&path);
     if q.status != 0
         || m.status != 0
@@ -357,10 +358,14 @@ pub struct Summary {
 }
 
 fn run_one(argv: &[String], elf: &std::path::Path) -> common::Outcome {
+    run_limited(argv, elf, Duration::from_secs(600))
+}
+
+fn run_limited(argv: &[String], elf: &std::path::Path, limit: Duration) -> common::Outcome {
     let mut a = argv.to_vec();
     a.push(elf.to_string_lossy().into_owned());
     let dir = elf.parent().unwrap().to_path_buf();
-    common::run(&a, &dir, None, Duration::from_secs(600))
+    common::run(&a, &dir, None, limit)
 }
 
 /// Runs `cfg.insns` random instructions in batches; returns the summary.

@@ -792,6 +792,14 @@ pub static TEMPLATES: &[Tpl] = &[
         Plain,
         t32_literal,
     ),
+    t(
+        A32,
+        "1110 0001 0010 xxxx xxxx xxxx 0111 xxxx",
+        1,
+        Kind::Undef,
+        ok,
+    ), // BKPT
+    t(T16, "1011 1110 xxxxxxxx", 1, Kind::Undef, ok), // BKPT
     // A32 loads and stores.
     t(
         A32,
@@ -1078,6 +1086,8 @@ struct Table {
     modes: [(Vec<usize>, Vec<u32>); 2],
     /// T32 templates allowed inside an IT block (no branches).
     in_it: (Vec<usize>, Vec<u32>),
+    /// Per mode: the load/store templates (for big-endian units).
+    mem: [(Vec<usize>, Vec<u32>); 2],
 }
 
 fn all_templates() -> &'static [Tpl] {
@@ -1120,6 +1130,10 @@ fn table() -> &'static Table {
                 matches!(x.set, T16 | T32 | Vfp | Neon)
                     && !matches!(x.kind, Kind::Branch(_) | Kind::Undef)
             }),
+            mem: [
+                pick(&|x| matches!(x.set, A32 | Vfp) && matches!(x.kind, Kind::Mem(_))),
+                pick(&|x| matches!(x.set, T16 | T32 | Vfp) && matches!(x.kind, Kind::Mem(_))),
+            ],
         }
     })
 }
@@ -1721,6 +1735,35 @@ fn excl_pair(rng: &mut Rng, thumb: bool, lo: u32, hi: u32) -> Unit {
     }
 }
 
+/// SETEND BE, a load or store (its setup first), SETEND LE: big-endian
+/// data accesses, the state back to little-endian before the epilogue.
+fn big_endian(rng: &mut Rng, thumb: bool, lo: u32, hi: u32) -> Unit {
+    let tab = table();
+    let (be, le, size) = if thumb {
+        (0xb658, 0xb650, 2)
+    } else {
+        (0xf101_0200, 0xf101_0000, 4)
+    };
+    let m = draw(rng, &tab.mem[usize::from(thumb)], thumb, false, lo, hi);
+    let mut words: Vec<Out> = m.words.iter().filter(|o| !o.random).copied().collect();
+    words.push(Out {
+        word: be,
+        size,
+        random: true,
+    });
+    words.extend(m.words.iter().filter(|o| o.random).copied());
+    // Not random: shrinking must not remove it (the epilogue is little-endian).
+    words.push(Out {
+        word: le,
+        size,
+        random: false,
+    });
+    Unit {
+        words,
+        branch: None,
+    }
+}
+
 fn unit(rng: &mut Rng, thumb: bool, lo: u32, hi: u32) -> Unit {
     let tab = table();
     if thumb && rng.chance(1, IT_ONE_IN) {
@@ -1728,6 +1771,9 @@ fn unit(rng: &mut Rng, thumb: bool, lo: u32, hi: u32) -> Unit {
     }
     if rng.chance(1, 40) {
         return excl_pair(rng, thumb, lo, hi);
+    }
+    if rng.chance(1, 40) {
+        return big_endian(rng, thumb, lo, hi);
     }
     draw(rng, &tab.modes[usize::from(thumb)], thumb, false, lo, hi)
 }
