@@ -800,6 +800,22 @@ pub static TEMPLATES: &[Tpl] = &[
         ok,
     ), // BKPT
     t(T16, "1011 1110 xxxxxxxx", 1, Kind::Undef, ok), // BKPT
+    // Linux's breakpoint instructions (UDF forms the kernel makes SIGTRAP).
+    t(
+        A32,
+        "1110 0111 1111 0000 0000 0001 1111 0000",
+        1,
+        Kind::Undef,
+        ok,
+    ),
+    t(T16, "1101 1110 0000 0001", 1, Kind::Undef, ok),
+    t(
+        T32,
+        "1111 0111 1111 0000 1010 0000 0000 0000",
+        1,
+        Kind::Undef,
+        ok,
+    ),
     // A32 loads and stores.
     t(
         A32,
