@@ -171,78 +171,77 @@ pub trait Target: Sync {
     }
 }
 
-/// Runs `case` alone under QEMU and `runner`; its unexcused differences
-/// and QEMU's signal, or None when it agrees or the runs fail.
-fn retry(
-    t: &dyn Target,
-    known: &known::KnownList,
-    dir: &std::path::Path,
-    qemu: &[String],
-    runner: &[String],
-    case: &Case,
-) -> Option<(Vec<FieldDiff>, u64)> {
-    let b = t.rebuild(case)?;
-    let path = dir.join(format!("{}-shrink.elf", t.name()));
-    std::fs::write(&path, &b.elf).ok()?;
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).ok()?;
-    }
-    // A shrunk case may loop (a removed instruction was its way out).
-    let q = run_limited(qemu, &path, Duration::from_secs(20));
-    let m = run_limited(runner, &path, Duration::from_secs(20));
-    let _ = std::fs::remove_file(&path);
-    if q.status != 0
-        || m.status != 0
-        || q.stdout.len() != b.out_len()
-        || m.stdout.len() != b.out_len()
-    {
-        return None;
-    }
-    let diffs = compare_case(&b, 0, &m.stdout, &q.stdout);
-    let sig = b.field_u64(&q.stdout, 0, "signal");
-    let words: Vec<(u32, u8)> = case
-        .insns
-        .iter()
-        .filter(|x| x.random)
-        .map(|x| (x.word, x.mode))
-        .collect();
-    if diffs.is_empty() || known.excuse(&words, sig, &diffs).is_some() {
-        return None;
-    }
-    Some((diffs, sig))
+/// What re-running single cases needs: the target, its known list, a
+/// directory for the programs, and the QEMU and Mimic command lines.
+struct Retry<'a> {
+    t: &'a dyn Target,
+    known: &'a known::KnownList,
+    dir: &'a std::path::Path,
+    qemu: &'a [String],
+    runner: &'a [String],
 }
 
-/// Shrinks a disagreeing case: replaces its random instructions one by one
-/// with no-ops (setup stays, so addresses and branch offsets do not move)
-/// and keeps each replacement after which the case still disagrees.
-/// Returns the smallest case, its differences and QEMU's signal.
-fn shrink(
-    t: &dyn Target,
-    known: &known::KnownList,
-    dir: &std::path::Path,
-    qemu: &[String],
-    runner: &[String],
-    case: &Case,
-) -> Option<(Case, Vec<FieldDiff>, u64)> {
-    let mut best = retry(t, known, dir, qemu, runner, case)?;
-    let mut cur = case.clone();
-    for k in 0..cur.insns.len() {
-        if !cur.insns[k].random {
-            continue;
+impl Retry<'_> {
+    /// Runs `case` alone under QEMU and the runner; its unexcused
+    /// differences and QEMU's signal, or None when it agrees or a run fails.
+    fn run(&self, case: &Case) -> Option<(Vec<FieldDiff>, u64)> {
+        let b = self.t.rebuild(case)?;
+        let path = self.dir.join(format!("{}-shrink.elf", self.t.name()));
+        write_exec(&path, &b.elf).ok()?;
+        // A shrunk case may loop (a removed instruction was its way out).
+        let q = run_limited(self.qemu, &path, Duration::from_secs(20));
+        let m = run_limited(self.runner, &path, Duration::from_secs(20));
+        let _ = std::fs::remove_file(&path);
+        let ok = |o: &common::Outcome| o.status == 0 && o.stdout.len() == b.out_len();
+        if !ok(&q) || !ok(&m) {
+            return None;
         }
-        let Some(nop) = t.nop(&cur.insns[k]) else {
-            continue;
-        };
-        let mut v = cur.clone();
-        v.insns[k].word = nop;
-        v.insns[k].random = false;
-        if let Some(r) = retry(t, known, dir, qemu, runner, &v) {
-            cur = v;
-            best = r;
+        let diffs = compare_case(&b, 0, &m.stdout, &q.stdout);
+        let sig = b.field_u64(&q.stdout, 0, "signal");
+        let words: Vec<(u32, u8)> = case
+            .insns
+            .iter()
+            .filter(|x| x.random)
+            .map(|x| (x.word, x.mode))
+            .collect();
+        if diffs.is_empty() || self.known.excuse(&words, sig, &diffs).is_some() {
+            return None;
         }
+        Some((diffs, sig))
     }
-    Some((cur, best.0, best.1))
+
+    /// Shrinks a disagreeing case: replaces its random instructions one by
+    /// one with no-ops (setup stays, so addresses and branch offsets do not
+    /// move) and keeps each replacement after which the case still
+    /// disagrees. Returns the smallest case, its differences and QEMU's
+    /// signal.
+    fn shrink(&self, case: &Case) -> Option<(Case, Vec<FieldDiff>, u64)> {
+        let mut best = self.run(case)?;
+        let mut cur = case.clone();
+        for k in 0..cur.insns.len() {
+            if !cur.insns[k].random {
+                continue;
+            }
+            let Some(nop) = self.t.nop(&cur.insns[k]) else {
+                continue;
+            };
+            let mut v = cur.clone();
+            v.insns[k].word = nop;
+            v.insns[k].random = false;
+            if let Some(r) = self.run(&v) {
+                cur = v;
+                best = r;
+            }
+        }
+        Some((cur, best.0, best.1))
+    }
+}
+
+/// Writes an executable program file.
+fn write_exec(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, bytes)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
 }
 
 pub fn hex(b: &[u8]) -> String {
@@ -398,12 +397,7 @@ pub fn run(t: &dyn Target, cfg: &Config) -> Summary {
         let per = cfg.batch_insns.min(cfg.insns - bi * cfg.batch_insns);
         let batch = t.build(&mut rng, per);
         let path = dir.join(format!("{}-{:x}-{bi}.elf", t.name(), cfg.seed));
-        std::fs::write(&path, &batch.elf).expect("write test ELF");
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-                .expect("chmod test ELF");
-        }
+        write_exec(&path, &batch.elf).expect("write test ELF");
         let outs = common::parallel_map(&runners, runners.len(), |(_, argv)| run_one(argv, &path));
         s.batches += 1;
         s.cases += batch.cases.len();
@@ -477,7 +471,14 @@ pub fn run(t: &dyn Target, cfg: &Config) -> Summary {
                     batch_failed = true;
                     if s.failures <= cfg.max_reports {
                         let case = &batch.cases[i];
-                        let shrunk = shrink(t, &known, &dir, &runners[0].1, &runners[k].1, case);
+                        let shrunk = Retry {
+                            t,
+                            known: &known,
+                            dir: &dir,
+                            qemu: &runners[0].1,
+                            runner: &runners[k].1,
+                        }
+                        .shrink(case);
                         let (case, diffs, sig, note) = match &shrunk {
                             Some((c, d, sg)) => {
                                 (c, d.clone(), *sg, "shrunk: removed instructions are NOPs")
