@@ -14,7 +14,7 @@ mod common;
 mod difftest;
 
 const CI_SEED: u64 = 0x6d69_6d69_6333_3201;
-const CI_INSNS: usize = 60_000;
+const CI_INSNS: usize = 48_000;
 
 fn have_qemu() -> bool {
     std::process::Command::new("qemu-arm")
