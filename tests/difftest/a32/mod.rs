@@ -1,6 +1,7 @@
 //! 32-bit Arm (A32 and T32) differential testing: the test program's
 //! layout and harness code (`asm.rs` encodes it), random machine state, and
-//! the random instruction generator (`gen.rs` scalar, `vfp.rs` VFP/NEON).
+//! the random instruction generator (`gen.rs`; forms in `forms.rs` scalar,
+//! `vfp.rs` VFP/NEON).
 //!
 //! Program layout: A32 code at `CODE` (start-up: sigaltstack + handlers for
 //! SIGILL/SIGTRAP/SIGBUS/SIGFPE/SIGSEGV; then every case; then a loop
@@ -26,6 +27,7 @@
 //! the ucontext (its VFP record), and resumes with the next case.
 
 pub mod asm;
+pub mod forms;
 pub mod gen;
 pub mod vfp;
 
