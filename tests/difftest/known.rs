@@ -11,6 +11,7 @@
 //! match  = 0x1e202000
 //! fields = fpsr, nzcv      # fields it may change; `*` for any, `v*` prefix
 //! signal = 4               # optional: only when QEMU's run of the case got this signal
+//! mode   = 1               # optional: only instructions of this instruction set (Insn::mode)
 //! reason = why QEMU's result is wrong or the result is UNKNOWN (cite the manual)
 //! ```
 //!
@@ -27,6 +28,8 @@ pub struct Known {
     pub fields: Vec<String>,
     /// Applies only to cases QEMU ended with this signal (0: any outcome).
     pub signal: u64,
+    /// Matches only instructions of this mode (`Insn::mode`), or any.
+    pub mode: Option<u8>,
     pub reason: String,
 }
 
@@ -78,6 +81,10 @@ impl KnownList {
                     Ok(v) => num(&v)? as u64,
                     Err(_) => 0,
                 },
+                mode: match get("mode") {
+                    Ok(v) => Some(num(&v)? as u8),
+                    Err(_) => None,
+                },
                 reason: get("reason")?,
             };
             if k.value & !k.mask != 0 {
@@ -109,14 +116,21 @@ impl KnownList {
         Ok(KnownList { entries })
     }
 
-    /// The entries excusing `diffs` for a case running `words` (every
-    /// differing field covered by a matching entry), or None.
-    pub fn excuse(&self, words: &[u32], signal: u64, diffs: &[FieldDiff]) -> Option<Vec<usize>> {
+    /// The entries excusing `diffs` for a case running `words` (encoding,
+    /// mode) (every differing field covered by a matching entry), or None.
+    pub fn excuse(
+        &self,
+        words: &[(u32, u8)],
+        signal: u64,
+        diffs: &[FieldDiff],
+    ) -> Option<Vec<usize>> {
         let matching: Vec<usize> = (0..self.entries.len())
             .filter(|&i| {
                 let e = &self.entries[i];
                 (e.signal == 0 || e.signal == signal)
-                    && words.iter().any(|&w| w & e.mask == e.value)
+                    && words
+                        .iter()
+                        .any(|&(w, m)| w & e.mask == e.value && e.mode.is_none_or(|x| x == m))
             })
             .collect();
         let mut used = Vec::new();
@@ -149,8 +163,17 @@ mod tests {
             mimic: vec![],
             qemu: vec![],
         };
-        assert_eq!(l.excuse(&[0x312], 0, &[d("fpsr"), d("v3")]), Some(vec![0]));
-        assert_eq!(l.excuse(&[0x313], 0, &[d("fpsr")]), None);
-        assert_eq!(l.excuse(&[0x312], 0, &[d("x0")]), None);
+        assert_eq!(
+            l.excuse(&[(0x312, 0)], 0, &[d("fpsr"), d("v3")]),
+            Some(vec![0])
+        );
+        assert_eq!(l.excuse(&[(0x313, 0)], 0, &[d("fpsr")]), None);
+        assert_eq!(l.excuse(&[(0x312, 0)], 0, &[d("x0")]), None);
+        let t = KnownList::parse(
+            "name = t\nmask = 0xff\nmatch = 0x12\nmode = 1\nfields = r0\nreason = only in the second instruction set\n",
+        )
+        .unwrap();
+        assert_eq!(t.excuse(&[(0x12, 0)], 0, &[d("r0")]), None);
+        assert_eq!(t.excuse(&[(0x12, 1)], 0, &[d("r0")]), Some(vec![0]));
     }
 }

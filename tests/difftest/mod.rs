@@ -1,7 +1,7 @@
 //! Random-instruction differential testing against QEMU's user-mode
 //! emulators: the guest-independent part.
 //!
-//! A guest's generator (`a64/` for AArch64) builds a *batch*: one static
+//! A guest's generator (`a64/` for AArch64, `a32/` for A32/T32) builds a *batch*: one static
 //! ELF holding many test cases. Each case loads registers and flags from an
 //! input block, runs a few random instructions, and stores the resulting
 //! state into its output record; a fault inside a case is caught by a signal
@@ -21,9 +21,12 @@
 
 #![allow(dead_code)]
 
+pub mod a32;
 pub mod a64;
 pub mod elf;
 pub mod known;
+pub mod pattern;
+pub mod values;
 
 use crate::common;
 use std::fmt::Write;
@@ -77,18 +80,27 @@ pub struct Field {
     pub size: usize,
 }
 
-/// One instruction of a case: its address, encoding and whether it is a
-/// random one (the others set up base registers and the like).
+/// One instruction of a case: its address, encoding, size in bytes, the
+/// instruction set it is in (guest-defined, 0 = the guest's default; for
+/// 32-bit Arm 1 = T32, whose 32-bit words hold the first halfword on top)
+/// and whether it is a random one (the others set up base registers and
+/// the like).
 #[derive(Clone, Debug)]
 pub struct Insn {
     pub addr: u64,
     pub word: u32,
+    pub size: u8,
+    pub mode: u8,
     pub random: bool,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct Case {
     pub insns: Vec<Insn>,
+    /// The case's input state as text for reports (empty: not shown).
+    pub input: String,
+    /// Target-defined bytes `Target::rebuild` needs (inputs, memory).
+    pub state: Vec<u8>,
 }
 
 /// One test program and what is needed to read its output.
@@ -113,6 +125,21 @@ impl Batch {
     fn out_len(&self) -> usize {
         self.cases.len() * (self.record_size + self.mem_size)
     }
+    /// Case `i`'s field `name` in the output `out`, as a little-endian
+    /// number (0 when the record has no such field).
+    fn field_u64(&self, out: &[u8], i: usize, name: &str) -> u64 {
+        let Some(f) = self.fields.iter().find(|f| f.name == name) else {
+            return 0;
+        };
+        let r = i * self.record_size + f.offset;
+        let mut v = [0u8; 8];
+        let n = f.size.min(8);
+        v[..n].copy_from_slice(&out[r..r + n]);
+        u64::from_le_bytes(v)
+    }
+    fn has_field(&self, name: &str) -> bool {
+        self.fields.iter().any(|f| f.name == name)
+    }
 }
 
 /// What a guest's generator provides.
@@ -122,8 +149,8 @@ pub trait Target: Sync {
     fn build(&self, rng: &mut Rng, insns: usize) -> Batch;
     /// argv prefix running a program under QEMU (`qemu-aarch64 -cpu max`).
     fn qemu(&self) -> Vec<String>;
-    /// One line of disassembly for `word` at `addr`.
-    fn disas(&self, addr: u64, word: u32) -> String;
+    /// One line of disassembly for an instruction.
+    fn disas(&self, insn: &Insn) -> String;
     /// Formats a field's bytes for reports.
     fn show(&self, field: &str, bytes: &[u8]) -> String {
         let _ = field;
@@ -131,6 +158,90 @@ pub trait Target: Sync {
     }
     /// The known-differences list.
     fn known(&self) -> known::KnownList;
+    /// A batch holding only `case` (its instructions possibly changed),
+    /// with the same inputs and memory; None when not supported.
+    fn rebuild(&self, case: &Case) -> Option<Batch> {
+        let _ = case;
+        None
+    }
+    /// A no-op of the same size and mode as `insn`, used to shrink cases.
+    fn nop(&self, insn: &Insn) -> Option<u32> {
+        let _ = insn;
+        None
+    }
+}
+
+/// What re-running single cases needs: the target, its known list, a
+/// directory for the programs, and the QEMU and Mimic command lines.
+struct Retry<'a> {
+    t: &'a dyn Target,
+    known: &'a known::KnownList,
+    dir: &'a std::path::Path,
+    qemu: &'a [String],
+    runner: &'a [String],
+}
+
+impl Retry<'_> {
+    /// Runs `case` alone under QEMU and the runner; its unexcused
+    /// differences and QEMU's signal, or None when it agrees or a run fails.
+    fn run(&self, case: &Case) -> Option<(Vec<FieldDiff>, u64)> {
+        let b = self.t.rebuild(case)?;
+        let path = self.dir.join(format!("{}-shrink.elf", self.t.name()));
+        write_exec(&path, &b.elf).ok()?;
+        // A shrunk case may loop (a removed instruction was its way out).
+        let q = run_limited(self.qemu, &path, Duration::from_secs(20));
+        let m = run_limited(self.runner, &path, Duration::from_secs(20));
+        let _ = std::fs::remove_file(&path);
+        let ok = |o: &common::Outcome| o.status == 0 && o.stdout.len() == b.out_len();
+        if !ok(&q) || !ok(&m) {
+            return None;
+        }
+        let diffs = compare_case(&b, 0, &m.stdout, &q.stdout);
+        let sig = b.field_u64(&q.stdout, 0, "signal");
+        let words: Vec<(u32, u8)> = case
+            .insns
+            .iter()
+            .filter(|x| x.random)
+            .map(|x| (x.word, x.mode))
+            .collect();
+        if diffs.is_empty() || self.known.excuse(&words, sig, &diffs).is_some() {
+            return None;
+        }
+        Some((diffs, sig))
+    }
+
+    /// Shrinks a disagreeing case: replaces its random instructions one by
+    /// one with no-ops (setup stays, so addresses and branch offsets do not
+    /// move) and keeps each replacement after which the case still
+    /// disagrees. Returns the smallest case, its differences and QEMU's
+    /// signal.
+    fn shrink(&self, case: &Case) -> Option<(Case, Vec<FieldDiff>, u64)> {
+        let mut best = self.run(case)?;
+        let mut cur = case.clone();
+        for k in 0..cur.insns.len() {
+            if !cur.insns[k].random {
+                continue;
+            }
+            let Some(nop) = self.t.nop(&cur.insns[k]) else {
+                continue;
+            };
+            let mut v = cur.clone();
+            v.insns[k].word = nop;
+            v.insns[k].random = false;
+            if let Some(r) = self.run(&v) {
+                cur = v;
+                best = r;
+            }
+        }
+        Some((cur, best.0, best.1))
+    }
+}
+
+/// Writes an executable program file.
+fn write_exec(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, bytes)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
 }
 
 pub fn hex(b: &[u8]) -> String {
@@ -232,6 +343,8 @@ pub struct Summary {
     pub batches: usize,
     pub cases: usize,
     pub random_insns: usize,
+    /// Random instructions per instruction set (`Insn::mode` 0 and 1).
+    pub per_mode: [usize; 2],
     /// Random instructions before the end or the fault of their case.
     pub executed: usize,
     pub faulting_cases: usize,
@@ -244,10 +357,14 @@ pub struct Summary {
 }
 
 fn run_one(argv: &[String], elf: &std::path::Path) -> common::Outcome {
+    run_limited(argv, elf, Duration::from_secs(600))
+}
+
+fn run_limited(argv: &[String], elf: &std::path::Path, limit: Duration) -> common::Outcome {
     let mut a = argv.to_vec();
     a.push(elf.to_string_lossy().into_owned());
     let dir = elf.parent().unwrap().to_path_buf();
-    common::run(&a, &dir, None, Duration::from_secs(600))
+    common::run(&a, &dir, None, limit)
 }
 
 /// Runs `cfg.insns` random instructions in batches; returns the summary.
@@ -280,16 +397,19 @@ pub fn run(t: &dyn Target, cfg: &Config) -> Summary {
         let per = cfg.batch_insns.min(cfg.insns - bi * cfg.batch_insns);
         let batch = t.build(&mut rng, per);
         let path = dir.join(format!("{}-{:x}-{bi}.elf", t.name(), cfg.seed));
-        std::fs::write(&path, &batch.elf).expect("write test ELF");
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-                .expect("chmod test ELF");
-        }
+        write_exec(&path, &batch.elf).expect("write test ELF");
         let outs = common::parallel_map(&runners, runners.len(), |(_, argv)| run_one(argv, &path));
         s.batches += 1;
         s.cases += batch.cases.len();
         s.random_insns += batch.random_insns();
+        for x in batch
+            .cases
+            .iter()
+            .flat_map(|c| &c.insns)
+            .filter(|x| x.random)
+        {
+            s.per_mode[usize::from(x.mode.min(1))] += 1;
+        }
         let mut batch_failed = false;
         let mut bad_run = false;
         for ((label, _), o) in runners.iter().zip(&outs) {
@@ -312,27 +432,15 @@ pub fn run(t: &dyn Target, cfg: &Config) -> Summary {
         } else {
             let q = &outs[0].stdout;
             // The signal that ended each case under QEMU (0: none).
-            let sig_off = batch
-                .fields
-                .iter()
-                .find(|f| f.name == "signal")
-                .map(|f| f.offset);
-            let qsig = |i: usize| sig_off.map_or(0, |o| q[i * batch.record_size + o] as u64);
+            let qsig = |i: usize| batch.field_u64(q, i, "signal");
             s.faulting_cases += (0..batch.cases.len()).filter(|&i| qsig(i) != 0).count();
             // Random instructions reached: all of a case's, or those before
             // the faulting one (branches may skip some either way).
-            let pc_off = batch
-                .fields
-                .iter()
-                .find(|f| f.name == "fault_pc")
-                .map(|f| f.offset);
             for (i, c) in batch.cases.iter().enumerate() {
-                let fault_pc = match (qsig(i), pc_off) {
-                    (0, _) | (_, None) => u64::MAX,
-                    (_, Some(o)) => {
-                        let r = i * batch.record_size + o;
-                        u64::from_le_bytes(q[r..r + 8].try_into().unwrap())
-                    }
+                let fault_pc = if qsig(i) == 0 || !batch.has_field("fault_pc") {
+                    u64::MAX
+                } else {
+                    batch.field_u64(q, i, "fault_pc")
                 };
                 s.executed += c
                     .insns
@@ -347,11 +455,11 @@ pub fn run(t: &dyn Target, cfg: &Config) -> Summary {
                     if diffs.is_empty() {
                         continue;
                     }
-                    let words: Vec<u32> = batch.cases[i]
+                    let words: Vec<(u32, u8)> = batch.cases[i]
                         .insns
                         .iter()
                         .filter(|x| x.random)
-                        .map(|x| x.word)
+                        .map(|x| (x.word, x.mode))
                         .collect();
                     if let Some(es) = known.excuse(&words, qsig(i), &diffs) {
                         for e in es {
@@ -362,25 +470,42 @@ pub fn run(t: &dyn Target, cfg: &Config) -> Summary {
                     s.failures += 1;
                     batch_failed = true;
                     if s.failures <= cfg.max_reports {
+                        let case = &batch.cases[i];
+                        let shrunk = Retry {
+                            t,
+                            known: &known,
+                            dir: &dir,
+                            qemu: &runners[0].1,
+                            runner: &runners[k].1,
+                        }
+                        .shrink(case);
+                        let (case, diffs, sig, note) = match &shrunk {
+                            Some((c, d, sg)) => {
+                                (c, d.clone(), *sg, "shrunk: removed instructions are NOPs")
+                            }
+                            None => (case, diffs, qsig(i), "as generated"),
+                        };
                         let _ = writeln!(
                             s.report,
-                            "seed {:#x} batch {bi} case {i}: {label} differs from QEMU",
+                            "seed {:#x} batch {bi} case {i}: {label} differs from QEMU ({note})",
                             cfg.seed
                         );
-                        for x in &batch.cases[i].insns {
+                        for x in &case.insns {
+                            if shrunk.is_some() && !x.random && t.nop(x) == Some(x.word) {
+                                continue;
+                            }
                             let _ = writeln!(
                                 s.report,
                                 "    {} {}",
                                 if x.random { "*" } else { " " },
-                                t.disas(x.addr, x.word)
+                                t.disas(x)
                             );
                         }
-                        if qsig(i) != 0 {
-                            let f = |n: &str| {
-                                let o = batch.fields.iter().find(|f| f.name == n).unwrap().offset;
-                                let r = i * batch.record_size + o;
-                                u64::from_le_bytes(q[r..r + 8].try_into().unwrap())
-                            };
+                        for line in case.input.lines() {
+                            let _ = writeln!(s.report, "    in: {line}");
+                        }
+                        if sig != 0 && shrunk.is_none() {
+                            let f = |n: &str| batch.field_u64(q, i, n);
                             let _ = writeln!(
                                 s.report,
                                 "    QEMU: signal {} si_code {} at pc {:#x}, si_addr {:#x}",
@@ -389,6 +514,8 @@ pub fn run(t: &dyn Target, cfg: &Config) -> Summary {
                                 f("fault_pc"),
                                 f("si_addr")
                             );
+                        } else if sig != 0 {
+                            let _ = writeln!(s.report, "    QEMU: signal {sig}");
                         }
                         for d in &diffs {
                             let _ = writeln!(

@@ -144,6 +144,10 @@ impl UserGuest for Guest {
                 const TRAP_BRKPT: i32 = 1;
                 (SigInfo::fault(sig::SIGTRAP, TRAP_BRKPT, cpu.pc), None)
             }
+            excp::UDEF if linux_breakpoint(cpu, p) => {
+                const TRAP_BRKPT: i32 = 1;
+                (SigInfo::fault(sig::SIGTRAP, TRAP_BRKPT, cpu.pc), None)
+            }
             excp::PREFETCH_ABORT => {
                 const SEGV_MAPERR: i32 = 1;
                 const SEGV_ACCERR: i32 = 2;
@@ -275,4 +279,26 @@ pub fn pair_args(name: Option<&str>, r: [u32; 6]) -> [u64; 6] {
         }
         _ => [w(0), w(1), w(2), w(3), w(4), w(5)],
     }
+}
+
+/// Whether the undefined instruction at the pc is one of Linux's
+/// breakpoint instructions, which the kernel's undef hooks turn into
+/// SIGTRAP/TRAP_BRKPT (arch/arm/kernel/ptrace.c: A32 `0x07f001f0` under
+/// mask `0x0fffffff`, T16 `0xde01`, T32 `0xf7f0a000`). Code is
+/// little-endian (BE8 too).
+fn linux_breakpoint(cpu: &CpuState, p: &Process) -> bool {
+    let mut b = [0u8; 4];
+    if !cpu.thumb() {
+        return p.space.read(cpu.pc, &mut b).is_ok()
+            && u32::from_le_bytes(b) & 0x0fff_ffff == 0x07f0_01f0;
+    }
+    if p.space.read(cpu.pc, &mut b[..2]).is_err() {
+        return false;
+    }
+    let h1 = u16::from_le_bytes([b[0], b[1]]);
+    if h1 == 0xde01 {
+        return true;
+    }
+    p.space.read(cpu.pc + 2, &mut b[2..]).is_ok()
+        && u32::from(h1) << 16 | u32::from(u16::from_le_bytes([b[2], b[3]])) == 0xf7f0_a000
 }

@@ -257,8 +257,10 @@ extern "C" fn vfp_cvt_half(env: Env, k: u64, a: u64) -> u64 {
 }
 tcg::helper!(pub HELPER_VFP_CVT_HALF, "vfp_cvt_half", A2(vfp_cvt_half), ENV_FIELDS);
 
-/// Float to 32-bit integer or fixed point: `k` = fbits | unsigned << 8 |
-/// round_to_zero << 9 | rmode << 10 | explicit_rmode << 12.
+/// Float to 32-bit (or with `k` bit 13, 16-bit) integer or fixed point,
+/// saturated to that width and sign- or zero-extended to 32 bits: `k` =
+/// fbits | unsigned << 8 | round_to_zero << 9 | rmode << 10 |
+/// explicit_rmode << 12 | half << 13.
 extern "C" fn vfp_to_int(env: Env, k: u64, dp: u64, a: u64) -> u64 {
     let mut fp = fp_begin(env);
     let rm = if k & (1 << 12) != 0 {
@@ -273,24 +275,29 @@ extern "C" fn vfp_to_int(env: Env, k: u64, dp: u64, a: u64) -> u64 {
     } else {
         fp.rounding()
     };
-    let r = conv::to_fixed(
-        &mut fp,
-        fmt(dp),
-        a,
-        (k & 0xff) as u32,
-        k & 0x100 != 0,
-        rm,
-        32,
-    );
+    let width = if k & (1 << 13) != 0 { 16 } else { 32 };
+    let unsigned = k & 0x100 != 0;
+    let r = conv::to_fixed(&mut fp, fmt(dp), a, (k & 0xff) as u32, unsigned, rm, width);
     fp_end(env, &fp);
+    let r = if unsigned {
+        r
+    } else {
+        (((r << (64 - width)) as i64) >> (64 - width)) as u64
+    };
     r & 0xffff_ffff
 }
 tcg::helper!(pub HELPER_VFP_TO_INT, "vfp_to_int", A3(vfp_to_int), ENV_FIELDS);
 
-/// 32-bit integer or fixed point to float: `k` = fbits | signed << 8.
+/// 32-bit integer or fixed point to float: `k` = fbits | signed << 8 |
+/// tie_even << 9 (fixed point rounds to nearest even whatever FPSCR.RMode
+/// says: FixedToFP(..., FPRounding_TIEEVEN); integers use FPSCR's mode).
 extern "C" fn vfp_from_int(env: Env, k: u64, dp: u64, a: u64) -> u64 {
     let mut fp = fp_begin(env);
-    let rm = fp.rounding();
+    let rm = if k & (1 << 9) != 0 {
+        Round::TieEven
+    } else {
+        fp.rounding()
+    };
     let r = conv::from_fixed(
         &mut fp,
         fmt(dp),

@@ -22,7 +22,7 @@
 pub mod asm;
 pub mod gen;
 
-use super::{Batch, Case, Field, Insn, Rng};
+use super::{values, Batch, Case, Field, Insn, Rng};
 use asm::*;
 
 pub const CODE: u64 = 0x40_0000;
@@ -182,7 +182,7 @@ fn handler(c: &mut Code, out_base: u64) {
 /// Random register and flag contents for one case's input block.
 fn random_input(rng: &mut Rng, block: &mut [u8], scratch: u64) {
     for r in 0..31 {
-        let v = gen::int_value(rng);
+        let v = values::int_value(rng);
         block[8 * r..8 * r + 8].copy_from_slice(&v.to_le_bytes());
     }
     let sp = scratch + 256;
@@ -206,7 +206,7 @@ fn random_input(rng: &mut Rng, block: &mut [u8], scratch: u64) {
     put(block, OFF_FPSR, fpsr);
     for v in 0..32 {
         let o = (OFF_V + 16 * v) as usize;
-        block[o..o + 16].copy_from_slice(&gen::vec_value(rng));
+        block[o..o + 16].copy_from_slice(&values::vec_value(rng));
     }
 }
 
@@ -261,7 +261,7 @@ pub fn build(rng: &mut Rng, insns: usize) -> Batch {
         let ib = (input - DATA) as usize;
         random_input(rng, &mut data[ib..ib + RECORD], scratch);
         let sb = (scratch - DATA) as usize;
-        gen::fill_scratch(rng, &mut data[sb..sb + SCRATCH]);
+        values::fill_scratch(rng, &mut data[sb..sb + SCRATCH]);
         prologue(&mut c, i, input);
         let start = c.pc();
         let words = gen::case(rng, len, start, scratch, SCRATCH as u64);
@@ -270,6 +270,8 @@ pub fn build(rng: &mut Rng, insns: usize) -> Batch {
             case.insns.push(Insn {
                 addr: start + 4 * k as u64,
                 word,
+                size: 4,
+                mode: 0,
                 random,
             });
             c.put(word);
@@ -351,8 +353,8 @@ impl super::Target for A64 {
     fn qemu(&self) -> Vec<String> {
         vec!["qemu-aarch64".into(), "-cpu".into(), "max".into()]
     }
-    fn disas(&self, addr: u64, word: u32) -> String {
-        target_aarch64::disas::disas(addr, &word.to_le_bytes())
+    fn disas(&self, insn: &Insn) -> String {
+        target_aarch64::disas::disas(insn.addr, &insn.word.to_le_bytes())
             .trim_end()
             .to_string()
     }

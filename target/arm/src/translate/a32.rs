@@ -18,7 +18,7 @@ pub static UNCOND: &[Pattern] = &[
     pat(
         "pld_pli",
         "1111 01 x x x x 01 rn:4 1111 xxxx xxxx xxxx",
-        nop,
+        pld_pli,
     ),
     pat(
         "setend",
@@ -417,6 +417,15 @@ fn movt(ctx: &mut Ctx, i: Insn) -> R {
 }
 fn hint(ctx: &mut Ctx, i: Insn) -> R {
     system::hint(ctx, i.bits(7, 0))
+}
+/// PLD, PLDW, PLI (and the unallocated hints that behave as NOPs): no
+/// effect in user mode. The register forms have bit 4 = 0; with bit 4 set
+/// the encoding is unallocated (UNDEFINED).
+fn pld_pli(ctx: &mut Ctx, i: Insn) -> R {
+    if i.bit(25) && i.bit(4) {
+        return Err(Undef);
+    }
+    nop(ctx, i)
 }
 
 fn udf(ctx: &mut Ctx, _i: Insn) -> R {

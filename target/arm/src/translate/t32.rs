@@ -278,7 +278,8 @@ fn dp_shreg(ctx: &mut Ctx, i: Insn) -> R {
 }
 
 fn msr(ctx: &mut Ctx, i: Insn) -> R {
-    if i.bit(20) || i.bits(9, 8) == 0 {
+    // R (SPSR) and mask == 0 are not user-level forms.
+    if i.bit(20) || i.bits(11, 10) == 0 {
         return Err(Undef);
     }
     let v = ctx.reg(rn(i));

@@ -313,16 +313,16 @@ fn vfp_misc(ctx: &mut Ctx, i: Insn) -> R {
             let v = read(ctx, d, dp);
             let r = ctx.b.temp_i64();
             if to_fixed {
-                let kk = k(ctx, u64::from(fbits) | u64::from(unsigned) << 8 | 1 << 9);
+                // Saturated to `size` bits and extended to the register:
+                // S[d] to 32 bits, D[d] to 64 (sign- or zero-).
+                let half = u64::from(size == 16) << 13;
+                let kk = k(
+                    ctx,
+                    u64::from(fbits) | u64::from(unsigned) << 8 | 1 << 9 | half,
+                );
                 ctx.b
                     .call(&helpers::HELPER_VFP_TO_INT, Some(r), &[kk, dpk, v]);
-                if size == 16 {
-                    // 16-bit fixed point saturates to the halfword range.
-                    return Err(Undef);
-                }
-                if !unsigned && size == 32 && dp {
-                    // The low word holds the value; D's top word is zero... but
-                    // sign-extension is what the architecture writes.
+                if !unsigned && dp {
                     let t = ctx.b.temp_i64();
                     ctx.b.ext32s_i64(t, r);
                     ctx.b.mov_i64(r, t);
@@ -334,7 +334,7 @@ fn vfp_misc(ctx: &mut Ctx, i: Insn) -> R {
                     (16, true) => ctx.b.ext16u_i64(src, v),
                     _ => ctx.b.ext32u_i64(src, v),
                 }
-                let kk = k(ctx, u64::from(fbits) | u64::from(!unsigned) << 8);
+                let kk = k(ctx, u64::from(fbits) | u64::from(!unsigned) << 8 | 1 << 9);
                 ctx.b
                     .call(&helpers::HELPER_VFP_FROM_INT, Some(r), &[kk, dpk, src]);
             }
@@ -499,18 +499,26 @@ fn vmov_2core(ctx: &mut Ctx, i: Insn) -> R {
 /// word order is the memory order in either endianness).
 fn xfer(ctx: &mut Ctx, load: bool, r: usize, dp: bool, addr: Temp) {
     if dp {
+        // Two word accesses; with big-endian data the word at the lower
+        // address is the high half (the doubleword is big-endian as a
+        // whole: VLDR/VSTR/VLDM/VSTM pseudocode, `if BigEndian()`).
         let a2 = ctx.addi(addr, 4);
-        if load {
-            let lo = ctx.load(addr, MemOp::UL);
-            let hi = ctx.load(a2, MemOp::UL);
-            ctx.b.st_env_i32(lo, dreg_off(r), MemOp::UL);
-            ctx.b.st_env_i32(hi, dreg_off(r) + 4, MemOp::UL);
+        let (first, second) = if ctx.be {
+            (dreg_off(r) + 4, dreg_off(r))
         } else {
-            let (lo, hi) = (ctx.b.temp_i32(), ctx.b.temp_i32());
-            ctx.b.ld_env_i32(lo, dreg_off(r), MemOp::UL);
-            ctx.b.ld_env_i32(hi, dreg_off(r) + 4, MemOp::UL);
-            ctx.store(lo, addr, MemOp::UL);
-            ctx.store(hi, a2, MemOp::UL);
+            (dreg_off(r), dreg_off(r) + 4)
+        };
+        if load {
+            let w0 = ctx.load(addr, MemOp::UL);
+            let w1 = ctx.load(a2, MemOp::UL);
+            ctx.b.st_env_i32(w0, first, MemOp::UL);
+            ctx.b.st_env_i32(w1, second, MemOp::UL);
+        } else {
+            let (w0, w1) = (ctx.b.temp_i32(), ctx.b.temp_i32());
+            ctx.b.ld_env_i32(w0, first, MemOp::UL);
+            ctx.b.ld_env_i32(w1, second, MemOp::UL);
+            ctx.store(w0, addr, MemOp::UL);
+            ctx.store(w1, a2, MemOp::UL);
         }
     } else if load {
         let v = ctx.load(addr, MemOp::UL);
