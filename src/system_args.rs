@@ -9,7 +9,7 @@ use tcg::exec::BackendKind;
 pub const HELP: &str = "\
 usage: mimic system [OPTIONS]        (or mimic-system-aarch64 [OPTIONS])
 
-  -M, -machine virt[,gic-version=2]  machine (default virt)
+  -M, -machine virt[,gic-version=2|3|max]  machine (default virt, GICv2)
   -cpu MODEL             cpu model (default cortex-a57; see -cpu help)
   -m SIZE                RAM in MiB, or with a K/M/G suffix (default 128M)
   -smp N                 number of cpus (default 1)
@@ -32,6 +32,8 @@ usage: mimic system [OPTIONS]        (or mimic-system-aarch64 [OPTIONS])
   -qmp unix:PATH,server,nowait | tcp:HOST:PORT,server,nowait
                          QMP monitor (wait=on, the default, waits for a client)
   -loadvm NAME           start from the snapshot NAME (savevm) of the disks
+  -gdb tcp::PORT         GDB server (vCPUs are threads); -s is -gdb tcp::1234
+  -S                     the cpus wait for GDB's first continue
   -d ITEMS, -D FILE      debug log (as in user mode; -d int shows exceptions)
   --backend interp|jit|auto  execution backend [MIMIC_BACKEND]
 ";
@@ -89,7 +91,9 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
         qmp: Vec::new(),
         loadvm: None,
         monitors: Vec::new(),
+        gdb: None,
     };
+    let mut start_stopped = false;
     let mut snapshot = false;
     let mut log_items = Vec::new();
     let mut log_file = None;
@@ -121,9 +125,15 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
                 for p in parts {
                     match p.split_once('=') {
                         Some(("gic-version", g)) => {
-                            o.gic_version = g
-                                .parse()
-                                .map_err(|_| format!("-machine: bad gic-version '{g}'"))?
+                            o.gic_version = match g {
+                                "2" => 2,
+                                "3" | "max" => 3,
+                                _ => {
+                                    return Err(format!(
+                                        "-machine: gic-version '{g}' (virt has 2, 3 and max)"
+                                    ))
+                                }
+                            }
                         }
                         _ => return Err(format!("-machine: unknown property '{p}'")),
                     }
@@ -182,13 +192,28 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
             "qmp" => o.qmp.push(softmmu::monitor::QmpSpec::parse(&value(name)?)?),
             "snapshot" => snapshot = true,
             "loadvm" => o.loadvm = Some(value(name)?),
-            "netdev" | "gdb" | "S" | "s" => {
-                return Err(format!("-{name}: not implemented yet in mimic system"))
+            "s" => o.gdb = Some(softmmu::gdb::GdbSpec::parse("tcp::1234")?),
+            "gdb" => {
+                let v = value(name)?;
+                o.gdb = match v.as_str() {
+                    "none" => None,
+                    _ => Some(softmmu::gdb::GdbSpec::parse(&v)?),
+                }
             }
+            "S" => start_stopped = true,
+            "netdev" => return Err(format!("-{name}: not implemented yet in mimic system")),
             _ => return Err(format!("unknown option '{a}' (see mimic system -h)")),
         }
     }
     o.kernel = kernel.ok_or("mimic system: -kernel FILE is required")?;
+    match &mut o.gdb {
+        Some(g) => g.start_stopped = start_stopped,
+        // QEMU's -S without a debugger waits for the monitor's `cont`.
+        None if start_stopped => {
+            return Err("-S without -s or -gdb: only with a GDB server for now".into())
+        }
+        None => {}
+    }
     for d in &mut o.drives {
         d.snapshot |= snapshot;
     }

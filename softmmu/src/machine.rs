@@ -2,7 +2,7 @@
 //! controller, per-cpu power state (PSCI), timer deadlines, the shutdown
 //! request, and the ticker thread that kicks cpus whose timer expired.
 
-use crate::devices::gicv2::GicV2;
+use crate::devices::gic::Gic;
 use crate::devices::pl061::Pl061;
 use crate::drive::Drive;
 use crate::irq::Kick;
@@ -96,7 +96,7 @@ pub struct CpuSlot {
 
 pub struct Machine {
     pub bus: Arc<MemoryMap>,
-    pub gic: Arc<GicV2>,
+    pub gic: Arc<dyn Gic>,
     pub kicks: Vec<Arc<Kick>>,
     pub power: Mutex<Vec<Power>>,
     /// Per cpu: the counter value at which its next timer fires.
@@ -122,6 +122,8 @@ pub struct Machine {
     started_cv: Condvar,
     /// Per cpu, its state while parked (savevm/loadvm).
     pub cpu_slots: Vec<Mutex<CpuSlot>>,
+    /// `-gdb`: the debugger the vCPUs report to.
+    pub debug: Option<crate::gdb::SystemDebug>,
 }
 
 /// The machine's translated-code page set: a write to one (by a cpu or a
@@ -140,7 +142,7 @@ pub fn code_pages(kicks: &[Arc<Kick>]) -> Arc<CodePages> {
 impl Machine {
     pub fn new(
         bus: Arc<MemoryMap>,
-        gic: Arc<GicV2>,
+        gic: Arc<dyn Gic>,
         kicks: Vec<Arc<Kick>>,
         code_pages: Arc<CodePages>,
     ) -> Machine {
@@ -164,6 +166,7 @@ impl Machine {
             started: Mutex::new(false),
             started_cv: Condvar::new(),
             cpu_slots: (0..n).map(|_| Mutex::new(CpuSlot::default())).collect(),
+            debug: None,
         }
     }
 
