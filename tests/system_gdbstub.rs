@@ -235,7 +235,8 @@ impl Rsp {
             .map_err(|e| e.to_string())
     }
 
-    /// The next packet's body (acks skipped, each packet acked).
+    /// The next packet's body (acks skipped, each packet acked, run-length
+    /// encoding expanded: `X*N` is X and N - 29 more of it).
     fn recv(&mut self) -> Result<String, String> {
         let mut byte = [0u8; 1];
         let mut body = Vec::new();
@@ -255,7 +256,20 @@ impl Rsp {
         let mut sum = [0u8; 2];
         self.0.read_exact(&mut sum).map_err(|e| e.to_string())?;
         self.0.write_all(b"+").map_err(|e| e.to_string())?;
-        Ok(String::from_utf8_lossy(&body).into_owned())
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < body.len() {
+            if body[i] == b'*' && i + 1 < body.len() {
+                let last = out.last().copied().unwrap_or(b'0');
+                let n = body[i + 1].saturating_sub(29) as usize;
+                out.extend(std::iter::repeat_n(last, n));
+                i += 2;
+            } else {
+                out.push(body[i]);
+                i += 1;
+            }
+        }
+        Ok(String::from_utf8_lossy(&out).into_owned())
     }
 
     fn ask(&mut self, body: &str) -> Result<String, String> {
