@@ -264,3 +264,56 @@ mod tests {
         assert!(parse(&args(&["-kernel", "k", "-drive", "if=virtio"])).is_err());
     }
 }
+
+#[cfg(test)]
+mod gic_and_gdb_tests {
+    use super::*;
+
+    fn opts(a: &[&str]) -> Result<softmmu::Options, String> {
+        let v: Vec<OsString> = a.iter().map(OsString::from).collect();
+        match parse(&v)? {
+            Outcome::Run(p) => Ok(p.opts),
+            Outcome::Exit(_) => Err("exit".into()),
+        }
+    }
+
+    #[test]
+    fn gic_versions() {
+        for (m, want) in [
+            ("virt", 2),
+            ("virt,gic-version=2", 2),
+            ("virt,gic-version=3", 3),
+        ] {
+            assert_eq!(opts(&["-M", m, "-kernel", "k"]).unwrap().gic_version, want);
+        }
+        let max = opts(&["-machine", "virt,gic-version=max", "-kernel", "k"]);
+        assert_eq!(max.unwrap().gic_version, 3);
+        let bad = opts(&["-M", "virt,gic-version=4", "-kernel", "k"]).unwrap_err();
+        assert!(bad.contains("gic-version '4'"), "{bad}");
+        assert!(opts(&["-M", "virt,gic-version=host", "-kernel", "k"]).is_err());
+    }
+
+    #[test]
+    fn gdb_server_options() {
+        let s = opts(&["-s", "-kernel", "k"]).unwrap().gdb.unwrap();
+        assert_eq!((s.port, s.start_stopped), (1234, false));
+        let g = opts(&["-gdb", "tcp::4321", "-S", "-kernel", "k"]).unwrap();
+        let g = g.gdb.unwrap();
+        assert_eq!(
+            (g.host.as_str(), g.port, g.start_stopped),
+            ("0.0.0.0", 4321, true)
+        );
+        let h = opts(&["-gdb", "tcp:127.0.0.1:99", "-kernel", "k"]).unwrap();
+        assert_eq!(h.gdb.unwrap().host, "127.0.0.1");
+        assert!(opts(&["-gdb", "none", "-kernel", "k"])
+            .unwrap()
+            .gdb
+            .is_none());
+        assert!(opts(&["-gdb", "tcp::x", "-kernel", "k"]).is_err());
+        assert!(opts(&["-gdb", "serial", "-kernel", "k"]).is_err());
+        assert!(
+            opts(&["-S", "-kernel", "k"]).is_err(),
+            "-S needs a GDB server"
+        );
+    }
+}
