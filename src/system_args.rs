@@ -9,7 +9,7 @@ use tcg::exec::BackendKind;
 pub const HELP: &str = "\
 usage: mimic system [OPTIONS]        (or mimic-system-aarch64 [OPTIONS])
 
-  -M, -machine virt[,gic-version=2]  machine (default virt)
+  -M, -machine virt[,gic-version=2|3|max]  machine (default virt, GICv2)
   -cpu MODEL             cpu model (default cortex-a57; see -cpu help)
   -m SIZE                RAM in MiB, or with a K/M/G suffix (default 128M)
   -smp N                 number of cpus (default 1)
@@ -38,6 +38,8 @@ usage: mimic system [OPTIONS]        (or mimic-system-aarch64 [OPTIONS])
   -qmp unix:PATH,server,nowait | tcp:HOST:PORT,server,nowait
                          QMP monitor (wait=on, the default, waits for a client)
   -loadvm NAME           start from the snapshot NAME (savevm) of the disks
+  -gdb tcp::PORT         GDB server (vCPUs are threads); -s is -gdb tcp::1234
+  -S                     the cpus wait for GDB's first continue
   -d ITEMS, -D FILE      debug log (as in user mode; -d int shows exceptions)
   --backend interp|jit|auto  execution backend [MIMIC_BACKEND]
 ";
@@ -96,7 +98,9 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
         qmp: Vec::new(),
         loadvm: None,
         monitors: Vec::new(),
+        gdb: None,
     };
+    let mut start_stopped = false;
     let mut snapshot = false;
     let mut nics = 0;
     let mut log_items = Vec::new();
@@ -129,9 +133,15 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
                 for p in parts {
                     match p.split_once('=') {
                         Some(("gic-version", g)) => {
-                            o.gic_version = g
-                                .parse()
-                                .map_err(|_| format!("-machine: bad gic-version '{g}'"))?
+                            o.gic_version = match g {
+                                "2" => 2,
+                                "3" | "max" => 3,
+                                _ => {
+                                    return Err(format!(
+                                        "-machine: gic-version '{g}' (virt has 2, 3 and max)"
+                                    ))
+                                }
+                            }
                         }
                         _ => return Err(format!("-machine: unknown property '{p}'")),
                     }
@@ -201,13 +211,27 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
                 }
                 nics += 1;
             }
-            "gdb" | "S" | "s" => {
-                return Err(format!("-{name}: not implemented yet in mimic system"))
+            "s" => o.gdb = Some(softmmu::gdb::GdbSpec::parse("tcp::1234")?),
+            "gdb" => {
+                let v = value(name)?;
+                o.gdb = match v.as_str() {
+                    "none" => None,
+                    _ => Some(softmmu::gdb::GdbSpec::parse(&v)?),
+                }
             }
+            "S" => start_stopped = true,
             _ => return Err(format!("unknown option '{a}' (see mimic system -h)")),
         }
     }
     o.kernel = kernel.ok_or("mimic system: -kernel FILE is required")?;
+    match &mut o.gdb {
+        Some(g) => g.start_stopped = start_stopped,
+        // QEMU's -S without a debugger waits for the monitor's `cont`.
+        None if start_stopped => {
+            return Err("-S without -s or -gdb: only with a GDB server for now".into())
+        }
+        None => {}
+    }
     for d in &mut o.drives {
         d.snapshot |= snapshot;
     }
@@ -256,5 +280,58 @@ mod tests {
         );
         assert_eq!(o.qmp.len(), 1);
         assert!(parse(&args(&["-kernel", "k", "-drive", "if=virtio"])).is_err());
+    }
+}
+
+#[cfg(test)]
+mod gic_and_gdb_tests {
+    use super::*;
+
+    fn opts(a: &[&str]) -> Result<softmmu::Options, String> {
+        let v: Vec<OsString> = a.iter().map(OsString::from).collect();
+        match parse(&v)? {
+            Outcome::Run(p) => Ok(p.opts),
+            Outcome::Exit(_) => Err("exit".into()),
+        }
+    }
+
+    #[test]
+    fn gic_versions() {
+        for (m, want) in [
+            ("virt", 2),
+            ("virt,gic-version=2", 2),
+            ("virt,gic-version=3", 3),
+        ] {
+            assert_eq!(opts(&["-M", m, "-kernel", "k"]).unwrap().gic_version, want);
+        }
+        let max = opts(&["-machine", "virt,gic-version=max", "-kernel", "k"]);
+        assert_eq!(max.unwrap().gic_version, 3);
+        let bad = opts(&["-M", "virt,gic-version=4", "-kernel", "k"]).unwrap_err();
+        assert!(bad.contains("gic-version '4'"), "{bad}");
+        assert!(opts(&["-M", "virt,gic-version=host", "-kernel", "k"]).is_err());
+    }
+
+    #[test]
+    fn gdb_server_options() {
+        let s = opts(&["-s", "-kernel", "k"]).unwrap().gdb.unwrap();
+        assert_eq!((s.port, s.start_stopped), (1234, false));
+        let g = opts(&["-gdb", "tcp::4321", "-S", "-kernel", "k"]).unwrap();
+        let g = g.gdb.unwrap();
+        assert_eq!(
+            (g.host.as_str(), g.port, g.start_stopped),
+            ("0.0.0.0", 4321, true)
+        );
+        let h = opts(&["-gdb", "tcp:127.0.0.1:99", "-kernel", "k"]).unwrap();
+        assert_eq!(h.gdb.unwrap().host, "127.0.0.1");
+        assert!(opts(&["-gdb", "none", "-kernel", "k"])
+            .unwrap()
+            .gdb
+            .is_none());
+        assert!(opts(&["-gdb", "tcp::x", "-kernel", "k"]).is_err());
+        assert!(opts(&["-gdb", "serial", "-kernel", "k"]).is_err());
+        assert!(
+            opts(&["-S", "-kernel", "k"]).is_err(),
+            "-S needs a GDB server"
+        );
     }
 }

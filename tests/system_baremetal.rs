@@ -2,7 +2,9 @@
 //! tests/guest/aarch64-system/ (built by scripts/build-guests into
 //! build/guest/system/) on both backends and compares their whole UART
 //! output with NAME.expected. The programs check exception entry/return,
-//! the MMU and the timer themselves and end with PSCI SYSTEM_OFF.
+//! the MMU, the timer and the GIC themselves and end with PSCI SYSTEM_OFF.
+//! A `// mimic-args: ...` line in a program adds options after the
+//! defaults (`-M virt,gic-version=3 -smp 2`).
 
 mod common;
 
@@ -42,7 +44,14 @@ fn baremetal_programs() {
             prog.display()
         );
         let want = std::fs::read(src.join(format!("{name}.expected"))).expect("expected output");
-        let argv: Vec<String> = [
+        let source = std::fs::read_to_string(src.join(format!("{name}.S"))).expect("source");
+        let extra = source
+            .lines()
+            .find_map(|l| l.strip_prefix("// mimic-args:"))
+            .unwrap_or("")
+            .split_whitespace()
+            .map(str::to_string);
+        let mut argv: Vec<String> = [
             mimic_bin().to_string_lossy().into_owned(),
             "system".into(),
             "-M".into(),
@@ -56,6 +65,7 @@ fn baremetal_programs() {
             prog.to_string_lossy().into_owned(),
         ]
         .to_vec();
+        argv.extend(extra);
         let out = run(&argv, &repo_root(), Some(b""), Duration::from_secs(60));
         let runner = Runner {
             label: backend.clone(),

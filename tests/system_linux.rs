@@ -3,7 +3,8 @@
 //! initramfs built here (cpio newc: busybox-static as /bin/busybox, an /init
 //! script, /dev/console), checks the commands' output on the serial console
 //! and that the guest powers off (PSCI SYSTEM_OFF), with -smp 1 and 2 on
-//! each backend. Skipped with a message when the kernel package is not in
+//! each backend, and with `gic-version=3` and -smp 2 (the kernel's GICv3
+//! driver, timer interrupts and IPIs on both cpus). Skipped with a message when the kernel package is not in
 //! the cache: `scripts/fetch-debian linux-image-6.1.0-56-arm64-unsigned:arm64`
 //! (any linux-image-*-arm64-unsigned works; scripts/test does not fetch it
 //! yet).
@@ -21,6 +22,7 @@ echo MIMIC-SHELL-UP
 echo sum=$((6 * 7))
 /bin/busybox uname -m
 echo cpus=$(/bin/busybox grep -c ^processor /proc/cpuinfo)
+/bin/busybox cat /proc/interrupts
 /bin/busybox echo hello > /tmp/f && /bin/busybox cat /tmp/f
 /bin/busybox poweroff -f
 ";
@@ -45,16 +47,17 @@ fn debian_kernel_boots_to_busybox() {
         .unwrap_or_else(|_| "interp,jit".into())
         .split(',')
     {
-        for smp in ["1", "2"] {
-            cases.push((b.to_string(), smp));
+        for (smp, gic) in [("1", "2"), ("2", "2"), ("2", "3")] {
+            cases.push((b.to_string(), smp, gic));
         }
     }
-    let failures: Vec<String> = parallel_map(&cases, 2, |(backend, smp)| {
+    let failures: Vec<String> = parallel_map(&cases, 2, |(backend, smp, gic)| {
+        let machine = format!("virt,gic-version={gic}");
         let argv: Vec<String> = [
             mimic_bin().to_string_lossy().as_ref(),
             "system",
             "-M",
-            "virt",
+            &machine,
             "-cpu",
             "cortex-a57",
             "-m",
@@ -85,13 +88,21 @@ fn debian_kernel_boots_to_busybox() {
         if !text.contains(&want_cpus) {
             missing.push(&want_cpus);
         }
-        if missing.is_empty() && out.status == 0 && !out.timed_out {
-            eprintln!("linux [{backend} -smp {smp}]: booted in {:?}", out.elapsed);
+        let gic_problem = if *gic == "3" {
+            gicv3_problem(&text)
+        } else {
+            None
+        };
+        if missing.is_empty() && gic_problem.is_none() && out.status == 0 && !out.timed_out {
+            eprintln!(
+                "linux [{backend} -smp {smp} gic {gic}]: booted in {:?}",
+                out.elapsed
+            );
             None
         } else {
             let tail: Vec<&str> = text.lines().rev().take(8).collect();
             Some(format!(
-                "[{backend} -smp {smp}] status {} timed_out {} missing {missing:?}; last lines: {:?}{}",
+                "[{backend} -smp {smp} gic {gic}] {gic_problem:?} status {} timed_out {} missing {missing:?}; last lines: {:?}{}",
                 out.status,
                 out.timed_out,
                 tail,
@@ -103,4 +114,42 @@ fn debian_kernel_boots_to_busybox() {
     .flatten()
     .collect();
     report("Linux boots", cases.len(), &failures);
+}
+
+/// What is wrong with a GICv3 boot's console (two cpus): the driver's
+/// banner, /proc/interrupts naming the GICv3, and the arch timer and IPIs
+/// counted on both cpus.
+fn gicv3_problem(text: &str) -> Option<String> {
+    if !text.contains("GICv3: 224 SPIs implemented")
+        || !text.contains("GICv3: CPU1: found redistributor 1")
+    {
+        return Some("no GICv3 driver messages for both cpus".into());
+    }
+    // The two per-cpu counts of a /proc/interrupts line.
+    let counts = |line: &str| -> Vec<u64> {
+        line.split_whitespace()
+            .skip(1)
+            .take(2)
+            .filter_map(|w| w.parse().ok())
+            .collect()
+    };
+    let Some(timer) = text
+        .lines()
+        .find(|l| l.contains("GICv3") && l.contains("arch_timer"))
+    else {
+        return Some("/proc/interrupts has no GICv3 arch_timer line".into());
+    };
+    if counts(timer).len() != 2 || counts(timer).contains(&0) {
+        return Some(format!("timer interrupts not on both cpus: {timer}"));
+    }
+    let mut ipis = [0u64; 2];
+    for l in text.lines().filter(|l| l.trim_start().starts_with("IPI")) {
+        for (k, n) in counts(l).into_iter().enumerate() {
+            ipis[k] += n;
+        }
+    }
+    if ipis.contains(&0) {
+        return Some(format!("IPIs per cpu {ipis:?}"));
+    }
+    None
 }

@@ -16,7 +16,10 @@
 //!   first lines are ticks with ONE), with a human monitor on a unix
 //!   socket (`-monitor unix:...`).
 //!
-//! - run 3: `-loadvm` on a machine with less RAM is one clear error.
+//! - run 3: `-loadvm` on a machine with less RAM, or with the other GIC
+//!   version, is one clear error.
+//!
+//! Each backend runs this with GICv2 and with GICv3 (`gic-version=3`).
 //!
 //! The kernel is passed gzip'd (`-kernel Image.gz`).
 
@@ -70,31 +73,27 @@ fn hmp(q: &mut Qmp, line: &str) -> Result<String, String> {
         .ok_or_else(|| format!("{line}: {r}"))
 }
 
-fn mimic(backend: &str, kernel: &Path, initrd: &Path, disk: &Path, extra: &[&str]) -> Command {
+fn mimic(
+    (backend, gic): (&str, &str),
+    kernel: &Path,
+    initrd: &Path,
+    disk: &Path,
+    extra: &[&str],
+) -> Command {
     let mut c = Command::new(mimic_bin());
-    c.args([
-        "system",
-        "-M",
-        "virt",
-        "-cpu",
-        "cortex-a57",
-        "-smp",
-        "2",
-        "-m",
-        "256",
-        "-nographic",
-    ])
-    .args(["-backend", backend, "-kernel"])
-    .arg(kernel)
-    .arg("-initrd")
-    .arg(initrd)
-    .args(["-append", "console=ttyAMA0 panic=-1"])
-    .arg("-drive")
-    .arg(format!("file={},format=qcow2,if=virtio", disk.display()))
-    .args(extra)
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+    c.args(["system", "-M", &format!("virt,gic-version={gic}")])
+        .args(["-cpu", "cortex-a57", "-smp", "2", "-m", "256", "-nographic"])
+        .args(["-backend", backend, "-kernel"])
+        .arg(kernel)
+        .arg("-initrd")
+        .arg(initrd)
+        .args(["-append", "console=ttyAMA0 panic=-1"])
+        .arg("-drive")
+        .arg(format!("file={},format=qcow2,if=virtio", disk.display()))
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     c
 }
 
@@ -228,8 +227,9 @@ fn session(q: &mut Qmp, con: &Console, errs: &mut Vec<String>) -> Result<(), Str
     Ok(())
 }
 
-fn one_backend(kernel: &Path, initrd: &Path, backend: &str) -> Option<String> {
-    let dir = temp_dir(&format!("savevm-{backend}"));
+fn one_backend(kernel: &Path, initrd: &Path, backend: &str, gic: &str) -> Option<String> {
+    let dir = temp_dir(&format!("savevm-{backend}-gic{gic}"));
+    let m = (backend, gic);
     let disk = dir.join("disk.qcow2");
     let st = Command::new(mimic_bin())
         .args(["img", "create", "-f", "qcow2"])
@@ -242,7 +242,7 @@ fn one_backend(kernel: &Path, initrd: &Path, backend: &str) -> Option<String> {
     }
     let sock = dir.join("qmp.sock");
     let qmp_arg = format!("unix:{},server,nowait", sock.display());
-    let mut child = mimic(backend, kernel, initrd, &disk, &["-qmp", &qmp_arg])
+    let mut child = mimic(m, kernel, initrd, &disk, &["-qmp", &qmp_arg])
         .spawn()
         .ok()?;
     let con = Console::start(&mut child);
@@ -276,7 +276,7 @@ fn one_backend(kernel: &Path, initrd: &Path, backend: &str) -> Option<String> {
     let hsock = dir.join("hmp.sock");
     let mon = format!("unix:{},server,nowait", hsock.display());
     let mut child = mimic(
-        backend,
+        m,
         kernel,
         initrd,
         &disk,
@@ -324,15 +324,7 @@ fn one_backend(kernel: &Path, initrd: &Path, backend: &str) -> Option<String> {
         errs.push(format!("-loadvm run: status {status:?}, ticks {t:?}"));
     }
     // A machine that does not match the state is refused with a reason.
-    match mimic(
-        backend,
-        kernel,
-        initrd,
-        &disk,
-        &["-loadvm", "s1", "-m", "128"],
-    )
-    .output()
-    {
+    match mimic(m, kernel, initrd, &disk, &["-loadvm", "s1", "-m", "128"]).output() {
         Ok(o) => {
             let e = String::from_utf8_lossy(&o.stderr);
             if o.status.code() != Some(1) || !e.contains("256 MiB of RAM") {
@@ -340,6 +332,19 @@ fn one_backend(kernel: &Path, initrd: &Path, backend: &str) -> Option<String> {
             }
         }
         Err(e) => errs.push(format!("-loadvm with other -m: {e}")),
+    }
+    let other = if gic == "3" { "2" } else { "3" };
+    match mimic((backend, other), kernel, initrd, &disk, &["-loadvm", "s1"]).output() {
+        Ok(o) => {
+            let e = String::from_utf8_lossy(&o.stderr);
+            if o.status.code() != Some(1) || !e.contains("gic-version") {
+                errs.push(format!(
+                    "-loadvm with gic-version={other}: {:?} {e}",
+                    o.status
+                ));
+            }
+        }
+        Err(e) => errs.push(format!("-loadvm with gic-version={other}: {e}")),
     }
     if errs.is_empty() {
         return None;
@@ -352,7 +357,7 @@ fn one_backend(kernel: &Path, initrd: &Path, backend: &str) -> Option<String> {
         .map(str::to_string)
         .collect();
     Some(format!(
-        "[{backend}] {}\n    console tail: {tail:?}",
+        "[{backend} gic {gic}] {}\n    console tail: {tail:?}",
         errs.join("\n    ")
     ))
 }
@@ -431,11 +436,16 @@ fn savevm_loadvm_with_debian_kernel() {
         .split(',')
         .map(str::to_string)
         .collect();
-    let failures: Vec<String> = parallel_map(&backends, 2, |b| one_backend(&kernel, &initrd, b))
-        .into_iter()
-        .flatten()
+    let cases: Vec<(String, &str)> = backends
+        .iter()
+        .flat_map(|b| [(b.clone(), "2"), (b.clone(), "3")])
         .collect();
-    report("savevm/loadvm", backends.len(), &failures);
+    let failures: Vec<String> =
+        parallel_map(&cases, 2, |(b, gic)| one_backend(&kernel, &initrd, b, gic))
+            .into_iter()
+            .flatten()
+            .collect();
+    report("savevm/loadvm", cases.len(), &failures);
 }
 
 /// A -loadvm of a snapshot that is not there is one clear error line.
@@ -454,9 +464,15 @@ fn loadvm_of_a_missing_snapshot_is_a_clear_error() {
         .status()
         .unwrap();
     assert!(st.success());
-    let o = mimic("interp", &kernel, &kernel, &disk, &["-loadvm", "nope"])
-        .output()
-        .unwrap();
+    let o = mimic(
+        ("interp", "2"),
+        &kernel,
+        &kernel,
+        &disk,
+        &["-loadvm", "nope"],
+    )
+    .output()
+    .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(

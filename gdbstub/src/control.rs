@@ -15,6 +15,7 @@
 
 use gdbstub::arch::Registers;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,10 @@ pub trait Memory: Send + Sync {
     /// Writes `data` at `addr`; false if any byte is not writable. The
     /// implementation drops translations of the bytes it changed.
     fn write(&self, addr: u64, data: &[u8]) -> bool;
+    /// GDB's accesses that follow are on behalf of thread `tid` (system
+    /// mode: addresses go through that cpu's translation regime). One
+    /// address space for all threads (user mode) ignores it.
+    fn select_thread(&self, _tid: u32) {}
 }
 
 /// Why a thread stopped.
@@ -146,6 +151,9 @@ pub struct Debugger<R> {
     cond: Condvar,
     kick: Box<dyn Fn() + Send + Sync>,
     memory: Box<dyn Memory>,
+    /// GDB has connected (a running system-mode guest starts reporting
+    /// to the debugger from then on).
+    connected: AtomicBool,
 }
 
 impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
@@ -170,7 +178,13 @@ impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
             cond: Condvar::new(),
             kick,
             memory,
+            connected: AtomicBool::new(false),
         }
+    }
+
+    /// Whether GDB has connected (cheap: no lock).
+    pub fn connected(&self) -> bool {
+        self.connected.load(Ordering::Acquire)
     }
 
     fn lock(&self) -> MutexGuard<'_, State<R>> {
@@ -476,6 +490,23 @@ impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
         );
     }
 
+    /// GDB connected: a world that runs (system mode without `-S`) stops
+    /// first, as if GDB had pressed Ctrl-C.
+    pub fn stop_for_attach(&self) {
+        self.connected.store(true, Ordering::Release);
+        let mut s = self.lock();
+        if s.running && !s.detached {
+            let tid = s.threads.keys().next().copied().unwrap_or(0);
+            self.stop_world(
+                &mut s,
+                Event::Stopped {
+                    tid,
+                    kind: StopKind::Interrupt,
+                },
+            );
+        }
+    }
+
     /// Forgets the actions of the previous resume.
     pub fn clear_actions(&self) {
         let mut s = self.lock();
@@ -559,11 +590,15 @@ impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
         }
     }
 
-    pub fn read_memory(&self, addr: u64, buf: &mut [u8]) -> usize {
+    /// Reads memory as thread `tid` sees it.
+    pub fn read_memory(&self, tid: u32, addr: u64, buf: &mut [u8]) -> usize {
+        self.memory.select_thread(tid);
         self.memory.read(addr, buf)
     }
 
-    pub fn write_memory(&self, addr: u64, data: &[u8]) -> bool {
+    /// Writes memory as thread `tid` sees it.
+    pub fn write_memory(&self, tid: u32, addr: u64, data: &[u8]) -> bool {
+        self.memory.select_thread(tid);
         let ok = self.memory.write(addr, data);
         if ok {
             // Watched values GDB itself changed are not guest writes.

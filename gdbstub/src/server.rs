@@ -26,8 +26,8 @@ pub fn listen(port: u16) -> std::io::Result<TcpListener> {
     TcpListener::bind(("0.0.0.0", port))
 }
 
-/// Starts the server thread: accepts one GDB connection on `listener` and
-/// serves it; when GDB detaches or disconnects the guest runs on freely;
+/// Starts the server thread: accepts one GDB connection on `listener`
+/// (stopping a running guest) and serves it; when GDB detaches or disconnects the guest runs on freely;
 /// a GDB `kill` ends the process.
 pub fn serve<A>(listener: TcpListener, dbg: Arc<Debugger<A::Registers>>) -> std::io::Result<()>
 where
@@ -47,6 +47,7 @@ where
             };
             drop(listener);
             let _ = stream.set_nodelay(true);
+            dbg.stop_for_attach();
             dbg.wait_stopped();
             let mut target = GdbTarget::<A> {
                 dbg: dbg.clone(),
@@ -125,15 +126,15 @@ where
         }
     }
 
-    fn read_addrs(&mut self, start: u64, data: &mut [u8], _tid: Tid) -> TargetResult<usize, Self> {
-        match self.dbg.read_memory(start, data) {
+    fn read_addrs(&mut self, start: u64, data: &mut [u8], tid: Tid) -> TargetResult<usize, Self> {
+        match self.dbg.read_memory(tid_of(tid), start, data) {
             0 if !data.is_empty() => Err(TargetError::Errno(14)),
             n => Ok(n),
         }
     }
 
-    fn write_addrs(&mut self, start: u64, data: &[u8], _tid: Tid) -> TargetResult<(), Self> {
-        if self.dbg.write_memory(start, data) {
+    fn write_addrs(&mut self, start: u64, data: &[u8], tid: Tid) -> TargetResult<(), Self> {
+        if self.dbg.write_memory(tid_of(tid), start, data) {
             Ok(())
         } else {
             Err(TargetError::Errno(14))

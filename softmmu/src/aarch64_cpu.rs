@@ -6,10 +6,12 @@
 use crate::irq::Kick;
 use crate::machine::{Machine, ParkStep, Power, Shutdown};
 use crate::psci;
+use mimic_gdb::Debugger;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use target_aarch64::cpu::excp;
+use target_aarch64::gdb::{self as gdbregs, GdbRegs};
 use target_aarch64::system::exception::{self, ec, syndrome, Kind};
 use target_aarch64::system::{self as sys, mmu::Aarch64Walker, timer};
 use target_aarch64::{Aarch64, CpuModel, CpuState};
@@ -29,6 +31,10 @@ pub struct Vcpu {
     timer_levels: (bool, bool),
     /// `Machine::tlb_gen` this cpu's TLB reflects.
     tlb_gen: u64,
+    /// The debugger, while GDB is attached (`-gdb`).
+    debug: Option<Arc<Debugger<GdbRegs>>>,
+    /// Engine block executions when the debugger last looked.
+    execs: u64,
 }
 
 // SAFETY: the raw pointers inside the cpu state (jump cache, guard
@@ -85,7 +91,80 @@ impl Vcpu {
             machine,
             timer_levels: (false, false),
             tlb_gen: 0,
+            debug: None,
+            execs: 0,
         }
+    }
+
+    /// GDB's thread id of this cpu.
+    fn tid(&self) -> u32 {
+        self.index as u32 + 1
+    }
+
+    /// The registers GDB sees; the system registers are kept for the
+    /// debugger's address translation.
+    fn gdb_regs(&self) -> GdbRegs {
+        if let Some(d) = &self.machine.debug {
+            if let Some(slot) = d.regimes.get(self.index) {
+                if let Ok(mut r) = slot.lock() {
+                    *r = Some(self.cpu.sys.clone());
+                }
+            }
+        }
+        let mut r = gdbregs::read_regs(self.cpu);
+        r.cpsr = sys::pstate(self.cpu) as u32;
+        r
+    }
+
+    /// Before the next instruction while GDB is attached: breakpoints,
+    /// steps and stops park here; registers GDB wrote are loaded.
+    fn debug_point(&mut self) {
+        let Some(d) = self.debug.clone() else { return };
+        let now = self.engine.stats.interp_execs + self.engine.stats.jit_entries;
+        let executed = now != self.execs;
+        self.execs = now;
+        let regs = self.gdb_regs();
+        let r = d.before_insn(self.tid(), self.cpu.pc, executed, || regs);
+        if let Some(regs) = r.regs {
+            gdbregs::write_regs(self.cpu, &regs);
+        }
+        if d.detached() {
+            // GDB is gone: full speed again.
+            self.engine.set_single_block(false);
+            self.engine.set_max_insns(512);
+            self.debug = None;
+        }
+    }
+
+    /// Reports to the debugger from now on if GDB connected (or `-S`):
+    /// one instruction per block, back in the loop after each. Returns
+    /// whether there is nothing more to wait for.
+    fn start_debugging(&mut self) -> bool {
+        let Some(d) = &self.machine.debug else {
+            return true;
+        };
+        if d.dbg.detached() {
+            return true;
+        }
+        if !d.start_stopped && !d.dbg.connected() {
+            return false;
+        }
+        self.engine.set_max_insns(1);
+        self.engine.set_single_block(true);
+        self.execs = self.engine.stats.interp_execs + self.engine.stats.jit_entries;
+        self.debug = Some(d.dbg.clone());
+        true
+    }
+
+    /// Runs `f` (a sleep) as a blocking call GDB sees as stopped.
+    fn blocking(&mut self, f: impl FnOnce(&mut Self)) {
+        let Some(d) = self.debug.clone() else {
+            return f(self);
+        };
+        let regs = self.gdb_regs();
+        d.enter_syscall(self.tid(), || regs);
+        f(self);
+        d.leave_syscall(self.tid());
     }
 
     /// Boot state of the first cpu: pc, x0 (DTB) at EL1 with the MMU off.
@@ -164,6 +243,12 @@ impl Vcpu {
     /// Runs until the machine shuts down; hands the cpu back (for a reboot).
     pub fn run(mut self) -> Vcpu {
         crate::irq::set_current_cpu(self.index);
+        if let Some(d) = &self.machine.debug {
+            if !d.dbg.detached() {
+                d.dbg.attach_thread(self.tid());
+            }
+        }
+        let mut debug_pending = self.machine.debug.is_some();
         // SAFETY: gettid has no preconditions.
         let tid = unsafe { libc::gettid() };
         self.machine.thread_ids[self.index].store(tid as i64, Ordering::SeqCst);
@@ -177,7 +262,14 @@ impl Vcpu {
                 }
             });
             if self.machine.shutdown_requested() {
+                if let Some(d) = &self.machine.debug {
+                    d.dbg.detach_thread(self.tid());
+                }
+                self.debug = None;
                 return self;
+            }
+            if debug_pending {
+                debug_pending = !self.start_debugging();
             }
             let power = self
                 .machine
@@ -187,7 +279,7 @@ impl Vcpu {
                 .unwrap_or(Power::Off);
             match power {
                 Power::Off => {
-                    self.kick.sleep(Some(Duration::from_millis(100)));
+                    self.blocking(|v| v.kick.sleep(Some(Duration::from_millis(100))));
                     continue;
                 }
                 Power::Starting { entry, context } => {
@@ -221,6 +313,7 @@ impl Vcpu {
                 self.engine.invalidate_phys_page(p);
             }
             self.mmu.sync_code_pages();
+            self.debug_point();
             self.code_idx
                 .mmu_idx
                 .store(self.cpu.sys.el as u32, Ordering::Relaxed);
@@ -325,7 +418,7 @@ impl Vcpu {
             .map(Duration::from_nanos)
             .unwrap_or(Duration::from_millis(100));
         if !wait.is_zero() {
-            self.kick.sleep(Some(wait));
+            self.blocking(|v| v.kick.sleep(Some(wait)));
         }
     }
 

@@ -74,8 +74,13 @@ pub fn build(l: &Layout, b: &BootInfo) -> Result<Vec<u8>, Error> {
     f.property_u32("migrate", 0xc400_0005)?;
     f.end_node(psci)?;
 
-    // PPI flags: bits 15:8 are the cpu mask (GICv2), then the trigger type.
-    let ppi_flags = ((1u32 << l.cpus) - 1) << 8 | LEVEL_HIGH;
+    // PPI flags: bits 15:8 are the cpu mask (GICv2 only), then the
+    // trigger type.
+    let ppi_flags = if l.gic_version == 3 {
+        LEVEL_HIGH
+    } else {
+        ((1u32 << l.cpus) - 1) << 8 | LEVEL_HIGH
+    };
     let timer = f.begin_node("timer")?;
     f.property_string_list(
         "compatible",
@@ -91,10 +96,16 @@ pub fn build(l: &Layout, b: &BootInfo) -> Result<Vec<u8>, Error> {
     f.end_node(timer)?;
 
     let gic = f.begin_node(&format!("intc@{:x}", l.gicd))?;
-    f.property_string("compatible", "arm,cortex-a15-gic")?;
+    if l.gic_version == 3 {
+        f.property_string("compatible", "arm,gic-v3")?;
+        f.property_u32("#redistributor-regions", 1)?;
+        f.property_array_u64("reg", &[l.gicd, 0x10000, l.gicr, l.gicr_size()])?;
+    } else {
+        f.property_string("compatible", "arm,cortex-a15-gic")?;
+        f.property_array_u64("reg", &[l.gicd, 0x10000, l.gicc, 0x10000])?;
+    }
     f.property_u32("#interrupt-cells", 3)?;
     f.property_null("interrupt-controller")?;
-    f.property_array_u64("reg", &[l.gicd, 0x10000, l.gicc, 0x10000])?;
     f.property_u32("phandle", PHANDLE_GIC)?;
     f.end_node(gic)?;
 

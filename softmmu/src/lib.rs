@@ -14,6 +14,7 @@ pub mod dma;
 pub mod drive;
 pub mod dump;
 pub mod fdt;
+pub mod gdb;
 pub mod irq;
 pub mod loader;
 pub mod machine;
@@ -85,6 +86,8 @@ pub struct Options {
     pub loadvm: Option<String>,
     /// `-monitor` human monitors.
     pub monitors: Vec<monitor::hmp_server::MonitorSpec>,
+    /// `-gdb`/`-s` (with `-S`): the GDB server.
+    pub gdb: Option<gdb::GdbSpec>,
 }
 
 /// Builds and runs the machine; returns the exit status for the process.

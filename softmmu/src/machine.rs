@@ -5,7 +5,7 @@
 //! QEMU's virtual clock does): `resume` sets it back to its value at the
 //! pause.
 
-use crate::devices::gicv2::GicV2;
+use crate::devices::gic::Gic;
 use crate::devices::pl061::Pl061;
 use crate::drive::Drive;
 use crate::irq::Kick;
@@ -105,7 +105,7 @@ pub struct CpuSlot {
 
 pub struct Machine {
     pub bus: Arc<MemoryMap>,
-    pub gic: Arc<GicV2>,
+    pub gic: Arc<dyn Gic>,
     pub kicks: Vec<Arc<Kick>>,
     pub power: Mutex<Vec<Power>>,
     /// Per cpu: the counter value at which its next timer fires.
@@ -137,6 +137,8 @@ pub struct Machine {
     pub blockdevs: crate::blockdev::Nodes,
     /// The last dump-guest-memory (query-dump).
     pub dump: crate::dump::DumpState,
+    /// `-gdb`: the debugger the vCPUs report to.
+    pub debug: Option<crate::gdb::SystemDebug>,
 }
 
 /// The machine's translated-code page set: a write to one (by a cpu or a
@@ -155,7 +157,7 @@ pub fn code_pages(kicks: &[Arc<Kick>]) -> Arc<CodePages> {
 impl Machine {
     pub fn new(
         bus: Arc<MemoryMap>,
-        gic: Arc<GicV2>,
+        gic: Arc<dyn Gic>,
         kicks: Vec<Arc<Kick>>,
         code_pages: Arc<CodePages>,
     ) -> Machine {
@@ -182,6 +184,7 @@ impl Machine {
             frozen_counter: AtomicU64::new(0),
             blockdevs: Default::default(),
             dump: Default::default(),
+            debug: None,
         }
     }
 

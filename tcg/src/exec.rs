@@ -81,6 +81,10 @@ pub struct Engine {
     cache: CodeCache,
     jit: Option<Jit>,
     jmp_cache: Box<[JmpEntry]>,
+    /// Jump cache slots filled since it was last cleared, so that clearing
+    /// it (system mode does at every TLB flush: context switches, TLBI)
+    /// touches only those; `None` once too many to list (clear it all).
+    jmp_used: Option<Vec<u32>>,
     pc_off: usize,
     threshold: u32,
     max_insns: usize,
@@ -164,6 +168,7 @@ impl Engine {
             cache: CodeCache::default(),
             jit: None,
             jmp_cache: vec![JmpEntry::default(); JMP_CACHE_SIZE].into_boxed_slice(),
+            jmp_used: Some(Vec::new()),
             pc_off,
             threshold: default_threshold(),
             max_insns: 512,
@@ -220,8 +225,36 @@ impl Engine {
     /// the direct chains between blocks. For system mode when the guest's
     /// virtual-to-physical mapping changes; the blocks themselves stay.
     pub fn flush_jump_cache(&mut self) {
-        for e in self.jmp_cache.iter_mut() {
-            *e = JmpEntry::default();
+        match self.jmp_used.take() {
+            Some(used) => {
+                for &i in &used {
+                    self.jmp_cache[i as usize] = JmpEntry::default();
+                }
+                let mut used = used;
+                used.clear();
+                self.jmp_used = Some(used);
+            }
+            None => {
+                self.jmp_cache.fill(JmpEntry::default());
+                self.jmp_used = Some(Vec::new());
+            }
+        }
+    }
+
+    /// Clears the jump cache entries of the `dead` blocks.
+    fn drop_from_jump_cache(&mut self, dead: &[usize]) {
+        let clear = |e: &mut JmpEntry| {
+            if e.tb != 0 && dead.contains(&e.tb) {
+                *e = JmpEntry::default();
+            }
+        };
+        match &self.jmp_used {
+            Some(used) => {
+                for &i in used {
+                    clear(&mut self.jmp_cache[i as usize]);
+                }
+            }
+            None => self.jmp_cache.iter_mut().for_each(clear),
         }
     }
 
@@ -267,9 +300,7 @@ impl Engine {
         if let Some(j) = &mut self.jit {
             j.reset();
         }
-        for e in self.jmp_cache.iter_mut() {
-            *e = JmpEntry::default();
-        }
+        self.flush_jump_cache();
         // Results of queued jobs carry the old flush count and are dropped.
         self.queued.clear();
         self.stats.flushes += 1;
@@ -283,11 +314,7 @@ impl Engine {
             return;
         }
         self.stats.invalidated += dead.len() as u64;
-        for e in self.jmp_cache.iter_mut() {
-            if e.tb != 0 && dead.contains(&e.tb) {
-                *e = JmpEntry::default();
-            }
-        }
+        self.drop_from_jump_cache(&dead);
         // Dead blocks' code stays in the arena until it fills up; flush
         // everything when dead blocks dominate, to bound memory.
         if self.cache.allocated() > 4 * self.cache.len() + 4096 {
@@ -307,11 +334,7 @@ impl Engine {
             return;
         }
         self.stats.invalidated += dead.len() as u64;
-        for e in self.jmp_cache.iter_mut() {
-            if e.tb != 0 && dead.contains(&e.tb) {
-                *e = JmpEntry::default();
-            }
-        }
+        self.drop_from_jump_cache(&dead);
         if self.cache.allocated() > 4 * self.cache.len() + 4096 {
             self.flush();
         }
@@ -772,6 +795,15 @@ impl Engine {
             // SAFETY: just looked up in the live cache.
             unsafe { (*tb).jit_code() }
         };
+        if self.jmp_cache[idx].tb == 0 {
+            if let Some(used) = &mut self.jmp_used {
+                if used.len() < JMP_CACHE_SIZE / 4 {
+                    used.push(idx as u32);
+                } else {
+                    self.jmp_used = None;
+                }
+            }
+        }
         self.jmp_cache[idx] = JmpEntry {
             pc,
             flags: flags as u64,

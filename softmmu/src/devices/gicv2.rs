@@ -9,6 +9,7 @@
 //! recomputed and cpus whose input rose are kicked.
 
 use crate::device::Device;
+use crate::devices::gic::Gic;
 use crate::irq::{current_cpu, IrqSink, Kick};
 use crate::vmstate::wire::{Reader, Writer};
 use crate::vmstate::StateError;
@@ -159,9 +160,8 @@ impl GicV2 {
         Ok(w.finish())
     }
 
-    /// Restores `save`'s output (same number of cpus); the cpus' IRQ
-    /// inputs follow.
-    pub fn load(&self, data: &[u8]) -> Result<(), StateError> {
+    /// Decodes `save`'s output (same number of cpus).
+    fn parse(&self, data: &[u8]) -> Result<State, StateError> {
         let mut r = Reader::new("gicv2", data);
         let ctlr = r.u32()?;
         let n = r.count(NR_IRQS)?;
@@ -198,11 +198,27 @@ impl GicV2 {
             });
         }
         r.end()?;
+        Ok(State { ctlr, spis, cpus })
+    }
+}
+
+impl Gic for GicV2 {
+    fn set_ppi(&self, cpu: usize, intid: u32, level: bool) {
+        GicV2::set_ppi(self, cpu, intid, level)
+    }
+    fn save(&self) -> Result<Vec<u8>, StateError> {
+        GicV2::save(self)
+    }
+    fn check(&self, data: &[u8]) -> Result<(), StateError> {
+        self.parse(data).map(|_| ())
+    }
+    fn load(&self, data: &[u8]) -> Result<(), StateError> {
+        let new = self.parse(data)?;
         let mut s = self
             .state
             .lock()
             .map_err(|_| StateError("gicv2: state lock poisoned".into()))?;
-        *s = State { ctlr, spis, cpus };
+        *s = new;
         self.update(&s);
         Ok(())
     }

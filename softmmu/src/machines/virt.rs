@@ -1,11 +1,13 @@
-//! The AArch64 `virt` machine: RAM at 1 GiB, GICv2, PL011 UART, PL031 RTC,
+//! The AArch64 `virt` machine: RAM at 1 GiB, GICv2 or GICv3, PL011 UART, PL031 RTC,
 //! PL061 GPIO (the power button), 32 virtio-mmio transports (virtio-blk
 //! disks from `-drive`/`-device`, virtio-net NICs from `-nic`/`-device`) and PSCI via HVC, laid out as QEMU's `virt` board (docs/system/arm/virt.rst)
 //! so that kernels and device trees built for it work unchanged. The device
 //! tree is generated from the same `Layout` that builds the memory map.
 
 use crate::aarch64_cpu::{self, Vcpu};
+use crate::devices::gic::Gic;
 use crate::devices::gicv2::{GicCpuIf, GicDist, GicV2};
+use crate::devices::gicv3::{self, GicV3, GicV3Dist, GicV3Redist};
 use crate::devices::pl011::Pl011;
 use crate::devices::pl031::Pl031;
 use crate::devices::pl061::Pl061;
@@ -29,8 +31,13 @@ pub struct Layout {
     pub ram_base: u64,
     pub ram_size: u64,
     pub cpus: usize,
+    /// 2 or 3.
+    pub gic_version: u32,
     pub gicd: u64,
+    /// GICv2 CPU interface frame.
     pub gicc: u64,
+    /// GICv3 redistributors: one `gicv3::REDIST_STRIDE` frame pair per cpu.
+    pub gicr: u64,
     pub uart: u64,
     pub uart_spi: u32,
     pub rtc: u64,
@@ -45,14 +52,31 @@ pub struct Layout {
     pub virtio_spi: u32,
 }
 
+/// Most cpus per GIC version: GICv2's 8-bit target lists; the GICv3
+/// redistributor space of virt (0x080a_0000..0x0900_0000).
+pub fn max_cpus(gic_version: u32) -> usize {
+    if gic_version == 3 {
+        (0x0900_0000 - 0x080a_0000) / gicv3::REDIST_STRIDE as usize
+    } else {
+        8
+    }
+}
+
 impl Layout {
-    pub fn new(ram_size: u64, cpus: usize) -> Layout {
+    /// Bytes of the redistributor region.
+    pub fn gicr_size(&self) -> u64 {
+        self.cpus as u64 * gicv3::REDIST_STRIDE
+    }
+
+    pub fn new(ram_size: u64, cpus: usize, gic_version: u32) -> Layout {
         Layout {
             ram_base: 0x4000_0000,
             ram_size,
             cpus,
+            gic_version,
             gicd: 0x0800_0000,
             gicc: 0x0801_0000,
+            gicr: 0x080a_0000,
             uart: 0x0900_0000,
             uart_spi: 1,
             rtc: 0x0901_0000,
@@ -260,16 +284,17 @@ fn virtio_devices(opts: &Options) -> Result<Devices, Error> {
 /// Builds the machine, loads the guest and runs it to shutdown; returns
 /// the process exit status.
 pub fn run(opts: &Options) -> Result<i32, Error> {
-    if opts.smp == 0 || opts.smp > 8 {
+    if opts.gic_version != 2 && opts.gic_version != 3 {
         return Err(Error::Config(format!(
-            "-smp {}: the GICv2 of virt supports 1 to 8 cpus",
-            opts.smp
+            "gic-version={}: virt has GICv2 and GICv3",
+            opts.gic_version
         )));
     }
-    if opts.gic_version != 2 {
+    let most = max_cpus(opts.gic_version);
+    if opts.smp == 0 || opts.smp > most {
         return Err(Error::Config(format!(
-            "gic-version={}: only GICv2 is implemented so far",
-            opts.gic_version
+            "-smp {}: the GICv{} of virt supports 1 to {most} cpus",
+            opts.smp, opts.gic_version
         )));
     }
     let model = target_aarch64::model::find(&opts.cpu).ok_or_else(|| {
@@ -284,7 +309,7 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
         ))
     })?;
     target_aarch64::system::regs::set_model(model);
-    let layout = Layout::new(opts.mem, opts.smp);
+    let layout = Layout::new(opts.mem, opts.smp, opts.gic_version);
     signals::block();
 
     let states: Vec<&'static mut target_aarch64::CpuState> =
@@ -299,11 +324,42 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
             Arc::new(Kick::new(r))
         })
         .collect();
-    let gic = GicV2::new(kicks.clone());
-    let sink: Arc<dyn IrqSink> = gic.clone();
     let code_pages = machine::code_pages(&kicks);
 
     let mut map = MemoryMap::default();
+    let gic: Arc<dyn Gic> = if layout.gic_version == 3 {
+        let gic = GicV3::new(kicks.clone());
+        if !gicv3::CpuIf::install(&gic) {
+            return Err(Error::Config(
+                "GICv3: the cpu interface registers are taken (one machine per process)".into(),
+            ));
+        }
+        map.add_mmio(
+            layout.gicd,
+            0x10000,
+            Arc::new(Mutex::new(GicV3Dist(gic.clone()))),
+        );
+        map.add_mmio(
+            layout.gicr,
+            layout.gicr_size(),
+            Arc::new(Mutex::new(GicV3Redist(gic.clone()))),
+        );
+        gic
+    } else {
+        let gic = GicV2::new(kicks.clone());
+        map.add_mmio(
+            layout.gicd,
+            0x10000,
+            Arc::new(Mutex::new(GicDist(gic.clone()))),
+        );
+        map.add_mmio(
+            layout.gicc,
+            0x10000,
+            Arc::new(Mutex::new(GicCpuIf(gic.clone()))),
+        );
+        gic
+    };
+    let sink: Arc<dyn IrqSink> = gic.clone();
     let ram = Arc::new(Ram::new(layout.ram_base, layout.ram_size)?);
     let boot = prepare_boot(opts, &layout, &ram, model.name)?;
     map.add_ram(ram.clone());
@@ -312,16 +368,6 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
         intid: spi(spi_n),
     };
 
-    map.add_mmio(
-        layout.gicd,
-        0x10000,
-        Arc::new(Mutex::new(GicDist(gic.clone()))),
-    );
-    map.add_mmio(
-        layout.gicc,
-        0x10000,
-        Arc::new(Mutex::new(GicCpuIf(gic.clone()))),
-    );
     let uart = Arc::new(Mutex::new(Pl011::new(
         Box::new(std::io::stdout()),
         line(layout.uart_spi),
@@ -367,6 +413,12 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
     machine.drives = drives;
     machine.power_button = Some((gpio, fdt::POWER_BUTTON_LINE));
     machine.no_reboot = opts.no_reboot;
+    if let Some(spec) = &opts.gdb {
+        let all = machine.kicks.clone();
+        let kick_all = Box::new(move || all.iter().for_each(|k| k.kick()));
+        machine.debug =
+            Some(crate::gdb::start(spec, mem.clone(), opts.smp, kick_all).map_err(Error::Config)?);
+    }
     let machine = Arc::new(machine);
     machine.watch_drive_errors();
     let _monitors = opts
@@ -426,6 +478,9 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
             _ => break Ok(0),
         }
     };
+    if let Some(d) = &machine.debug {
+        d.dbg.process_exit(mimic_gdb::control::Event::Exited(0));
+    }
     machine.bus.reset_devices();
     for d in &machine.drives {
         if let Err(e) = d.close() {

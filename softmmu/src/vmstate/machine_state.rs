@@ -51,6 +51,23 @@ fn check_config(m: &Machine, saved: &[u8]) -> Result<(), StateError> {
             }
         }
     }
+    let n = r.count(4096)?;
+    for i in 0..n {
+        let (base, name) = (r.u64()?, r.bytes()?);
+        let mine = m.bus.mmio.get(i).map(|d| {
+            let name = d.dev.lock().map(|d| d.name()).unwrap_or("?");
+            (d.base, name)
+        });
+        let gic = |n: &[u8]| n.starts_with(b"gicv");
+        if mine.is_some_and(|(b, n)| b != base || n.as_bytes() != name)
+            && (gic(name) || mine.is_some_and(|(_, n)| gic(n.as_bytes())))
+        {
+            return Err(StateError(format!(
+                "the VM state is of a machine with another interrupt controller ({}; -M virt,gic-version=)",
+                String::from_utf8_lossy(name)
+            )));
+        }
+    }
     Err(StateError(
         "the VM state is of a machine with other devices (-drive/-device options differ)".into(),
     ))
@@ -189,7 +206,7 @@ fn check_sections(m: &Machine, s: &BTreeMap<String, Vec<u8>>) -> Result<(), Stat
     c.u64()?;
     c.end()?;
     parse_power(m, need("power")?)?;
-    need("gic")?;
+    m.gic.check(need("gic")?)?;
     for i in 0..m.kicks.len() {
         let mut probe = target_aarch64::CpuState::default();
         super::cpu::load(&mut probe, need(&format!("cpu{i}"))?)?;

@@ -5,6 +5,7 @@
 //! this is reachable from it.
 
 pub mod exception;
+pub mod icc;
 pub mod mmu;
 pub mod regs;
 pub mod timer;

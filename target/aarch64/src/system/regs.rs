@@ -5,7 +5,7 @@
 //! Writes end the block (`excp::SYSREG`) so the cpu loop sees translation,
 //! mask and timer changes at once.
 
-use super::timer;
+use super::{icc, timer};
 use crate::cpu::CpuState;
 use crate::model::CpuModel;
 use tcg::helper::{Env, READS_ENV, WRITES_ENV};
@@ -87,7 +87,7 @@ pub fn readable(k: u32, el: u32) -> bool {
     if k == SP_EL0 || k == ISR_EL1 || k == CURRENT_EL || k == OSLSR_EL1 || k == DAIF {
         return true;
     }
-    is_id(k) || is_debug_bp(k) || known(k)
+    is_id(k) || is_debug_bp(k) || known(k) || icc::readable(k)
 }
 
 /// Whether MSR of `k` is allowed at `el`.
@@ -102,7 +102,7 @@ pub fn writable(k: u32, el: u32) -> bool {
     {
         return false;
     }
-    k == OSLAR_EL1 || k == SP_EL0 || k == DAIF || is_debug_bp(k) || known(k)
+    k == OSLAR_EL1 || k == SP_EL0 || k == DAIF || is_debug_bp(k) || known(k) || icc::writable(k)
 }
 
 fn known(k: u32) -> bool {
@@ -150,7 +150,8 @@ pub fn id_reg(model: &CpuModel, mpidr: u64, crm: u32, op2: u32) -> u64 {
     match (crm, op2) {
         (0, 0) => model.midr,
         (0, 5) => mpidr,
-        (4, 0) => model.id_aa64pfr0(),
+        // GIC field: the GICv3 system register interface when installed.
+        (4, 0) => model.id_aa64pfr0() | u64::from(icc::get().is_some()) << 24,
         // DebugVer v8, no PMU, 1 breakpoint/watchpoint pair.
         (5, 0) => 0x6,
         (6, 0) => model.id_aa64isar0(),
@@ -217,6 +218,7 @@ extern "C" fn read(env: Env, k: u64) -> u64 {
         CNTPCT_EL0 => now,
         MDSCR_EL1 => s.mdscr_el1,
         OSLSR_EL1 => s.oslsr_el1,
+        _ if icc::readable(k) => icc::get().map_or(0, |i| i.read(k)),
         _ if is_id(k) => {
             let m = MODEL.get().copied().unwrap_or(&crate::model::MAX);
             id_reg(m, s.mpidr, k >> 3 & 15, k & 7)
@@ -281,6 +283,11 @@ extern "C" fn write(env: Env, k: u64, v: u64) -> u64 {
         CNTV_CVAL_EL0 => s.timer.virt.cval = v,
         MDSCR_EL1 => s.mdscr_el1 = v,
         OSLAR_EL1 => s.oslsr_el1 = (s.oslsr_el1 & !2) | (v & 1) << 1 | 8,
+        _ if icc::writable(k) => {
+            if let Some(i) = icc::get() {
+                i.write(k, v);
+            }
+        }
         _ => {}
     }
     0
