@@ -237,3 +237,44 @@ fn run_abi(abi: &Abi) {
         &failures,
     );
 }
+
+/// glibc 2.34+ on armhf makes the 64-bit-time calls first
+/// (`clock_gettime64`, `clock_nanosleep_time64`, `ppoll_time64`,
+/// `futex_time64`...) and falls back to the old ones only on ENOSYS: they
+/// must succeed, with 64-bit `timespec` fields.
+#[test]
+fn armhf_time64_syscalls() {
+    let dir = repo_root().join("build/guest/armhf");
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for name in ["time_funcs", "timerfd_signalfd"] {
+        let bin = dir.join(format!("{name}-arm"));
+        assert!(
+            bin.is_file(),
+            "{} is missing: run scripts/build-guests",
+            bin.display()
+        );
+        for runner in runners() {
+            total += 1;
+            let cwd = temp_dir("time64");
+            let mut argv = runner.argv.clone();
+            argv.push("-strace".into());
+            argv.push(bin.to_string_lossy().into_owned());
+            argv.extend(read_args(name));
+            let out = run(&argv, &cwd, None, timeout());
+            let _ = std::fs::remove_dir_all(&cwd);
+            let log = String::from_utf8_lossy(&out.stderr);
+            let calls: Vec<&str> = log.lines().filter(|l| l.contains("time64(")).collect();
+            let ok = calls.iter().any(|l| !l.contains("errno="));
+            let enosys: Vec<&&str> = calls.iter().filter(|l| l.contains("errno=38")).collect();
+            if !ok || !enosys.is_empty() {
+                failures.push(format!(
+                    "{name} [{}]: a time64 call succeeded: {ok}; ENOSYS: {:?}",
+                    runner.label,
+                    enosys.iter().take(3).collect::<Vec<_>>()
+                ));
+            }
+        }
+    }
+    report("armhf time64 syscalls", total, &failures);
+}

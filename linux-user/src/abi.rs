@@ -85,6 +85,7 @@ impl GuestAbi {
         Codec {
             big_endian: self.big_endian,
             word: (self.bits / 8) as usize,
+            time64: false,
         }
     }
 

@@ -378,6 +378,7 @@ fn parse_ident(path: &Path, b: &[u8]) -> Result<(ElfArch, Codec), LoadError> {
     let c = Codec {
         big_endian,
         word: bits as usize / 8,
+        time64: false,
     };
     let flags_off = if bits == 64 { 48 } else { 36 };
     Ok((

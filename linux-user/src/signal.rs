@@ -591,6 +591,7 @@ mod tests {
             Codec {
                 big_endian: true,
                 word: 4,
+                time64: false,
             },
         ] {
             for i in &cases {

@@ -13,22 +13,34 @@ pub struct TimePair {
 }
 
 impl TimePair {
+    /// Bytes of each field: the word, or 8 for the `*_time64` calls.
+    fn field(c: &Codec) -> usize {
+        if c.time64 {
+            8
+        } else {
+            c.word
+        }
+    }
+
     /// Size in guest memory.
     pub fn size(c: &Codec) -> usize {
-        2 * c.word
+        2 * Self::field(c)
     }
 
     pub fn encode(&self, c: &Codec) -> Vec<u8> {
-        let mut b = vec![0u8; Self::size(c)];
-        c.put_word(&mut b, 0, self.sec as u64);
-        c.put_word(&mut b, c.word, self.frac as u64);
+        let f = Self::field(c);
+        let mut b = vec![0u8; 2 * f];
+        c.put(&mut b, 0, f, self.sec as u64);
+        c.put(&mut b, f, f, self.frac as u64);
         b
     }
 
     pub fn decode(c: &Codec, b: &[u8]) -> TimePair {
+        let f = Self::field(c);
+        let sx = |v: u64| ((v << (64 - 8 * f)) as i64) >> (64 - 8 * f);
         TimePair {
-            sec: c.get_sword(b, 0),
-            frac: c.get_sword(b, c.word),
+            sec: sx(c.get(b, 0, f)),
+            frac: sx(c.get(b, f, f)),
         }
     }
 
@@ -325,7 +337,30 @@ mod tests {
     const BE32: Codec = Codec {
         big_endian: true,
         word: 4,
+        time64: false,
     };
+
+    #[test]
+    fn timespec_time64_on_a_32_bit_abi() {
+        let c = Codec {
+            big_endian: false,
+            word: 4,
+            time64: true,
+        };
+        let t = TimePair {
+            sec: 4_102_444_800, // 2100-01-01: past 2038
+            frac: 123_456_789,
+        };
+        let b = t.encode(&c);
+        assert_eq!(b.len(), 16);
+        assert_eq!(&b[..8], &4_102_444_800u64.to_le_bytes());
+        let back = TimePair::decode(&c, &b);
+        assert_eq!((back.sec, back.frac), (t.sec, t.frac));
+        let neg = TimePair { sec: -1, frac: 0 }.encode(&c);
+        assert_eq!(TimePair::decode(&c, &neg).sec, -1);
+        // Without the flag the same ABI has 32-bit fields.
+        assert_eq!(TimePair::size(&Codec { time64: false, ..c }), 8);
+    }
 
     #[test]
     fn timespec_64_and_32() {
@@ -409,6 +444,7 @@ mod tests {
         let be = Codec {
             big_endian: true,
             word: 8,
+            time64: false,
         };
         let out = convert_dirent64(&be, &rec);
         assert_eq!(&out[..8], &7u64.to_be_bytes());

@@ -25,12 +25,16 @@ pub struct Codec {
     pub big_endian: bool,
     /// Size of `long` and of pointers in bytes: 4 or 8.
     pub word: usize,
+    /// `struct timespec` has 64-bit fields whatever `word` is: set while a
+    /// 32-bit ABI's `*_time64` syscall runs (see `TimePair`).
+    pub time64: bool,
 }
 
 impl Codec {
     pub const LE64: Codec = Codec {
         big_endian: false,
         word: 8,
+        time64: false,
     };
 
     /// Write the low `size` bytes of `v` at `buf[off..off + size]` in guest
@@ -151,6 +155,7 @@ mod tests {
         let be32 = Codec {
             big_endian: true,
             word: 4,
+            time64: false,
         };
         let mut b = [0u8; 8];
         be32.put_word(&mut b, 0, 0x1122_3344_5566);

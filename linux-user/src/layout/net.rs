@@ -137,6 +137,7 @@ mod tests {
         let be32 = Codec {
             big_endian: true,
             word: 4,
+            time64: false,
         };
         let e = NetAbi::GENERIC.encode_epoll_event(&be32, 1, 2);
         assert_eq!(e, [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);

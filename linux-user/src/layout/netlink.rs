@@ -165,6 +165,7 @@ mod tests {
     const BE: Codec = Codec {
         big_endian: true,
         word: 4,
+        time64: false,
     };
 
     /// An RTM_NEWADDR message with IFA_ADDRESS (bytes) and IFA_FLAGS (u32).

@@ -254,6 +254,7 @@ mod tests {
         let be = Codec {
             big_endian: true,
             word: 8,
+            time64: false,
         };
         let b = encode_stat(&GENERIC64, &be, &sample());
         assert_eq!(&b[16..20], &0o100644u32.to_be_bytes());

@@ -144,6 +144,7 @@ mod tests {
         let be = Codec {
             big_endian: true,
             word: 4,
+            time64: false,
         };
         let host = [24u8, 0, 80, 0, 0, 0, 0, 0];
         assert_eq!(

@@ -35,6 +35,19 @@ pub(super) const ALIASES: &[(&str, &str)] = &[
 ];
 
 pub(super) const HANDLERS: &[(&str, super::Handler)] = &[
+    ("clock_gettime64", sys_clock_gettime64),
+    ("clock_getres_time64", sys_clock_getres_time64),
+    ("clock_nanosleep_time64", sys_clock_nanosleep_time64),
+    ("timer_gettime64", sys_timer_gettime64),
+    ("timer_settime64", sys_timer_settime64),
+    ("timerfd_gettime64", sys_timerfd_gettime64),
+    ("timerfd_settime64", sys_timerfd_settime64),
+    ("utimensat_time64", sys_utimensat_time64),
+    ("pselect6_time64", sys_pselect6_time64),
+    ("ppoll_time64", sys_ppoll_time64),
+    ("recvmmsg_time64", sys_recvmmsg_time64),
+    ("rt_sigtimedwait_time64", sys_rt_sigtimedwait_time64),
+    ("futex_time64", sys_futex_time64),
     ("mmap2", sys_mmap2),
     ("_llseek", sys_llseek),
     ("stat64", sys_stat64),
@@ -48,6 +61,35 @@ pub(super) const HANDLERS: &[(&str, super::Handler)] = &[
     ("chown32", sys_chown32),
     ("lchown32", sys_lchown32),
 ];
+
+/// The 32-bit ABIs' `*_time64` calls: the generic call with 64-bit
+/// `timespec` fields (every other struct keeps the ABI's layout).
+macro_rules! time64 {
+    ($($f:ident => $generic:literal),* $(,)?) => {$(
+        fn $f(p: &mut Process, a: [u64; 6]) -> SysResult {
+            let h = generic($generic)?;
+            p.time64 = true;
+            let r = h(p, a);
+            p.time64 = false;
+            r
+        }
+    )*};
+}
+time64! {
+    sys_clock_gettime64 => "clock_gettime",
+    sys_clock_getres_time64 => "clock_getres",
+    sys_clock_nanosleep_time64 => "clock_nanosleep",
+    sys_timer_gettime64 => "timer_gettime",
+    sys_timer_settime64 => "timer_settime",
+    sys_timerfd_gettime64 => "timerfd_gettime",
+    sys_timerfd_settime64 => "timerfd_settime",
+    sys_utimensat_time64 => "utimensat",
+    sys_pselect6_time64 => "pselect6",
+    sys_ppoll_time64 => "ppoll",
+    sys_recvmmsg_time64 => "recvmmsg",
+    sys_rt_sigtimedwait_time64 => "rt_sigtimedwait",
+    sys_futex_time64 => "futex",
+}
 
 /// The guest's mmap2 unit: 4096 bytes whatever the page size.
 const MMAP2_UNIT: u64 = 4096;

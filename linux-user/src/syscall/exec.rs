@@ -77,6 +77,7 @@ fn sys_clone3(p: &mut Process, a: [u64; 6]) -> SysResult {
     let c64 = crate::layout::Codec {
         big_endian: p.abi.big_endian,
         word: 8,
+        time64: false,
     };
     let f = |i: usize| {
         if 8 * i + 8 <= b.len() {

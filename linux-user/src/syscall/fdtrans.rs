@@ -248,6 +248,7 @@ mod tests {
     const BE: Codec = Codec {
         big_endian: true,
         word: 4,
+        time64: false,
     };
 
     #[test]

@@ -195,6 +195,7 @@ pub(super) fn sendfile_with(p: &mut Process, a: [u64; 6], off_size: usize) -> Sy
     let off_addr = p.abi.ulong_arg(a[2]);
     let c = crate::layout::Codec {
         word: off_size,
+        time64: false,
         ..p.codec()
     };
     let mut off: i64 = 0;

@@ -167,6 +167,8 @@ pub struct Process {
     outcome: Option<SyscallOutcome>,
     /// Set by handlers whose `EINTR` must reach the guest as is.
     no_restart: bool,
+    /// A 32-bit ABI's `*_time64` call is running (`codec().time64`).
+    pub(crate) time64: bool,
 }
 
 impl std::fmt::Debug for Process {
@@ -247,6 +249,7 @@ impl Process {
             handlers: Arc::new(handlers),
             outcome: None,
             no_restart: false,
+            time64: false,
         }
     }
 
@@ -272,6 +275,7 @@ impl Process {
             handlers: self.handlers.clone(),
             outcome: None,
             no_restart: false,
+            time64: false,
         }
     }
 
@@ -326,7 +330,10 @@ impl Process {
     }
 
     pub(crate) fn codec(&self) -> Codec {
-        self.abi.codec()
+        Codec {
+            time64: self.time64,
+            ..self.abi.codec()
+        }
     }
 
     /// A guest NUL-terminated string argument (at most `PATH_MAX` bytes).

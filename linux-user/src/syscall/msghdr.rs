@@ -162,11 +162,12 @@ fn control_to_guest(p: &Process, m: &MsgHdr, h: &[u8]) -> Result<(usize, bool), 
             }
             (HOST_SOL_SOCKET, SO_TIMESTAMP_OLD | SO_TIMESTAMPNS_OLD) if data.len() >= 16 => {
                 let g = |o: usize| i64::from_ne_bytes(data[o..o + 8].try_into().unwrap_or([0; 8]));
+                // The old timestamps are `long` pairs even in recvmmsg_time64.
                 TimePair {
                     sec: g(0),
                     frac: g(8),
                 }
-                .encode(&c)
+                .encode(&crate::layout::Codec { time64: false, ..c })
             }
             _ => data.to_vec(),
         };

@@ -256,6 +256,7 @@ fn sys_prlimit64(p: &mut Process, a: [u64; 6]) -> SysResult {
     let c64 = Codec {
         big_endian: p.abi.big_endian,
         word: 8,
+        time64: false,
     };
     let new = if p.abi.ulong_arg(a[2]) != 0 {
         Some(decode_rlimit(&c64, &p.read_mem(a[2], 16)?))
