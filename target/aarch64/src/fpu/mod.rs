@@ -21,6 +21,7 @@
 pub mod arith;
 pub mod conv;
 mod fast;
+pub mod host_ir;
 mod ops;
 pub mod recip;
 

@@ -97,55 +97,21 @@ pub(crate) fn call2(ctx: &mut Ctx, op: Bin, log2: u32, a: Temp, b: Temp) -> Temp
 /// FPCR bits that change a normal result: RMode (23:22) and FZ (24).
 const FPCR_NOT_DEFAULT: u64 = 0b111 << 22;
 
-/// FADD/FSUB/FMUL/FDIV in single or double precision on the host FPU, with
-/// the exact helper as the slow path. The host result is the architectural
-/// one when FPCR rounds to nearest without flush-to-zero (IEEE 754 fixes the
-/// bits of every result), and it raises nothing new when FPSR.IXC is already
-/// set and the result is a normal number with an exponent above the minimum
-/// (so no overflow, underflow (tininess is detected before rounding), invalid
-/// or divide-by-zero, and inexact is already recorded). Anything else (NaN,
-/// infinity, zero, subnormal, other FPCR modes, IXC clear) takes the helper.
+/// FADD/FSUB/FMUL/FDIV in single or double precision on the host FPU
+/// (`fpu::host_ir`), with the exact helper as the slow path.
 fn host_fast2(ctx: &mut Ctx, op: Bin, log2: u32, a: Temp, b: Temp) -> Temp {
-    let r = ctx.b.temp_i64();
-    let wide = log2 == 3;
-    match (op, wide) {
-        (Bin::Add, true) => ctx.b.fadd_f64(r, a, b),
-        (Bin::Sub, true) => ctx.b.fsub_f64(r, a, b),
-        (Bin::Mul, true) => ctx.b.fmul_f64(r, a, b),
-        (Bin::Div, true) => ctx.b.fdiv_f64(r, a, b),
-        (Bin::Add, false) => ctx.b.fadd_f32(r, a, b),
-        (Bin::Sub, false) => ctx.b.fsub_f32(r, a, b),
-        (Bin::Mul, false) => ctx.b.fmul_f32(r, a, b),
-        _ => ctx.b.fdiv_f32(r, a, b),
-    }
-    let (fbits, emax) = if wide { (52, 0x7ff) } else { (23, 0xff) };
-    // exponent in [2, emax - 1]  <=>  exponent - 2 <u emax - 2
-    let e = ctx.b.temp_i64();
-    ctx.b.extract_i64(e, r, fbits, if wide { 11 } else { 8 });
-    let e2 = ctx.b.temp_i64();
-    ctx.b.addi_i64(e2, e, (-2i64) as u64);
-    let normal = ctx.b.temp_i64();
-    ctx.b.setcondi_i64(normal, e2, emax - 2, Cond::Ltu);
-    let fpcr = ctx.b.temp_i64();
-    ctx.b.ld_env_i64(fpcr, OFF_FPCR, MemOp::UQ);
-    let fpsr = ctx.b.temp_i64();
-    ctx.b.ld_env_i64(fpsr, OFF_FPSR, MemOp::UQ);
-    // ok = normal && (fpcr & NOT_DEFAULT) == 0 && (fpsr & IXC) != 0
-    let mode = ctx.b.temp_i64();
-    ctx.b.andi_i64(mode, fpcr, FPCR_NOT_DEFAULT);
-    let ixc = ctx.b.temp_i64();
-    ctx.b.andi_i64(ixc, fpsr, crate::fpu::FPSR_IXC as u64);
-    let slow = ctx.b.new_label();
-    let done = ctx.b.new_label();
-    ctx.b.brcondi_i64(Cond::Eq, normal, 0, slow);
-    ctx.b.brcondi_i64(Cond::Ne, mode, 0, slow);
-    ctx.b.brcondi_i64(Cond::Eq, ixc, 0, slow);
-    ctx.b.br(done);
-    ctx.b.set_label(slow);
-    let d = ctx.b.const_i64(op as u64 | (log2 as u64) << 8);
-    ctx.b.call(&helpers::FP2, Some(r), &[d, a, b]);
-    ctx.b.set_label(done);
-    r
+    let gate = crate::fpu::host_ir::FastGate {
+        mode_off: OFF_FPCR,
+        mode_memop: MemOp::UQ,
+        mode_mask: FPCR_NOT_DEFAULT,
+        status_off: OFF_FPSR,
+        status_memop: MemOp::UQ,
+        ixc: crate::fpu::FPSR_IXC as u64,
+    };
+    crate::fpu::host_ir::fast_bin(&mut ctx.b, &gate, op, log2 == 3, a, b, |bld, r| {
+        let d = bld.const_i64(op as u64 | (log2 as u64) << 8);
+        bld.call(&helpers::FP2, Some(r), &[d, a, b]);
+    })
 }
 
 pub(crate) fn call1(ctx: &mut Ctx, op: Un, log2: u32, a: Temp) -> Temp {

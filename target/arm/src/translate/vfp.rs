@@ -144,6 +144,17 @@ fn vmov_imm(ctx: &mut Ctx, i: Insn) -> R {
     Ok(())
 }
 
+/// FPSCR bits that must be clear for the host fast path: FZ (24), RMode
+/// (23:22), Stride (21:20), Len (18:16) and the trap enables (15, 12:8).
+const FAST_GATE: target_aarch64::fpu::host_ir::FastGate = target_aarch64::fpu::host_ir::FastGate {
+    mode_off: OFF_FPSCR,
+    mode_memop: MemOp::UL,
+    mode_mask: 0x01f7_9f00,
+    status_off: OFF_FPSCR,
+    status_memop: MemOp::UL,
+    ixc: 1 << 4,
+};
+
 fn vfp_3op(ctx: &mut Ctx, i: Insn) -> R {
     check(ctx, i)?;
     let dp = i.bit(8);
@@ -156,6 +167,23 @@ fn vfp_3op(ctx: &mut Ctx, i: Insn) -> R {
     let r = ctx.b.temp_i64();
     use target_aarch64::fpu::Bin;
     let bin = |ctx: &mut Ctx, bop: Bin| {
+        if matches!(bop, Bin::Add | Bin::Sub | Bin::Mul | Bin::Div) {
+            // The host FPU when FPSCR allows it (`fpu::host_ir`).
+            let f = target_aarch64::fpu::host_ir::fast_bin(
+                &mut ctx.b,
+                &FAST_GATE,
+                bop,
+                dp,
+                a,
+                b,
+                |bld, fr| {
+                    let o = bld.const_i64(bop as u64);
+                    bld.call(&helpers::HELPER_VFP_BIN, Some(fr), &[o, dpk, a, b]);
+                },
+            );
+            ctx.b.mov_i64(r, f);
+            return;
+        }
         let o = k(ctx, bop as u64);
         ctx.b
             .call(&helpers::HELPER_VFP_BIN, Some(r), &[o, dpk, a, b]);
@@ -176,8 +204,26 @@ fn vfp_3op(ctx: &mut Ctx, i: Insn) -> R {
                 ctx,
                 u64::from(neg_p) | u64::from(neg_acc) << 1 | u64::from(fused) << 2,
             );
-            ctx.b
-                .call(&helpers::HELPER_VFP_MAC, Some(r), &[kk, dpk, acc, a, b]);
+            if fused {
+                ctx.b
+                    .call(&helpers::HELPER_VFP_MAC, Some(r), &[kk, dpk, acc, a, b]);
+            } else {
+                // Unfused: the host FPU when FPSCR allows it.
+                let f = target_aarch64::fpu::host_ir::fast_mul_add(
+                    &mut ctx.b,
+                    &FAST_GATE,
+                    dp,
+                    acc,
+                    a,
+                    b,
+                    neg_p,
+                    neg_acc,
+                    |bld, fr| {
+                        bld.call(&helpers::HELPER_VFP_MAC, Some(fr), &[kk, dpk, acc, a, b]);
+                    },
+                );
+                ctx.b.mov_i64(r, f);
+            }
         }
         0b0010 => bin(ctx, if op { Bin::Nmul } else { Bin::Mul }),
         0b0011 => bin(ctx, if op { Bin::Sub } else { Bin::Add }),
