@@ -41,6 +41,7 @@ pub fn parse_drive(s: &str, index: usize) -> Result<DriveSpec, String> {
         snapshot: false,
         serial: None,
         throttle: None,
+        throttle_group: None,
         on_error: ErrorPolicies::default(),
     };
     let mut id = None;
@@ -117,6 +118,81 @@ pub fn parse_drive(s: &str, index: usize) -> Result<DriveSpec, String> {
     Ok(d)
 }
 
+/// `-object throttle-group,id=ID,x-bps-total=N,...` (also the
+/// `limits.` spelling): the group's id and limits. Other object types are
+/// rejected by name.
+pub fn parse_object(s: &str) -> Result<(String, ThrottleConfig), String> {
+    let mut opts = split_opts(s).into_iter();
+    let kind = match opts.next() {
+        Some((k, v)) if k == "qom-type" => v,
+        Some((k, _)) => k,
+        None => return Err("-object: expected TYPE,id=ID,...".into()),
+    };
+    if kind != "throttle-group" {
+        return Err(format!(
+            "-object {kind}: not implemented (mimic system has throttle-group)"
+        ));
+    }
+    let mut id = None;
+    let mut t = ThrottleConfig::default();
+    // Per bucket: (avg, max, burst length).
+    let mut limits = [(0u64, 0u64, 1u64); 6];
+    for (k, v) in opts {
+        if k == "id" {
+            id = Some(v);
+            continue;
+        }
+        let name = k
+            .strip_prefix("x-")
+            .or_else(|| k.strip_prefix("limits."))
+            .ok_or_else(|| format!("-object throttle-group: property '{k}' is not implemented"))?;
+        let what = |n: &str| format!("-object throttle-group: {k}={v}: expected a number{n}");
+        let num: u64 = v.parse().map_err(|_| what(""))?;
+        if name == "iops-size" {
+            t.iops_size = num;
+            continue;
+        }
+        let (base, field) = if let Some(b) = name.strip_suffix("-max-length") {
+            (b, 2)
+        } else if let Some(b) = name.strip_suffix("-max") {
+            (b, 1)
+        } else {
+            (name, 0)
+        };
+        let bucket = match base {
+            "bps-total" => BPS_TOTAL,
+            "bps-read" => BPS_READ,
+            "bps-write" => BPS_WRITE,
+            "iops-total" => OPS_TOTAL,
+            "iops-read" => OPS_READ,
+            "iops-write" => OPS_WRITE,
+            _ => {
+                return Err(format!(
+                    "-object throttle-group: property '{k}' is not implemented"
+                ))
+            }
+        };
+        match field {
+            0 => limits[bucket].0 = num,
+            1 => limits[bucket].1 = num,
+            _ if num == 0 => return Err(what(" of at least 1")),
+            _ => limits[bucket].2 = num,
+        }
+    }
+    for (i, (avg, max, len)) in limits.into_iter().enumerate() {
+        if avg > 0 || max > 0 {
+            t.set(i, avg, max, len);
+        }
+    }
+    t.validate()
+        .map_err(|e| format!("-object throttle-group: {e}"))?;
+    let id = id.ok_or("-object throttle-group: id=ID is required")?;
+    if id.is_empty() {
+        return Err("-object throttle-group: id must not be empty".into());
+    }
+    Ok((id, t))
+}
+
 pub fn parse_device(s: &str) -> Result<DeviceSpec, String> {
     let mut opts = split_opts(s).into_iter();
     let driver = opts.next().map(|(k, _)| k).unwrap_or_default();
@@ -173,6 +249,25 @@ mod tests {
         assert_eq!(d.on_error, ErrorPolicies::default());
         assert!(parse_drive("file=x,werror=panic", 0).is_err());
         assert!(parse_drive("file=x,rerror=enospc", 0).is_err());
+        let (id, t) = parse_object("throttle-group,id=tg0,x-bps-total=1000000,x-iops-read=50,x-iops-read-max=100,x-iops-read-max-length=2").unwrap();
+        assert_eq!(id, "tg0");
+        assert_eq!(t.buckets[BPS_TOTAL].avg, 1e6);
+        assert_eq!(t.buckets[OPS_READ].avg, 50.0);
+        assert_eq!(t.buckets[OPS_READ].max, 100.0);
+        assert_eq!(t.buckets[OPS_READ].burst_length, 2);
+        let (_, t) = parse_object("qom-type=throttle-group,id=g,limits.iops-total=5").unwrap();
+        assert_eq!(t.buckets[OPS_TOTAL].avg, 5.0);
+        for bad in [
+            "memory-backend-ram,id=m",
+            "throttle-group,x-bps-total=1",
+            "throttle-group,id=g,x-bps-total=lots",
+            "throttle-group,id=g,x-foo=1",
+            "throttle-group,id=g,bps-total=1",
+            "throttle-group,id=g,x-bps-total=1,x-bps-read=1",
+            "",
+        ] {
+            assert!(parse_object(bad).is_err(), "{bad}");
+        }
         assert!(parse_drive("format=raw", 0).is_err());
         assert!(parse_drive("file=x,if=none", 0).is_err());
         assert!(parse_drive("file=x,throttling.bps-total=1,throttling.bps-read=1", 0).is_err());

@@ -27,7 +27,15 @@ usage: mimic system [OPTIONS]        (or mimic-system-aarch64 [OPTIONS])
   -drive file=PATH[,format=F][,if=virtio|none][,id=ID][,readonly=on][,snapshot=on]
          [,serial=S][,throttling.bps-total=N][,throttling.iops-total=N]...
                          a disk (if=virtio: a virtio-blk device of its own)
+  -blockdev driver=D,node-name=N[,file.driver=file,file.filename=PATH][,read-only=on]
+            or '{\"driver\": ...}'   a block node (as QMP blockdev-add): drivers
+                         file, raw, qcow2, qed, vmdk, vhdx, throttle
+                         (driver=throttle,throttle-group=G,file=NODE)
+  -object throttle-group,id=G[,x-bps-total=N][,x-iops-total=N][,x-bps-read=N]...
+                         I/O limits shared by the throttle nodes of group G
+                         (-max, -max-length bursts, x-iops-size; limits.* too)
   -device virtio-blk-device,drive=ID   a virtio-blk disk for an if=none drive
+                         or a -blockdev node
   -netdev user,id=ID[,net=ADDR/PREFIX][,host=ADDR][,dns=ADDR][,dhcpstart=ADDR]
           [,hostfwd=tcp|udp:[hostaddr]:hostport-[guestaddr]:guestport]...[,restrict=on][,ipv6=off]
                          user-mode network (10.0.2.0/24, gateway .2 = host's
@@ -93,6 +101,8 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
         },
         log: Default::default(),
         drives: Vec::new(),
+        blockdevs: Vec::new(),
+        throttle_groups: Vec::new(),
         devices: Vec::new(),
         netdevs: Vec::new(),
         qmp: Vec::new(),
@@ -194,6 +204,12 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
                 let n = o.drives.len();
                 o.drives.push(crate::drive_args::parse_drive(&v, n)?);
             }
+            "blockdev" => o
+                .blockdevs
+                .push(softmmu::blockdev::parse_cli(&value(name)?)?),
+            "object" => o
+                .throttle_groups
+                .push(crate::drive_args::parse_object(&value(name)?)?),
             "device" => o
                 .devices
                 .push(crate::drive_args::parse_device(&value(name)?)?),

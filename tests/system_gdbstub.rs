@@ -399,3 +399,77 @@ fn remote_protocol_attaches_to_a_booting_kernel() {
         &failures,
     );
 }
+
+/// The `$N = 0x...` values gdb printed, in order.
+fn printed_values(gdb: &str) -> Vec<u64> {
+    gdb.lines()
+        .filter_map(|l| {
+            let (lhs, v) = l.split_once(" = 0x")?;
+            lhs.starts_with('$')
+                .then(|| u64::from_str_radix(v.trim(), 16).ok())?
+        })
+        .collect()
+}
+
+#[test]
+fn guest_clock_stands_still_while_gdb_holds_the_machine() {
+    if !have("gdb-multiarch") {
+        eprintln!("SKIPPED: gdb-multiarch is missing (scripts/test installs it)");
+        return;
+    }
+    let prog = repo_root().join("build/guest/system/freeze");
+    assert!(prog.exists(), "run scripts/build-guests first");
+    // Stopped at `sampled` with the first counter samples in x1 (virtual)
+    // and x2 (physical), GDB waits HOLD seconds before letting the guest
+    // take the second samples.
+    const HOLD: f64 = 2.0;
+    let failures: Vec<String> = parallel_map(&backends(), 2, |backend| {
+        let t0 = Instant::now();
+        let (gdb, console, status) = session(
+            backend,
+            &prog,
+            &["-M", "virt"],
+            &[
+                "break sampled",
+                "continue",
+                "p/x $x1",
+                "p/x $x2",
+                &format!("shell sleep {HOLD}"),
+                "continue",
+                "p/x $x1",
+                "p/x $x2",
+                "delete",
+                "continue",
+            ],
+        );
+        let wall = t0.elapsed().as_secs_f64();
+        let v = printed_values(&gdb);
+        let err = if v.len() != 4 {
+            Some(format!("expected 4 printed values, got {v:?}"))
+        } else {
+            // CNTFRQ is 1 GHz: ticks are nanoseconds.
+            let virt = v[2].wrapping_sub(v[0]) as f64 / 1e9;
+            let phys = v[3].wrapping_sub(v[1]) as f64 / 1e9;
+            if wall < HOLD {
+                Some(format!("the session took {wall:.2} s, less than the hold"))
+            } else if !(0.0..HOLD / 4.0).contains(&virt) || !(0.0..HOLD / 4.0).contains(&phys) {
+                Some(format!(
+                    "the guest saw CNTVCT advance {virt:.3} s and CNTPCT {phys:.3} s across a {HOLD} s stop"
+                ))
+            } else if !console.contains("ALL OK") || status != Some(0) {
+                Some(format!("guest did not finish: status {status:?}"))
+            } else {
+                None
+            }
+        };
+        err.map(|e| format!("[{backend}] {e}\n--- gdb ---\n{gdb}\n--- console ---\n{console}"))
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    report(
+        "guest clock while stopped under gdb",
+        backends().len(),
+        &failures,
+    );
+}

@@ -16,7 +16,7 @@
 use gdbstub::arch::Registers;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Guest memory as the debugger sees it (reads and writes on GDB's behalf).
@@ -154,7 +154,13 @@ pub struct Debugger<R> {
     /// GDB has connected (a running system-mode guest starts reporting
     /// to the debugger from then on).
     connected: AtomicBool,
+    /// Told `true` once no thread runs guest code while the world is
+    /// stopped, `false` when it runs again (system mode holds the guest's
+    /// clock still in between).
+    world_hook: OnceLock<WorldHook>,
 }
+
+type WorldHook = Box<dyn Fn(bool) + Send + Sync>;
 
 impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
     /// A debugger whose world starts stopped: the first thread parks before
@@ -179,6 +185,29 @@ impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
             kick,
             memory,
             connected: AtomicBool::new(false),
+            world_hook: OnceLock::new(),
+        }
+    }
+
+    /// Installs the hook told when the world has stopped (`true`: no
+    /// thread runs guest code) and when it runs again (`false`). Called
+    /// with the debugger's state locked: it must not call back in.
+    pub fn set_world_hook(&self, f: Box<dyn Fn(bool) + Send + Sync>) {
+        let _ = self.world_hook.set(f);
+    }
+
+    /// Tells the hook once the stopped world has no thread in guest code.
+    fn note_stopped(&self, s: &State<R>) {
+        if !s.running && !s.detached && s.threads.values().all(|t| t.run != Run::Guest) {
+            if let Some(f) = self.world_hook.get() {
+                f(true);
+            }
+        }
+    }
+
+    fn note_running(&self) {
+        if let Some(f) = self.world_hook.get() {
+            f(false);
         }
     }
 
@@ -321,6 +350,7 @@ impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
             s.running = false;
             s.pending = Some(ev);
             (self.kick)();
+            self.note_stopped(s);
             self.cond.notify_all();
         }
     }
@@ -335,6 +365,7 @@ impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
             t.regs = Some(regs);
             t.dirty = false;
         }
+        self.note_stopped(&s);
         self.cond.notify_all();
         let mut gen = gen;
         loop {
@@ -377,6 +408,7 @@ impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
             t.run = Run::Syscall;
             t.regs = Some(r);
         }
+        self.note_stopped(&s);
         self.cond.notify_all();
     }
 
@@ -551,6 +583,7 @@ impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
         s.pending = None;
         s.running = true;
         s.generation += 1;
+        self.note_running();
         self.cond.notify_all();
     }
 
@@ -563,6 +596,7 @@ impl<R: Registers<ProgramCounter = u64> + Send> Debugger<R> {
         s.watches.clear();
         s.running = true;
         s.generation += 1;
+        self.note_running();
         self.cond.notify_all();
     }
 

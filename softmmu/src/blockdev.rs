@@ -5,10 +5,15 @@
 //! its parent) or named (`"file": "NODE"`, which then is in use). Mimic's
 //! format drivers open their host file themselves, so a file node used
 //! by a parent holds no open image; on its own it is the file's bytes
-//! (opened as raw). Nodes are not attached to devices (virt's
-//! virtio-mmio slots are fixed); internal snapshots work on them.
+//! (opened as raw). A `throttle` node stands on any other node and
+//! counts its requests against a throttle group (`-object
+//! throttle-group`). `-blockdev` adds nodes before the machine starts and
+//! `-device virtio-blk-device,drive=NODE` attaches one (then it is in
+//! use); virt's virtio-mmio slots are fixed, so nodes blockdev-add makes
+//! later cannot be attached. Internal snapshots work on nodes.
 
 use crate::drive::{Drive, DriveSpec, Interface};
+use block::throttle::ThrottleGroup;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,21 +25,31 @@ pub const FORMATS: &[&str] = &["raw", "qcow2", "qed", "vmdk", "vhdx"];
 /// One node.
 pub struct Node {
     pub name: String,
-    /// "file" or a format.
+    /// "file", a format or "throttle".
     pub driver: String,
     pub filename: PathBuf,
+    /// The image format this node's drive opens the file with.
+    pub format: String,
     pub read_only: bool,
-    /// The opened image (None while a parent stands on this file node).
+    /// The opened image (None while a parent stands on this node).
     pub drive: Option<Arc<Drive>>,
-    /// The file node this one stands on.
+    /// The node this one stands on.
     pub child: Option<String>,
     /// Made inline by its parent's definition: deleted with it, and not
     /// the monitor's to delete.
     pub implicit: bool,
+    /// A device uses the node (`-device ...,drive=NODE`).
+    pub attached: bool,
+    /// A throttle node's group.
+    pub group: Option<ThrottleGroup>,
 }
 
 #[derive(Default)]
-pub struct Nodes(Mutex<Vec<Node>>);
+pub struct Nodes {
+    nodes: Mutex<Vec<Node>>,
+    /// `-object throttle-group`s, for throttle nodes.
+    groups: Mutex<Vec<ThrottleGroup>>,
+}
 
 static AUTO: AtomicU64 = AtomicU64::new(0);
 
@@ -88,40 +103,98 @@ fn could_not_open(path: &std::path::Path) -> Option<String> {
     }
 }
 
-fn open(name: &str, file: &std::path::Path, fmt: &str, read_only: bool) -> Result<Drive, String> {
+/// Opens node `n`'s image on its own.
+fn open(n: &Node) -> Result<Drive, String> {
     Drive::open(&DriveSpec {
-        id: name.to_string(),
-        file: file.to_path_buf(),
-        format: Some(fmt.to_string()),
+        id: n.name.clone(),
+        file: n.filename.clone(),
+        format: Some(n.format.clone()),
         interface: Interface::None,
-        read_only,
+        read_only: n.read_only,
         snapshot: false,
         serial: None,
         throttle: None,
+        throttle_group: n.group.clone(),
         on_error: Default::default(),
     })
     .map_err(|e| e.1)
 }
 
 impl Nodes {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Vec<Node>>, String> {
+        self.nodes
+            .lock()
+            .map_err(|_| "node list lock poisoned".into())
+    }
+
     /// The opened image of node `name`.
     pub fn drive(&self, name: &str) -> Option<Arc<Drive>> {
-        let v = self.0.lock().ok()?;
+        let v = self.lock().ok()?;
         v.iter().find(|n| n.name == name)?.drive.clone()
     }
 
     pub fn contains(&self, name: &str) -> bool {
-        self.0
-            .lock()
+        self.lock()
             .map(|v| v.iter().any(|n| n.name == name))
             .unwrap_or(false)
     }
 
     /// Calls `f` on every node.
     pub fn each(&self, mut f: impl FnMut(&Node)) {
-        if let Ok(v) = self.0.lock() {
+        if let Ok(v) = self.lock() {
             v.iter().for_each(&mut f);
         }
+    }
+
+    /// Adds a throttle group (`-object throttle-group,id=...`).
+    pub fn add_group(&self, g: ThrottleGroup) -> Result<(), String> {
+        let mut v = self.groups.lock().map_err(|_| "group list lock poisoned")?;
+        if v.iter().any(|x| x.name == g.name) {
+            return Err(format!("attempt to add duplicate property '{}'", g.name));
+        }
+        v.push(g);
+        Ok(())
+    }
+
+    fn group(&self, name: &str) -> Option<ThrottleGroup> {
+        let v = self.groups.lock().ok()?;
+        v.iter().find(|g| g.name == name).cloned()
+    }
+
+    /// A device takes node `name` (`-device ...,drive=NODE`): its image,
+    /// or why not (no such node, a parent stands on it, attached already).
+    pub fn attach(&self, name: &str) -> Result<Option<Arc<Drive>>, String> {
+        let mut v = self.lock()?;
+        let Some(i) = v.iter().position(|n| n.name == name) else {
+            return Ok(None);
+        };
+        if let Some(p) = v.iter().find(|n| n.child.as_deref() == Some(name)) {
+            return Err(format!(
+                "node '{name}' is in use (node '{}' stands on it)",
+                p.name
+            ));
+        }
+        let n = &mut v[i];
+        if n.attached {
+            return Err(format!("node '{name}' is already in use by a device"));
+        }
+        let d = n
+            .drive
+            .clone()
+            .ok_or_else(|| format!("node '{name}' has no image open"))?;
+        n.attached = true;
+        Ok(Some(d))
+    }
+
+    /// The images devices use.
+    pub fn attached(&self) -> Vec<Arc<Drive>> {
+        let mut out = Vec::new();
+        self.each(|n| {
+            if let (true, Some(d)) = (n.attached, &n.drive) {
+                out.push(d.clone());
+            }
+        });
+        out
     }
 
     /// blockdev-add. `taken` says whether a name is a drive's id.
@@ -130,9 +203,21 @@ impl Nodes {
         opts: Map<String, Value>,
         taken: &dyn Fn(&str) -> bool,
     ) -> Result<(), String> {
-        let mut v = self.0.lock().map_err(|_| "node list lock poisoned")?;
+        let mut v = self.lock()?;
         let mut new = Vec::new();
-        let name = parse(&v, opts, "", true, None, taken, &mut new)?;
+        let groups = |g: &str| self.group(g);
+        let name = parse(
+            &v,
+            opts,
+            "",
+            Role::Top,
+            None,
+            &Ctx {
+                taken,
+                groups: &groups,
+            },
+            &mut new,
+        )?;
         let Some(top) = new.iter().position(|n| n.name == name) else {
             return Err(format!("node '{name}' was not defined"));
         };
@@ -141,8 +226,8 @@ impl Nodes {
             v.extend(new);
             return Ok(());
         }
-        // A named file node the new node stands on is in use now: its
-        // raw view closes (the format driver opens the file itself and
+        // A named node the new node stands on is in use now: its own
+        // view closes (the new node's driver opens the file itself and
         // takes the image locks), and comes back if the open fails.
         let mut closed = None;
         if let Some(c) = new[top].child.clone() {
@@ -153,8 +238,7 @@ impl Nodes {
                 }
             }
         }
-        let n = &new[top];
-        match open(&n.name, &n.filename, &n.driver, n.read_only) {
+        match open(&new[top]) {
             Ok(d) => {
                 new[top].drive = Some(Arc::new(d));
                 v.extend(new);
@@ -162,9 +246,7 @@ impl Nodes {
             }
             Err(e) => {
                 if let Some(x) = closed {
-                    x.drive = open(&x.name, &x.filename, "raw", x.read_only)
-                        .ok()
-                        .map(Arc::new);
+                    x.drive = open(x).ok().map(Arc::new);
                 }
                 Err(e)
             }
@@ -174,7 +256,7 @@ impl Nodes {
     /// Flushes and closes every node's image (machine exit).
     pub fn close_all(&self) -> Vec<String> {
         let mut errs = Vec::new();
-        if let Ok(v) = self.0.lock() {
+        if let Ok(v) = self.lock() {
             for d in v.iter().filter_map(|n| n.drive.as_ref()) {
                 if let Err(e) = d.close() {
                     errs.push(e);
@@ -186,7 +268,7 @@ impl Nodes {
 
     /// blockdev-del.
     pub fn del(&self, name: &str, is_drive: bool) -> Result<(), String> {
-        let mut v = self.0.lock().map_err(|_| "node list lock poisoned")?;
+        let mut v = self.lock()?;
         let Some(i) = v.iter().position(|n| n.name == name) else {
             if is_drive {
                 return Err(format!("Node {name} is in use"));
@@ -195,6 +277,9 @@ impl Nodes {
         };
         if v[i].implicit {
             return Err(format!("Node {name} is not owned by the monitor"));
+        }
+        if v[i].attached {
+            return Err(format!("Node {name} is in use by a device"));
         }
         if let Some(p) = v.iter().find(|n| n.child.as_deref() == Some(name)) {
             return Err(format!(
@@ -206,33 +291,78 @@ impl Nodes {
         if let Some(d) = &n.drive {
             d.close()?;
         }
-        if let Some(c) = &n.child {
-            if let Some(j) = v.iter().position(|x| &x.name == c) {
-                if v[j].implicit {
-                    v.remove(j);
-                } else {
-                    // A named file node on its own again: its raw view.
-                    let x = &mut v[j];
-                    x.drive = Some(Arc::new(open(&x.name, &x.filename, "raw", x.read_only)?));
-                }
+        let mut child = n.child;
+        while let Some(c) = child.take() {
+            let Some(j) = v.iter().position(|x| x.name == c) else {
+                break;
+            };
+            if v[j].implicit {
+                // Inline children go with their parent, all the way down.
+                child = v.remove(j).child;
+            } else {
+                // A named node on its own again: its own view.
+                let x = &mut v[j];
+                x.drive = Some(Arc::new(open(x)?));
             }
         }
         Ok(())
     }
 }
 
-/// Parses one node definition (and an inline file child) into `new`;
-/// returns its name. The file child is opened by the caller's format
-/// node, a lone file node as raw here.
+/// Where a node definition stands.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// blockdev-add's (or -blockdev's) own node.
+    Top,
+    /// A format node's inline `file`: a file node.
+    FileOf,
+    /// A throttle node's inline `file`: a file or format node.
+    UnderFilter,
+}
+
+/// What `parse` looks names up in.
+struct Ctx<'a> {
+    /// Whether a name is a drive's id.
+    taken: &'a dyn Fn(&str) -> bool,
+    /// The throttle groups.
+    groups: &'a dyn Fn(&str) -> Option<ThrottleGroup>,
+}
+
+/// Resolves a parent's `file` naming an existing node: it must be free
+/// and, for a format parent (`need_file`), a file node.
+fn named_child(existing: &[Node], r: &str, need_file: bool, read_only: bool) -> Result<(), String> {
+    let c = existing
+        .iter()
+        .find(|n| n.name == r)
+        .ok_or_else(|| err(format!("Cannot find device='' nor node-name='{r}'")))?;
+    if need_file && c.driver != "file" {
+        return Err(format!(
+            "Node '{r}' is a {} node: Mimic's format drivers stand on a file node",
+            c.driver
+        ));
+    }
+    if c.attached || existing.iter().any(|n| n.child.as_deref() == Some(r)) {
+        return Err(format!("Block device {r} is in use"));
+    }
+    if c.read_only && !read_only {
+        return Err(format!("Block node '{r}' is read-only"));
+    }
+    Ok(())
+}
+
+/// Parses one node definition (and its inline children) into `new`;
+/// returns its name. Only a top node is opened here (a lone file node,
+/// as raw); the caller opens a top format or throttle node.
 fn parse(
     existing: &[Node],
     mut o: Map<String, Value>,
     at: &str,
-    top: bool,
+    role: Role,
     parent_ro: Option<bool>,
-    taken: &dyn Fn(&str) -> bool,
+    ctx: &Ctx,
     new: &mut Vec<Node>,
 ) -> Result<String, String> {
+    let top = role == Role::Top;
     let driver = take_str(&mut o, "driver", at)?
         .ok_or_else(|| err(format!("Parameter '{at}driver' is missing")))?;
     let name = match take_str(&mut o, "node-name", at)? {
@@ -240,7 +370,7 @@ fn parse(
             if !well_formed(&n) {
                 return Err(format!("Invalid node-name: '{n}'"));
             }
-            if taken(&n) {
+            if (ctx.taken)(&n) {
                 return Err(format!("node-name={n} is conflicting with a device id"));
             }
             if existing.iter().chain(new.iter()).any(|x| x.name == n) {
@@ -254,6 +384,46 @@ fn parse(
     let read_only = take_bool(&mut o, "read-only", at)?
         .or(parent_ro)
         .unwrap_or(false);
+    let node = |driver: String, filename, format: &str, child, group| Node {
+        name: name.clone(),
+        driver,
+        filename,
+        format: format.to_string(),
+        read_only,
+        drive: None,
+        child,
+        implicit: !top,
+        attached: false,
+        group,
+    };
+    // A parent's `file`: a node name, or an inline definition.
+    let child_of =
+        |o: &mut Map<String, Value>, role: Role, new: &mut Vec<Node>| match o.remove("file") {
+            None => Err(format!("Parameter '{at}file' is missing")),
+            Some(Value::String(r)) => {
+                named_child(existing, &r, role == Role::FileOf, read_only)?;
+                Ok(r)
+            }
+            Some(Value::Object(c)) => parse(
+                existing,
+                c,
+                &format!("{at}file."),
+                role,
+                Some(read_only),
+                ctx,
+                new,
+            ),
+            Some(_) => Err(format!(
+                "Invalid parameter type for '{at}file', expected: BlockdevRef"
+            )),
+        };
+    let child_node = |new: &[Node], c: &str| -> Option<(PathBuf, String)> {
+        existing
+            .iter()
+            .chain(new.iter())
+            .find(|n| n.name == c)
+            .map(|n| (n.filename.clone(), n.format.clone()))
+    };
     match driver.as_str() {
         "file" => {
             let filename = take_str(&mut o, "filename", at)?
@@ -263,74 +433,39 @@ fn parse(
             if let Some(e) = could_not_open(&filename) {
                 return Err(e);
             }
-            let drive = if top {
-                Some(Arc::new(open(&name, &filename, "raw", read_only)?))
-            } else {
-                None
-            };
-            new.push(Node {
-                name: name.clone(),
-                driver,
-                filename,
-                read_only,
-                drive,
-                child: None,
-                implicit: !top,
-            });
+            let mut n = node(driver, filename, "raw", None, None);
+            if top {
+                n.drive = Some(Arc::new(open(&n)?));
+            }
+            new.push(n);
             Ok(name)
         }
         f if FORMATS.contains(&f) => {
-            if !top {
+            if role == Role::FileOf {
                 return Err(format!(
                     "'{at}': Mimic's format drivers open a host file, so 'file' must be a file node"
                 ));
             }
-            let child = match o.remove("file") {
-                None => return Err(format!("Parameter '{at}file' is missing")),
-                Some(Value::String(r)) => {
-                    let c = existing
-                        .iter()
-                        .find(|n| n.name == r)
-                        .ok_or_else(|| err(format!("Cannot find device='' nor node-name='{r}'")))?;
-                    if c.driver != "file" {
-                        return Err(format!(
-                            "Node '{r}' is a {} node: Mimic's format drivers stand on a file node",
-                            c.driver
-                        ));
-                    }
-                    if existing.iter().any(|n| n.child.as_deref() == Some(&r)) {
-                        return Err(format!("Block device {r} is in use"));
-                    }
-                    if c.read_only && !read_only {
-                        return Err(format!("Block node '{r}' is read-only"));
-                    }
-                    r
-                }
-                Some(Value::Object(c)) => {
-                    parse(existing, c, &format!("{at}file."), false, Some(read_only), taken, new)?
-                }
-                Some(_) => {
-                    return Err(format!(
-                        "Invalid parameter type for '{at}file', expected: BlockdevRef"
-                    ))
-                }
-            };
+            let child = child_of(&mut o, Role::FileOf, new)?;
             finish(&o, at)?;
-            let filename = existing
-                .iter()
-                .chain(new.iter())
-                .find(|n| n.name == child)
-                .map(|n| n.filename.clone())
-                .unwrap_or_default();
-            new.push(Node {
-                name: name.clone(),
-                driver,
-                filename,
-                read_only,
-                drive: None,
-                child: Some(child),
-                implicit: false,
-            });
+            let (filename, _) = child_node(new, &child).unwrap_or_default();
+            new.push(node(driver.clone(), filename, &driver, Some(child), None));
+            Ok(name)
+        }
+        "throttle" => {
+            if role == Role::FileOf {
+                return Err(format!(
+                    "'{at}': Mimic's format drivers open a host file, so 'file' must be a file node"
+                ));
+            }
+            let g = take_str(&mut o, "throttle-group", at)?
+                .ok_or_else(|| err(format!("Parameter '{at}throttle-group' is missing")))?;
+            let group = (ctx.groups)(&g)
+                .ok_or_else(|| err(format!("Throttle group '{g}' does not exist")))?;
+            let child = child_of(&mut o, Role::UnderFilter, new)?;
+            finish(&o, at)?;
+            let (filename, format) = child_node(new, &child).unwrap_or_default();
+            new.push(node(driver, filename, &format, Some(child), Some(group)));
             Ok(name)
         }
         "blkdebug" => Err(
@@ -338,6 +473,20 @@ fn parse(
                 .into(),
         ),
         d => Err(format!("Parameter '{at}driver' does not accept value '{d}'")),
+    }
+}
+
+/// `-blockdev`'s argument: a JSON object (`{"driver": ...}`) or the
+/// dotted key=value form (`keyval`).
+pub fn parse_cli(s: &str) -> Result<Map<String, Value>, String> {
+    if s.trim_start().starts_with('{') {
+        match serde_json::from_str::<Value>(s) {
+            Ok(Value::Object(o)) => Ok(o),
+            Ok(_) => Err("-blockdev: expected a JSON object".into()),
+            Err(e) => Err(format!("-blockdev: bad JSON: {e}")),
+        }
+    } else {
+        keyval(s).map_err(|e| format!("-blockdev: {e}"))
     }
 }
 

@@ -7,7 +7,7 @@
 //! machine (BLOCK_IO_ERROR, a stop); `cont` calls `Drive::retry`.
 
 use crate::block_error::{Action, ErrorPolicies, IoFailure, ENOSPC};
-use block::throttle::{RealClock, Throttle, ThrottleConfig};
+use block::throttle::{RealClock, Throttle, ThrottleConfig, ThrottleGroup};
 use block::{BlockDriver, BlockError};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -42,6 +42,9 @@ pub struct DriveSpec {
     pub snapshot: bool,
     pub serial: Option<String>,
     pub throttle: Option<ThrottleConfig>,
+    /// A throttle group the drive's requests count against (a
+    /// `driver=throttle` block node).
+    pub throttle_group: Option<ThrottleGroup>,
     /// werror= / rerror=.
     pub on_error: ErrorPolicies,
 }
@@ -121,6 +124,9 @@ impl Drive {
                 Throttle::new(driver, cfg.clone(), Box::new(RealClock::default()))
                     .map_err(|x| e(x.to_string()))?,
             );
+        }
+        if let Some(g) = &spec.throttle_group {
+            driver = Box::new(g.filter(driver));
         }
         Ok(Drive {
             id: spec.id.clone(),

@@ -3,7 +3,9 @@
 //! plus one); memory goes through the selected cpu's stage-1 translation
 //! as it was when that cpu stopped (EL1's view; the MMU off: physical),
 //! and only RAM is read or written (a write drops translated code there).
+//! The guest's clock stands still while GDB holds the machine stopped.
 
+use crate::clock::{self, GuestClock};
 use crate::dma::GuestRam;
 use mimic_gdb::Debugger;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -128,6 +130,7 @@ pub fn start(
     ram: GuestRam,
     cpus: usize,
     kick_all: Box<dyn Fn() + Send + Sync>,
+    clock: Arc<GuestClock>,
 ) -> Result<SystemDebug, String> {
     let listener = std::net::TcpListener::bind((spec.host.as_str(), spec.port)).map_err(|e| {
         format!(
@@ -142,6 +145,15 @@ pub fn start(
         cpu: AtomicU32::new(0),
     };
     let dbg = Arc::new(Debugger::new(Box::new(memory), kick_all));
+    // The generic counter stands still while GDB holds the machine
+    // stopped, as for a monitor pause.
+    dbg.set_world_hook(Box::new(move |stopped| {
+        if stopped {
+            clock.hold(clock::GDB, false);
+        } else {
+            clock.release(clock::GDB);
+        }
+    }));
     if !spec.start_stopped {
         dbg.resume();
     }

@@ -8,6 +8,7 @@
 pub mod aarch64_cpu;
 pub mod block_error;
 pub mod blockdev;
+pub mod clock;
 pub mod device;
 pub mod devices;
 pub mod dma;
@@ -49,7 +50,7 @@ pub enum Error {
 /// A `-device` option.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeviceSpec {
-    /// `virtio-blk-device,drive=ID[,serial=S]`.
+    /// `virtio-blk-device,drive=ID`: a `-drive` id or a `-blockdev` node.
     VirtioBlk { drive: String },
     /// `virtio-net-device,netdev=ID[,mac=M]` (also what `-nic` adds).
     VirtioNet {
@@ -77,6 +78,10 @@ pub struct Options {
     pub backend: BackendKind,
     pub log: LogFlags,
     pub drives: Vec<drive::DriveSpec>,
+    /// `-blockdev` node definitions (blockdev-add's arguments), in order.
+    pub blockdevs: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// `-object throttle-group`: id and limits.
+    pub throttle_groups: Vec<(String, block::throttle::ThrottleConfig)>,
     pub devices: Vec<DeviceSpec>,
     /// `-netdev` backends (and those `-nic` creates).
     pub netdevs: Vec<net::NetdevSpec>,

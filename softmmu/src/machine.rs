@@ -131,8 +131,8 @@ pub struct Machine {
     started_cv: Condvar,
     /// Per cpu, its state while parked (savevm/loadvm).
     pub cpu_slots: Vec<Mutex<CpuSlot>>,
-    /// The counter's value when the machine paused.
-    frozen_counter: AtomicU64,
+    /// The generic counter, held still while paused or stopped by GDB.
+    pub clock: Arc<crate::clock::GuestClock>,
     /// Block nodes added by blockdev-add.
     pub blockdevs: crate::blockdev::Nodes,
     /// The last dump-guest-memory (query-dump).
@@ -181,7 +181,7 @@ impl Machine {
             started: Mutex::new(false),
             started_cv: Condvar::new(),
             cpu_slots: (0..n).map(|_| Mutex::new(CpuSlot::default())).collect(),
-            frozen_counter: AtomicU64::new(0),
+            clock: Default::default(),
             blockdevs: Default::default(),
             dump: Default::default(),
             debug: None,
@@ -191,7 +191,7 @@ impl Machine {
     /// Sends the drives' failed requests to the monitor (BLOCK_IO_ERROR)
     /// and stops the machine when a policy says so.
     pub fn watch_drive_errors(self: &Arc<Self>) {
-        for d in &self.drives {
+        for d in self.drives.iter().chain(&self.blockdevs.attached()) {
             let m = Arc::downgrade(self);
             d.set_error_handler(Box::new(move |f| {
                 let Some(m) = m.upgrade() else { return };
@@ -205,18 +205,14 @@ impl Machine {
 
     /// The generic counter as the guest sees it (frozen while paused).
     pub fn counter(&self) -> u64 {
-        match self.run.lock() {
-            Ok(r) if r.paused => self.frozen_counter.load(Ordering::SeqCst),
-            _ => target_aarch64::system::timer::now(),
-        }
+        self.clock.read()
     }
 
     /// Sets the generic counter (a loaded snapshot); a paused machine
     /// goes on from this value when it resumes.
     pub fn set_counter(&self, v: u64) {
         let _r = self.run.lock();
-        target_aarch64::helpers::set_counter(v);
-        self.frozen_counter.store(v, Ordering::SeqCst);
+        self.clock.set(v);
     }
 
     /// Whether a drive's error policy stopped the machine (query-status
@@ -345,8 +341,7 @@ impl Machine {
         // The last vCPU to park stops the counter (`park_if_paused`);
         // if one is late, it stops here for now and again when it parks.
         if r.parked < self.kicks.len() {
-            self.frozen_counter
-                .store(target_aarch64::system::timer::now(), Ordering::SeqCst);
+            self.clock.hold(crate::clock::PAUSE, false);
         }
         true
     }
@@ -359,7 +354,7 @@ impl Machine {
         let was = r.paused;
         if was {
             // The guest sees no time pass while paused.
-            target_aarch64::helpers::set_counter(self.frozen_counter.load(Ordering::SeqCst));
+            self.clock.release(crate::clock::PAUSE);
         }
         r.paused = false;
         r.io_error = false;
@@ -394,8 +389,7 @@ impl Machine {
         r.parked += 1;
         if r.parked == self.kicks.len() {
             // No vCPU runs any more: the guest's time stops here.
-            self.frozen_counter
-                .store(target_aarch64::system::timer::now(), Ordering::SeqCst);
+            self.clock.hold(crate::clock::PAUSE, true);
         }
         self.run_cv.notify_all();
         // (A timeout: shutdown requests notify without the lock.)

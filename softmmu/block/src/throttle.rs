@@ -11,6 +11,7 @@
 
 use crate::driver::{BlockDriver, Extent};
 use crate::error::{BlockError, Result};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// One leaky bucket.
@@ -144,6 +145,13 @@ impl Default for RealClock {
     }
 }
 
+impl RealClock {
+    /// A clock counting from `t` (the filters of one group share it).
+    pub fn since(t: Instant) -> Self {
+        RealClock(t)
+    }
+}
+
 impl Clock for RealClock {
     fn now_ns(&mut self) -> u64 {
         self.0.elapsed().as_nanos() as u64
@@ -204,10 +212,47 @@ impl ThrottleState {
     }
 }
 
+/// A throttle group (QEMU's `-object throttle-group`): one state its
+/// members' filters share, so their requests together keep its limits.
+#[derive(Clone)]
+pub struct ThrottleGroup {
+    pub name: String,
+    /// The limits as configured (levels at zero).
+    pub cfg: ThrottleConfig,
+    state: Arc<Mutex<ThrottleState>>,
+    epoch: Instant,
+}
+
+impl std::fmt::Debug for ThrottleGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ThrottleGroup({})", self.name)
+    }
+}
+
+impl ThrottleGroup {
+    pub fn new(name: &str, cfg: ThrottleConfig) -> Result<ThrottleGroup> {
+        Ok(ThrottleGroup {
+            name: name.to_string(),
+            state: Arc::new(Mutex::new(ThrottleState::new(cfg.clone(), 0)?)),
+            cfg,
+            epoch: Instant::now(),
+        })
+    }
+
+    /// A filter over `inner` that counts against this group.
+    pub fn filter(&self, inner: Box<dyn BlockDriver>) -> Throttle {
+        Throttle {
+            inner,
+            state: self.state.clone(),
+            clock: Box::new(RealClock::since(self.epoch)),
+        }
+    }
+}
+
 /// A filter that delays requests to the configured limits.
 pub struct Throttle {
     inner: Box<dyn BlockDriver>,
-    state: ThrottleState,
+    state: Arc<Mutex<ThrottleState>>,
     clock: Box<dyn Clock>,
 }
 
@@ -220,7 +265,7 @@ impl Throttle {
         let now = clock.now_ns();
         Ok(Throttle {
             inner,
-            state: ThrottleState::new(cfg, now)?,
+            state: Arc::new(Mutex::new(ThrottleState::new(cfg, now)?)),
             clock,
         })
     }
@@ -228,13 +273,19 @@ impl Throttle {
     fn gate(&mut self, write: bool, bytes: u64) {
         loop {
             let now = self.clock.now_ns();
-            let w = self.state.compute_wait(write, now);
+            let w = {
+                let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                let w = s.compute_wait(write, now);
+                if w == 0 {
+                    s.account(write, bytes);
+                }
+                w
+            };
             if w == 0 {
                 break;
             }
             self.clock.sleep_ns(w);
         }
-        self.state.account(write, bytes);
     }
 
     pub fn into_inner(self) -> Box<dyn BlockDriver> {
@@ -380,6 +431,65 @@ mod tests {
         cfg.iops_size = 4096;
         let secs = run(cfg, true, 40960, 10); // each request counts as 10 ops
         assert!((8.8..9.0).contains(&secs), "took {secs}s");
+    }
+
+    /// A disk that only counts.
+    struct Null;
+    impl BlockDriver for Null {
+        fn format_name(&self) -> &'static str {
+            "raw"
+        }
+        fn length(&self) -> u64 {
+            1 << 30
+        }
+        fn read(&mut self, _: u64, _: &mut [u8]) -> Result<()> {
+            Ok(())
+        }
+        fn write(&mut self, _: u64, _: &[u8]) -> Result<()> {
+            Ok(())
+        }
+        fn flush(&mut self) -> Result<()> {
+            Ok(())
+        }
+        fn discard(&mut self, _: u64, _: u64) -> Result<()> {
+            Ok(())
+        }
+        fn write_zeroes(&mut self, _: u64, _: u64, _: bool) -> Result<()> {
+            Ok(())
+        }
+        fn block_status(&mut self, _: u64, len: u64) -> Result<Extent> {
+            Ok(Extent::unallocated(len))
+        }
+        fn resize(&mut self, _: u64, _: bool) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn group_members_share_the_limit() {
+        // 40 ops/s for the group (a bucket of 4): two members doing 12
+        // reads each need (24 - 4) / 40 = 0.5 s together; alone, each
+        // would need (12 - 4) / 40 = 0.2 s, so 0.2 s for both in parallel.
+        let mut cfg = ThrottleConfig::default();
+        cfg.set(OPS_TOTAL, 40, 0, 1);
+        let g = ThrottleGroup::new("tg0", cfg).unwrap();
+        let t0 = Instant::now();
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let mut f = g.filter(Box::new(Null));
+                std::thread::spawn(move || {
+                    let mut b = [0u8; 512];
+                    for _ in 0..12 {
+                        f.read(0, &mut b).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        assert!((0.45..1.5).contains(&secs), "took {secs}s");
     }
 
     #[test]

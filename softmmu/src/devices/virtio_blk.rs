@@ -505,6 +505,7 @@ mod tests {
             snapshot: false,
             serial: Some("SER-42".into()),
             throttle: None,
+            throttle_group: None,
             on_error: Default::default(),
         })
     }
@@ -695,6 +696,7 @@ mod tests {
             snapshot: false,
             serial: None,
             throttle: None,
+            throttle_group: None,
             on_error: ErrorPolicies {
                 werror: ErrorPolicy::Stop,
                 rerror: ErrorPolicy::Ignore,

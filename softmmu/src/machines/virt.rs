@@ -178,9 +178,11 @@ enum VirtioSlot {
     Nic { link: Arc<NicLink>, mac: [u8; 6] },
 }
 
-/// Every opened drive, and the virtio devices in transport order.
+/// Every opened drive, the block nodes, and the virtio devices in
+/// transport order.
 struct Devices {
     drives: Vec<Arc<Drive>>,
+    nodes: crate::blockdev::Nodes,
     virtio: Vec<VirtioSlot>,
 }
 
@@ -194,6 +196,21 @@ fn virtio_devices(opts: &Options) -> Result<Devices, Error> {
             return Err(Error::Config(format!("-drive: duplicate ID '{}'", spec.id)));
         }
         drives.push(Arc::new(Drive::open(spec)?));
+    }
+    // -object throttle-group, then -blockdev (as blockdev-add).
+    let nodes = crate::blockdev::Nodes::default();
+    for (id, cfg) in &opts.throttle_groups {
+        let g = block::throttle::ThrottleGroup::new(id, cfg.clone())
+            .map_err(|e| Error::Config(format!("-object throttle-group,id={id}: {e}")))?;
+        nodes
+            .add_group(g)
+            .map_err(|e| Error::Config(format!("-object throttle-group,id={id}: {e}")))?;
+    }
+    for b in &opts.blockdevs {
+        let taken = |n: &str| drives.iter().any(|d| d.id == n);
+        nodes
+            .add(b.clone(), &taken)
+            .map_err(|e| Error::Config(format!("-blockdev: {e}")))?;
     }
     for (i, n) in opts.netdevs.iter().enumerate() {
         if opts.netdevs[..i].iter().any(|m| m.id == n.id) {
@@ -241,16 +258,24 @@ fn virtio_devices(opts: &Options) -> Result<Devices, Error> {
     for (dev, nic) in opts.devices.iter().zip(nic_of) {
         match dev {
             DeviceSpec::VirtioBlk { drive } => {
-                let Some((_, d)) = opts
+                let by_id = opts
                     .drives
                     .iter()
                     .zip(&drives)
                     .find(|(s, _)| &s.id == drive)
-                else {
+                    .map(|(_, d)| d.clone());
+                let node = match by_id {
+                    Some(_) => None,
+                    None => nodes
+                        .attach(drive)
+                        .map_err(|e| Error::Config(format!("-device virtio-blk-device: {e}")))?,
+                };
+                let Some(d) = by_id.or(node) else {
                     return Err(Error::Config(format!(
                         "-device virtio-blk-device: drive '{drive}' not found"
                     )));
                 };
+                let d = &d;
                 if slots
                     .iter()
                     .any(|x| matches!(x, VirtioSlot::Disk(x) if Arc::ptr_eq(x, d)))
@@ -277,6 +302,7 @@ fn virtio_devices(opts: &Options) -> Result<Devices, Error> {
     }
     Ok(Devices {
         drives,
+        nodes,
         virtio: slots,
     })
 }
@@ -383,6 +409,7 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
 
     let Devices {
         drives,
+        nodes,
         virtio: slots,
     } = virtio_devices(opts)?;
     if slots.len() > layout.virtio_count as usize {
@@ -411,13 +438,16 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
 
     let mut machine = Machine::new(Arc::new(map), gic, kicks, code_pages);
     machine.drives = drives;
+    machine.blockdevs = nodes;
     machine.power_button = Some((gpio, fdt::POWER_BUTTON_LINE));
     machine.no_reboot = opts.no_reboot;
     if let Some(spec) = &opts.gdb {
         let all = machine.kicks.clone();
         let kick_all = Box::new(move || all.iter().for_each(|k| k.kick()));
-        machine.debug =
-            Some(crate::gdb::start(spec, mem.clone(), opts.smp, kick_all).map_err(Error::Config)?);
+        machine.debug = Some(
+            crate::gdb::start(spec, mem.clone(), opts.smp, kick_all, machine.clock.clone())
+                .map_err(Error::Config)?,
+        );
     }
     let machine = Arc::new(machine);
     machine.watch_drive_errors();

@@ -443,6 +443,7 @@ mod tests {
                 snapshot: false,
                 serial: None,
                 throttle: None,
+                throttle_group: None,
                 on_error: Default::default(),
             })
             .unwrap(),
