@@ -16,7 +16,7 @@
 
 mod common;
 
-use common::linux_guest::{find_kernel, initramfs};
+use common::linux_guest::debian_guest;
 use common::qmp_client::Console;
 use common::*;
 use std::io::{Read, Write};
@@ -332,20 +332,13 @@ fn kernel_session(port: u16, log: &mut Vec<String>) -> Result<(), String> {
 
 #[test]
 fn remote_protocol_attaches_to_a_booting_kernel() {
-    let root = repo_root();
-    let Some(kernel) = find_kernel(&root) else {
-        eprintln!("skipped: no linux-image-*-arm64-unsigned in build/cache (scripts/fetch-debian)");
+    let Some(guest) = debian_guest(false) else {
         return;
     };
-    let bb = root.join("build/cache/root/arm64/busybox-static/bin/busybox");
-    let Ok(busybox) = std::fs::read(&bb) else {
-        eprintln!("skipped: {} missing (scripts/fetch-debian)", bb.display());
-        return;
-    };
+    let kernel = guest.kernel.clone();
     let init = "#!/bin/sh\necho MIMIC-SHELL-UP\n/bin/busybox poweroff -f\n";
     let dir = temp_dir("sysgdb");
-    let initrd = dir.join("initrd.cpio");
-    std::fs::write(&initrd, initramfs(&busybox, init, &[])).expect("write initrd");
+    let initrd = guest.initrd(&dir, init, &[], Vec::new());
     let failures: Vec<String> = parallel_map(&backends(), 2, |backend| {
         let port = free_port();
         let mut child = Command::new(mimic_bin())

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::linux_guest::{find_kernel, initramfs};
+use common::linux_guest::{backends, debian_guest};
 use common::*;
 use std::time::Duration;
 
@@ -30,23 +30,14 @@ echo cpus=$(/bin/busybox grep -c ^processor /proc/cpuinfo)
 #[test]
 fn debian_kernel_boots_to_busybox() {
     let root = repo_root();
-    let Some(kernel) = find_kernel(&root) else {
-        eprintln!("skipped: no linux-image-*-arm64-unsigned in build/cache (scripts/fetch-debian)");
+    let Some(guest) = debian_guest(false) else {
         return;
     };
-    let bb = root.join("build/cache/root/arm64/busybox-static/bin/busybox");
-    let Ok(busybox) = std::fs::read(&bb) else {
-        eprintln!("skipped: {} missing (scripts/fetch-debian)", bb.display());
-        return;
-    };
+    let kernel = guest.kernel.clone();
     let dir = temp_dir("linux");
-    let initrd = dir.join("initrd.cpio");
-    std::fs::write(&initrd, initramfs(&busybox, INIT, &[])).expect("write initrd");
+    let initrd = guest.initrd(&dir, INIT, &[], Vec::new());
     let mut cases = Vec::new();
-    for b in std::env::var("MIMIC_TEST_BACKENDS")
-        .unwrap_or_else(|_| "interp,jit".into())
-        .split(',')
-    {
+    for b in backends() {
         for (smp, gic) in [("1", "2"), ("2", "2"), ("2", "3")] {
             cases.push((b.to_string(), smp, gic));
         }

@@ -31,12 +31,12 @@
 
 mod common;
 
-use common::linux_guest::{find_kernel, initramfs, modules_dir};
+use common::linux_guest::{backends, cross_build, debian_guest};
 use common::qmp_client::Console;
 use common::*;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -467,53 +467,17 @@ fn one_boot(
 #[test]
 fn user_network_with_debian_kernel() {
     let root = repo_root();
-    let Some(kernel) = find_kernel(&root) else {
-        eprintln!("skipped: no linux-image-*-arm64-unsigned in build/cache (scripts/fetch-debian)");
+    let Some(guest) = debian_guest(true) else {
         return;
     };
-    let Some(mods) = modules_dir(&kernel) else {
-        eprintln!("skipped: no modules next to {}", kernel.display());
-        return;
-    };
-    let bb = root.join("build/cache/root/arm64/busybox-static/bin/busybox");
-    let Ok(busybox) = std::fs::read(&bb) else {
-        eprintln!("skipped: {} missing (scripts/fetch-debian)", bb.display());
-        return;
-    };
-    let cc = std::env::var("CROSS_CC").unwrap_or_else(|_| "aarch64-linux-gnu-gcc".into());
+    let kernel = guest.kernel.clone();
     let dir = temp_dir("net-initrd");
-    let helper = dir.join("udp_echo");
-    let built = Command::new(&cc)
-        .args(["-static", "-O2", "-o"])
-        .arg(&helper)
-        .arg(root.join("tests/guest/system-linux/udp_echo.c"))
-        .status();
-    if !built.is_ok_and(|s| s.success()) {
-        panic!("{cc} could not build tests/guest/system-linux/udp_echo.c");
-    }
-    let mut extra = vec![
-        (
-            "lib/udp_echo".to_string(),
-            std::fs::read(&helper).expect("read udp_echo"),
-        ),
+    let extra = vec![
+        ("lib/udp_echo".to_string(), cross_build(&dir, "udp_echo")),
         ("lib/dhcp.sh".to_string(), DHCP_SCRIPT.as_bytes().to_vec()),
         ("etc/resolv.conf".to_string(), Vec::new()),
     ];
-    for m in MODULES {
-        let path: PathBuf = mods.join(m);
-        let Ok(data) = std::fs::read(&path) else {
-            panic!("{} missing: the kernel package has no {m}", path.display());
-        };
-        let name = Path::new(m)
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        extra.push((format!("lib/{name}"), data));
-    }
-    let extra: Vec<(&str, Vec<u8>)> = extra.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
-    let initrd = dir.join("initrd.cpio");
-    std::fs::write(&initrd, initramfs(&busybox, INIT, &extra)).expect("write initrd");
+    let initrd = guest.initrd(&dir, INIT, MODULES, extra);
     let body = page();
     let sv = Servers {
         sha: sha256_hex(&body, &dir),
@@ -521,11 +485,7 @@ fn user_network_with_debian_kernel() {
         http: http_server(body),
         udp: udp_echo_server(),
     };
-    let backends: Vec<String> = std::env::var("MIMIC_TEST_BACKENDS")
-        .unwrap_or_else(|_| "interp,jit".into())
-        .split(',')
-        .map(str::to_string)
-        .collect();
+    let backends = backends();
     let failures: Vec<String> =
         parallel_map(&backends, 2, |b| one_boot(&root, &kernel, &initrd, b, &sv))
             .into_iter()

@@ -30,12 +30,12 @@
 
 mod common;
 
-use common::linux_guest::{find_kernel, initramfs, modules_dir};
+use common::linux_guest::{backends, debian_guest};
 use common::qmp_client::{Console, Qmp};
 use common::*;
 use serde_json::{json, Value};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -748,41 +748,13 @@ fn one_boot(root: &Path, kernel: &Path, initrd: &Path, backend: &str) -> Option<
 #[test]
 fn block_nodes_io_errors_drive_del_clock_and_dump() {
     let root = repo_root();
-    let Some(kernel) = find_kernel(&root) else {
-        eprintln!("skipped: no linux-image-*-arm64-unsigned in build/cache (scripts/fetch-debian)");
+    let Some(guest) = debian_guest(true) else {
         return;
     };
-    let Some(mods) = modules_dir(&kernel) else {
-        eprintln!("skipped: no modules next to {}", kernel.display());
-        return;
-    };
-    let bb = root.join("build/cache/root/arm64/busybox-static/bin/busybox");
-    let Ok(busybox) = std::fs::read(&bb) else {
-        eprintln!("skipped: {} missing (scripts/fetch-debian)", bb.display());
-        return;
-    };
-    let mut extra = Vec::new();
-    for m in MODULES {
-        let path: PathBuf = mods.join(m);
-        let Ok(data) = std::fs::read(&path) else {
-            panic!("{} missing: the kernel package has no {m}", path.display());
-        };
-        let name = Path::new(m)
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        extra.push((format!("lib/{name}"), data));
-    }
-    let extra: Vec<(&str, Vec<u8>)> = extra.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
+    let kernel = guest.kernel.clone();
     let dir = temp_dir("qmp-initrd");
-    let initrd = dir.join("initrd.cpio");
-    std::fs::write(&initrd, initramfs(&busybox, INIT, &extra)).expect("write initrd");
-    let backends: Vec<String> = std::env::var("MIMIC_TEST_BACKENDS")
-        .unwrap_or_else(|_| "interp,jit".into())
-        .split(',')
-        .map(str::to_string)
-        .collect();
+    let initrd = guest.initrd(&dir, INIT, MODULES, Vec::new());
+    let backends = backends();
     let failures: Vec<String> =
         parallel_map(&backends, 2, |b| one_boot(&root, &kernel, &initrd, b))
             .into_iter()

@@ -25,11 +25,11 @@
 
 mod common;
 
-use common::linux_guest::{find_kernel, initramfs, modules_dir};
+use common::linux_guest::{backends, debian_guest, have_qemu_img};
 use common::qmp_client::{Console, Qmp};
 use common::*;
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -389,36 +389,13 @@ fn human_session(path: &Path) -> Result<String, String> {
 
 #[test]
 fn savevm_loadvm_with_debian_kernel() {
-    let root = repo_root();
-    let Some(kernel) = find_kernel(&root) else {
-        eprintln!("skipped: no linux-image-*-arm64-unsigned in build/cache (scripts/fetch-debian)");
+    let Some(guest) = debian_guest(true) else {
         return;
     };
-    let Some(mods) = modules_dir(&kernel) else {
-        eprintln!("skipped: no modules next to {}", kernel.display());
-        return;
-    };
-    let bb = root.join("build/cache/root/arm64/busybox-static/bin/busybox");
-    let Ok(busybox) = std::fs::read(&bb) else {
-        eprintln!("skipped: {} missing (scripts/fetch-debian)", bb.display());
-        return;
-    };
-    if Command::new("qemu-img").arg("--version").output().is_err() {
-        eprintln!("skipped: qemu-img not installed");
+    if !have_qemu_img() {
         return;
     }
-    let mut extra = Vec::new();
-    for m in MODULES {
-        let path: PathBuf = mods.join(m);
-        let data = std::fs::read(&path).unwrap_or_else(|_| panic!("{} missing", path.display()));
-        let name = Path::new(m)
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        extra.push((format!("lib/{name}"), data));
-    }
-    let extra: Vec<(&str, Vec<u8>)> = extra.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
+    let kernel = guest.kernel.clone();
     let dir = temp_dir("savevm-initrd");
     // The kernel goes in gzip'd (as an Image.gz): -kernel inflates it.
     let gz = dir.join("Image.gz");
@@ -429,13 +406,8 @@ fn savevm_loadvm_with_debian_kernel() {
         .status();
     assert!(st.is_ok_and(|s| s.success()), "gzip failed");
     let kernel = gz;
-    let initrd = dir.join("initrd.cpio");
-    std::fs::write(&initrd, initramfs(&busybox, INIT, &extra)).expect("write initrd");
-    let backends: Vec<String> = std::env::var("MIMIC_TEST_BACKENDS")
-        .unwrap_or_else(|_| "interp,jit".into())
-        .split(',')
-        .map(str::to_string)
-        .collect();
+    let initrd = guest.initrd(&dir, INIT, MODULES, Vec::new());
+    let backends = backends();
     let cases: Vec<(String, &str)> = backends
         .iter()
         .flat_map(|b| [(b.clone(), "2"), (b.clone(), "3")])

@@ -7,6 +7,10 @@
 //!   `-drive if=none` + `-device virtio-blk-device`; the guest writes,
 //!   reads back (page cache dropped), discards, zeroes out, reads the
 //!   serial, syncs; a throttled write takes as long as the limit says;
+//!   a fourth disk built from `-blockdev` nodes (a qcow2 node, a
+//!   `throttle` node over it in an `-object throttle-group`) attached by
+//!   node name with `-device virtio-blk-device,drive=NODE`: its write
+//!   takes as long as the group's limit says and lands in the image;
 //! - QMP over a unix socket while the kernel runs: greeting, negotiation,
 //!   error replies for malformed JSON, unknown commands and bad arguments
 //!   (the machine keeps running), query-version/status/block/cpus-fast,
@@ -26,12 +30,12 @@
 
 mod common;
 
-use common::linux_guest::{find_kernel, initramfs, modules_dir};
+use common::linux_guest::{backends, cross_build, debian_guest, have_qemu_img};
 use common::qmp_client::{Console, Qmp};
 use common::*;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -73,6 +77,11 @@ echo snap=$($B head -c 4 /dev/vdb)
 S=$(up)
 $B dd if=/dev/zero of=/dev/vdc bs=65536 count=32 conv=fsync 2>/dev/null
 echo throttled=$S,$(up)
+echo vdd=$($B cat /sys/block/vdd/size)
+S=$(up)
+$B dd if=/tmp/pat of=/dev/vdd bs=4096 seek=16 conv=fsync 2>/dev/null
+$B dd if=/dev/zero of=/dev/vdd bs=65536 seek=16 count=32 conv=fsync 2>/dev/null
+echo grouped=$S,$(up)
 $B sync
 echo MARK-RESIZE-WAIT
 while [ "$($B cat /sys/block/vda/size)" = 131072 ]; do $B sleep 1; done
@@ -336,6 +345,18 @@ fn check_images(dir: &Path, errs: &mut Vec<String>) -> Result<(), String> {
     if snap.iter().any(|&b| b != b'A') {
         errs.push("the snapshot=on disk was written on the host".into());
     }
+    let grouped = dir.join("grouped.raw");
+    qemu_img(&[
+        "convert",
+        "-O",
+        "raw",
+        &dir.join("grouped.qcow2").to_string_lossy(),
+        &grouped.to_string_lossy(),
+    ])?;
+    let data = std::fs::read(&grouped).map_err(|e| e.to_string())?;
+    if data.get(64 << 10..(64 << 10) + p.len()) != Some(&p[..]) {
+        errs.push("the -blockdev disk does not hold the guest's pattern at 64 KiB".into());
+    }
     let thr = std::fs::read(dir.join("thr.raw")).map_err(|e| e.to_string())?;
     if thr[..2 << 20].iter().any(|&b| b != 0) || thr[2 << 20..].iter().any(|&b| b != 0xff) {
         errs.push("the throttled disk does not hold exactly the guest's 2 MiB of zeroes".into());
@@ -346,22 +367,24 @@ fn check_images(dir: &Path, errs: &mut Vec<String>) -> Result<(), String> {
 fn one_boot(root: &Path, kernel: &Path, initrd: &Path, backend: &str) -> Option<String> {
     let dir = temp_dir(&format!("virtio-{backend}"));
     let disk = dir.join("disk.qcow2");
-    let out = run(
-        &[
-            mimic_bin().to_string_lossy().into_owned(),
-            "img".into(),
-            "create".into(),
-            "-f".into(),
-            "qcow2".into(),
-            disk.to_string_lossy().into_owned(),
-            "64M".into(),
-        ],
-        root,
-        None,
-        Duration::from_secs(60),
-    );
-    if out.status != 0 {
-        return Some(format!("[{backend}] mimic img create failed"));
+    for (img, size) in [(&disk, "64M"), (&dir.join("grouped.qcow2"), "8M")] {
+        let out = run(
+            &[
+                mimic_bin().to_string_lossy().into_owned(),
+                "img".into(),
+                "create".into(),
+                "-f".into(),
+                "qcow2".into(),
+                img.to_string_lossy().into_owned(),
+                size.into(),
+            ],
+            root,
+            None,
+            Duration::from_secs(60),
+        );
+        if out.status != 0 {
+            return Some(format!("[{backend}] mimic img create failed"));
+        }
     }
     std::fs::write(dir.join("snap.raw"), vec![b'A'; 1 << 20]).ok()?;
     std::fs::write(dir.join("thr.raw"), vec![0xff; 4 << 20]).ok()?;
@@ -402,6 +425,17 @@ fn one_boot(root: &Path, kernel: &Path, initrd: &Path, backend: &str) -> Option<
             p("thr.raw")
         ))
         .args(["-device", "virtio-blk-device,drive=thr"])
+        .args(["-object", "throttle-group,id=tg0,x-bps-total=1048576"])
+        .arg("-blockdev")
+        .arg(format!(
+            "driver=qcow2,node-name=gq,file.driver=file,file.filename={}",
+            p("grouped.qcow2")
+        ))
+        .args([
+            "-blockdev",
+            r#"{"driver": "throttle", "node-name": "gt", "throttle-group": "tg0", "file": "gq"}"#,
+        ])
+        .args(["-device", "virtio-blk-device,drive=gt"])
         .arg("-qmp")
         .arg(format!("unix:{},server,nowait", sock.display()))
         .current_dir(root)
@@ -450,6 +484,7 @@ fn one_boot(root: &Path, kernel: &Path, initrd: &Path, backend: &str) -> Option<
         "ZEROOUT-DONE",
         "discarded=0 zeroed=0",
         "snap=BBBB",
+        "vdd=16384",
         "resized=262144",
         "key=1,116",
     ] {
@@ -470,6 +505,13 @@ fn one_boot(root: &Path, kernel: &Path, initrd: &Path, backend: &str) -> Option<
         // 2 MiB at 1 MiB/s: at least ~1.9 s (the bucket lets 0.1 s through at once).
         Some(t) if t.len() == 2 && t[1] - t[0] >= 1.5 => {}
         t => errs.push(format!("throttled write took {t:?} (want >= 1.5 s)")),
+    }
+    match times(&text, "grouped") {
+        // ~2.1 MiB through the group's 1 MiB/s.
+        Some(t) if t.len() == 2 && t[1] - t[0] >= 1.5 => {}
+        t => errs.push(format!(
+            "write through the throttle group took {t:?} (want >= 1.5 s)"
+        )),
     }
     if let Some(t) = times(&text, "speed").filter(|t| t.len() == 3) {
         eprintln!(
@@ -498,58 +540,20 @@ fn one_boot(root: &Path, kernel: &Path, initrd: &Path, backend: &str) -> Option<
 #[test]
 fn virtio_disks_and_qmp_with_debian_kernel() {
     let root = repo_root();
-    let Some(kernel) = find_kernel(&root) else {
-        eprintln!("skipped: no linux-image-*-arm64-unsigned in build/cache (scripts/fetch-debian)");
+    let Some(guest) = debian_guest(true) else {
         return;
     };
-    let Some(mods) = modules_dir(&kernel) else {
-        eprintln!("skipped: no modules next to {}", kernel.display());
-        return;
-    };
-    let bb = root.join("build/cache/root/arm64/busybox-static/bin/busybox");
-    let Ok(busybox) = std::fs::read(&bb) else {
-        eprintln!("skipped: {} missing (scripts/fetch-debian)", bb.display());
-        return;
-    };
-    if Command::new("qemu-img").arg("--version").output().is_err() {
-        eprintln!("skipped: qemu-img not installed");
+    if !have_qemu_img() {
         return;
     }
-    let cc = std::env::var("CROSS_CC").unwrap_or_else(|_| "aarch64-linux-gnu-gcc".into());
+    let kernel = guest.kernel.clone();
     let dir = temp_dir("virtio-initrd");
-    let zeroout = dir.join("blk_zeroout");
-    let built = Command::new(&cc)
-        .args(["-static", "-O2", "-o"])
-        .arg(&zeroout)
-        .arg(root.join("tests/guest/system-linux/blk_zeroout.c"))
-        .status();
-    if !built.is_ok_and(|s| s.success()) {
-        panic!("{cc} could not build tests/guest/system-linux/blk_zeroout.c");
-    }
-    let mut extra = vec![(
+    let extra = vec![(
         "lib/blk_zeroout".to_string(),
-        std::fs::read(&zeroout).expect("read blk_zeroout"),
+        cross_build(&dir, "blk_zeroout"),
     )];
-    for m in MODULES {
-        let path: PathBuf = mods.join(m);
-        let Ok(data) = std::fs::read(&path) else {
-            panic!("{} missing: the kernel package has no {m}", path.display());
-        };
-        let name = Path::new(m)
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        extra.push((format!("lib/{name}"), data));
-    }
-    let extra: Vec<(&str, Vec<u8>)> = extra.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
-    let initrd = dir.join("initrd.cpio");
-    std::fs::write(&initrd, initramfs(&busybox, INIT, &extra)).expect("write initrd");
-    let backends: Vec<String> = std::env::var("MIMIC_TEST_BACKENDS")
-        .unwrap_or_else(|_| "interp,jit".into())
-        .split(',')
-        .map(str::to_string)
-        .collect();
+    let initrd = guest.initrd(&dir, INIT, MODULES, extra);
+    let backends = backends();
     let failures: Vec<String> =
         parallel_map(&backends, 2, |b| one_boot(&root, &kernel, &initrd, b))
             .into_iter()
@@ -626,6 +630,73 @@ fn bad_disk_and_monitor_options_are_clear_errors() {
             "/nonexistent/q.sock",
         ),
         (vec!["-qmp".into(), "unix:/tmp/q.sock".into()], "server"),
+        (
+            vec![
+                "-blockdev".into(),
+                format!("driver=raw,node-name=n0,file.driver=file,file.filename={r}"),
+                "-device".into(),
+                "virtio-blk-device,drive=n1".into(),
+            ],
+            "drive 'n1' not found",
+        ),
+        (
+            vec![
+                "-blockdev".into(),
+                format!("driver=file,node-name=f0,filename={r}"),
+                "-blockdev".into(),
+                "driver=raw,node-name=r0,file=f0".into(),
+                "-device".into(),
+                "virtio-blk-device,drive=f0".into(),
+            ],
+            "node 'f0' is in use",
+        ),
+        (
+            vec![
+                "-blockdev".into(),
+                format!("driver=raw,node-name=n0,file.driver=file,file.filename={r}"),
+                "-device".into(),
+                "virtio-blk-device,drive=n0".into(),
+                "-device".into(),
+                "virtio-blk-device,drive=n0".into(),
+            ],
+            "already in use",
+        ),
+        (
+            vec!["-blockdev".into(), "{\"driver\": ".into()],
+            "bad JSON",
+        ),
+        (
+            vec!["-blockdev".into(), "driver=raw,file.filename".into()],
+            "needs a value",
+        ),
+        (
+            vec![
+                "-blockdev".into(),
+                format!("driver=throttle,node-name=t,throttle-group=tg9,file.driver=file,file.filename={r}"),
+            ],
+            "Throttle group 'tg9' does not exist",
+        ),
+        (
+            vec!["-blockdev".into(), "driver=nbd,node-name=x".into()],
+            "does not accept value 'nbd'",
+        ),
+        (
+            vec!["-object".into(), "throttle-group,id=g,x-bps-total=1,x-bps-read=1".into()],
+            "cannot be used at the same time",
+        ),
+        (
+            vec!["-object".into(), "iothread,id=io0".into()],
+            "-object iothread",
+        ),
+        (
+            vec![
+                "-object".into(),
+                "throttle-group,id=g,x-iops-total=5".into(),
+                "-object".into(),
+                "throttle-group,id=g,x-iops-total=5".into(),
+            ],
+            "duplicate",
+        ),
     ];
     let mut failures = Vec::new();
     for (extra, want) in &cases {

@@ -620,6 +620,101 @@ mod tests {
     }
 
     #[test]
+    fn throttle_nodes_groups_and_attach() {
+        let dir = std::env::temp_dir().join(format!("blockdev-thr-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let img = dir.join("a.raw");
+        std::fs::write(&img, vec![7u8; 1 << 20]).unwrap();
+        let f = img.display().to_string();
+        let nodes = Nodes::default();
+        let mut cfg = block::throttle::ThrottleConfig::default();
+        cfg.set(block::throttle::OPS_TOTAL, 1000, 0, 1);
+        nodes
+            .add_group(ThrottleGroup::new("tg0", cfg.clone()).unwrap())
+            .unwrap();
+        assert!(nodes
+            .add_group(ThrottleGroup::new("tg0", cfg).unwrap())
+            .is_err());
+        let add = |v: Value| nodes.add(obj(v), &|_| false);
+        // Errors: a missing or unknown group, no file, a file under a
+        // format node that is not a file node.
+        for (v, want) in [
+            (
+                json!({"driver": "throttle", "node-name": "t", "file": {"driver": "file", "filename": f}}),
+                "'throttle-group' is missing",
+            ),
+            (
+                json!({"driver": "throttle", "node-name": "t", "throttle-group": "nope",
+                    "file": {"driver": "file", "filename": f}}),
+                "'nope' does not exist",
+            ),
+            (
+                json!({"driver": "throttle", "node-name": "t", "throttle-group": "tg0"}),
+                "'file' is missing",
+            ),
+            (
+                json!({"driver": "raw", "node-name": "t", "file": {"driver": "throttle",
+                    "throttle-group": "tg0", "file": {"driver": "file", "filename": f}}}),
+                "must be a file node",
+            ),
+            (
+                json!({"driver": "throttle", "node-name": "t", "throttle-group": "tg0", "file": "nope"}),
+                "Cannot find",
+            ),
+        ] {
+            let e = add(v.clone()).unwrap_err();
+            assert!(e.contains(want), "{v}: {e}");
+        }
+        assert!(!nodes.contains("t"));
+        // Inline: throttle over raw over file.
+        add(
+            json!({"driver": "throttle", "node-name": "t1", "throttle-group": "tg0",
+                   "file": {"driver": "raw", "file": {"driver": "file", "filename": f}}}),
+        )
+        .unwrap();
+        let d = nodes.drive("t1").unwrap();
+        assert_eq!(d.length(), 1 << 20);
+        let mut b = [0u8; 512];
+        d.driver.lock().unwrap().read(0, &mut b).unwrap();
+        assert_eq!(b, [7u8; 512]);
+        let mut count = 0;
+        nodes.each(|_| count += 1);
+        assert_eq!(count, 3);
+        // Named: throttle over a named raw node, which closes meanwhile.
+        add(json!({"driver": "file", "node-name": "f2", "filename": f})).unwrap();
+        add(json!({"driver": "raw", "node-name": "r2", "file": "f2"})).unwrap();
+        add(
+            json!({"driver": "throttle", "node-name": "t2", "throttle-group": "tg0", "file": "r2"}),
+        )
+        .unwrap();
+        assert!(nodes.drive("r2").is_none());
+        assert!(nodes.attach("r2").err().unwrap().contains("in use"));
+        // A device takes t2: no second device, no blockdev-del.
+        assert!(nodes.attach("t2").unwrap().is_some());
+        assert!(nodes.attach("t2").err().unwrap().contains("already in use"));
+        assert!(nodes.attach("zz").unwrap().is_none());
+        assert_eq!(nodes.attached().len(), 1);
+        assert!(nodes.del("t2", false).unwrap_err().contains("in use"));
+        // Deleting t1 takes its inline children along.
+        nodes.del("t1", false).unwrap();
+        let mut left = Vec::new();
+        nodes.each(|n| left.push(n.name.clone()));
+        assert_eq!(left, ["f2", "r2", "t2"]);
+        // A parsed -blockdev in both forms.
+        let k = parse_cli("driver=throttle,node-name=t3,throttle-group=tg0,file=f2").unwrap();
+        let j = parse_cli(
+            r#"{"driver": "throttle", "node-name": "t3", "throttle-group": "tg0", "file": "f2"}"#,
+        )
+        .unwrap();
+        assert_eq!(k, j);
+        assert!(parse_cli("{nope").unwrap_err().contains("bad JSON"));
+        assert!(parse_cli("[1]").is_err());
+        assert!(parse_cli("driver").is_err());
+        nodes.close_all();
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
     fn keyval_nests_dotted_keys() {
         let o =
             keyval("driver=qcow2,node-name=n,file.driver=file,file.filename=/a,,b,read-only=on")

@@ -116,3 +116,116 @@ pub fn modules_dir(vmlinuz: &Path) -> Option<PathBuf> {
     let d = pkg.join("lib/modules").join(version).join("kernel");
     d.is_dir().then_some(d)
 }
+
+/// What a test booting Debian's kernel needs from build/cache: the kernel,
+/// its modules directory (when asked for) and busybox-static.
+pub struct DebianGuest {
+    pub kernel: PathBuf,
+    /// PKG/lib/modules/VERSION/kernel (None unless asked for).
+    pub modules: Option<PathBuf>,
+    pub busybox: Vec<u8>,
+}
+
+/// Finds the kernel (and its modules when `modules`) and busybox in
+/// build/cache; prints why and returns None when something is missing
+/// (scripts/fetch-debian fills the cache), so the test skips.
+pub fn debian_guest(modules: bool) -> Option<DebianGuest> {
+    let root = super::repo_root();
+    let Some(kernel) = find_kernel(&root) else {
+        eprintln!("skipped: no linux-image-*-arm64-unsigned in build/cache (scripts/fetch-debian)");
+        return None;
+    };
+    let mods = if modules {
+        let Some(m) = modules_dir(&kernel) else {
+            eprintln!("skipped: no modules next to {}", kernel.display());
+            return None;
+        };
+        Some(m)
+    } else {
+        None
+    };
+    let bb = root.join("build/cache/root/arm64/busybox-static/bin/busybox");
+    let Ok(busybox) = std::fs::read(&bb) else {
+        eprintln!("skipped: {} missing (scripts/fetch-debian)", bb.display());
+        return None;
+    };
+    Some(DebianGuest {
+        kernel,
+        modules: mods,
+        busybox,
+    })
+}
+
+/// Whether qemu-img runs; prints the skip message when it does not.
+pub fn have_qemu_img() -> bool {
+    let ok = std::process::Command::new("qemu-img")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !ok {
+        eprintln!("skipped: qemu-img not installed");
+    }
+    ok
+}
+
+/// The backends to boot with (`MIMIC_TEST_BACKENDS`, default interp,jit).
+pub fn backends() -> Vec<String> {
+    std::env::var("MIMIC_TEST_BACKENDS")
+        .unwrap_or_else(|_| "interp,jit".into())
+        .split(',')
+        .map(str::to_string)
+        .collect()
+}
+
+/// Builds tests/guest/system-linux/NAME.c statically with the cross
+/// compiler (`CROSS_CC`) into `dir`; returns the program.
+pub fn cross_build(dir: &Path, name: &str) -> Vec<u8> {
+    let cc = std::env::var("CROSS_CC").unwrap_or_else(|_| "aarch64-linux-gnu-gcc".into());
+    let out = dir.join(name);
+    let src = super::repo_root().join(format!("tests/guest/system-linux/{name}.c"));
+    let built = std::process::Command::new(&cc)
+        .args(["-static", "-O2", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status();
+    if !built.is_ok_and(|s| s.success()) {
+        panic!("{cc} could not build {}", src.display());
+    }
+    std::fs::read(&out).unwrap_or_else(|e| panic!("read {}: {e}", out.display()))
+}
+
+impl DebianGuest {
+    /// Writes DIR/initrd.cpio: busybox, `init`, the kernel `modules`
+    /// (paths under the modules directory) as /lib/NAME.ko, and `extra`
+    /// files; returns its path.
+    pub fn initrd(
+        &self,
+        dir: &Path,
+        init: &str,
+        modules: &[&str],
+        extra: Vec<(String, Vec<u8>)>,
+    ) -> PathBuf {
+        let mut files = extra;
+        for m in modules {
+            let d = self
+                .modules
+                .as_ref()
+                .expect("debian_guest(true) finds the modules");
+            let path = d.join(m);
+            let Ok(data) = std::fs::read(&path) else {
+                panic!("{} missing: the kernel package has no {m}", path.display());
+            };
+            let name = Path::new(m)
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            files.push((format!("lib/{name}"), data));
+        }
+        let files: Vec<(&str, Vec<u8>)> =
+            files.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
+        let initrd = dir.join("initrd.cpio");
+        std::fs::write(&initrd, initramfs(&self.busybox, init, &files)).expect("write initrd");
+        initrd
+    }
+}
