@@ -19,7 +19,7 @@
 //!   keeps running;
 //! - stop ... cont: the guest's clock does not jump by the stopped time;
 //! - dump-guest-memory (QMP, and the human monitor's `-d` detached form):
-//!   an ELF core with one NT_PRSTATUS note per vCPU and a PT_LOAD at the
+//!   an ELF core with NT_PRSTATUS and NT_PRFPREG notes per vCPU and a PT_LOAD at the
 //!   RAM's physical address holding the kernel's banner where the kernel
 //!   was loaded and a string the guest computed; query-dump and
 //!   DUMP_COMPLETED; refusals of paging, kdump formats and fd: protocols.
@@ -464,6 +464,123 @@ fn u64le(b: &[u8], o: usize) -> u64 {
     u64::from_le_bytes(b[o..o + 8].try_into().unwrap())
 }
 
+/// The "CORE" notes (type, descriptor) in the PT_NOTE ranges `notes`.
+fn parse_notes(d: &[u8], notes: &[(usize, usize)]) -> Vec<(u32, Vec<u8>)> {
+    let mut out = Vec::new();
+    for &(off, len) in notes {
+        let mut p = off;
+        while p + 12 <= off + len {
+            let (namesz, descsz, kind) = (
+                u32le(d, p) as usize,
+                u32le(d, p + 4) as usize,
+                u32le(d, p + 8) as u32,
+            );
+            let name = &d[p + 12..p + 12 + namesz];
+            let desc = p + 12 + namesz.div_ceil(4) * 4;
+            if name == b"CORE\0" {
+                out.push((kind, d[desc..desc + descsz].to_vec()));
+            }
+            p = desc + descsz.div_ceil(4) * 4;
+        }
+    }
+    out
+}
+
+/// The PT_NOTE ranges (offset, size) of an ELF64 core.
+fn note_ranges(d: &[u8]) -> Vec<(usize, usize)> {
+    let (phoff, phnum) = (u64le(d, 32) as usize, u16le(d, 56) as usize);
+    (0..phnum)
+        .map(|i| phoff + 56 * i)
+        .filter(|&p| u32le(d, p) == 4)
+        .map(|p| (u64le(d, p + 8) as usize, u64le(d, p + 32) as usize))
+        .collect()
+}
+
+/// dump-guest-memory of the bare-metal `freeze` program while it holds
+/// a pattern in V7 and FPCR: the NT_PRFPREG note has them.
+#[test]
+fn dump_holds_the_guests_simd_registers() {
+    let prog = repo_root().join("build/guest/system/freeze");
+    assert!(prog.exists(), "run scripts/build-guests first");
+    let failures: Vec<String> = parallel_map(&backends(), 2, |backend| {
+        let dir = temp_dir(&format!("qmp-fpdump-{backend}"));
+        let sock = dir.join("qmp.sock");
+        let core = dir.join("core");
+        let mut child = Command::new(mimic_bin())
+            .args(["system", "-M", "virt", "-nographic", "-backend", backend])
+            .arg("-kernel")
+            .arg(&prog)
+            .arg("-qmp")
+            .arg(format!("unix:{},server,nowait", sock.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start mimic");
+        let con = Console::start(&mut child);
+        let talk = || -> Result<Vec<(u32, Vec<u8>)>, String> {
+            let mut q = Qmp::connect(&sock, Duration::from_secs(30))?;
+            q.read()?;
+            q.cmd(json!({"execute": "qmp_capabilities"}))?;
+            if !con.wait_for("simd set", Duration::from_secs(30)) {
+                return Err("the guest did not set its registers".into());
+            }
+            let r = q.cmd(json!({"execute": "dump-guest-memory",
+                "arguments": {"paging": false, "protocol": format!("file:{}", core.display())}}))?;
+            if r != json!({"return": {}}) {
+                return Err(format!("dump-guest-memory: {r}"));
+            }
+            let d = std::fs::read(&core).map_err(|e| e.to_string())?;
+            Ok(parse_notes(&d, &note_ranges(&d)))
+        };
+        let res = talk();
+        let end = Instant::now() + Duration::from_secs(30);
+        while child.try_wait().ok().flatten().is_none() && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let err = match res {
+            Err(e) => Some(e),
+            Ok(notes) => {
+                let fp: Vec<&Vec<u8>> = notes
+                    .iter()
+                    .filter(|(k, _)| *k == 2)
+                    .map(|(_, n)| n)
+                    .collect();
+                match fp.as_slice() {
+                    [n] if n.len() == 528 => {
+                        let v7 = u128::from_le_bytes(n[16 * 7..16 * 8].try_into().unwrap());
+                        let fpcr = u32le(n, 516);
+                        (v7 != 0xfedc_ba98_7654_3210_0123_4567_89ab_cdef || fpcr != 0x02c0_0000)
+                            .then(|| format!("NT_PRFPREG has V7 {v7:#x}, FPCR {fpcr:#x}"))
+                    }
+                    _ => Some(format!(
+                        "want one 528-byte NT_PRFPREG note, got {} notes",
+                        fp.len()
+                    )),
+                }
+            }
+        };
+        let text = con.text();
+        let err = err.or_else(|| {
+            (!text.contains("ALL OK")).then(|| "the guest did not finish with ALL OK".to_string())
+        });
+        if err.is_none() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        err.map(|e| format!("[{backend}] {e}\n--- console ---\n{text}"))
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    report(
+        "NT_PRFPREG in dump-guest-memory",
+        backends().len(),
+        &failures,
+    );
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
@@ -497,25 +614,22 @@ fn check_core(core: &Path, kernel: &Path, errs: &mut Vec<String>) -> Result<(), 
             _ => {}
         }
     }
-    let mut prstatus = Vec::new();
-    for (off, len) in notes {
-        let mut p = off;
-        while p + 12 <= off + len {
-            let (namesz, descsz, kind) = (
-                u32le(&d, p) as usize,
-                u32le(&d, p + 4) as usize,
-                u32le(&d, p + 8),
-            );
-            let name = &d[p + 12..p + 12 + namesz];
-            let desc = p + 12 + namesz.div_ceil(4) * 4;
-            if kind == 1 && name == b"CORE\0" && descsz == 392 {
-                prstatus.push(d[desc..desc + descsz].to_vec());
-            }
-            p = desc + descsz.div_ceil(4) * 4;
-        }
-    }
+    let all = parse_notes(&d, &notes);
+    let prstatus: Vec<Vec<u8>> = all
+        .iter()
+        .filter(|(k, n)| *k == 1 && n.len() == 392)
+        .map(|(_, n)| n.clone())
+        .collect();
     if prstatus.len() != SMP {
         errs.push(format!("{} NT_PRSTATUS notes, want {SMP}", prstatus.len()));
+    }
+    // Each vCPU's NT_PRSTATUS is followed by its NT_PRFPREG
+    // (user_fpsimd_state, 528 bytes); Linux leaves FPCR's reserved bits 0.
+    let kinds: Vec<(u32, usize)> = all.iter().map(|(k, n)| (*k, n.len())).collect();
+    if kinds != [(1, 392), (2, 528)].repeat(SMP) {
+        errs.push(format!(
+            "notes (type, size) {kinds:?}, want PRSTATUS+PRFPREG per vCPU"
+        ));
     }
     // pr_reg at 112: x0-x30, sp, pc, pstate.
     let pcs: Vec<u64> = prstatus.iter().map(|n| u64le(n, 112 + 32 * 8)).collect();

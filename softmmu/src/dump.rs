@@ -2,7 +2,9 @@
 //! core file (what QEMU writes with `paging: false`, `format: elf`, and
 //! what `crash`/gdb read): a PT_NOTE segment with one NT_PRSTATUS note
 //! ("CORE") per vCPU, holding Linux's arm64 `struct elf_prstatus`
-//! (x0-x30, sp, pc, pstate in `pr_reg`), then one PT_LOAD per RAM block
+//! (x0-x30, sp, pc, pstate in `pr_reg`), each followed by that vCPU's
+//! NT_PRFPREG (`struct user_fpsimd_state`: V0-V31, FPSR, FPCR), then one
+//! PT_LOAD per RAM block
 //! at its guest physical address. The machine is paused while the dump
 //! is written (and runs on afterwards if it ran); with `detach` the
 //! command returns at once and query-dump / DUMP_COMPLETED report the
@@ -20,7 +22,11 @@ const PT_LOAD: u32 = 1;
 const PT_NOTE: u32 = 4;
 const ET_CORE: u16 = 4;
 const EM_AARCH64: u16 = 183;
-const NT_PRSTATUS: u32 = 1;
+pub const NT_PRSTATUS: u32 = 1;
+pub const NT_PRFPREG: u32 = 2;
+/// sizeof(struct user_fpsimd_state) on arm64: 32 128-bit registers,
+/// fpsr, fpcr and 8 reserved bytes.
+pub const FPSIMD_SIZE: usize = 528;
 /// sizeof(struct elf_prstatus) on arm64, and where pr_reg starts in it.
 pub const PRSTATUS_SIZE: usize = 392;
 pub const PR_REG_OFFSET: usize = 112;
@@ -145,6 +151,19 @@ fn prstatus(index: usize, cpu: &target_aarch64::CpuState) -> Vec<u8> {
     d
 }
 
+/// One vCPU's NT_PRFPREG note: Linux's arm64 `struct user_fpsimd_state`.
+fn fpsimd(cpu: &target_aarch64::CpuState) -> Vec<u8> {
+    let mut d = Vec::with_capacity(FPSIMD_SIZE);
+    for v in &cpu.v {
+        d.extend_from_slice(&v[0].to_le_bytes());
+        d.extend_from_slice(&v[1].to_le_bytes());
+    }
+    d.extend_from_slice(&(cpu.fpsr as u32).to_le_bytes());
+    d.extend_from_slice(&(cpu.fpcr as u32).to_le_bytes());
+    d.resize(FPSIMD_SIZE, 0);
+    d
+}
+
 /// The PT_LOAD ranges: RAM blocks clipped to `range`.
 fn segments(m: &Machine, range: Option<(u64, u64)>) -> Vec<(u64, u64)> {
     m.bus
@@ -172,11 +191,17 @@ fn phdr(o: &mut Vec<u8>, kind: u32, flags: u32, off: u64, addr: u64, size: u64, 
     o.extend_from_slice(&align.to_le_bytes());
 }
 
-/// ELF header, program headers and notes of a dump of `segs`.
-fn headers(cpus: &[Vec<u8>], segs: &[(u64, u64)]) -> (Vec<u8>, u64) {
+/// A note's type and descriptor (a multiple of 4 bytes long).
+type Note = (u32, Vec<u8>);
+
+/// ELF header, program headers and `notes` of a dump of `segs`.
+fn headers(notes: &[Note], segs: &[(u64, u64)]) -> (Vec<u8>, u64) {
     let phnum = 1 + segs.len() as u64;
     let note_off = EHDR + PHDR * phnum;
-    let note_len = (cpus.len() * (12 + NOTE_NAME.len() + PRSTATUS_SIZE)) as u64;
+    let note_len: u64 = notes
+        .iter()
+        .map(|(_, d)| (12 + NOTE_NAME.len() + d.len()) as u64)
+        .sum();
     let data_off = (note_off + note_len + 0xfff) & !0xfff;
     let mut o = Vec::with_capacity(data_off as usize);
     o.extend_from_slice(b"\x7fELF\x02\x01\x01\x00");
@@ -200,19 +225,19 @@ fn headers(cpus: &[Vec<u8>], segs: &[(u64, u64)]) -> (Vec<u8>, u64) {
         phdr(&mut o, PT_LOAD, 7, off, *base, *len, 0);
         off += len;
     }
-    for c in cpus {
+    for (kind, d) in notes {
         o.extend_from_slice(&5u32.to_le_bytes()); // "CORE\0"
-        o.extend_from_slice(&(PRSTATUS_SIZE as u32).to_le_bytes());
-        o.extend_from_slice(&NT_PRSTATUS.to_le_bytes());
+        o.extend_from_slice(&(d.len() as u32).to_le_bytes());
+        o.extend_from_slice(&kind.to_le_bytes());
         o.extend_from_slice(NOTE_NAME);
-        o.extend_from_slice(c);
+        o.extend_from_slice(d);
     }
     o.resize(data_off as usize, 0);
     (o, data_off)
 }
 
 /// Writes the dump of a paused machine whose vCPU states are `cpus`.
-fn write(m: &Machine, path: &Path, cpus: &[Vec<u8>], segs: &[(u64, u64)]) -> Result<(), String> {
+fn write(m: &Machine, path: &Path, cpus: &[Note], segs: &[(u64, u64)]) -> Result<(), String> {
     let f = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut w = BufWriter::new(f);
     let (head, data_off) = headers(cpus, segs);
@@ -244,9 +269,10 @@ fn write(m: &Machine, path: &Path, cpus: &[Vec<u8>], segs: &[(u64, u64)]) -> Res
 }
 
 /// The vCPUs' registers, decoded from the states they left when they
-/// parked.
-fn cpu_notes(m: &Machine) -> Result<Vec<Vec<u8>>, String> {
-    m.cpu_slots
+/// parked: NT_PRSTATUS and NT_PRFPREG per vCPU.
+fn cpu_notes(m: &Machine) -> Result<Vec<Note>, String> {
+    let per_cpu: Vec<[Note; 2]> = m
+        .cpu_slots
         .iter()
         .enumerate()
         .map(|(i, s)| {
@@ -257,9 +283,10 @@ fn cpu_notes(m: &Machine) -> Result<Vec<Vec<u8>>, String> {
                 .ok_or_else(|| format!("vCPU {i} left no state"))?;
             let mut cpu: Box<target_aarch64::CpuState> = Box::default();
             crate::vmstate::cpu::load(&mut cpu, &saved).map_err(|e| e.to_string())?;
-            Ok(prstatus(i, &cpu))
+            Ok([(NT_PRSTATUS, prstatus(i, &cpu)), (NT_PRFPREG, fpsimd(&cpu))])
         })
-        .collect()
+        .collect::<Result<_, String>>()?;
+    Ok(per_cpu.into_iter().flatten().collect())
 }
 
 /// Pauses the machine, writes the dump, resumes it if it ran; records
@@ -345,7 +372,15 @@ mod tests {
         let mut cpu: Box<target_aarch64::CpuState> = Box::default();
         cpu.pc = 0xffff_8000_1234_5678;
         cpu.x[3] = 33;
-        let cpus = vec![prstatus(0, &cpu), prstatus(1, &cpu)];
+        cpu.v[7] = [0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210];
+        cpu.fpcr = 0x02c0_0000;
+        cpu.fpsr = 0x8000_0010;
+        let cpus = vec![
+            (NT_PRSTATUS, prstatus(0, &cpu)),
+            (NT_PRFPREG, fpsimd(&cpu)),
+            (NT_PRSTATUS, prstatus(1, &cpu)),
+            (NT_PRFPREG, fpsimd(&cpu)),
+        ];
         let (h, data_off) = headers(&cpus, &[(0x4000_0000, 0x10000)]);
         assert_eq!(&h[..4], b"\x7fELF");
         assert_eq!(u16::from_le_bytes([h[16], h[17]]), ET_CORE);
@@ -364,5 +399,24 @@ mod tests {
         };
         assert_eq!(reg(3), 33);
         assert_eq!(reg(32), 0xffff_8000_1234_5678);
+        // The NT_PRFPREG note after it: V7 at 16 * 7, FPSR and FPCR at 512.
+        let fp = note + 20 + PRSTATUS_SIZE;
+        let word = |p: usize| u32::from_le_bytes(h[p..p + 4].try_into().unwrap());
+        assert_eq!(word(fp), 5);
+        assert_eq!(word(fp + 4) as usize, FPSIMD_SIZE);
+        assert_eq!(word(fp + 8), NT_PRFPREG);
+        let desc = fp + 20;
+        assert_eq!(
+            u128::from_le_bytes(h[desc + 16 * 7..desc + 16 * 8].try_into().unwrap()),
+            0xfedc_ba98_7654_3210_0123_4567_89ab_cdef
+        );
+        assert_eq!(word(desc + 512), 0x8000_0010);
+        assert_eq!(word(desc + 516), 0x02c0_0000);
+        // The second cpu's notes follow.
+        assert_eq!(word(desc + FPSIMD_SIZE + 8), NT_PRSTATUS);
+        assert_eq!(
+            ph(0, 32) as usize,
+            2 * (2 * 20 + PRSTATUS_SIZE + FPSIMD_SIZE)
+        );
     }
 }
