@@ -14,6 +14,8 @@
 //! - looks up `localhost` with `nslookup` at 10.0.2.3 and gets what the
 //!   host's resolver says, and a `.invalid` name fails as on the host;
 //! - does a UDP round trip with an echo server on the host;
+//! - `info usernet` (QMP human-monitor-command) while the forwarded TCP
+//!   connection is open lists both netdevs, the forward rules and it;
 //! - serves `nc -l -p 8080` behind `hostfwd=tcp:127.0.0.1:PORT-:8080`:
 //!   the test connects and reads the guest's copy of the page slowly
 //!   (so Mimic's buffer fills and the guest's window shuts: nothing may
@@ -32,8 +34,9 @@
 mod common;
 
 use common::linux_guest::{backends, cross_build, debian_guest};
-use common::qmp_client::Console;
+use common::qmp_client::{Console, Qmp};
 use common::*;
+use serde_json::json;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use std::path::Path;
@@ -210,15 +213,72 @@ fn read_slowly(s: &mut TcpStream) -> Vec<u8> {
     }
 }
 
+/// Checks `info usernet` taken while the hostfwd connection was open:
+/// both netdevs' tables, the TCP and UDP forward rules, and the
+/// connection from the gateway to the guest's port 8080.
+fn check_usernet(table: &str, tport: u16, uport: u16) -> Vec<String> {
+    let mut errs = Vec::new();
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let has = |f: &dyn Fn(&[&str]) -> bool| rows.iter().any(|r| f(r));
+    let tp = tport.to_string();
+    let up = uport.to_string();
+    if table.matches("Hub -1 (").count() != 2 || !has(&|r| r.first() == Some(&"Protocol[State]")) {
+        errs.push("info usernet: want a header per netdev".into());
+    }
+    if !has(&|r| {
+        r == [
+            "TCP[HOST_FORWARD]",
+            "-",
+            "127.0.0.1",
+            &tp,
+            "10.0.2.15",
+            "8080",
+            "0",
+            "0",
+        ]
+    }) {
+        errs.push("info usernet: no TCP forward row".into());
+    }
+    if !has(&|r| r.len() == 8 && r[0] == "UDP[HOST_FORWARD]" && r[2] == "127.0.0.1" && r[3] == up) {
+        errs.push("info usernet: no UDP forward row".into());
+    }
+    if !has(&|r| {
+        r.len() == 8
+            && r[0].starts_with("TCP[")
+            && r[0] != "TCP[HOST_FORWARD]"
+            && r[2] == "10.0.2.2"
+            && r[4] == "10.0.2.15"
+            && r[5] == "8080"
+    }) {
+        errs.push("info usernet: no row for the forwarded connection".into());
+    }
+    if !errs.is_empty() {
+        errs.push(format!("info usernet said:\n{table}"));
+    }
+    errs
+}
+
 /// Host side of the hostfwd checks: TCP (the guest's copy of the page
 /// in, read slowly; our line out) and UDP (a datagram and its echo).
-fn hostfwd_exchange(tport: u16, uport: u16, page: &[u8]) -> Result<(), String> {
+/// `during` runs once while the first TCP connection is open.
+fn hostfwd_exchange(
+    tport: u16,
+    uport: u16,
+    page: &[u8],
+    during: &mut dyn FnMut() -> Result<(), String>,
+) -> Result<(), String> {
     let mut last = String::new();
-    for _ in 0..5 {
+    for i in 0..5 {
         let mut s = match TcpStream::connect(("127.0.0.1", tport)) {
             Ok(s) => s,
             Err(e) => return Err(format!("connect to hostfwd port: {e}")),
         };
+        if i == 0 {
+            during()?;
+        }
         s.set_read_timeout(Some(Duration::from_secs(60))).ok();
         // The guest's nc sends the page, then shuts its side down.
         let t0 = Instant::now();
@@ -284,6 +344,8 @@ fn one_boot(
 ) -> Option<String> {
     let tport = free_port();
     let uport = free_udp_port();
+    let qdir = temp_dir(&format!("net-qmp-{backend}"));
+    let sock = qdir.join("qmp.sock");
     let fwd = format!("hostfwd=tcp:127.0.0.1:{tport}-:8080,hostfwd=udp:127.0.0.1:{uport}-:7777");
     // interp: -netdev + -device with a MAC; jit: -nic with the default.
     // A second NIC on its own network (192.168.76.0/24) without mac=.
@@ -335,6 +397,8 @@ fn one_boot(
             sv.http, sv.udp
         ))
         .args(&net_args)
+        .arg("-qmp")
+        .arg(format!("unix:{},server,nowait", sock.display()))
         .current_dir(root)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -344,9 +408,22 @@ fn one_boot(
     let con = Console::start(&mut child);
     let mut errs = Vec::new();
     if con.wait_for("MARK-FWD-READY", Duration::from_secs(600)) {
-        if let Err(e) = hostfwd_exchange(tport, uport, &sv.page) {
+        // `info usernet` (human-monitor-command) while the forwarded
+        // connection is open.
+        let mut table = String::new();
+        let mut ask = || -> Result<(), String> {
+            let mut q = Qmp::connect(&sock, Duration::from_secs(10))?;
+            q.read()?;
+            q.cmd(json!({"execute": "qmp_capabilities"}))?;
+            let r = q.cmd(json!({"execute": "human-monitor-command",
+                "arguments": {"command-line": "info usernet"}}))?;
+            table = r["return"].as_str().unwrap_or_default().to_string();
+            Ok(())
+        };
+        if let Err(e) = hostfwd_exchange(tport, uport, &sv.page, &mut ask) {
             errs.push(e);
         }
+        errs.extend(check_usernet(&table, tport, uport));
     } else {
         errs.push("the guest never got to the hostfwd step".into());
     }

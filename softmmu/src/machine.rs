@@ -139,6 +139,8 @@ pub struct Machine {
     pub dump: crate::dump::DumpState,
     /// `-gdb`: the debugger the vCPUs report to.
     pub debug: Option<crate::gdb::SystemDebug>,
+    /// The netdevs' ids and links (`info usernet`).
+    pub netdevs: Vec<(String, Arc<crate::net::NicLink>)>,
 }
 
 /// The machine's translated-code page set: a write to one (by a cpu or a
@@ -185,6 +187,7 @@ impl Machine {
             blockdevs: Default::default(),
             dump: Default::default(),
             debug: None,
+            netdevs: Vec::new(),
         }
     }
 

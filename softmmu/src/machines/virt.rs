@@ -183,6 +183,8 @@ enum VirtioSlot {
 struct Devices {
     drives: Vec<Arc<Drive>>,
     nodes: crate::blockdev::Nodes,
+    /// Each netdev's id and link (the monitor's `info usernet`).
+    netdevs: Vec<(String, Arc<NicLink>)>,
     virtio: Vec<VirtioSlot>,
 }
 
@@ -300,9 +302,16 @@ fn virtio_devices(opts: &Options) -> Result<Devices, Error> {
             }
         }
     }
+    let netdevs = opts
+        .netdevs
+        .iter()
+        .map(|n| n.id.clone())
+        .zip(links)
+        .collect();
     Ok(Devices {
         drives,
         nodes,
+        netdevs,
         virtio: slots,
     })
 }
@@ -410,6 +419,7 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
     let Devices {
         drives,
         nodes,
+        netdevs,
         virtio: slots,
     } = virtio_devices(opts)?;
     if slots.len() > layout.virtio_count as usize {
@@ -439,6 +449,7 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
     let mut machine = Machine::new(Arc::new(map), gic, kicks, code_pages);
     machine.drives = drives;
     machine.blockdevs = nodes;
+    machine.netdevs = netdevs;
     machine.power_button = Some((gpio, fdt::POWER_BUTTON_LINE));
     machine.no_reboot = opts.no_reboot;
     if let Some(spec) = &opts.gdb {

@@ -60,6 +60,7 @@ pub const INFO: &[(&str, &str)] = &[
     ("snapshots", "show the currently saved VM snapshots"),
     ("cpus", "show infos for each CPU"),
     ("dump", "display the latest dump status"),
+    ("usernet", "show user network stack connection states"),
 ];
 
 /// The result of one line: text to print, and the QMP command whose
@@ -157,6 +158,16 @@ fn info(m: &Arc<Machine>, what: Option<&str>) -> Result<String, String> {
             })
             .collect()),
         Some("snapshots") => snapshots::info(m),
+        Some("usernet") => {
+            let mut o = String::new();
+            for (id, link) in &m.netdevs {
+                let rows = link
+                    .nat_table(std::time::Duration::from_secs(2))
+                    .ok_or_else(|| format!("netdev {id} did not answer"))?;
+                o.push_str(&crate::net::info::format(id, &rows));
+            }
+            Ok(o)
+        }
         Some("cpus") => Ok(m
             .thread_ids
             .iter()
@@ -407,7 +418,15 @@ mod tests {
         assert_eq!(complete("info s"), vec!["snapshots", "status"]);
         assert_eq!(
             complete("info "),
-            vec!["block", "cpus", "dump", "snapshots", "status", "version"]
+            vec![
+                "block",
+                "cpus",
+                "dump",
+                "snapshots",
+                "status",
+                "usernet",
+                "version"
+            ]
         );
         assert_eq!(complete("drive"), vec!["drive_del"]);
         assert_eq!(complete("blockdev_"), vec!["blockdev_add", "blockdev_del"]);

@@ -21,6 +21,7 @@ pub mod dns;
 pub mod ethernet;
 pub mod hostfwd;
 pub mod icmp;
+pub mod info;
 pub mod ipv4;
 pub mod sock;
 pub mod tcp;
@@ -30,7 +31,7 @@ pub mod wake;
 
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 pub use wake::Waker;
 
 /// Transport protocol of a `hostfwd` rule.
@@ -108,6 +109,11 @@ pub struct NicLink {
     /// The attached NIC takes TCP segments larger than the MTU.
     gso: AtomicBool,
     pub waker: Waker,
+    /// `info usernet`: the monitor asks (`wanted`), the netdev thread
+    /// answers with its NAT table.
+    info_wanted: AtomicBool,
+    info: Mutex<Option<Vec<info::NatRow>>>,
+    info_cv: Condvar,
 }
 
 impl NicLink {
@@ -117,6 +123,9 @@ impl NicLink {
             held: AtomicBool::new(false),
             gso: AtomicBool::new(false),
             waker: Waker::new()?,
+            info_wanted: AtomicBool::new(false),
+            info: Mutex::new(None),
+            info_cv: Condvar::new(),
         }))
     }
     /// The driver activated the NIC (`gso`: it takes large TCP frames).
@@ -153,6 +162,35 @@ impl NicLink {
         self.held.store(false, Ordering::SeqCst);
         self.waker.wake();
     }
+    /// The backend's NAT table (`info usernet`), or None if its thread
+    /// did not answer within `limit`.
+    pub fn nat_table(&self, limit: std::time::Duration) -> Option<Vec<info::NatRow>> {
+        let mut g = self.info.lock().ok()?;
+        *g = None;
+        self.info_wanted.store(true, Ordering::SeqCst);
+        self.waker.wake();
+        let end = std::time::Instant::now() + limit;
+        while g.is_none() {
+            let left = end.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                self.info_wanted.store(false, Ordering::SeqCst);
+                return None;
+            }
+            g = self.info_cv.wait_timeout(g, left).ok()?.0;
+        }
+        g.take()
+    }
+
+    /// The netdev thread: answers a pending `nat_table` with `rows()`.
+    pub fn answer_info(&self, rows: impl FnOnce() -> Vec<info::NatRow>) {
+        if self.info_wanted.swap(false, Ordering::SeqCst) {
+            if let Ok(mut g) = self.info.lock() {
+                *g = Some(rows());
+                self.info_cv.notify_all();
+            }
+        }
+    }
+
     /// Runs `f` on the attached port, unless detached or held.
     pub fn with_port<T>(&self, f: impl FnOnce(&mut dyn Port) -> T) -> Option<T> {
         let mut g = self.port.lock().ok()?;

@@ -171,6 +171,8 @@ struct Conn {
     rtx_at: Option<Instant>,
     tries: u32,
     dead: bool,
+    /// Made by a hostfwd listener (the host end connected first).
+    forwarded: bool,
 }
 
 impl Conn {
@@ -195,6 +197,20 @@ impl Conn {
             rtx_at: None,
             tries: 0,
             dead: false,
+            forwarded: false,
+        }
+    }
+    /// The connection's TCP state for `info usernet`.
+    fn state(&self) -> &'static str {
+        match self.phase {
+            Phase::Connecting | Phase::SynSent => "SYN_SENT",
+            Phase::SynRcvd => "SYN_RCVD",
+            Phase::Open => match (self.guest_fin, self.fin_sent) {
+                (false, false) => "ESTABLISHED",
+                (true, false) => "CLOSE_WAIT",
+                (false, true) => "FIN_WAIT_1",
+                (true, true) => "LAST_ACK",
+            },
         }
     }
     fn window(&self) -> u16 {
@@ -337,10 +353,35 @@ impl TcpNat {
         }
         let iss = self.next_isn();
         let mut c = Conn::new(sock, Phase::SynSent, iss);
+        c.forwarded = true;
         emit(out, &key, &mut c, iss, SYN, &[]);
         c.snd_nxt = iss.wrapping_add(1);
         c.rtx_at = Some(Instant::now() + RTO);
         self.conns.insert(key, c);
+    }
+
+    /// `info usernet` rows: source is the side that connected (the
+    /// guest, or for a hostfwd connection the host peer as the guest sees
+    /// it); RecvQ the host's bytes the guest has not acknowledged, SendQ
+    /// the guest's bytes not yet written to the host socket.
+    pub fn rows(&self, out: &mut Vec<super::info::NatRow>) {
+        let mut v: Vec<_> = self.conns.iter().filter(|(_, c)| !c.dead).collect();
+        v.sort_by_key(|(k, _)| **k);
+        for ((guest, remote), c) in v {
+            let (src, dst) = if c.forwarded {
+                (remote, guest)
+            } else {
+                (guest, remote)
+            };
+            out.push(super::info::NatRow {
+                proto: "TCP",
+                state: c.state().to_string(),
+                src: super::info::end(src.0, src.1),
+                dst: super::info::end(dst.0, dst.1),
+                recv_q: c.unacked.len(),
+                send_q: c.to_host.len(),
+            });
+        }
     }
 
     /// The sockets to poll, with the events each waits for.

@@ -213,6 +213,40 @@ impl UdpNat {
     }
 
     /// Closes sockets idle for a minute; the time until the next check.
+    /// `info usernet` rows: the hostfwd listeners, then each guest
+    /// address/port with a host socket and the seconds before it closes
+    /// idle (its destination varies per datagram: "*").
+    pub fn rows(&self, now: Instant, out: &mut Vec<super::info::NatRow>) {
+        use super::info::{end, NatRow};
+        for f in &self.forwards {
+            let dst = match f.rule.guest_addr {
+                Some(a) => end(a, f.rule.guest_port),
+                None => ("*".into(), f.rule.guest_port.to_string()),
+            };
+            out.push(NatRow {
+                proto: "UDP",
+                state: "HOST_FORWARD".into(),
+                src: end(f.rule.host_addr, f.rule.host_port),
+                dst,
+                recv_q: 0,
+                send_q: 0,
+            });
+        }
+        let mut v: Vec<_> = self.socks.iter().collect();
+        v.sort_by_key(|(k, _)| **k);
+        for ((a, p), b) in v {
+            let left = (b.last + IDLE).saturating_duration_since(now).as_secs();
+            out.push(NatRow {
+                proto: "UDP",
+                state: format!("{left} sec"),
+                src: end(a, *p),
+                dst: ("*".into(), "*".into()),
+                recv_q: 0,
+                send_q: 0,
+            });
+        }
+    }
+
     pub fn expire(&mut self, now: Instant) -> Option<Duration> {
         self.socks.retain(|_, b| now.duration_since(b.last) < IDLE);
         self.socks

@@ -126,6 +126,27 @@ impl Stack {
         })
     }
 
+    /// The NAT table for `info usernet`: TCP hostfwd listeners, TCP
+    /// connections, then UDP.
+    pub fn nat_rows(&self) -> Vec<super::info::NatRow> {
+        use super::info::{end, NatRow};
+        let mut out = Vec::new();
+        for (_, f) in &self.listeners {
+            let guest = f.guest_addr.unwrap_or(self.guest_target());
+            out.push(NatRow {
+                proto: "TCP",
+                state: "HOST_FORWARD".into(),
+                src: end(f.host_addr, f.host_port),
+                dst: end(guest, f.guest_port),
+                recv_q: 0,
+                send_q: 0,
+            });
+        }
+        self.tcp.rows(&mut out);
+        self.udp.rows(Instant::now(), &mut out);
+        out
+    }
+
     /// Where hostfwd traffic goes when its rule names no address.
     fn guest_target(&self) -> Ipv4Addr {
         self.guest_ip.unwrap_or(self.a.dhcp_start)
@@ -369,6 +390,7 @@ fn run(mut st: Stack, link: Arc<NicLink>) {
     let mut tokens: Vec<Token> = Vec::new();
     loop {
         st.tcp.big = link.gso();
+        link.answer_info(|| st.nat_rows());
         while exchange(&mut st, &link) {}
         let now = Instant::now();
         let mut out = Vec::new();
