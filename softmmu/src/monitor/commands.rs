@@ -498,9 +498,9 @@ fn inserted(d: &Drive, node: &str) -> Value {
 fn node_info(n: &crate::blockdev::Node) -> Value {
     if let Some(d) = &n.drive {
         let mut v = inserted(d, &n.name);
-        if n.driver == "file" {
-            v["drv"] = json!("file");
-            v["image"]["format"] = json!("file");
+        if n.driver == "file" || n.driver == "throttle" {
+            v["drv"] = json!(n.driver);
+            v["image"]["format"] = json!(n.driver);
         }
         return v;
     }
