@@ -40,6 +40,7 @@ pub mod raw;
 pub mod throttle;
 pub mod vhdx;
 pub mod vmdk;
+pub mod zero;
 
 pub use driver::{BlockDriver, CheckReport, Extent, Fix, SnapshotInfo};
 pub use error::{BlockError, Result};

@@ -1,7 +1,11 @@
 //! Crash consistency: a writer that flushes and reports each acknowledged
-//! write is killed with SIGKILL at random moments. Afterwards `check -r all`
-//! leaves a clean image (without lazy refcounts, the unrepaired image has at
-//! most leaked clusters) and every acknowledged write is present.
+//! write is killed with SIGKILL at random moments, for every format Mimic
+//! writes (qcow2 with and without lazy refcounts, QED, VMDK, VHDX).
+//! Afterwards `check -r all` (or, where the format repairs itself on open:
+//! QED's need-check flag, VHDX's log, qcow2's dirty bit, the open) leaves an
+//! image `qemu-img check` accepts (without lazy refcounts, the unrepaired
+//! qcow2 image has at most leaked clusters), and every acknowledged write is
+//! present as `qemu-img convert` reads it.
 
 mod common;
 
@@ -33,7 +37,9 @@ fn crash_child() {
         return;
     };
     let start: u64 = std::env::var("MIMIC_CRASH_SEQ").unwrap().parse().unwrap();
-    let mut d = block::open_image(Path::new(&path), Some("qcow2"), false).unwrap();
+    let fmt = std::env::var("MIMIC_CRASH_FMT").unwrap();
+    let qcow2 = fmt == "qcow2";
+    let mut d = block::open_image(Path::new(&path), Some(&fmt), false).unwrap();
     let out = std::io::stdout();
     let mut seq = start;
     loop {
@@ -43,9 +49,11 @@ fn crash_child() {
             writeln!(o, "W {seq}").unwrap();
             o.flush().unwrap();
         }
-        if seq.is_multiple_of(5) {
+        if seq.is_multiple_of(5) && qcow2 {
             d.discard(off, len).unwrap();
-        } else if seq.is_multiple_of(11) && seq.is_multiple_of(3) {
+        } else if seq.is_multiple_of(5) {
+            d.write_zeroes(off, len, true).unwrap();
+        } else if qcow2 && seq.is_multiple_of(11) && seq.is_multiple_of(3) {
             d.snapshot_create(&format!("s{seq}")).unwrap();
         } else {
             d.write(off, &payload(seq, len as usize)).unwrap();
@@ -58,15 +66,19 @@ fn crash_child() {
     }
 }
 
-fn crash_loop(tag: &str, create_opts: &str, rounds: u64) {
+fn crash_loop(tag: &str, fmt: &str, create_opts: &str, rounds: u64) {
     require_qemu();
+    let qcow2 = fmt == "qcow2";
+    let lazy = create_opts.contains("lazy_refcounts=on");
     let dir = TempDir::new(tag);
-    let img = dir.path("c.qcow2");
+    let img = dir.path(&format!("c.{fmt}"));
     let s = img.to_string_lossy().into_owned();
-    assert_eq!(
-        mimg(&["create", "-q", "-f", "qcow2", "-o", create_opts, &s, "16M"]),
-        0
-    );
+    let mut create = vec!["create", "-q", "-f", fmt];
+    if !create_opts.is_empty() {
+        create.extend(["-o", create_opts]);
+    }
+    create.extend([s.as_str(), "16M"]);
+    assert_eq!(mimg(&create), 0);
     let mut reference = vec![0u8; SIZE as usize];
     // Bytes whose content is unknown (a write in flight at the kill).
     let mut unknown = vec![false; SIZE as usize];
@@ -79,6 +91,7 @@ fn crash_loop(tag: &str, create_opts: &str, rounds: u64) {
             .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
             .env("MIMIC_CRASH_CHILD", &s)
             .env("MIMIC_CRASH_SEQ", seq.to_string())
+            .env("MIMIC_CRASH_FMT", fmt)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -128,7 +141,10 @@ fn crash_loop(tag: &str, create_opts: &str, rounds: u64) {
                 "A" => {
                     let (off, len) = op(n);
                     let r = off as usize..(off + len) as usize;
-                    if n % 5 == 0 {
+                    if n % 5 == 0 && !qcow2 {
+                        reference[r.clone()].fill(0);
+                        unknown[r].fill(false);
+                    } else if n % 5 == 0 {
                         // Discard: content afterwards is zero or unchanged.
                         let cs = 65536;
                         let s2 = off.div_ceil(cs) * cs;
@@ -137,7 +153,7 @@ fn crash_loop(tag: &str, create_opts: &str, rounds: u64) {
                             reference[s2 as usize..e2 as usize].fill(0);
                             unknown[s2 as usize..e2 as usize].fill(false);
                         }
-                    } else if !(n % 11 == 0 && n % 3 == 0) {
+                    } else if !(qcow2 && n % 11 == 0 && n % 3 == 0) {
                         reference[r.clone()].copy_from_slice(&payload(n, len as usize));
                         unknown[r].fill(false);
                     }
@@ -159,8 +175,8 @@ fn crash_loop(tag: &str, create_opts: &str, rounds: u64) {
         // stale COPIED flag left by a kill in the middle of a snapshot
         // creation (refcounts raised before the flags were rewritten), which
         // qemu's own snapshot code leaves in the same window.
-        let (rc, o, e) = qemu_img(&["check", &s]);
-        if !create_opts.contains("lazy_refcounts=on") {
+        if qcow2 && !lazy {
+            let (rc, o, e) = qemu_img(&["check", &s]);
             let bad: Vec<&str> = e
                 .lines()
                 .filter(|l| l.starts_with("ERROR") && !l.contains("OFLAG_COPIED"))
@@ -171,7 +187,14 @@ fn crash_loop(tag: &str, create_opts: &str, rounds: u64) {
                 bad.join("\n")
             );
         }
-        if create_opts.contains("lazy_refcounts=on") && round % 2 == 0 {
+        let repaired_on_open = match fmt {
+            "qcow2" => lazy && round % 2 == 0,
+            // QED's need-check flag and VHDX's log: every other round the
+            // read/write open repairs, the others go through check -r all.
+            "qed" | "vhdx" => round % 2 == 0,
+            _ => false,
+        };
+        if qcow2 && repaired_on_open {
             // A dirty image is repaired automatically by a read/write open.
             let b = std::fs::read(&img).unwrap();
             let dirty = u64::from_be_bytes(b[72..80].try_into().unwrap()) & 1 != 0;
@@ -187,14 +210,17 @@ fn crash_loop(tag: &str, create_opts: &str, rounds: u64) {
                     "dirty bit not cleared"
                 );
             }
+        } else if repaired_on_open {
+            let mut d = block::open_image(&img, Some(fmt), false).unwrap();
+            d.close().unwrap();
         } else {
             assert!(
-                mimg(&["check", "-q", "-r", "all", &s]) == 0,
+                mimg(&["check", "-q", "-r", "all", "-f", fmt, &s]) == 0,
                 "round {round}: repair failed"
             );
         }
-        assert_qemu_check_clean(&img, "qcow2");
-        let got = qemu_read_all(&img, "qcow2", &dir);
+        assert_qemu_check_clean(&img, fmt);
+        let got = qemu_read_all(&img, fmt, &dir);
         for i in 0..SIZE as usize {
             if !unknown[i] && got[i] != reference[i] {
                 panic!(
@@ -208,7 +234,7 @@ fn crash_loop(tag: &str, create_opts: &str, rounds: u64) {
         acked_total >= rounds as usize * 2,
         "the writer acknowledged only {acked_total} writes: the test exercised nothing"
     );
-    if create_opts.contains("lazy_refcounts=on") {
+    if lazy {
         assert!(
             dirty_repairs > 0,
             "no kill left a dirty image: the automatic repair was not exercised"
@@ -219,10 +245,25 @@ fn crash_loop(tag: &str, create_opts: &str, rounds: u64) {
 
 #[test]
 fn sigkill_during_writes_plain_refcounts() {
-    crash_loop("crash-plain", "cluster_size=65536", 12);
+    crash_loop("crash-plain", "qcow2", "cluster_size=65536", 16);
 }
 
 #[test]
 fn sigkill_during_writes_lazy_refcounts() {
-    crash_loop("crash-lazy", "lazy_refcounts=on", 8);
+    crash_loop("crash-lazy", "qcow2", "lazy_refcounts=on", 12);
+}
+
+#[test]
+fn sigkill_during_writes_qed() {
+    crash_loop("crash-qed", "qed", "", 12);
+}
+
+#[test]
+fn sigkill_during_writes_vmdk() {
+    crash_loop("crash-vmdk", "vmdk", "", 12);
+}
+
+#[test]
+fn sigkill_during_writes_vhdx() {
+    crash_loop("crash-vhdx", "vhdx", "", 12);
 }

@@ -16,6 +16,7 @@ use super::map::chain_status;
 use super::progress;
 use crate::driver::{BlockDriver, Compressor};
 use crate::error::{BlockError, Result};
+use crate::zero::is_zero;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
@@ -321,11 +322,11 @@ fn sparse_ops(off: u64, buf: Vec<u8>, sparse: u64, target_zero: bool, ops: &mut 
     let mut i = 0usize;
     while i < buf.len() {
         let blk_end = (((off as usize + i) / bs + 1) * bs - off as usize).min(buf.len());
-        let zero = buf[i..blk_end].iter().all(|&b| b == 0);
+        let zero = is_zero(&buf[i..blk_end]);
         let mut j = blk_end;
         while j < buf.len() {
             let e = (j + bs).min(buf.len());
-            if buf[j..e].iter().all(|&b| b == 0) != zero {
+            if is_zero(&buf[j..e]) != zero {
                 break;
             }
             j = e;
@@ -372,7 +373,7 @@ fn compressed_ops(
         }
         let mut buf = vec![0u8; n as usize];
         read_concat(srcs, off, &mut buf)?;
-        if buf.iter().all(|&b| b == 0) {
+        if is_zero(&buf) {
             if !o.target_zero {
                 ops.push(Op::Zero(off, n));
             }
