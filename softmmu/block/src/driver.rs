@@ -242,6 +242,14 @@ pub trait BlockDriver: Send {
     /// qemu's cache=unsafe: skip host flushes (convert's default target
     /// mode). Metadata is still written in order.
     fn set_unsafe_cache(&mut self, _on: bool) {}
+    /// Another handle on the same image whose data writes may run on another
+    /// thread at the same time as this handle's, for formats where a write
+    /// changes no metadata (raw: positioned writes to the file). `None`:
+    /// every write must go through this handle. The handle takes no image
+    /// locks of its own; this one's cover it, so it must not outlive it.
+    fn concurrent_writer(&self) -> Option<Result<Box<dyn BlockDriver>>> {
+        None
+    }
     /// Flush and mark the image cleanly closed.
     fn close(&mut self) -> Result<()> {
         self.flush()

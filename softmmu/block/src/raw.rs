@@ -111,6 +111,19 @@ impl BlockDriver for Raw {
     fn set_unsafe_cache(&mut self, on: bool) {
         self.file.no_sync = on;
     }
+    fn concurrent_writer(&self) -> Option<Result<Box<dyn BlockDriver>>> {
+        if self.file.read_only {
+            return None;
+        }
+        let size = self.size;
+        let no_sync = self.file.no_sync;
+        Some(
+            HostFile::open_unlocked(&self.file.path, false).map(|mut file| {
+                file.no_sync = no_sync;
+                Box::new(Raw { file, size }) as Box<dyn BlockDriver>
+            }),
+        )
+    }
     fn file_path(&self) -> Option<PathBuf> {
         Some(self.file.path.clone())
     }

@@ -10,7 +10,10 @@
 //! parallel. Chunks are written in order (a finished chunk waits until
 //! every earlier one is written, and workers stay at most a few chunks
 //! ahead), unless `-W` allows out-of-order writes: then each chunk is
-//! written as soon as it is ready.
+//! written as soon as it is ready. A target whose writes touch no metadata
+//! (raw) gives each worker a handle of its own
+//! (`BlockDriver::concurrent_writer`): the workers then write their chunks
+//! themselves, in parallel, and the order does not matter.
 
 use super::map::chain_status;
 use super::progress;
@@ -69,6 +72,20 @@ pub(crate) fn copy(
     } else {
         None
     };
+    // Own target handles for the workers, when the target allows them.
+    let mut own: Vec<Option<Box<dyn BlockDriver>>> = Vec::new();
+    if !o.compress {
+        for _ in 0..workers.len() {
+            match target.concurrent_writer() {
+                Some(w) => own.push(Some(w?)),
+                None => {
+                    own.clear();
+                    break;
+                }
+            }
+        }
+    }
+    own.resize_with(workers.len(), || None);
     let sh = Shared {
         next: AtomicU64::new(0),
         nchunks: o.total.div_ceil(chunk),
@@ -90,11 +107,11 @@ pub(crate) fn copy(
         error: Mutex::new(None),
     };
     std::thread::scope(|s| {
-        for mut srcs in workers {
+        for (mut srcs, own) in workers.into_iter().zip(own) {
             let sh = &sh;
             s.spawn(move || {
                 let _guard = FailOnPanic(sh);
-                if let Err(e) = work(&mut srcs, sh, o) {
+                if let Err(e) = work(&mut srcs, own, sh, o) {
                     sh.fail(e);
                 }
             });
@@ -171,7 +188,12 @@ impl Drop for FailOnPanic<'_> {
     }
 }
 
-fn work(srcs: &mut [Box<dyn BlockDriver>], sh: &Shared, o: &CopyOpts) -> Result<()> {
+fn work(
+    srcs: &mut [Box<dyn BlockDriver>],
+    mut own: Option<Box<dyn BlockDriver>>,
+    sh: &Shared,
+    o: &CopyOpts,
+) -> Result<()> {
     loop {
         if sh.failed() {
             return Ok(());
@@ -180,7 +202,7 @@ fn work(srcs: &mut [Box<dyn BlockDriver>], sh: &Shared, o: &CopyOpts) -> Result<
         if i >= sh.nchunks {
             return Ok(());
         }
-        if !o.out_of_order {
+        if !o.out_of_order && own.is_none() {
             // Stay a bounded distance ahead of the writer (memory).
             let mut q = lock(&sh.queue);
             while i >= q.next_write + sh.ahead && !sh.failed() {
@@ -194,6 +216,11 @@ fn work(srcs: &mut [Box<dyn BlockDriver>], sh: &Shared, o: &CopyOpts) -> Result<
             compressed_ops(srcs, start, end, o, sh.compressor, &mut ops)?;
         } else {
             plain_ops(srcs, start, end, o, &mut ops)?;
+        }
+        if let Some(d) = own.as_deref_mut() {
+            write_ops(d, ops)?;
+            account(&mut lock(&sh.target), end - start, o);
+            continue;
         }
         if o.out_of_order {
             apply(&mut lock(&sh.target), ops, end - start, o)?;
@@ -227,7 +254,12 @@ fn work(srcs: &mut [Box<dyn BlockDriver>], sh: &Shared, o: &CopyOpts) -> Result<
 }
 
 fn apply(t: &mut Target, ops: Vec<Op>, bytes: u64, o: &CopyOpts) -> Result<()> {
-    let d = t.target.as_mut();
+    write_ops(t.target.as_mut(), ops)?;
+    account(t, bytes, o);
+    Ok(())
+}
+
+fn write_ops(d: &mut dyn BlockDriver, ops: Vec<Op>) -> Result<()> {
     for op in ops {
         match op {
             Op::Zero(off, n) => d.write_zeroes(off, n, true)?,
@@ -236,6 +268,11 @@ fn apply(t: &mut Target, ops: Vec<Op>, bytes: u64, o: &CopyOpts) -> Result<()> {
             Op::Precompressed(off, b) => d.write_precompressed(off, &b)?,
         }
     }
+    Ok(())
+}
+
+/// Counts `bytes` as copied (progress bar).
+fn account(t: &mut Target, bytes: u64, o: &CopyOpts) {
     t.done += bytes;
     if o.progress && o.total > 0 {
         let pct = t.done as f64 * 100.0 / o.total as f64;
@@ -244,7 +281,6 @@ fn apply(t: &mut Target, ops: Vec<Op>, bytes: u64, o: &CopyOpts) -> Result<()> {
             t.last_pct = pct;
         }
     }
-    Ok(())
 }
 
 /// Finds the source holding concatenated offset `off`: (index, local offset).
