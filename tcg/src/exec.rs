@@ -394,9 +394,14 @@ impl Engine {
                 tracing::info!(target: "op_opt", "OP after optimization:\n{ir}");
             }
         }
-        // Blocks keep their IR for the JIT: without the builder's slack.
-        ir.insns.shrink_to_fit();
-        ir.temps.shrink_to_fit();
+        // Only the JIT backend compiles every block: elsewhere the IR is
+        // rebuilt for the few blocks that get hot (`ir_of`).
+        let keep_ir = self.kind == BackendKind::Jit;
+        if keep_ir {
+            // Blocks keep their IR for the JIT: without the builder's slack.
+            ir.insns.shrink_to_fit();
+            ir.temps.shrink_to_fit();
+        }
         let interp = match interp::lower(&ir) {
             Some(c) => c,
             None => {
@@ -413,9 +418,6 @@ impl Engine {
         } else {
             0
         };
-        // Only the JIT backend compiles every block: elsewhere the IR is
-        // rebuilt for the few blocks that get hot (`ir_of`).
-        let keep_ir = self.kind == BackendKind::Jit;
         Tb::new(pc, flags, phys, ir, interp, keep_ir)
     }
 
@@ -759,6 +761,32 @@ impl Engine {
         }
     }
 
+    /// `lookup`, for the block reached through `from`'s direct-jump exit
+    /// `slot` when there is one: the block that exit led to last time
+    /// (`Tb::next`) is taken without a lookup when it still fits (same pc
+    /// and flags, not invalidated), and remembered otherwise. Not in system
+    /// mode, where the same pc may map to other code after a TLB change.
+    fn lookup_from(&mut self, pc: u64, flags: u32, from: Option<(*const Tb, usize)>) -> *const Tb {
+        let Some((from, slot)) = from.filter(|_| !self.system) else {
+            return self.lookup(pc, flags);
+        };
+        // SAFETY: `from` ran in the previous iteration and no flush
+        // happened since (the caller checked), so it is allocated.
+        let from = unsafe { &*from };
+        let hint = from.next[slot].load(Ordering::Relaxed) as *const Tb;
+        if !hint.is_null() {
+            // SAFETY: `next` only holds blocks of this cache, which are
+            // freed only by a flush, which frees `from` as well.
+            let t = unsafe { &*hint };
+            if t.pc == pc && t.flags == flags && !t.is_dead() {
+                return hint;
+            }
+        }
+        let tb = self.lookup(pc, flags);
+        from.next[slot].store(tb as usize, Ordering::Relaxed);
+        tb
+    }
+
     fn lookup(&mut self, pc: u64, flags: u32) -> *const Tb {
         let idx = (pc >> 2) as usize & (JMP_CACHE_SIZE - 1);
         let e = self.jmp_cache[idx];
@@ -862,7 +890,10 @@ impl Engine {
             let flags = common.cur_flags;
             let flushes = self.stats.flushes;
             self.take_compiled(env);
-            let mut tb = self.lookup(pc, flags);
+            if self.stats.flushes != flushes {
+                chain_from = None;
+            }
+            let mut tb = self.lookup_from(pc, flags, chain_from);
             if self.stats.flushes != flushes {
                 chain_from = None;
             }
@@ -934,7 +965,7 @@ impl Engine {
                 } else {
                     self.stats.interp_execs += 1;
                     // SAFETY: tb is live.
-                    unsafe { (*tb).exec_count.fetch_add(1, Ordering::Relaxed) };
+                    unsafe { (*tb).count_exec() };
                     (
                         interp_entry as *const () as usize,
                         // SAFETY: tb is live.
@@ -983,7 +1014,7 @@ impl Engine {
                 let t0 = self.profile.is_some().then(Instant::now);
                 // SAFETY: tb is live; env is the guest state it was built for.
                 let r = unsafe {
-                    (*tb).exec_count.fetch_add(1, Ordering::Relaxed);
+                    (*tb).count_exec();
                     interp::exec(&(*tb).interp, env)
                 };
                 if let (Some(t0), Some(pr)) = (t0, self.profile.as_mut()) {
