@@ -27,6 +27,9 @@ pub struct Tb {
     /// Executions in the interpreter (drives tier-up). Only the owning
     /// engine's thread counts (a plain load and store, no locked RMW).
     pub exec_count: AtomicU32,
+    /// The execution count at which `auto` compiles it, 0 until decided
+    /// (see `Engine::is_hot`).
+    pub compile_at: AtomicU32,
     /// Host address of compiled code, 0 while interpreted only.
     pub jit: AtomicUsize,
     /// The blocks last found at its direct-jump exits (`*const Tb`, 0 for
@@ -76,6 +79,7 @@ impl Tb {
             interp,
             jit: AtomicUsize::new(0),
             exec_count: AtomicU32::new(0),
+            compile_at: AtomicU32::new(0),
             next: [AtomicUsize::new(0), AtomicUsize::new(0)],
             chain: [AtomicUsize::new(0), AtomicUsize::new(0)],
             jit_failed: AtomicBool::new(false),

@@ -87,6 +87,9 @@ pub struct Engine {
     jmp_used: Option<Vec<u32>>,
     pc_off: usize,
     threshold: u32,
+    /// A block that would compile as a region waits until it has run this
+    /// many times the threshold (`MIMIC_REGION_FACTOR`, see `is_hot`).
+    region_factor: u32,
     max_insns: usize,
     optimize: bool,
     /// Precise-fault mode (see `set_precise`).
@@ -146,6 +149,14 @@ extern "sysv64" fn interp_entry(env: *mut u8, code: usize) -> u64 {
 /// is cheaper to interpret; hot loops reach 1000 within microseconds.
 pub const DEFAULT_JIT_THRESHOLD: u32 = 1000;
 
+/// Region compiles (Cranelift at `speed` over up to 24 blocks) cost
+/// milliseconds each; start-up code reaches the threshold in loops that
+/// never run again (lua5.4 -e 'print(1)' compiled 19 regions, ~90% of its
+/// compile time, for 1078 executions of their code). A loop head therefore
+/// compiles only after this many times the threshold: a loop that keeps
+/// running gets there within a millisecond or so anyway.
+pub const DEFAULT_REGION_FACTOR: u32 = 4;
+
 fn default_threshold() -> u32 {
     std::env::var("MIMIC_JIT_THRESHOLD")
         .ok()
@@ -171,6 +182,11 @@ impl Engine {
             jmp_used: Some(Vec::new()),
             pc_off,
             threshold: default_threshold(),
+            region_factor: std::env::var("MIMIC_REGION_FACTOR")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(DEFAULT_REGION_FACTOR)
+                .max(1),
             max_insns: 512,
             optimize: true,
             precise: false,
@@ -283,6 +299,19 @@ impl Engine {
     /// Region compilation on or off (on by default; see `compile`).
     pub fn set_regions(&mut self, on: bool) {
         self.regions = on;
+    }
+
+    /// `auto` tiering: compile after `threshold` interpreted executions,
+    /// loop heads (region compiles) after `region_factor` times that
+    /// (the `MIMIC_JIT_THRESHOLD` / `MIMIC_REGION_FACTOR` defaults).
+    pub fn set_tiering(&mut self, threshold: u32, region_factor: u32) {
+        self.threshold = threshold.max(1);
+        self.region_factor = region_factor.max(1);
+    }
+
+    /// Compiling on a second thread on or off (`MIMIC_BG_COMPILE`).
+    pub fn set_background(&mut self, on: bool) {
+        self.background = on;
     }
 
     /// Turns the IR optimizer off (for debugging the optimizer itself).
@@ -743,6 +772,33 @@ impl Engine {
             .collect()
     }
 
+    /// `auto`: whether an interpreted block is due for compiling. At the
+    /// threshold a block that would compile as a region (it is on a hot
+    /// loop) is given `region_factor` times the threshold instead; the
+    /// decision is kept in `Tb::compile_at`.
+    fn is_hot(&self, tb: &Tb) -> bool {
+        let n = tb.exec_count.load(Ordering::Relaxed);
+        if n < self.threshold {
+            return false;
+        }
+        let at = tb.compile_at.load(Ordering::Relaxed);
+        if at != 0 {
+            return n >= at;
+        }
+        let wait = self.region_factor > 1
+            && self.regions
+            && !self.precise
+            && !self.single_block
+            && !self.region_members(tb).is_empty();
+        let at = if wait {
+            self.threshold.saturating_mul(self.region_factor)
+        } else {
+            self.threshold
+        };
+        tb.compile_at.store(at, Ordering::Relaxed);
+        n >= at
+    }
+
     /// One `perf` map line: `START SIZE NAME` in hex, for JIT code.
     fn write_perfmap(&mut self, code: usize, len: usize, pc: u64) {
         use std::io::Write;
@@ -903,7 +959,8 @@ impl Engine {
                 let hot = match self.kind {
                     BackendKind::Jit => true,
                     // SAFETY: as above.
-                    _ => (unsafe { (*tb).exec_count.load(Ordering::Relaxed) }) >= self.threshold,
+                    // SAFETY: as above.
+                    _ => self.is_hot(unsafe { &*tb }),
                 };
                 if hot && self.background && self.kind == BackendKind::Auto {
                     self.queue_compile(tb, env);
