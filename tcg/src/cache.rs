@@ -15,9 +15,34 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// One translated block.
+///
+/// `repr(C)` with the fields the cpu loop touches on every interpreted
+/// execution first (pc, flags, dead, successor hints, compiled code, count,
+/// interpreter code), so a block costs one or two cache lines to dispatch:
+/// python3 start-up runs ~37k distinct blocks, far more than the caches hold.
+#[repr(C)]
 pub struct Tb {
     pub pc: u64,
     pub flags: u32,
+    /// Executions in the interpreter (drives tier-up). Only the owning
+    /// engine's thread counts (a plain load and store, no locked RMW).
+    pub exec_count: AtomicU32,
+    /// The execution count at which `auto` compiles it, 0 until decided
+    /// (see `Engine::is_hot`).
+    pub compile_at: AtomicU32,
+    /// Host address of compiled code, 0 while interpreted only.
+    pub jit: AtomicUsize,
+    /// The blocks last found at its direct-jump exits (`*const Tb`, 0 for
+    /// none): a hint that lets the cpu loop skip the jump-cache and map
+    /// lookups, checked (pc, flags, not dead) before use.
+    pub next: [AtomicUsize; 2],
+    /// Set when the block's code was invalidated.
+    pub dead: AtomicBool,
+    /// Set when compiling failed, so it is not retried.
+    pub jit_failed: AtomicBool,
+    pub interp: interp::Code,
+    /// Compiled code of the direct-jump targets (0: not chained).
+    pub chain: [AtomicUsize; 2],
     /// `CodeReader::phys_key` of `pc` (system mode: physical address).
     pub phys: u64,
     /// Guest bytes and instructions the block covers.
@@ -29,17 +54,6 @@ pub struct Tb {
     /// interpreted block drops it (most blocks never get hot) and the
     /// engine translates again when the block is to be compiled.
     pub ir: Mutex<Option<IrBlock>>,
-    pub interp: interp::Code,
-    /// Host address of compiled code, 0 while interpreted only.
-    pub jit: AtomicUsize,
-    /// Executions in the interpreter (drives tier-up).
-    pub exec_count: AtomicU32,
-    /// Compiled code of the direct-jump targets (0: not chained).
-    pub chain: [AtomicUsize; 2],
-    /// Set when compiling failed, so it is not retried.
-    pub jit_failed: AtomicBool,
-    /// Set when the block's code was invalidated.
-    pub dead: AtomicBool,
     /// Chain slots of other blocks that jump here: (`*const Tb`, slot).
     pub incoming: Mutex<Vec<(usize, u8)>>,
 }
@@ -65,6 +79,8 @@ impl Tb {
             interp,
             jit: AtomicUsize::new(0),
             exec_count: AtomicU32::new(0),
+            compile_at: AtomicU32::new(0),
+            next: [AtomicUsize::new(0), AtomicUsize::new(0)],
             chain: [AtomicUsize::new(0), AtomicUsize::new(0)],
             jit_failed: AtomicBool::new(false),
             dead: AtomicBool::new(false),
@@ -78,6 +94,16 @@ impl Tb {
 
     pub fn is_dead(&self) -> bool {
         self.dead.load(Ordering::Relaxed)
+    }
+
+    /// Counts one interpreted execution. Only the engine that owns the
+    /// cache calls this (the compile thread never does), so a plain load
+    /// and store replaces a locked add; it saturates.
+    #[inline]
+    pub fn count_exec(&self) {
+        let n = self.exec_count.load(Ordering::Relaxed);
+        self.exec_count
+            .store(n.saturating_add(1), Ordering::Relaxed);
     }
 
     /// Points `from`'s chain slot at this block's code.

@@ -87,6 +87,9 @@ pub struct Engine {
     jmp_used: Option<Vec<u32>>,
     pc_off: usize,
     threshold: u32,
+    /// A block that would compile as a region waits until it has run this
+    /// many times the threshold (`MIMIC_REGION_FACTOR`, see `is_hot`).
+    region_factor: u32,
     max_insns: usize,
     optimize: bool,
     /// Precise-fault mode (see `set_precise`).
@@ -146,6 +149,14 @@ extern "sysv64" fn interp_entry(env: *mut u8, code: usize) -> u64 {
 /// is cheaper to interpret; hot loops reach 1000 within microseconds.
 pub const DEFAULT_JIT_THRESHOLD: u32 = 1000;
 
+/// Region compiles (Cranelift at `speed` over up to 24 blocks) cost
+/// milliseconds each; start-up code reaches the threshold in loops that
+/// never run again (lua5.4 -e 'print(1)' compiled 19 regions, ~90% of its
+/// compile time, for 1078 executions of their code). A loop head therefore
+/// compiles only after this many times the threshold: a loop that keeps
+/// running gets there within a millisecond or so anyway.
+pub const DEFAULT_REGION_FACTOR: u32 = 4;
+
 fn default_threshold() -> u32 {
     std::env::var("MIMIC_JIT_THRESHOLD")
         .ok()
@@ -171,6 +182,11 @@ impl Engine {
             jmp_used: Some(Vec::new()),
             pc_off,
             threshold: default_threshold(),
+            region_factor: std::env::var("MIMIC_REGION_FACTOR")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(DEFAULT_REGION_FACTOR)
+                .max(1),
             max_insns: 512,
             optimize: true,
             precise: false,
@@ -285,6 +301,19 @@ impl Engine {
         self.regions = on;
     }
 
+    /// `auto` tiering: compile after `threshold` interpreted executions,
+    /// loop heads (region compiles) after `region_factor` times that
+    /// (the `MIMIC_JIT_THRESHOLD` / `MIMIC_REGION_FACTOR` defaults).
+    pub fn set_tiering(&mut self, threshold: u32, region_factor: u32) {
+        self.threshold = threshold.max(1);
+        self.region_factor = region_factor.max(1);
+    }
+
+    /// Compiling on a second thread on or off (`MIMIC_BG_COMPILE`).
+    pub fn set_background(&mut self, on: bool) {
+        self.background = on;
+    }
+
     /// Turns the IR optimizer off (for debugging the optimizer itself).
     pub fn set_optimize(&mut self, on: bool) {
         self.optimize = on;
@@ -394,9 +423,14 @@ impl Engine {
                 tracing::info!(target: "op_opt", "OP after optimization:\n{ir}");
             }
         }
-        // Blocks keep their IR for the JIT: without the builder's slack.
-        ir.insns.shrink_to_fit();
-        ir.temps.shrink_to_fit();
+        // Only the JIT backend compiles every block: elsewhere the IR is
+        // rebuilt for the few blocks that get hot (`ir_of`).
+        let keep_ir = self.kind == BackendKind::Jit;
+        if keep_ir {
+            // Blocks keep their IR for the JIT: without the builder's slack.
+            ir.insns.shrink_to_fit();
+            ir.temps.shrink_to_fit();
+        }
         let interp = match interp::lower(&ir) {
             Some(c) => c,
             None => {
@@ -413,9 +447,6 @@ impl Engine {
         } else {
             0
         };
-        // Only the JIT backend compiles every block: elsewhere the IR is
-        // rebuilt for the few blocks that get hot (`ir_of`).
-        let keep_ir = self.kind == BackendKind::Jit;
         Tb::new(pc, flags, phys, ir, interp, keep_ir)
     }
 
@@ -741,6 +772,33 @@ impl Engine {
             .collect()
     }
 
+    /// `auto`: whether an interpreted block is due for compiling. At the
+    /// threshold a block that would compile as a region (it is on a hot
+    /// loop) is given `region_factor` times the threshold instead; the
+    /// decision is kept in `Tb::compile_at`.
+    fn is_hot(&self, tb: &Tb) -> bool {
+        let n = tb.exec_count.load(Ordering::Relaxed);
+        if n < self.threshold {
+            return false;
+        }
+        let at = tb.compile_at.load(Ordering::Relaxed);
+        if at != 0 {
+            return n >= at;
+        }
+        let wait = self.region_factor > 1
+            && self.regions
+            && !self.precise
+            && !self.single_block
+            && !self.region_members(tb).is_empty();
+        let at = if wait {
+            self.threshold.saturating_mul(self.region_factor)
+        } else {
+            self.threshold
+        };
+        tb.compile_at.store(at, Ordering::Relaxed);
+        n >= at
+    }
+
     /// One `perf` map line: `START SIZE NAME` in hex, for JIT code.
     fn write_perfmap(&mut self, code: usize, len: usize, pc: u64) {
         use std::io::Write;
@@ -757,6 +815,32 @@ impl Engine {
             let line = format!("{code:x} {len:x} guest_{pc:x}\n");
             let _ = f.write_all(line.as_bytes());
         }
+    }
+
+    /// `lookup`, for the block reached through `from`'s direct-jump exit
+    /// `slot` when there is one: the block that exit led to last time
+    /// (`Tb::next`) is taken without a lookup when it still fits (same pc
+    /// and flags, not invalidated), and remembered otherwise. Not in system
+    /// mode, where the same pc may map to other code after a TLB change.
+    fn lookup_from(&mut self, pc: u64, flags: u32, from: Option<(*const Tb, usize)>) -> *const Tb {
+        let Some((from, slot)) = from.filter(|_| !self.system) else {
+            return self.lookup(pc, flags);
+        };
+        // SAFETY: `from` ran in the previous iteration and no flush
+        // happened since (the caller checked), so it is allocated.
+        let from = unsafe { &*from };
+        let hint = from.next[slot].load(Ordering::Relaxed) as *const Tb;
+        if !hint.is_null() {
+            // SAFETY: `next` only holds blocks of this cache, which are
+            // freed only by a flush, which frees `from` as well.
+            let t = unsafe { &*hint };
+            if t.pc == pc && t.flags == flags && !t.is_dead() {
+                return hint;
+            }
+        }
+        let tb = self.lookup(pc, flags);
+        from.next[slot].store(tb as usize, Ordering::Relaxed);
+        tb
     }
 
     fn lookup(&mut self, pc: u64, flags: u32) -> *const Tb {
@@ -862,7 +946,10 @@ impl Engine {
             let flags = common.cur_flags;
             let flushes = self.stats.flushes;
             self.take_compiled(env);
-            let mut tb = self.lookup(pc, flags);
+            if self.stats.flushes != flushes {
+                chain_from = None;
+            }
+            let mut tb = self.lookup_from(pc, flags, chain_from);
             if self.stats.flushes != flushes {
                 chain_from = None;
             }
@@ -872,7 +959,8 @@ impl Engine {
                 let hot = match self.kind {
                     BackendKind::Jit => true,
                     // SAFETY: as above.
-                    _ => (unsafe { (*tb).exec_count.load(Ordering::Relaxed) }) >= self.threshold,
+                    // SAFETY: as above.
+                    _ => self.is_hot(unsafe { &*tb }),
                 };
                 if hot && self.background && self.kind == BackendKind::Auto {
                     self.queue_compile(tb, env);
@@ -934,7 +1022,7 @@ impl Engine {
                 } else {
                     self.stats.interp_execs += 1;
                     // SAFETY: tb is live.
-                    unsafe { (*tb).exec_count.fetch_add(1, Ordering::Relaxed) };
+                    unsafe { (*tb).count_exec() };
                     (
                         interp_entry as *const () as usize,
                         // SAFETY: tb is live.
@@ -983,7 +1071,7 @@ impl Engine {
                 let t0 = self.profile.is_some().then(Instant::now);
                 // SAFETY: tb is live; env is the guest state it was built for.
                 let r = unsafe {
-                    (*tb).exec_count.fetch_add(1, Ordering::Relaxed);
+                    (*tb).count_exec();
                     interp::exec(&(*tb).interp, env)
                 };
                 if let (Some(t0), Some(pr)) = (t0, self.profile.as_mut()) {

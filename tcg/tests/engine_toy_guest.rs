@@ -230,3 +230,36 @@ fn exit_request_stops_chained_code() {
     t.join().unwrap();
     assert!(s.r[0] > 1000);
 }
+
+/// `auto` with inline compiles: a one-block loop (a region: it jumps to
+/// itself) compiles at the threshold with a region factor of 1 and only
+/// after factor x threshold interpreted runs with a factor of 4, with the
+/// same result.
+#[test]
+fn loop_heads_wait_for_the_region_factor() {
+    let mut execs = Vec::new();
+    for factor in [1, 4] {
+        let mem = Mem(Arc::new(Mutex::new(vec![0u8; 4096])));
+        put(&mem, 0, 1, 0, 100_000); // 0: addi r0, 100000
+        put(&mem, 8, 1, 1, 3); //       8: addi r1, 3     <- loop
+        put(&mem, 16, 5, 0, 1); //     16: subi r0, 1
+        put(&mem, 24, 2, 0, 8); //     24: bnz r0, 8
+        put(&mem, 32, 4, 0, 7); //     32: exit 7
+        let mut e = Engine::new(Box::new(Toy), BackendKind::Auto, Box::new(mem));
+        e.set_background(false);
+        e.set_regions(true);
+        e.set_tiering(100, factor);
+        let mut s = Box::new(State {
+            common: CpuCommon::default(),
+            r: [0; 4],
+            pc: 0,
+        });
+        let env = &mut *s as *mut State as *mut u8;
+        assert_eq!(e.run(env), GuestExit::Guest(7));
+        assert_eq!(s.r[1], 300_000, "factor {factor}");
+        assert!(e.stats.regions > 0, "factor {factor}: no regions");
+        execs.push(e.stats.interp_execs);
+    }
+    // The loop block's runs plus the first and the exit block.
+    assert_eq!(execs, [102, 402]);
+}
