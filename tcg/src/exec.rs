@@ -78,6 +78,8 @@ pub struct Engine {
     frontend: Box<dyn Frontend + Send>,
     code: Box<dyn CodeReader + Send + Sync>,
     kind: BackendKind,
+    /// `MIMIC_INLINE_TLB`, if set (see `inline_tlb`).
+    inline_tlb_env: Option<bool>,
     cache: CodeCache,
     jit: Option<Jit>,
     jmp_cache: Box<[JmpEntry]>,
@@ -165,6 +167,7 @@ impl Engine {
             frontend,
             code,
             kind,
+            inline_tlb_env: std::env::var("MIMIC_INLINE_TLB").ok().map(|v| v != "0"),
             cache: CodeCache::default(),
             jit: None,
             jmp_cache: vec![JmpEntry::default(); JMP_CACHE_SIZE].into_boxed_slice(),
@@ -359,6 +362,15 @@ impl Engine {
         self.jit.as_mut()
     }
 
+    /// Whether JIT code inlines the TLB lookup: when blocks are compiled
+    /// once hot (`auto`); `jit` compiles every block at its first run, and
+    /// most boot code runs a few times, so there the smaller code of a call
+    /// per access compiles faster than the inline hit saves
+    /// (`MIMIC_INLINE_TLB=0/1` overrides).
+    fn inline_tlb(&self) -> bool {
+        self.inline_tlb_env.unwrap_or(self.kind != BackendKind::Jit)
+    }
+
     fn translate(&mut self, pc: u64, flags: u32) -> Tb {
         let mut ir = self
             .frontend
@@ -366,6 +378,7 @@ impl Engine {
         self.stats.translated += 1;
         ir.precise = self.precise;
         ir.softmmu = self.system;
+        ir.inline_tlb = self.system && self.inline_tlb();
         self.code.translated(pc, pc + ir.guest_size.max(1) as u64);
         if self.log.in_asm {
             let mut bytes = Vec::with_capacity(ir.guest_size as usize);
@@ -434,6 +447,7 @@ impl Engine {
         );
         ir.precise = self.precise;
         ir.softmmu = self.system;
+        ir.inline_tlb = self.system && self.inline_tlb();
         if self.optimize {
             crate::opt::optimize(&mut ir);
         }
