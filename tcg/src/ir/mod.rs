@@ -156,8 +156,7 @@ pub struct IrBlock {
     pub softmmu: bool,
     /// With `softmmu`: the JIT inlines the TLB lookup (hit path) into the
     /// block's code; otherwise every access calls `softmmu::load`/`store`
-    /// (cheaper to compile: for blocks compiled before they are known to
-    /// be hot).
+    /// (cheaper to compile; see `exec::Engine::inline_tlb`).
     pub inline_tlb: bool,
 }
 
