@@ -64,7 +64,7 @@ impl Vcpu {
             walker.clone(),
             machine.code_pages.clone(),
         ));
-        cpu.common.softmmu = &mut *mmu;
+        mmu.install(&mut cpu.common);
         cpu.sys.reset(index as u64 | 0x8000_0000);
         sys::update_flags(cpu);
         let env = cpu as *mut CpuState as *mut u8;

@@ -54,6 +54,9 @@ pub struct CpuCommon {
     /// System mode: the cpu's TLB, page-table walker and physical bus
     /// (`crate::softmmu`); null in user mode.
     pub softmmu: *mut crate::softmmu::SoftMmu,
+    /// System mode: the softmmu's TLB (`MMU_INDICES` x `TLB_SIZE` entries,
+    /// see `softmmu::tlb_offset`), read by the inline lookups.
+    pub tlb: *mut crate::softmmu::TlbEntry,
     /// Interpreter temps.
     pub scratch: [u64; SCRATCH_SLOTS],
 }
@@ -72,6 +75,7 @@ impl Default for CpuCommon {
             fault_host_addr: 0,
             fault_kind: 0,
             softmmu: std::ptr::null_mut(),
+            tlb: std::ptr::null_mut(),
             scratch: [0; SCRATCH_SLOTS],
         }
     }
@@ -89,6 +93,7 @@ pub const OFF_GUEST_BASE: i32 = std::mem::offset_of!(CpuCommon, guest_base) as i
 pub const OFF_LAST_TB: i32 = std::mem::offset_of!(CpuCommon, last_tb) as i32;
 pub const OFF_JMP_CACHE: i32 = std::mem::offset_of!(CpuCommon, jmp_cache) as i32;
 pub const OFF_INSN_PC: i32 = std::mem::offset_of!(CpuCommon, insn_pc) as i32;
+pub const OFF_TLB: i32 = std::mem::offset_of!(CpuCommon, tlb) as i32;
 pub const OFF_SCRATCH: u32 = std::mem::offset_of!(CpuCommon, scratch) as u32;
 
 /// What a block execution returns to the cpu loop (encoded as a u64 by both

@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex};
 
 pub const PAGE_BITS: u32 = 12;
 pub const PAGE_SIZE: u64 = 1 << PAGE_BITS;
-const PAGE_MASK: u64 = !(PAGE_SIZE - 1);
+pub const PAGE_MASK: u64 = !(PAGE_SIZE - 1);
 /// TLB entries per MMU index (power of two).
 pub const TLB_SIZE: usize = 256;
 /// MMU indices (translation regimes / privilege views) a guest may use.
@@ -40,12 +40,15 @@ const INVALID: u64 = u64::MAX;
 
 /// One TLB entry: the virtual page number tags under which reads and
 /// writes may use `addend` (`host = vaddr + addend`), `INVALID` otherwise.
+/// The JIT's inline lookup reads it by the `TLB_*` offsets below; padded
+/// to a power-of-two size so indexing is a shift.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct TlbEntry {
     pub read: u64,
     pub write: u64,
     pub addend: u64,
+    _pad: u64,
 }
 
 impl Default for TlbEntry {
@@ -54,8 +57,40 @@ impl Default for TlbEntry {
             read: INVALID,
             write: INVALID,
             addend: 0,
+            _pad: 0,
         }
     }
+}
+
+/// log2 of `size_of::<TlbEntry>()`.
+pub const TLB_ENTRY_BITS: u32 = 5;
+const _: () = assert!(std::mem::size_of::<TlbEntry>() == 1 << TLB_ENTRY_BITS);
+pub const TLB_READ: i32 = std::mem::offset_of!(TlbEntry, read) as i32;
+pub const TLB_WRITE: i32 = std::mem::offset_of!(TlbEntry, write) as i32;
+pub const TLB_ADDEND: i32 = std::mem::offset_of!(TlbEntry, addend) as i32;
+
+/// The value an access of `m` at `vaddr` compares with the entry's tag:
+/// its page when it may hit, something no tag equals otherwise. An access
+/// that must be aligned keeps its low address bits (misaligned ones miss);
+/// one that may be misaligned is tagged by its last byte's page (an access
+/// crossing into the next page misses: entry `i` only ever holds pages of
+/// index `i`). Shared by the interpreter and the JIT's inline lookup.
+#[inline(always)]
+pub fn tlb_cmp(vaddr: u64, m: MemOp) -> u64 {
+    let last = m.bytes() as u64 - 1;
+    if m.is_aligned() {
+        vaddr & (PAGE_MASK | last)
+    } else {
+        vaddr.wrapping_add(last) & PAGE_MASK
+    }
+}
+
+/// Byte offset of the TLB entry for `vaddr` in MMU index `mmu_idx` from
+/// `CpuCommon::tlb`.
+#[inline(always)]
+pub fn tlb_offset(vaddr: u64, mmu_idx: u32) -> usize {
+    let i = (vaddr >> PAGE_BITS) as usize & (TLB_SIZE - 1);
+    ((mmu_idx as usize & (MMU_INDICES - 1)) * TLB_SIZE + i) << TLB_ENTRY_BITS
 }
 
 /// The kind of a memory access.
@@ -200,6 +235,13 @@ impl SoftMmu {
         }
     }
 
+    /// Points `c` (the cpu state this softmmu serves) at it and at its TLB
+    /// (the JIT's inline lookup reads `CpuCommon::tlb`).
+    pub fn install(&mut self, c: &mut CpuCommon) {
+        c.tlb = self.tlb.as_mut_ptr() as *mut TlbEntry;
+        c.softmmu = self;
+    }
+
     /// Drops every cached translation (TLBI ALL, translation registers changed).
     pub fn flush(&mut self) {
         for idx in self.tlb.iter_mut() {
@@ -315,6 +357,7 @@ fn resolve(env: *mut u8, vaddr: u64, access: Access, mmu_idx: u32) -> Target {
                 read: if t.read { vpn } else { INVALID },
                 write: if t.write && !code { vpn } else { INVALID },
                 addend,
+                _pad: 0,
             };
             if access == Access::Write && code {
                 m.code_pages.note_write(t.paddr);
@@ -349,6 +392,7 @@ fn check_align(env: *mut u8, vaddr: u64, m: MemOp, access: Access, mmu_idx: u32)
     }
 }
 
+#[inline(always)]
 fn extend(v: u64, m: MemOp) -> u64 {
     let v = if m.is_be() {
         v.swap_bytes() >> (64 - 8 * m.bytes())
@@ -424,16 +468,93 @@ fn read_raw(env: *mut u8, vaddr: u64, size: u32, access: Access, mmu_idx: u32) -
     v
 }
 
+/// The host address of a TLB hit for an access of `m` at `vaddr`
+/// (`write`: the write tag), `None` on a miss (including misaligned and
+/// page-crossing accesses, see `tlb_cmp`).
+#[inline(always)]
+fn fast_host(env: *mut u8, vaddr: u64, m: MemOp, mmu_idx: u32, write: bool) -> Option<*mut u8> {
+    // SAFETY: env is a system-mode cpu's state (see `parts`): `tlb` points
+    // at its `SoftMmu`'s entries, and `tlb_offset` stays inside them.
+    let e = unsafe {
+        let c = &*(env as *const CpuCommon);
+        &*((c.tlb as *const u8).add(tlb_offset(vaddr, mmu_idx)) as *const TlbEntry)
+    };
+    let tag = if write { e.write } else { e.read };
+    (tag == tlb_cmp(vaddr, m)).then(|| vaddr.wrapping_add(e.addend) as *mut u8)
+}
+
+/// `load` with the TLB hit inline (the interpreter's memory reads).
+#[inline(always)]
+pub fn load_inline(env: *mut u8, vaddr: u64, m: MemOp, mmu_idx: u32) -> u64 {
+    match fast_host(env, vaddr, m, mmu_idx, false) {
+        // SAFETY: a hit is RAM valid to the end of its page, and the access
+        // does not cross it (`tlb_cmp`).
+        Some(p) => unsafe {
+            let v = match m.log2() {
+                0 => p.read() as u64,
+                1 => (p as *const u16).read_unaligned() as u64,
+                2 => (p as *const u32).read_unaligned() as u64,
+                _ => (p as *const u64).read_unaligned(),
+            };
+            extend(v, m)
+        },
+        None => load_slow(env, vaddr, m, mmu_idx),
+    }
+}
+
+/// `store` with the TLB hit inline (the interpreter's memory writes).
+#[inline(always)]
+pub fn store_inline(env: *mut u8, vaddr: u64, v: u64, m: MemOp, mmu_idx: u32) {
+    match fast_host(env, vaddr, m, mmu_idx, true) {
+        // SAFETY: as in `load_inline`; write tags are never set for code
+        // pages, so no translated code is behind `p`.
+        Some(p) => unsafe {
+            let be = m.is_be();
+            match m.log2() {
+                0 => p.write(v as u8),
+                1 => {
+                    let x = v as u16;
+                    (p as *mut u16).write_unaligned(if be { x.swap_bytes() } else { x })
+                }
+                2 => {
+                    let x = v as u32;
+                    (p as *mut u32).write_unaligned(if be { x.swap_bytes() } else { x })
+                }
+                _ => (p as *mut u64).write_unaligned(if be { v.swap_bytes() } else { v }),
+            }
+        },
+        None => store_slow(env, vaddr, v, m, mmu_idx),
+    }
+}
+
 /// Loads per `oi` (`pack_oi`): the value zero- or sign-extended to 64 bits.
+/// JIT code calls it on a miss of its inline lookup, or for every access
+/// when the lookup is not inlined (`IrBlock::inline_tlb`).
 pub extern "C" fn load(env: *mut u8, vaddr: u64, oi: u64) -> u64 {
     let (m, idx) = unpack_oi(oi);
+    load_inline(env, vaddr, m, idx)
+}
+
+/// Stores the low bytes of `v` per `oi` (called as `load`).
+pub extern "C" fn store(env: *mut u8, vaddr: u64, v: u64, oi: u64) {
+    let (m, idx) = unpack_oi(oi);
+    store_inline(env, vaddr, v, m, idx)
+}
+
+/// The slow path of a load: TLB refill, MMIO, page-crossing and
+/// misaligned accesses, faults.
+#[cold]
+#[inline(never)]
+fn load_slow(env: *mut u8, vaddr: u64, m: MemOp, idx: u32) -> u64 {
     check_align(env, vaddr, m, Access::Read, idx);
     extend(read_raw(env, vaddr, m.bytes(), Access::Read, idx), m)
 }
 
-/// Stores the low bytes of `v` per `oi`.
-pub extern "C" fn store(env: *mut u8, vaddr: u64, v: u64, oi: u64) {
-    let (m, idx) = unpack_oi(oi);
+/// The slow path of a store (as `load_slow`); also where stores to code
+/// pages are noticed.
+#[cold]
+#[inline(never)]
+fn store_slow(env: *mut u8, vaddr: u64, v: u64, m: MemOp, idx: u32) {
     check_align(env, vaddr, m, Access::Write, idx);
     let size = m.bytes();
     let v = if m.is_be() {

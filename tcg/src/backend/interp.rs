@@ -336,8 +336,7 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
             Exit => return exit::guest(op.imm as u32),
 
             LdI32 | LdI64 if code.softmmu => {
-                let oi = crate::softmmu::pack_oi(MemOp(a[2] as u16), a[3]);
-                let v = crate::softmmu::load(env, r64!(a[1]), oi);
+                let v = crate::softmmu::load_inline(env, r64!(a[1]), MemOp(a[2] as u16), a[3]);
                 if op.opc == LdI32 {
                     w32!(a[0], v as u32)
                 } else {
@@ -345,13 +344,12 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
                 }
             }
             StI32 | StI64 if code.softmmu => {
-                let oi = crate::softmmu::pack_oi(MemOp(a[2] as u16), a[3]);
                 let v = if op.opc == StI32 {
                     r32!(a[0]) as u64
                 } else {
                     r64!(a[0])
                 };
-                crate::softmmu::store(env, r64!(a[1]), v, oi);
+                crate::softmmu::store_inline(env, r64!(a[1]), v, MemOp(a[2] as u16), a[3]);
                 stored = true;
             }
             LdI32 => w32!(
@@ -368,18 +366,18 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
                 stored = true;
             }
             Ld2I64 if code.softmmu => {
-                let oi = crate::softmmu::pack_oi(MemOp(a[3] as u16), a[4]);
+                let (m, idx) = (MemOp(a[3] as u16), a[4]);
                 let addr = r64!(a[2]);
-                let lo = crate::softmmu::load(env, addr, oi);
-                let hi = crate::softmmu::load(env, addr.wrapping_add(8), oi);
+                let lo = crate::softmmu::load_inline(env, addr, m, idx);
+                let hi = crate::softmmu::load_inline(env, addr.wrapping_add(8), m, idx);
                 w64!(a[0], lo);
                 w64!(a[1], hi);
             }
             St2I64 if code.softmmu => {
-                let oi = crate::softmmu::pack_oi(MemOp(a[3] as u16), a[4]);
+                let (m, idx) = (MemOp(a[3] as u16), a[4]);
                 let addr = r64!(a[2]);
-                crate::softmmu::store(env, addr, r64!(a[0]), oi);
-                crate::softmmu::store(env, addr.wrapping_add(8), r64!(a[1]), oi);
+                crate::softmmu::store_inline(env, addr, r64!(a[0]), m, idx);
+                crate::softmmu::store_inline(env, addr.wrapping_add(8), r64!(a[1]), m, idx);
                 stored = true;
             }
             Ld2I64 => {

@@ -1063,27 +1063,13 @@ impl<'a> Translator<'a> {
             }
             LdI32 | LdI64 if b.softmmu => {
                 let a = self.get(t(1));
-                let oi = crate::softmmu::pack_oi(MemOp(insn.c(0) as u16), insn.c(1));
-                let f = crate::softmmu::load as *const () as usize;
-                let v = self.call_raw(f, &[a], oi, true);
-                let v = if b.ty(t(0)) == Type::I32 {
-                    self.fb.ins().ireduce(types::I32, v)
-                } else {
-                    v
-                };
+                let v = self.soft_load(b.ty(t(0)), a, MemOp(insn.c(0) as u16), insn.c(1));
                 self.set(t(0), v);
             }
             StI32 | StI64 if b.softmmu => {
                 self.stored = true;
                 let (v, a) = (self.get(t(0)), self.get(t(1)));
-                let v = if b.ty(t(0)) == Type::I32 {
-                    self.fb.ins().uextend(types::I64, v)
-                } else {
-                    v
-                };
-                let oi = crate::softmmu::pack_oi(MemOp(insn.c(0) as u16), insn.c(1));
-                let f = crate::softmmu::store as *const () as usize;
-                self.call_raw(f, &[a, v], oi, false);
+                self.soft_store(v, a, MemOp(insn.c(0) as u16), insn.c(1));
             }
             LdI32 | LdI64 => {
                 let a = self.get(t(1));
@@ -1105,22 +1091,20 @@ impl<'a> Translator<'a> {
             }
             Ld2I64 if b.softmmu => {
                 let a = self.get(t(2));
-                let oi = crate::softmmu::pack_oi(MemOp(insn.c(0) as u16), insn.c(1));
-                let f = crate::softmmu::load as *const () as usize;
-                let lo = self.call_raw(f, &[a], oi, true);
+                let (m, idx) = (MemOp(insn.c(0) as u16), insn.c(1));
+                let lo = self.soft_load(Type::I64, a, m, idx);
                 let a8 = self.fb.ins().iadd_imm_s(a, 8);
-                let hi = self.call_raw(f, &[a8], oi, true);
+                let hi = self.soft_load(Type::I64, a8, m, idx);
                 self.set(t(0), lo);
                 self.set(t(1), hi);
             }
             St2I64 if b.softmmu => {
                 self.stored = true;
                 let (lo, hi, a) = (self.get(t(0)), self.get(t(1)), self.get(t(2)));
-                let oi = crate::softmmu::pack_oi(MemOp(insn.c(0) as u16), insn.c(1));
-                let f = crate::softmmu::store as *const () as usize;
-                self.call_raw(f, &[a, lo], oi, false);
+                let (m, idx) = (MemOp(insn.c(0) as u16), insn.c(1));
+                self.soft_store(lo, a, m, idx);
                 let a8 = self.fb.ins().iadd_imm_s(a, 8);
-                self.call_raw(f, &[a8, hi], oi, false);
+                self.soft_store(hi, a8, m, idx);
             }
             Ld2I64 => {
                 // One 16-byte vector load: single-copy atomic when aligned
@@ -1251,6 +1235,112 @@ impl<'a> Translator<'a> {
             }
         };
         self.set(insn.t(0), r);
+    }
+
+    /// The inline TLB lookup of a system-mode access (`softmmu::tlb_cmp`,
+    /// `softmmu::tlb_offset`): branches to a new block on a hit, where it
+    /// leaves the builder and returns the host address, and to the returned
+    /// cold block on a miss.
+    fn tlb_lookup(&mut self, addr: Value, m: MemOp, mmu_idx: u32, write: bool) -> (Value, Block) {
+        use crate::softmmu::{
+            PAGE_BITS, PAGE_MASK, TLB_ADDEND, TLB_ENTRY_BITS, TLB_READ, TLB_SIZE, TLB_WRITE,
+        };
+        let tlb = self.fb.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            self.env,
+            crate::cpu::OFF_TLB,
+        );
+        let sh = self
+            .fb
+            .ins()
+            .ushr_imm_s(addr, (PAGE_BITS - TLB_ENTRY_BITS) as i64);
+        let off = self
+            .fb
+            .ins()
+            .band_imm_s(sh, ((TLB_SIZE as i64) - 1) << TLB_ENTRY_BITS);
+        let ent = self.fb.ins().iadd(tlb, off);
+        // Constant part: the MMU index's table.
+        let base = (crate::softmmu::tlb_offset(0, mmu_idx)) as i32;
+        let tag_off = base + if write { TLB_WRITE } else { TLB_READ };
+        let tag = self
+            .fb
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), ent, tag_off);
+        let last = m.bytes() as i64 - 1;
+        let cmp = if m.is_aligned() {
+            self.fb.ins().band_imm_s(addr, PAGE_MASK as i64 | last)
+        } else {
+            let e = self.fb.ins().iadd_imm_s(addr, last);
+            self.fb.ins().band_imm_s(e, PAGE_MASK as i64)
+        };
+        let eq = self.fb.ins().icmp(IntCC::Equal, tag, cmp);
+        let hit = self.fb.create_block();
+        let miss = self.fb.create_block();
+        self.fb.set_cold_block(miss);
+        self.fb.ins().brif(eq, hit, &[], miss, &[]);
+        self.fb.switch_to_block(hit);
+        let addend =
+            self.fb
+                .ins()
+                .load(types::I64, MemFlagsData::trusted(), ent, base + TLB_ADDEND);
+        let host = self.fb.ins().iadd(addr, addend);
+        (host, miss)
+    }
+
+    /// A system-mode load: inline TLB hit, `softmmu::load` on a miss.
+    fn soft_load(&mut self, ty: Type, addr: Value, m: MemOp, mmu_idx: u32) -> Value {
+        if !self.b.inline_tlb {
+            return self.soft_load_call(ty, addr, m, mmu_idx);
+        }
+        let (host, miss) = self.tlb_lookup(addr, m, mmu_idx, false);
+        let done = self.fb.create_block();
+        let res = self.fb.append_block_param(done, cl_type(ty));
+        let v = self.load_mem(ty, host, 0, m, MemFlagsData::new());
+        self.fb.ins().jump(done, &[v.into()]);
+        self.fb.switch_to_block(miss);
+        let v = self.soft_load_call(ty, addr, m, mmu_idx);
+        self.fb.ins().jump(done, &[v.into()]);
+        self.fb.switch_to_block(done);
+        res
+    }
+
+    fn soft_load_call(&mut self, ty: Type, addr: Value, m: MemOp, mmu_idx: u32) -> Value {
+        let oi = crate::softmmu::pack_oi(m, mmu_idx);
+        let f = crate::softmmu::load as *const () as usize;
+        let v = self.call_raw(f, &[addr], oi, true);
+        if ty == Type::I32 {
+            self.fb.ins().ireduce(types::I32, v)
+        } else {
+            v
+        }
+    }
+
+    /// A system-mode store: inline TLB hit (write tags are never set for
+    /// code pages), `softmmu::store` on a miss.
+    fn soft_store(&mut self, v: Value, addr: Value, m: MemOp, mmu_idx: u32) {
+        if !self.b.inline_tlb {
+            return self.soft_store_call(v, addr, m, mmu_idx);
+        }
+        let (host, miss) = self.tlb_lookup(addr, m, mmu_idx, true);
+        let done = self.fb.create_block();
+        self.store_mem(v, host, 0, m, MemFlagsData::new());
+        self.fb.ins().jump(done, &[]);
+        self.fb.switch_to_block(miss);
+        self.soft_store_call(v, addr, m, mmu_idx);
+        self.fb.ins().jump(done, &[]);
+        self.fb.switch_to_block(done);
+    }
+
+    fn soft_store_call(&mut self, v: Value, addr: Value, m: MemOp, mmu_idx: u32) {
+        let v = if self.fb.func.dfg.value_type(v) == types::I32 {
+            self.fb.ins().uextend(types::I64, v)
+        } else {
+            v
+        };
+        let oi = crate::softmmu::pack_oi(m, mmu_idx);
+        let f = crate::softmmu::store as *const () as usize;
+        self.call_raw(f, &[addr, v], oi, false);
     }
 
     /// Calls a SysV `fn(env, args..., last) -> u64` (or without result)

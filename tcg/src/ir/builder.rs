@@ -220,6 +220,7 @@ impl Builder {
             pc_global: self.pc_global,
             precise: false,
             softmmu: false,
+            inline_tlb: false,
         }
     }
 }

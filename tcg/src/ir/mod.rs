@@ -154,6 +154,10 @@ pub struct IrBlock {
     /// System mode: `ld`/`st` go through the softmmu TLB and slow path
     /// (`crate::softmmu`) instead of `guest_base + addr`.
     pub softmmu: bool,
+    /// With `softmmu`: the JIT inlines the TLB lookup (hit path) into the
+    /// block's code; otherwise every access calls `softmmu::load`/`store`
+    /// (cheaper to compile; see `exec::Engine::inline_tlb`).
+    pub inline_tlb: bool,
 }
 
 impl IrBlock {
