@@ -62,17 +62,22 @@ pub fn lower(b: &IrBlock) -> Option<Code> {
     if b.temps.len() - b.n_globals as usize > crate::cpu::SCRATCH_SLOTS {
         return None;
     }
-    // Label -> op index.
+    // Which insns become ops, and label -> index of the op that follows it.
+    let keep = kept_insns(b);
     let mut label_at = vec![0u32; b.n_labels as usize];
-    for (i, insn) in b.insns.iter().enumerate() {
+    let mut n = 0u32;
+    for (insn, &k) in b.insns.iter().zip(&keep) {
         if insn.opc == Opcode::SetLabel {
-            label_at[insn.c(0) as usize] = i as u32;
+            label_at[insn.c(0) as usize] = n;
         }
+        n += k as u32;
     }
     let ops = b
         .insns
         .iter()
-        .map(|insn| lower_insn(b, insn, &label_at))
+        .zip(&keep)
+        .filter(|(_, &k)| k)
+        .map(|(insn, _)| lower_insn(b, insn, &label_at))
         .collect();
     let term = match &b.terminal {
         Terminal::Jump(pc) => Term::Jump(*pc),
@@ -103,6 +108,36 @@ pub fn lower(b: &IrBlock) -> Option<Code> {
         precise: b.precise,
         softmmu: b.softmmu,
     })
+}
+
+/// The insns that need an op. Labels need none (branches go to the op
+/// after them). An instruction start does work only in precise mode or
+/// when a store or call ran since the previous one (`exec` then checks for
+/// an exit request); outside precise mode it is dropped when no store or
+/// call comes between it and the previous instruction start in program
+/// order and no label does either (a label may be reached from a path that
+/// stored).
+fn kept_insns(b: &IrBlock) -> Vec<bool> {
+    let mut may_have_stored = false;
+    b.insns
+        .iter()
+        .map(|insn| match insn.opc {
+            Opcode::SetLabel => {
+                may_have_stored = true;
+                false
+            }
+            Opcode::InsnStart => {
+                let keep = b.precise || may_have_stored;
+                may_have_stored = false;
+                keep
+            }
+            Opcode::StI32 | Opcode::StI64 | Opcode::St2I64 | Opcode::Call => {
+                may_have_stored = true;
+                true
+            }
+            _ => true,
+        })
+        .collect()
 }
 
 fn lower_insn(b: &IrBlock, insn: &Insn, label_at: &[u32]) -> Op {
@@ -615,4 +650,52 @@ unsafe fn env_load(env: *mut u8, off: u32, m: MemOp) -> u64 {
 #[inline(always)]
 unsafe fn env_store(env: *mut u8, off: u32, v: u64, m: MemOp) {
     guest_store(env, off as u64, v, MemOp(m.0 & !0x10))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kept_insns;
+    use crate::ir::{Builder, GlobalDef, MemOp, Opcode, Terminal, Type};
+
+    static GLOBALS: [GlobalDef; 2] = [
+        GlobalDef {
+            name: "r0",
+            offset: 4096 * 8 + 64,
+            ty: Type::I64,
+        },
+        GlobalDef {
+            name: "pc",
+            offset: 4096 * 8 + 72,
+            ty: Type::I64,
+        },
+    ];
+
+    /// Instruction starts survive lowering exactly where a store, a call or
+    /// a label comes before them (or everywhere in precise mode); labels
+    /// never become ops.
+    #[test]
+    fn instruction_starts_kept_only_after_stores_and_labels() {
+        let mut b = Builder::new(&GLOBALS, 1);
+        let r0 = b.global(0);
+        let l = b.new_label();
+        b.insn_start(0); // 0: block start, dropped
+        b.movi_i64(r0, 1); // 1
+        b.insn_start(4); // 2: nothing stored, dropped
+        b.st_i64(r0, r0, MemOp(3), 0); // 3
+        b.insn_start(8); // 4: after a store, kept
+        b.set_label(l); // 5: no op
+        b.insn_start(12); // 6: after a label, kept
+        b.insn_start(16); // 7: dropped
+        let mut ir = b.finish(0, 0, 20, 1, Terminal::Jump(20));
+        let opcs: Vec<Opcode> = ir.insns.iter().map(|i| i.opc).collect();
+        assert_eq!(opcs[5], Opcode::SetLabel);
+        let keep = kept_insns(&ir);
+        assert_eq!(
+            keep,
+            vec![false, true, false, true, true, false, true, false]
+        );
+        ir.precise = true;
+        let keep = kept_insns(&ir);
+        assert_eq!(keep, vec![true, true, true, true, true, false, true, true]);
+    }
 }
