@@ -3,8 +3,10 @@
 //!
 //! A block is lowered once into `Code`: every temp operand becomes a byte
 //! offset from the env pointer (globals at their field offsets, locals in
-//! `CpuCommon::scratch`), labels become op indices. Execution is then one
-//! `match` per op with no per-operand branching.
+//! `CpuCommon::scratch`), labels become the index of the op after them
+//! (labels are not ops), and instruction starts that could have nothing to
+//! do are dropped (`kept_insns`). Execution is then one `match` per op with
+//! no per-operand branching.
 
 use crate::cpu::{exit, OFF_SCRATCH};
 use crate::helper::Helper;
