@@ -78,8 +78,13 @@ pub struct Engine {
     frontend: Box<dyn Frontend + Send>,
     code: Box<dyn CodeReader + Send + Sync>,
     kind: BackendKind,
-    /// `MIMIC_INLINE_TLB`, if set (see `inline_tlb`).
-    inline_tlb_env: Option<bool>,
+    /// Whether system-mode JIT code inlines the TLB lookup
+    /// (`MIMIC_INLINE_TLB=1`). Off by default: system-mode blocks are
+    /// compiled by the quick (unoptimized) Cranelift pipeline, and in A/B
+    /// boots (-smp 1) the inline hit's extra blocks cost more compile time
+    /// than they saved (jit: 13.8 -> 18.9 s cpu, auto: 5.1 -> 5.8 s); the
+    /// call to `softmmu::load`/`store`, whose hit path is inlined Rust, won.
+    inline_tlb: bool,
     cache: CodeCache,
     jit: Option<Jit>,
     jmp_cache: Box<[JmpEntry]>,
@@ -178,7 +183,7 @@ impl Engine {
             frontend,
             code,
             kind,
-            inline_tlb_env: std::env::var("MIMIC_INLINE_TLB").ok().map(|v| v != "0"),
+            inline_tlb: std::env::var("MIMIC_INLINE_TLB").is_ok_and(|v| v != "0"),
             cache: CodeCache::default(),
             jit: None,
             jmp_cache: vec![JmpEntry::default(); JMP_CACHE_SIZE].into_boxed_slice(),
@@ -391,16 +396,6 @@ impl Engine {
         self.jit.as_mut()
     }
 
-    /// Whether JIT code inlines the TLB lookup (`MIMIC_INLINE_TLB=1`).
-    /// Off by default: system-mode blocks are compiled by the quick
-    /// (unoptimized) Cranelift pipeline, and in A/B boots (-smp 1) the
-    /// inline hit's extra blocks cost more compile time than they saved
-    /// (jit: 13.8 -> 18.9 s cpu, auto: 5.1 -> 5.8 s); the call to
-    /// `softmmu::load`/`store`, whose hit path is inlined Rust, won.
-    fn inline_tlb(&self) -> bool {
-        self.inline_tlb_env.unwrap_or(false)
-    }
-
     fn translate(&mut self, pc: u64, flags: u32) -> Tb {
         let mut ir = self
             .frontend
@@ -408,7 +403,7 @@ impl Engine {
         self.stats.translated += 1;
         ir.precise = self.precise;
         ir.softmmu = self.system;
-        ir.inline_tlb = self.system && self.inline_tlb();
+        ir.inline_tlb = self.system && self.inline_tlb;
         self.code.translated(pc, pc + ir.guest_size.max(1) as u64);
         if self.log.in_asm {
             let mut bytes = Vec::with_capacity(ir.guest_size as usize);
@@ -479,7 +474,7 @@ impl Engine {
         );
         ir.precise = self.precise;
         ir.softmmu = self.system;
-        ir.inline_tlb = self.system && self.inline_tlb();
+        ir.inline_tlb = self.system && self.inline_tlb;
         if self.optimize {
             crate::opt::optimize(&mut ir);
         }
@@ -973,7 +968,6 @@ impl Engine {
             if code == 0 && self.kind != BackendKind::Interp {
                 let hot = match self.kind {
                     BackendKind::Jit => true,
-                    // SAFETY: as above.
                     // SAFETY: as above.
                     _ => self.is_hot(unsafe { &*tb }),
                 };
