@@ -49,7 +49,8 @@ usage: mimic system [OPTIONS]        (or mimic-system-aarch64 [OPTIONS])
   -gdb tcp::PORT         GDB server (vCPUs are threads); -s is -gdb tcp::1234
   -S                     the cpus wait for GDB's first continue
   -d ITEMS, -D FILE      debug log (as in user mode; -d int shows exceptions)
-  --backend interp|jit|auto  execution backend [MIMIC_BACKEND]
+  --backend interp|jit|auto  execution backend; interp = tier 0 only (template code;
+                             MIMIC_TEMPLATE=0: IR interpreter) [MIMIC_BACKEND]
 ";
 
 pub struct Parsed {

@@ -46,7 +46,8 @@ MIMIC_* equivalents of each QEMU_* variable are accepted too):
   -perfmap              write /tmp/perf-PID.map for perf to name JIT code [QEMU_PERFMAP]
   -B ADDR               host address of guest address 0 [QEMU_GUEST_BASE]
   -R SIZE               bytes of guest address space (default 1T) [QEMU_RESERVED_VA]
-  --backend interp|jit|auto   execution backend (default auto) [MIMIC_BACKEND]
+  --backend interp|jit|auto   execution backend (default auto): interp = tier 0 only
+                              (template code; MIMIC_TEMPLATE=0: IR interpreter) [MIMIC_BACKEND]
   -version              print the version";
 
 fn env_var(qemu: &str) -> Option<OsString> {

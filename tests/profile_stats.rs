@@ -61,8 +61,11 @@ fn stats_report_tiering_regions_and_background_compiles() {
         }
         let compiled = field(&err, " compiled (");
         let regions = field(&err, " regions of");
-        let translated = field(&err, " translated,");
+        let translated = field(&err, " translated (");
+        let templates = field(&err, " as template code,");
         assert!(translated > 0 && compiled > 0, "bg={bg}:\n{err}");
+        // Every block that is translated gets template code.
+        assert_eq!(templates, translated, "bg={bg}:\n{err}");
         if bg == "0" {
             // Inline compilation is deterministic: the sieve's loops
             // become regions.

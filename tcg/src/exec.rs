@@ -2,6 +2,7 @@
 //! chosen backend, chain compiled blocks, tier hot blocks up to the JIT, and
 //! return to the caller (user-mode or system-mode loop) on guest exits.
 
+use crate::backend::codemem::CodeMem;
 use crate::backend::interp;
 use crate::backend::jit::{BlockLinks, Jit};
 use crate::cache::{CodeCache, Tb};
@@ -13,11 +14,12 @@ use std::time::Instant;
 /// Which backend runs blocks.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum BackendKind {
-    /// Interpret everything.
+    /// Tier 0 only: every block as template-tier code
+    /// (`backend::template`), or interpreted with `MIMIC_TEMPLATE=0`.
     Interp,
-    /// Compile every block on first use.
+    /// Compile every block with Cranelift on first use.
     Jit,
-    /// Interpret first, compile blocks once hot.
+    /// Tier 0 first, compile blocks with Cranelift once hot.
     Auto,
 }
 
@@ -56,6 +58,10 @@ pub struct Stats {
     /// Compilations that covered more than one block, and their blocks.
     pub regions: u64,
     pub region_blocks: u64,
+    /// Blocks given template-tier code (see `backend::template`), and its
+    /// bytes.
+    pub templates: u64,
+    pub template_bytes: u64,
 }
 
 /// Debug output switches (`-d in_asm,op,op_opt,out_asm,exec`).
@@ -85,6 +91,13 @@ pub struct Engine {
     /// than they saved (jit: 13.8 -> 18.9 s cpu, auto: 5.1 -> 5.8 s); the
     /// call to `softmmu::load`/`store`, whose hit path is inlined Rust, won.
     inline_tlb: bool,
+    /// Tier 0 (`interp`, and `auto` until a block is hot) runs blocks as
+    /// template-tier code (`MIMIC_TEMPLATE=0` interprets them instead).
+    template: bool,
+    /// The template tier's code memory (reset with the cache), and whether
+    /// it filled up (the cpu loop then flushes at its next block).
+    template_mem: Option<CodeMem>,
+    template_full: bool,
     cache: CodeCache,
     jit: Option<Jit>,
     jmp_cache: Box<[JmpEntry]>,
@@ -147,7 +160,7 @@ pub struct MemFault {
 /// `guard::guarded_call`.
 extern "sysv64" fn interp_entry(env: *mut u8, code: usize) -> u64 {
     // SAFETY: `code` is a live block's `interp::Code` (see `Engine::run`).
-    unsafe { interp::exec(&*(code as *const interp::Code), env) }
+    unsafe { interp::run(&*(code as *const interp::Code), env) }
 }
 
 /// Interpreted executions before `auto` compiles a block. Cranelift costs
@@ -163,6 +176,10 @@ pub const DEFAULT_JIT_THRESHOLD: u32 = 1000;
 /// compiles only after this many times the threshold: a loop that keeps
 /// running gets there within a millisecond or so anyway.
 pub const DEFAULT_REGION_FACTOR: u32 = 4;
+
+/// Bytes reserved (not committed) for each engine's template-tier code:
+/// python3 -c pass fills about 9 MiB of it (37k blocks, ~250 bytes each).
+const TEMPLATE_ARENA: usize = 256 << 20;
 
 fn default_threshold() -> u32 {
     std::env::var("MIMIC_JIT_THRESHOLD")
@@ -184,6 +201,9 @@ impl Engine {
             code,
             kind,
             inline_tlb: std::env::var("MIMIC_INLINE_TLB").is_ok_and(|v| v != "0"),
+            template: std::env::var("MIMIC_TEMPLATE").map_or(true, |v| v != "0"),
+            template_mem: None,
+            template_full: false,
             cache: CodeCache::default(),
             jit: None,
             jmp_cache: vec![JmpEntry::default(); JMP_CACHE_SIZE].into_boxed_slice(),
@@ -337,6 +357,10 @@ impl Engine {
         if let Some(j) = &mut self.jit {
             j.reset();
         }
+        if let Some(m) = &mut self.template_mem {
+            m.reset();
+        }
+        self.template_full = false;
         self.flush_jump_cache();
         // Results of queued jobs carry the old flush count and are dropped.
         self.queued.clear();
@@ -440,7 +464,7 @@ impl Engine {
             ir.insns.shrink_to_fit();
             ir.temps.shrink_to_fit();
         }
-        let interp = match interp::lower(&ir) {
+        let mut interp = match interp::lower(&ir) {
             Some(c) => c,
             None => {
                 // Too many temps: retranslate as a shorter block.
@@ -451,12 +475,48 @@ impl Engine {
                 return tb;
             }
         };
+        interp.native = self.template_code(&interp);
         let phys = if self.system {
             self.code.phys_key(pc)
         } else {
             0
         };
         Tb::new(pc, flags, phys, ir, interp, keep_ir)
+    }
+
+    /// Template-tier code for a lowered block (not for `jit`, which
+    /// compiles every block), placed in the template arena; 0 when there is
+    /// none (the block is interpreted).
+    fn template_code(&mut self, code: &interp::Code) -> usize {
+        if self.kind == BackendKind::Jit || !self.template || self.template_full {
+            return 0;
+        }
+        if self.template_mem.is_none() {
+            match CodeMem::new(TEMPLATE_ARENA) {
+                Ok(m) => self.template_mem = Some(m),
+                Err(e) => {
+                    tracing::warn!(target: "unimp", "template tier unavailable: {e}");
+                    self.template = false;
+                    return 0;
+                }
+            }
+        }
+        let Some(bytes) = crate::backend::template::emit(code) else {
+            return 0;
+        };
+        let mem = self.template_mem.as_mut().expect("created above");
+        match mem.place(&bytes) {
+            Some(addr) => {
+                self.stats.templates += 1;
+                self.stats.template_bytes += bytes.len() as u64;
+                addr
+            }
+            None => {
+                // Full: interpret until the cpu loop flushes everything.
+                self.template_full = true;
+                0
+            }
+        }
     }
 
     /// The optimized IR of `tb`, translated again if the block dropped it.
@@ -955,6 +1015,9 @@ impl Engine {
             let pc = unsafe { (env.add(self.pc_off) as *const u64).read() };
             let flags = common.cur_flags;
             let flushes = self.stats.flushes;
+            if self.template_full {
+                self.flush();
+            }
             self.take_compiled(env);
             if self.stats.flushes != flushes {
                 chain_from = None;
@@ -1081,7 +1144,7 @@ impl Engine {
                 // SAFETY: tb is live; env is the guest state it was built for.
                 let r = unsafe {
                     (*tb).count_exec();
-                    interp::exec(&(*tb).interp, env)
+                    interp::run(&(*tb).interp, env)
                 };
                 if let (Some(t0), Some(pr)) = (t0, self.profile.as_mut()) {
                     pr.p.interp += t0.elapsed();

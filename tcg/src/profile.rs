@@ -19,7 +19,7 @@ pub struct Profile {
     pub translate: Duration,
     /// Cranelift compilations (blocks and regions).
     pub compile: Duration,
-    /// In the interpreter.
+    /// In tier 0: template-tier code, or the interpreter.
     pub interp: Duration,
     /// In compiled code (chained blocks included).
     pub jit: Duration,
@@ -43,6 +43,8 @@ impl Profile {
         s.invalidated += t.invalidated;
         s.regions += t.regions;
         s.region_blocks += t.region_blocks;
+        s.templates += t.templates;
+        s.template_bytes += t.template_bytes;
         self.translate += o.translate;
         self.compile += o.compile;
         self.interp += o.interp;
@@ -77,15 +79,15 @@ impl Profile {
         for (name, d) in [
             ("translate", self.translate),
             ("compile", self.compile),
-            ("interpreter", self.interp),
+            ("interpreter", self.interp), // template code included
             ("jit code", self.jit),
             ("outside", self.outside),
         ] {
             out.push_str(&format!("  {name:<13} {:10.1} ms {:5.1}%\n", ms(d), pct(d)));
         }
         out.push_str(&format!(
-            "blocks          {} translated, {} compiled ({} regions of {} blocks), {} compile failures\n",
-            s.translated, s.compiled, s.regions, s.region_blocks, s.jit_failures
+            "blocks          {} translated ({} as template code, {} KiB), {} compiled ({} regions of {} blocks), {} compile failures\n",
+            s.translated, s.templates, s.template_bytes >> 10, s.compiled, s.regions, s.region_blocks, s.jit_failures
         ));
         out.push_str(&format!(
             "entries         {} interpreted, {} jit, {} chained links\n",

@@ -1,6 +1,6 @@
-//! Random IR programs run on the interpreter (unoptimized and optimized) and
-//! on the JIT must leave identical guest state and memory. This keeps the two
-//! backends and the optimizer equivalent.
+//! Random IR programs run on the interpreter (unoptimized and optimized),
+//! as template-tier code and on the JIT must leave identical guest state and
+//! memory. This keeps the backends and the optimizer equivalent.
 
 use tcg::backend::interp;
 use tcg::backend::jit::{BlockLinks, Jit};
@@ -347,6 +347,9 @@ fn interpreter_optimizer_and_jit_agree_on_random_blocks() {
     let mut mem_a = vec![0u8; MEM];
     let mut mem_b = vec![0u8; MEM];
     let mut mem_c = vec![0u8; MEM];
+    let mut mem_d = vec![0u8; MEM];
+    let mut template_mem = tcg::backend::codemem::CodeMem::new(64 << 20).expect("code memory");
+    let mut native_blocks = 0;
     for seed in 1..400u64 {
         let ir = random_block(seed);
         tcg::ir::verify(&ir).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{ir}"));
@@ -359,8 +362,16 @@ fn interpreter_optimizer_and_jit_agree_on_random_blocks() {
         let ra = unsafe { interp::exec(&code, &mut *sa as *mut State as *mut u8) };
 
         let mut sb = fresh_state(seed, &mut mem_b);
-        let code = interp::lower(&opt).expect("lower");
+        let mut code = interp::lower(&opt).expect("lower");
         let rb = unsafe { interp::exec(&code, &mut *sb as *mut State as *mut u8) };
+
+        // The same lowered block as template-tier code.
+        let mut sd = fresh_state(seed, &mut mem_d);
+        if let Some(bytes) = tcg::backend::template::emit(&code) {
+            code.native = template_mem.place(&bytes).expect("template arena full");
+            native_blocks += 1;
+        }
+        let rd = unsafe { interp::run(&code, &mut *sd as *mut State as *mut u8) };
 
         let mut sc = fresh_state(seed, &mut mem_c);
         let mut jit = Jit::new(sc.common.guest_base).expect("jit");
@@ -387,6 +398,12 @@ fn interpreter_optimizer_and_jit_agree_on_random_blocks() {
             snapshot(&sb, &mem_b),
             "seed {seed}: state differs (optimizer)\n{ir}\n{opt}"
         );
+        assert_eq!(ra, rd, "seed {seed}: exit differs (template)\n{opt}");
+        assert_eq!(
+            a,
+            snapshot(&sd, &mem_d),
+            "seed {seed}: state differs (template)\n{opt}"
+        );
         assert_eq!(ra, rc, "seed {seed}: exit differs (jit)\n{opt}");
         assert_eq!(
             a,
@@ -394,6 +411,7 @@ fn interpreter_optimizer_and_jit_agree_on_random_blocks() {
             "seed {seed}: state differs (jit)\n{opt}"
         );
     }
+    assert!(native_blocks > 300, "only {native_blocks} template blocks");
 }
 
 /// Where region programs leave to: not a member.
@@ -575,4 +593,239 @@ fn region_compiled_loops_agree_with_the_interpreter() {
         regions_with_loops > 100,
         "only {regions_with_loops} looping regions"
     );
+}
+
+/// A block of random ops drawn from every opcode of the IR (each with
+/// random operands, memory ops with every size, sign and byte order),
+/// with an instruction start after each op so exit requests are checked.
+fn every_op_block(seed: u64) -> IrBlock {
+    let mut r = Rng(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) | 1);
+    let mut b = Builder::new(&GLOBALS, 12);
+    let extra = std::mem::offset_of!(State, extra) as u32;
+    let mut pending: Vec<tcg::ir::Label> = vec![];
+    let n = 10 + r.below(30);
+    b.insn_start(0);
+    for i in 0..n {
+        let g64 = |r: &mut Rng| b_global(r, 0, 8);
+        let g32 = |r: &mut Rng| b_global(r, 8, 4);
+        let (d, a, c, v) = (g64(&mut r), g64(&mut r), g64(&mut r), g64(&mut r));
+        let (d32, a32, c32, v32) = (g32(&mut r), g32(&mut r), g32(&mut r), g32(&mut r));
+        let [d, a, c, v] = [d, a, c, v].map(|i| b.global(i));
+        let [d32, a32, c32, v32] = [d32, a32, c32, v32].map(|i| b.global(i));
+        let cond = Cond::from_u32(r.below(14) as u32);
+        let pos = r.below(64) as u32;
+        let len = 1 + r.below(64 - pos as u64) as u32;
+        let pos32 = r.below(32) as u32;
+        let len32 = 1 + r.below(32 - pos32 as u64) as u32;
+        let memop = MemOp::size_log2(r.below(4) as u32).with_big_endian(r.below(2) == 0);
+        let memop = if r.below(2) == 0 && memop.log2() < 3 {
+            memop.signed()
+        } else {
+            memop
+        };
+        let addr = |b: &mut Builder, x| {
+            let t = b.temp_i64();
+            let m = b.const_i64((MEM - 16) as u64);
+            b.and_i64(t, x, m);
+            t
+        };
+        match r.below(100) {
+            0 => b.mov_i32(d32, a32),
+            1 => b.mov_i64(d, a),
+            2 => b.movi_i32(d32, interesting(&mut r)),
+            3 => b.movi_i64(d, interesting(&mut r)),
+            4 => b.add_i32(d32, a32, c32),
+            5 => b.sub_i32(d32, a32, c32),
+            6 => b.mul_i32(d32, a32, c32),
+            7 => b.and_i32(d32, a32, c32),
+            8 => b.or_i32(d32, a32, c32),
+            9 => b.xor_i32(d32, a32, c32),
+            10 => b.andc_i32(d32, a32, c32),
+            11 => b.orc_i32(d32, a32, c32),
+            12 => b.eqv_i32(d32, a32, c32),
+            13 => b.shl_i32(d32, a32, c32),
+            14 => b.shr_i32(d32, a32, c32),
+            15 => b.sar_i32(d32, a32, c32),
+            16 => b.rotl_i32(d32, a32, c32),
+            17 => b.rotr_i32(d32, a32, c32),
+            18 => b.divs_i32(d32, a32, c32),
+            19 => b.divu_i32(d32, a32, c32),
+            20 => b.rems_i32(d32, a32, c32),
+            21 => b.remu_i32(d32, a32, c32),
+            22 => b.neg_i32(d32, a32),
+            23 => b.not_i32(d32, a32),
+            24 => b.clz_i32(d32, a32),
+            25 => b.ctz_i32(d32, a32),
+            26 => b.ctpop_i32(d32, a32),
+            27 => b.bswap16_i32(d32, a32),
+            28 => b.bswap32_i32(d32, a32),
+            29 => b.ext8s_i32(d32, a32),
+            30 => b.ext8u_i32(d32, a32),
+            31 => b.ext16s_i32(d32, a32),
+            32 => b.ext16u_i32(d32, a32),
+            33 => b.extract_i32(d32, a32, pos32, len32),
+            34 => b.sextract_i32(d32, a32, pos32, len32),
+            35 => b.deposit_i32(d32, a32, c32, pos32, len32),
+            36 => b.setcond_i32(d32, a32, c32, cond),
+            37 => b.movcond_i32(d32, a32, c32, v32, a32, cond),
+            38 => b.add_i64(d, a, c),
+            39 => b.sub_i64(d, a, c),
+            40 => b.mul_i64(d, a, c),
+            41 => b.mulhs_i64(d, a, c),
+            42 => b.mulhu_i64(d, a, c),
+            43 => b.and_i64(d, a, c),
+            44 => b.or_i64(d, a, c),
+            45 => b.xor_i64(d, a, c),
+            46 => b.andc_i64(d, a, c),
+            47 => b.orc_i64(d, a, c),
+            48 => b.eqv_i64(d, a, c),
+            49 => b.shl_i64(d, a, c),
+            50 => b.shr_i64(d, a, c),
+            51 => b.sar_i64(d, a, c),
+            52 => b.rotl_i64(d, a, c),
+            53 => b.rotr_i64(d, a, c),
+            54 => b.divs_i64(d, a, c),
+            55 => b.divu_i64(d, a, c),
+            56 => b.rems_i64(d, a, c),
+            57 => b.remu_i64(d, a, c),
+            58 => b.neg_i64(d, a),
+            59 => b.not_i64(d, a),
+            60 => b.clz_i64(d, a),
+            61 => b.ctz_i64(d, a),
+            62 => b.ctpop_i64(d, a),
+            63 => b.bswap16_i64(d, a),
+            64 => b.bswap32_i64(d, a),
+            65 => b.bswap64_i64(d, a),
+            66 => b.ext8s_i64(d, a),
+            67 => b.ext8u_i64(d, a),
+            68 => b.ext16s_i64(d, a),
+            69 => b.ext16u_i64(d, a),
+            70 => b.ext32s_i64(d, a),
+            71 => b.ext32u_i64(d, a),
+            72 => b.extract_i64(d, a, pos, len),
+            73 => b.sextract_i64(d, a, pos, len),
+            74 => b.deposit_i64(d, a, c, pos, len),
+            75 => b.setcond_i64(d, a, c, cond),
+            76 => b.movcond_i64(d, a, c, v, a, cond),
+            77 => b.extrl_i64_i32(d32, a),
+            78 => b.extrh_i64_i32(d32, a),
+            79 => b.extu_i32_i64(d, a32),
+            80 => b.exts_i32_i64(d, a32),
+            81 => b.fadd_f64(d, a, c),
+            82 => b.fsub_f64(d, a, c),
+            83 => b.fmul_f64(d, a, c),
+            84 => b.fdiv_f64(d, a, c),
+            85 => b.fadd_f32(d, a, c),
+            86 => b.fsub_f32(d, a, c),
+            87 => b.fmul_f32(d, a, c),
+            88 => b.fdiv_f32(d, a, c),
+            89 => {
+                let t = addr(&mut b, a);
+                b.ld_i32(d32, t, memop, 0);
+            }
+            90 => {
+                let t = addr(&mut b, a);
+                b.ld_i64(d, t, memop, 0);
+            }
+            91 => {
+                let t = addr(&mut b, a);
+                b.st_i32(c32, t, MemOp(memop.0 & !8), 0);
+            }
+            92 => {
+                let t = addr(&mut b, a);
+                b.st_i64(c, t, MemOp(memop.0 & !8), 0);
+            }
+            93 => b.ld_env_i32(d32, [PCOFF, extra][r.below(2) as usize], memop),
+            94 => b.ld_env_i64(d, extra, memop),
+            95 => b.st_env_i32(
+                c32,
+                [PCOFF, extra][r.below(2) as usize],
+                MemOp(memop.0 & !8),
+            ),
+            96 => b.st_env_i64(c, extra, MemOp(memop.0 & !8)),
+            97 => {
+                let l = b.new_label();
+                if r.below(2) == 0 {
+                    b.brcond_i32(a32, c32, cond, l);
+                } else {
+                    b.brcond_i64(a, c, cond, l);
+                }
+                pending.push(l);
+            }
+            98 => {
+                if let Some(l) = pending.pop() {
+                    b.set_label(l);
+                }
+            }
+            _ => {
+                if r.below(8) == 0 {
+                    b.exit(3);
+                }
+            }
+        }
+        b.insn_start(4 * (i + 1));
+    }
+    for l in pending.drain(..) {
+        b.set_label(l);
+    }
+    let term = match r.below(3) {
+        0 => Terminal::Cond {
+            cond: Cond::from_u32(r.below(14) as u32),
+            a: b.global(r.below(8) as usize),
+            b: b.global(r.below(8) as usize),
+            taken: 0x1000,
+            not_taken: 0x2000,
+        },
+        1 => Terminal::Indirect(b.global(r.below(8) as usize)),
+        _ => Terminal::Jump(0x4000),
+    };
+    b.finish(0, 0, 4 * (n as u32 + 1), n as u32 + 1, term)
+}
+
+fn b_global(r: &mut Rng, first: usize, n: u64) -> usize {
+    first + r.below(n) as usize
+}
+
+/// Every opcode, on interesting values, leaves the same state, memory and
+/// exit as template-tier code as in the interpreter, including the exit
+/// at an instruction start after a store when an exit is requested, and
+/// in precise mode (every instruction's pc recorded).
+#[test]
+fn template_tier_agrees_with_the_interpreter_on_every_opcode() {
+    let mut mem_a = vec![0u8; MEM];
+    let mut mem_b = vec![0u8; MEM];
+    let mut arena = tcg::backend::codemem::CodeMem::new(256 << 20).expect("code memory");
+    let mut requests = 0;
+    for seed in 1..3000u64 {
+        let mut ir = every_op_block(seed);
+        ir.precise = seed % 5 == 0;
+        tcg::ir::verify(&ir).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{ir}"));
+        let request = seed % 7 == 0;
+        let mut sa = fresh_state(seed, &mut mem_a);
+        let mut sb = fresh_state(seed, &mut mem_b);
+        for s in [&mut sa, &mut sb] {
+            s.common
+                .exit_request
+                .store(request as u32, std::sync::atomic::Ordering::Relaxed);
+        }
+        let mut code = interp::lower(&ir).expect("lower");
+        let ra = unsafe { interp::exec(&code, &mut *sa as *mut State as *mut u8) };
+        let bytes = tcg::backend::template::emit(&code).expect("template code");
+        code.native = arena.place(&bytes).expect("arena full");
+        let rb = unsafe { interp::run(&code, &mut *sb as *mut State as *mut u8) };
+        if ra == tcg::cpu::exit::REQUEST {
+            requests += 1;
+        }
+        assert_eq!(ra, rb, "seed {seed}: exit differs\n{ir}");
+        assert_eq!(
+            snapshot(&sa, &mem_a),
+            snapshot(&sb, &mem_b),
+            "seed {seed}: state differs\n{ir}"
+        );
+        assert_eq!(
+            sa.common.insn_pc, sb.common.insn_pc,
+            "seed {seed}: insn_pc\n{ir}"
+        );
+    }
+    assert!(requests > 50, "only {requests} exit requests seen");
 }

@@ -13,17 +13,17 @@ use crate::helper::Helper;
 use crate::ir::{Cond, Insn, IrBlock, MemOp, Opcode, TempKind, Terminal, Type, NO_TEMP};
 
 #[derive(Clone, Copy)]
-struct Op {
-    opc: Opcode,
+pub(crate) struct Op {
+    pub(crate) opc: Opcode,
     /// Calls: the result temp is 32-bit.
     r32: bool,
     /// Operand env offsets / constants, in `Insn::args` order.
-    a: [u32; 6],
-    imm: u64,
+    pub(crate) a: [u32; 6],
+    pub(crate) imm: u64,
 }
 
 #[derive(Clone)]
-enum Term {
+pub(crate) enum Term {
     Jump(u64),
     Indirect(u32),
     Cond {
@@ -42,13 +42,18 @@ enum Term {
 
 /// A block lowered for interpretation.
 pub struct Code {
-    ops: Vec<Op>,
-    term: Term,
-    pc_off: u32,
+    pub(crate) ops: Vec<Op>,
+    pub(crate) term: Term,
+    pub(crate) pc_off: u32,
     /// Record each instruction's pc in `CpuCommon::insn_pc`.
-    precise: bool,
+    pub(crate) precise: bool,
     /// Memory ops go through `crate::softmmu`.
-    softmmu: bool,
+    pub(crate) softmmu: bool,
+    /// The same block as host code of the template tier
+    /// (`super::template`), 0 when there is none: an
+    /// `extern "sysv64" fn(env, _) -> u64` that `run` calls instead of
+    /// interpreting. It may call `one_op` with pointers into `ops`.
+    pub native: usize,
 }
 
 fn temp_off(b: &IrBlock, t: u32) -> u32 {
@@ -109,6 +114,7 @@ pub fn lower(b: &IrBlock) -> Option<Code> {
         pc_off: temp_off(b, b.pc_global.0),
         precise: b.precise,
         softmmu: b.softmmu,
+        native: 0,
     })
 }
 
@@ -181,12 +187,108 @@ fn lower_insn(b: &IrBlock, insn: &Insn, label_at: &[u32]) -> Op {
     }
 }
 
-/// Runs a lowered block on `env`; returns an `exit` code.
+/// Runs a block: its template-tier code when it has some, else the
+/// interpreter.
+///
+/// # Safety
+/// As for [`exec`].
+#[inline(always)]
+pub unsafe fn run(code: &Code, env: *mut u8) -> u64 {
+    if code.native != 0 {
+        // SAFETY: `native` is template code emitted for this very block
+        // (see `Code::native`), in code memory that lives as long as it.
+        let f: extern "sysv64" fn(*mut u8, usize) -> u64 = std::mem::transmute(code.native);
+        f(env, 0)
+    } else {
+        exec(code, env)
+    }
+}
+
+/// Runs a lowered block on `env` in the interpreter; returns an `exit` code.
 ///
 /// # Safety
 /// `env` must point to the guest state struct the block was translated for,
 /// whose `CpuCommon::guest_base` maps every guest address the block touches.
 pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
+    if let Some(r) = run_ops(&code.ops, code.precise, code.softmmu, code.pc_off, env) {
+        return r;
+    }
+    // SAFETY: the terminal's offsets were computed like the ops'.
+    match &code.term {
+        Term::Jump(pc) => {
+            wr64(env, code.pc_off, *pc);
+            exit::JUMP0
+        }
+        Term::Indirect(t) => {
+            wr64(env, code.pc_off, rd64(env, *t));
+            exit::INDIRECT
+        }
+        Term::Cond {
+            cond,
+            a,
+            b,
+            ty,
+            taken,
+            not_taken,
+        } => {
+            let c = match ty {
+                Type::I32 => cond.eval32(rd32(env, *a), rd32(env, *b)),
+                _ => cond.eval64(rd64(env, *a), rd64(env, *b)),
+            };
+            if c {
+                wr64(env, code.pc_off, *taken);
+                exit::JUMP0
+            } else {
+                wr64(env, code.pc_off, *not_taken);
+                exit::JUMP1
+            }
+        }
+        Term::Exit { pc, reason } => {
+            wr64(env, code.pc_off, *pc);
+            exit::guest(*reason)
+        }
+    }
+}
+
+/// Runs one data op (not a label, branch, instruction start or exit) for
+/// template code: how it does what it does not emit itself. `softmmu` is
+/// the block's `Code::softmmu`.
+///
+/// # Safety
+/// `op` points into the `ops` of a live `Code` built for `env`'s guest.
+pub(crate) unsafe extern "sysv64" fn one_op(env: *mut u8, op: *const Op, softmmu: u64) {
+    run_ops(
+        std::slice::from_raw_parts(op, 1),
+        false,
+        softmmu != 0,
+        0,
+        env,
+    );
+}
+
+#[inline(always)]
+unsafe fn rd64(env: *mut u8, o: u32) -> u64 {
+    (env.add(o as usize) as *const u64).read_unaligned()
+}
+#[inline(always)]
+unsafe fn rd32(env: *mut u8, o: u32) -> u32 {
+    (env.add(o as usize) as *const u32).read_unaligned()
+}
+#[inline(always)]
+unsafe fn wr64(env: *mut u8, o: u32, v: u64) {
+    (env.add(o as usize) as *mut u64).write_unaligned(v)
+}
+
+/// Runs `ops` in order (following branches); `Some(exit)` when one leaves
+/// the block, `None` when control falls off the end (to the terminal).
+#[inline(always)]
+unsafe fn run_ops(
+    ops: &[Op],
+    precise: bool,
+    softmmu: bool,
+    pc_off: u32,
+    env: *mut u8,
+) -> Option<u64> {
     // SAFETY (whole function): operand offsets were computed from the guest's
     // globals and the scratch area, all inside the env struct.
     macro_rules! r64 {
@@ -211,7 +313,6 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
     }
     let common = &*(env as *const crate::cpu::CpuCommon);
     let base = common.guest_base as *mut u8;
-    let ops = &code.ops[..];
     let mut ip = 0usize;
     // A store or call since the last instruction start (see `insn_start`).
     let mut stored = false;
@@ -344,7 +445,7 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
 
             SetLabel => {}
             InsnStart => {
-                if code.precise {
+                if precise {
                     w64!(crate::cpu::OFF_INSN_PC, op.imm);
                 }
                 if stored {
@@ -354,8 +455,8 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
                         .load(std::sync::atomic::Ordering::Relaxed)
                         != 0
                     {
-                        w64!(code.pc_off, op.imm);
-                        return exit::REQUEST;
+                        w64!(pc_off, op.imm);
+                        return Some(exit::REQUEST);
                     }
                 }
             }
@@ -370,9 +471,9 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
                     ip = a[3] as usize;
                 }
             }
-            Exit => return exit::guest(op.imm as u32),
+            Exit => return Some(exit::guest(op.imm as u32)),
 
-            LdI32 | LdI64 if code.softmmu => {
+            LdI32 | LdI64 if softmmu => {
                 let v = crate::softmmu::load_inline(env, r64!(a[1]), MemOp(a[2] as u16), a[3]);
                 if op.opc == LdI32 {
                     w32!(a[0], v as u32)
@@ -380,7 +481,7 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
                     w64!(a[0], v)
                 }
             }
-            StI32 | StI64 if code.softmmu => {
+            StI32 | StI64 if softmmu => {
                 let v = if op.opc == StI32 {
                     r32!(a[0]) as u64
                 } else {
@@ -402,7 +503,7 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
                 guest_store(base, r64!(a[1]), r64!(a[0]), MemOp(a[2] as u16));
                 stored = true;
             }
-            Ld2I64 if code.softmmu => {
+            Ld2I64 if softmmu => {
                 let (m, idx) = (MemOp(a[3] as u16), a[4]);
                 let addr = r64!(a[2]);
                 let lo = crate::softmmu::load_inline(env, addr, m, idx);
@@ -410,7 +511,7 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
                 w64!(a[0], lo);
                 w64!(a[1], hi);
             }
-            St2I64 if code.softmmu => {
+            St2I64 if softmmu => {
                 let (m, idx) = (MemOp(a[3] as u16), a[4]);
                 let addr = r64!(a[2]);
                 crate::softmmu::store_inline(env, addr, r64!(a[0]), m, idx);
@@ -450,41 +551,7 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
             }
         }
     }
-    match &code.term {
-        Term::Jump(pc) => {
-            w64!(code.pc_off, *pc);
-            exit::JUMP0
-        }
-        Term::Indirect(t) => {
-            let pc = r64!(*t);
-            w64!(code.pc_off, pc);
-            exit::INDIRECT
-        }
-        Term::Cond {
-            cond,
-            a,
-            b,
-            ty,
-            taken,
-            not_taken,
-        } => {
-            let c = match ty {
-                Type::I32 => cond.eval32(r32!(*a), r32!(*b)),
-                _ => cond.eval64(r64!(*a), r64!(*b)),
-            };
-            if c {
-                w64!(code.pc_off, *taken);
-                exit::JUMP0
-            } else {
-                w64!(code.pc_off, *not_taken);
-                exit::JUMP1
-            }
-        }
-        Term::Exit { pc, reason } => {
-            w64!(code.pc_off, *pc);
-            exit::guest(*reason)
-        }
-    }
+    None
 }
 
 #[inline(always)]

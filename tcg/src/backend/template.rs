@@ -1,0 +1,560 @@
+//! The template tier: a block the interpreter has lowered (`interp::Code`)
+//! turned into x86-64 code in well under a microsecond, op by op, with no
+//! register allocation: every operand is loaded from and stored to its
+//! env slot, exactly where the interpreter reads and writes it, so the
+//! state after every op is the interpreter's. What it saves is the
+//! interpreter's dispatch and operand decoding: one indirect jump and
+//! several loads per op.
+//!
+//! Ops it has no template for (division, bit counts, calls, 16-byte and
+//! softmmu memory accesses) call `interp::one_op`, the interpreter's own
+//! code for that op, with a pointer to the lowered op. Labels, branches,
+//! instruction starts (the exit-request check after stores), guest exits
+//! and the terminal are native and return the interpreter's exit codes.
+//!
+//! Code shape: `extern "sysv64" fn(env, _) -> u64`; rbx holds env, r12 the
+//! guest base, r13 the "stored since the last instruction start" flag, all
+//! three callee-saved and pushed in the prologue (which also leaves the
+//! stack 16-byte aligned for calls). Host faults in guest accesses behave
+//! as in the interpreter (the fault guard of precise mode leaves through
+//! `guard::leave`; no frame here holds anything).
+
+use super::interp::{Code, Op, Term};
+use super::x64::{cc, Asm, Rm, R12, R13, RAX, RBX, RCX, RDI, RDX, RSI};
+use crate::cpu::{exit, OFF_EXIT_REQUEST, OFF_GUEST_BASE, OFF_INSN_PC};
+use crate::ir::{Cond, MemOp, Opcode, Type};
+
+/// Emits `code` as template-tier machine code (position independent:
+/// every address in it is absolute). `None` if the block has nothing the
+/// template tier can speed up.
+pub fn emit(code: &Code) -> Option<Vec<u8>> {
+    let mut e = Emitter {
+        a: Asm::default(),
+        code,
+        op_at: Vec::with_capacity(code.ops.len() + 1),
+        label_fix: Vec::new(),
+        request_fix: Vec::new(),
+    };
+    e.a.buf.reserve(32 + code.ops.len() * 20);
+    e.prologue();
+    for (i, op) in code.ops.iter().enumerate() {
+        e.op_at.push(e.a.pos());
+        e.op(op, i);
+    }
+    e.op_at.push(e.a.pos());
+    e.terminal();
+    e.cold_paths();
+    for &(at, target) in &e.label_fix {
+        let to = e.op_at[target as usize];
+        e.a.patch(at, to);
+    }
+    Some(e.a.buf)
+}
+
+struct Emitter<'a> {
+    a: Asm,
+    code: &'a Code,
+    /// Code offset of each op (and of the terminal, last).
+    op_at: Vec<usize>,
+    /// (rel32 position, op index) of branches to labels.
+    label_fix: Vec<(usize, u32)>,
+    /// (rel32 position, guest pc) of exit-request checks.
+    request_fix: Vec<(usize, u64)>,
+}
+
+fn x86_cc(c: Cond) -> u8 {
+    match c {
+        Cond::Eq | Cond::TstEq => cc::E,
+        Cond::Ne | Cond::TstNe => cc::NE,
+        Cond::Lt => cc::L,
+        Cond::Ge => cc::GE,
+        Cond::Le => cc::LE,
+        Cond::Gt => cc::G,
+        Cond::Ltu => cc::B,
+        Cond::Geu => cc::AE,
+        Cond::Leu => cc::BE,
+        Cond::Gtu => cc::A,
+        Cond::Never | Cond::Always => unreachable!("constant conditions are not compared"),
+    }
+}
+
+fn env(o: u32) -> Rm {
+    Rm::Env(o)
+}
+
+impl Emitter<'_> {
+    fn prologue(&mut self) {
+        let a = &mut self.a;
+        a.bytes(&[0x53, 0x41, 0x54, 0x41, 0x55]); // push rbx; push r12; push r13
+        a.store(true, RDI, Rm::Reg(RBX)); // mov rbx, rdi
+        a.load(true, R12, env(OFF_GUEST_BASE as u32));
+        a.op(None, false, &[0x31], R13, Rm::Reg(R13)); // xor r13d, r13d
+    }
+
+    /// Returns `rax` to the caller.
+    fn epilogue(&mut self) {
+        self.a.bytes(&[0x41, 0x5d, 0x41, 0x5c, 0x5b, 0xc3]); // pop r13; pop r12; pop rbx; ret
+    }
+
+    fn ret(&mut self, v: u64) {
+        self.a.mov_imm(RAX, v);
+        self.epilogue();
+    }
+
+    fn set_pc(&mut self, pc: u64) {
+        let off = self.code.pc_off;
+        self.a.store_imm64(env(off), pc);
+    }
+
+    fn set_stored(&mut self) {
+        self.a.mov_imm(R13, 1);
+    }
+
+    /// Compares `a` with `b` (32 or 64 bits) for `c`; false for constant
+    /// conditions (the caller handles those).
+    fn compare(&mut self, w: bool, a: u32, b: u32, c: Cond) {
+        self.a.load(w, RAX, env(a));
+        if matches!(c, Cond::TstEq | Cond::TstNe) {
+            self.a.op(None, w, &[0x85], RAX, env(b)); // test [b], rax
+        } else {
+            self.a.op(None, w, &[0x3b], RAX, env(b)); // cmp rax, [b]
+        }
+    }
+
+    /// `rm` (a load from the env or guest memory) into rcx as `m` says:
+    /// size, sign and byte order, zero- or sign-extended to 64 bits.
+    fn load_mem(&mut self, rm: Rm, m: MemOp) {
+        let a = &mut self.a;
+        let signed = m.is_signed();
+        match m.log2() {
+            0 => a.op(
+                None,
+                true,
+                &[0x0f, if signed { 0xbe } else { 0xb6 }],
+                RCX,
+                rm,
+            ),
+            1 if !m.is_be() => a.op(
+                None,
+                true,
+                &[0x0f, if signed { 0xbf } else { 0xb7 }],
+                RCX,
+                rm,
+            ),
+            1 => {
+                a.op(None, false, &[0x0f, 0xb7], RCX, rm); // movzx ecx, word
+                a.bswap(false, RCX);
+                if signed {
+                    a.shift_imm(false, 7, Rm::Reg(RCX), 16); // sar ecx, 16
+                    a.op(None, true, &[0x63], RCX, Rm::Reg(RCX)); // movsxd rcx, ecx
+                } else {
+                    a.shift_imm(false, 5, Rm::Reg(RCX), 16); // shr ecx, 16
+                }
+            }
+            2 if !m.is_be() => {
+                if signed {
+                    a.op(None, true, &[0x63], RCX, rm);
+                } else {
+                    a.load(false, RCX, rm);
+                }
+            }
+            2 => {
+                a.load(false, RCX, rm);
+                a.bswap(false, RCX);
+                if signed {
+                    a.op(None, true, &[0x63], RCX, Rm::Reg(RCX));
+                }
+            }
+            _ => {
+                a.load(true, RCX, rm);
+                if m.is_be() {
+                    a.bswap(true, RCX);
+                }
+            }
+        }
+    }
+
+    /// Stores rcx to `rm` as `m` says (size and byte order; clobbers rcx).
+    fn store_mem(&mut self, rm: Rm, m: MemOp) {
+        let a = &mut self.a;
+        match m.log2() {
+            0 => a.op(None, false, &[0x88], RCX, rm),
+            1 => {
+                if m.is_be() {
+                    a.op(Some(0x66), false, &[0xc1], 0, Rm::Reg(RCX)); // rol cx, 8
+                    a.byte(8);
+                }
+                a.op(Some(0x66), false, &[0x89], RCX, rm);
+            }
+            2 => {
+                if m.is_be() {
+                    a.bswap(false, RCX);
+                }
+                a.store(false, RCX, rm);
+            }
+            _ => {
+                if m.is_be() {
+                    a.bswap(true, RCX);
+                }
+                a.store(true, RCX, rm);
+            }
+        }
+    }
+
+    /// Calls `interp::one_op` for op `i`.
+    fn slow(&mut self, i: usize) {
+        let op: *const Op = &self.code.ops[i];
+        let a = &mut self.a;
+        a.store(true, RBX, Rm::Reg(RDI)); // mov rdi, rbx
+        a.mov_imm(RSI, op as u64);
+        a.mov_imm(RDX, self.code.softmmu as u64);
+        a.mov_imm(RAX, super::interp::one_op as *const () as u64);
+        a.call_rax();
+    }
+
+    /// rax = [x] op [y] for the ALU ops with an `op r, r/m` form.
+    fn alu(&mut self, w: bool, opc: &[u8], d: u32, x: u32, y: u32) {
+        self.a.load(w, RAX, env(x));
+        self.a.op(None, w, opc, RAX, env(y));
+        self.a.store(w, RAX, env(d));
+    }
+
+    /// d = [x] op ~[y] (andc, orc) or ~([x] op [y]) (eqv), with `op r, r/m`
+    /// opcodes.
+    fn alu_not(&mut self, w: bool, opc: &[u8], d: u32, x: u32, y: u32, not_result: bool) {
+        let a = &mut self.a;
+        a.load(w, RAX, env(x));
+        a.load(w, RCX, env(y));
+        if !not_result {
+            a.op(None, w, &[0xf7], 2, Rm::Reg(RCX)); // not rcx
+        }
+        a.op(None, w, opc, RAX, Rm::Reg(RCX));
+        if not_result {
+            a.op(None, w, &[0xf7], 2, Rm::Reg(RAX)); // not rax
+        }
+        a.store(w, RAX, env(d));
+    }
+
+    fn shift(&mut self, w: bool, ext: u8, d: u32, x: u32, y: u32) {
+        let a = &mut self.a;
+        a.load(w, RAX, env(x));
+        a.load(false, RCX, env(y));
+        a.shift_cl(w, ext, Rm::Reg(RAX));
+        a.store(w, RAX, env(d));
+    }
+
+    /// d = f(rm) for a one-operand instruction `opc /ext` on rax.
+    fn unary(&mut self, w: bool, opc: &[u8], ext: u8, d: u32, x: u32) {
+        self.a.load(w, RAX, env(x));
+        self.a.op(None, w, opc, ext, Rm::Reg(RAX));
+        self.a.store(w, RAX, env(d));
+    }
+
+    /// d (width `wd`) = extension of x by `opc` (movzx/movsx/movsxd form).
+    fn extend(&mut self, w_op: bool, opc: &[u8], wd: bool, d: u32, x: u32) {
+        self.a.op(None, w_op, opc, RAX, env(x));
+        self.a.store(wd, RAX, env(d));
+    }
+
+    /// Masks rax to its low `len` bits (1..=64).
+    fn mask_rax(&mut self, len: u32) {
+        let a = &mut self.a;
+        match len {
+            64 => {}
+            32 => a.store(false, RAX, Rm::Reg(RAX)), // mov eax, eax
+            1..=31 => {
+                a.op(None, false, &[0x81], 4, Rm::Reg(RAX)); // and eax, imm32
+                a.u32(((1u64 << len) - 1) as u32);
+            }
+            _ => {
+                a.mov_imm(RCX, u64::MAX >> (64 - len));
+                a.op(None, true, &[0x21], RCX, Rm::Reg(RAX)); // and rax, rcx
+            }
+        }
+    }
+
+    fn fp(&mut self, prefix: u8, opc: u8, d: u32, x: u32, y: u32) {
+        let a = &mut self.a;
+        a.op(Some(prefix), false, &[0x0f, 0x10], 0, env(x)); // movsd/movss xmm0, [x]
+        a.op(Some(prefix), false, &[0x0f, opc], 0, env(y)); // op xmm0, [y]
+        if prefix == 0xf2 {
+            a.op(Some(0xf2), false, &[0x0f, 0x11], 0, env(d)); // movsd [d], xmm0
+        } else {
+            a.op(Some(0x66), false, &[0x0f, 0x7e], 0, Rm::Reg(RAX)); // movd eax, xmm0
+            a.store(true, RAX, env(d));
+        }
+    }
+
+    fn op(&mut self, op: &Op, i: usize) {
+        use Opcode::*;
+        let x = &op.a;
+        let softmmu = self.code.softmmu;
+        match op.opc {
+            MovI32 | MovI64 => {
+                let w = op.opc == MovI64;
+                self.a.load(w, RAX, env(x[1]));
+                self.a.store(w, RAX, env(x[0]));
+            }
+            MoviI32 => {
+                self.a.op(None, false, &[0xc7], 0, env(x[0]));
+                self.a.u32(op.imm as u32);
+            }
+            MoviI64 => self.a.store_imm64(env(x[0]), op.imm),
+
+            AddI32 | AddI64 => self.alu(op.opc == AddI64, &[0x03], x[0], x[1], x[2]),
+            SubI32 | SubI64 => self.alu(op.opc == SubI64, &[0x2b], x[0], x[1], x[2]),
+            AndI32 | AndI64 => self.alu(op.opc == AndI64, &[0x23], x[0], x[1], x[2]),
+            OrI32 | OrI64 => self.alu(op.opc == OrI64, &[0x0b], x[0], x[1], x[2]),
+            XorI32 | XorI64 => self.alu(op.opc == XorI64, &[0x33], x[0], x[1], x[2]),
+            MulI32 | MulI64 => self.alu(op.opc == MulI64, &[0x0f, 0xaf], x[0], x[1], x[2]),
+            AndcI32 | AndcI64 => self.alu_not(op.opc == AndcI64, &[0x23], x[0], x[1], x[2], false),
+            OrcI32 | OrcI64 => self.alu_not(op.opc == OrcI64, &[0x0b], x[0], x[1], x[2], false),
+            EqvI32 | EqvI64 => self.alu_not(op.opc == EqvI64, &[0x33], x[0], x[1], x[2], true),
+            ShlI32 | ShlI64 => self.shift(op.opc == ShlI64, 4, x[0], x[1], x[2]),
+            ShrI32 | ShrI64 => self.shift(op.opc == ShrI64, 5, x[0], x[1], x[2]),
+            SarI32 | SarI64 => self.shift(op.opc == SarI64, 7, x[0], x[1], x[2]),
+            RotlI32 | RotlI64 => self.shift(op.opc == RotlI64, 0, x[0], x[1], x[2]),
+            RotrI32 | RotrI64 => self.shift(op.opc == RotrI64, 1, x[0], x[1], x[2]),
+            MulhsI64 | MulhuI64 => {
+                let a = &mut self.a;
+                a.load(true, RAX, env(x[1]));
+                // imul / mul qword [y]: rdx:rax = rax * [y]
+                a.op(
+                    None,
+                    true,
+                    &[0xf7],
+                    if op.opc == MulhsI64 { 5 } else { 4 },
+                    env(x[2]),
+                );
+                a.store(true, RDX, env(x[0]));
+            }
+            NegI32 | NegI64 => self.unary(op.opc == NegI64, &[0xf7], 3, x[0], x[1]),
+            NotI32 | NotI64 => self.unary(op.opc == NotI64, &[0xf7], 2, x[0], x[1]),
+
+            Ext8sI32 => self.extend(false, &[0x0f, 0xbe], false, x[0], x[1]),
+            Ext8uI32 => self.extend(false, &[0x0f, 0xb6], false, x[0], x[1]),
+            Ext16sI32 => self.extend(false, &[0x0f, 0xbf], false, x[0], x[1]),
+            Ext16uI32 => self.extend(false, &[0x0f, 0xb7], false, x[0], x[1]),
+            Ext8sI64 => self.extend(true, &[0x0f, 0xbe], true, x[0], x[1]),
+            Ext8uI64 => self.extend(false, &[0x0f, 0xb6], true, x[0], x[1]),
+            Ext16sI64 => self.extend(true, &[0x0f, 0xbf], true, x[0], x[1]),
+            Ext16uI64 => self.extend(false, &[0x0f, 0xb7], true, x[0], x[1]),
+            Ext32sI64 | ExtsI32I64 => self.extend(true, &[0x63], true, x[0], x[1]),
+            Ext32uI64 | ExtuI32I64 => self.extend(false, &[0x8b], true, x[0], x[1]),
+            ExtrlI64I32 => self.extend(false, &[0x8b], false, x[0], x[1]),
+            ExtrhI64I32 => self.extend(false, &[0x8b], false, x[0], x[1] + 4),
+
+            Bswap16I32 | Bswap16I64 => {
+                let a = &mut self.a;
+                a.op(None, false, &[0x0f, 0xb7], RAX, env(x[1])); // movzx eax, word [x]
+                a.bswap(false, RAX);
+                a.shift_imm(false, 5, Rm::Reg(RAX), 16); // shr eax, 16
+                a.store(op.opc == Bswap16I64, RAX, env(x[0]));
+            }
+            Bswap32I32 | Bswap32I64 => {
+                self.a.load(false, RAX, env(x[1]));
+                self.a.bswap(false, RAX);
+                self.a.store(op.opc == Bswap32I64, RAX, env(x[0]));
+            }
+            Bswap64I64 => {
+                self.a.load(true, RAX, env(x[1]));
+                self.a.bswap(true, RAX);
+                self.a.store(true, RAX, env(x[0]));
+            }
+
+            ExtractI32 | ExtractI64 if (1..=64).contains(&x[3]) && x[2] < 64 => {
+                let w = op.opc == ExtractI64;
+                self.a.load(w, RAX, env(x[1]));
+                if x[2] != 0 {
+                    self.a.shift_imm(true, 5, Rm::Reg(RAX), x[2] as u8);
+                }
+                self.mask_rax(x[3]);
+                self.a.store(w, RAX, env(x[0]));
+            }
+            SextractI32 | SextractI64 if (1..=64).contains(&x[3]) && x[2] < 64 => {
+                let w = op.opc == SextractI64;
+                let a = &mut self.a;
+                a.load(w, RAX, env(x[1]));
+                if x[2] != 0 {
+                    a.shift_imm(true, 5, Rm::Reg(RAX), x[2] as u8);
+                }
+                if x[3] != 64 {
+                    a.shift_imm(true, 4, Rm::Reg(RAX), (64 - x[3]) as u8);
+                    a.shift_imm(true, 7, Rm::Reg(RAX), (64 - x[3]) as u8);
+                }
+                a.store(w, RAX, env(x[0]));
+            }
+            DepositI32 | DepositI64 if (1..=64).contains(&x[4]) && x[3] < 64 => {
+                let w = op.opc == DepositI64;
+                let mask = (u64::MAX >> (64 - x[4])) << x[3];
+                let a = &mut self.a;
+                a.load(w, RAX, env(x[1]));
+                a.load(w, RCX, env(x[2]));
+                if x[3] != 0 {
+                    a.shift_imm(true, 4, Rm::Reg(RCX), x[3] as u8);
+                }
+                a.mov_imm(RDX, mask);
+                a.op(None, true, &[0x21], RDX, Rm::Reg(RCX)); // and rcx, rdx
+                a.op(None, true, &[0xf7], 2, Rm::Reg(RDX)); // not rdx
+                a.op(None, true, &[0x21], RDX, Rm::Reg(RAX)); // and rax, rdx
+                a.op(None, true, &[0x09], RCX, Rm::Reg(RAX)); // or rax, rcx
+                a.store(w, RAX, env(x[0]));
+            }
+            SetcondI32 | SetcondI64 => {
+                let w = op.opc == SetcondI64;
+                match Cond::from_u32(x[3]) {
+                    c @ (Cond::Never | Cond::Always) => {
+                        self.a.mov_imm(RAX, (c == Cond::Always) as u64)
+                    }
+                    c => {
+                        self.compare(w, x[1], x[2], c);
+                        self.a.setcc_eax(x86_cc(c));
+                    }
+                }
+                self.a.store(w, RAX, env(x[0]));
+            }
+            MovcondI32 | MovcondI64 => {
+                let w = op.opc == MovcondI64;
+                match Cond::from_u32(x[5]) {
+                    c @ (Cond::Never | Cond::Always) => {
+                        let src = if c == Cond::Always { x[3] } else { x[4] };
+                        self.a.load(w, RAX, env(src));
+                    }
+                    c => {
+                        self.compare(w, x[1], x[2], c);
+                        self.a.load(w, RAX, env(x[4]));
+                        // cmovcc rax, [v1]
+                        self.a
+                            .op(None, w, &[0x0f, 0x40 | x86_cc(c)], RAX, env(x[3]));
+                    }
+                }
+                self.a.store(w, RAX, env(x[0]));
+            }
+
+            FaddF64 => self.fp(0xf2, 0x58, x[0], x[1], x[2]),
+            FsubF64 => self.fp(0xf2, 0x5c, x[0], x[1], x[2]),
+            FmulF64 => self.fp(0xf2, 0x59, x[0], x[1], x[2]),
+            FdivF64 => self.fp(0xf2, 0x5e, x[0], x[1], x[2]),
+            FaddF32 => self.fp(0xf3, 0x58, x[0], x[1], x[2]),
+            FsubF32 => self.fp(0xf3, 0x5c, x[0], x[1], x[2]),
+            FmulF32 => self.fp(0xf3, 0x59, x[0], x[1], x[2]),
+            FdivF32 => self.fp(0xf3, 0x5e, x[0], x[1], x[2]),
+
+            SetLabel => {}
+            InsnStart => {
+                if self.code.precise {
+                    self.a.store_imm64(env(OFF_INSN_PC as u32), op.imm);
+                }
+                let a = &mut self.a;
+                a.op(None, false, &[0x85], R13, Rm::Reg(R13)); // test r13d, r13d
+                a.bytes(&[0x74, 0]); // jz over the check
+                let skip = a.pos();
+                a.op(None, false, &[0x31], R13, Rm::Reg(R13)); // xor r13d, r13d
+                a.op(None, false, &[0x83], 7, env(OFF_EXIT_REQUEST as u32)); // cmp dword [req], 0
+                a.byte(0);
+                let j = a.jcc(cc::NE);
+                self.request_fix.push((j, op.imm));
+                let len = self.a.pos() - skip;
+                self.a.buf[skip - 1] = len as u8;
+            }
+            Br => {
+                let j = self.a.jmp();
+                self.label_fix.push((j, x[0]));
+            }
+            BrcondI32 | BrcondI64 => match Cond::from_u32(x[2]) {
+                Cond::Never => {}
+                Cond::Always => {
+                    let j = self.a.jmp();
+                    self.label_fix.push((j, x[3]));
+                }
+                c => {
+                    self.compare(op.opc == BrcondI64, x[0], x[1], c);
+                    let j = self.a.jcc(x86_cc(c));
+                    self.label_fix.push((j, x[3]));
+                }
+            },
+            Exit => self.ret(exit::guest(op.imm as u32)),
+
+            LdI32 | LdI64 if !softmmu => {
+                self.a.load(true, RAX, env(x[1]));
+                self.load_mem(Rm::Guest, MemOp(x[2] as u16));
+                self.a.store(op.opc == LdI64, RCX, env(x[0]));
+            }
+            StI32 | StI64 if !softmmu => {
+                self.a.load(true, RAX, env(x[1]));
+                self.a.load(op.opc == StI64, RCX, env(x[0]));
+                self.store_mem(Rm::Guest, MemOp(x[2] as u16));
+                self.set_stored();
+            }
+            LdEnvI32 | LdEnvI64 => {
+                // The env is host memory: no byte swap (as `env_load`).
+                self.load_mem(env(x[1]), MemOp(x[2] as u16 & !0x10));
+                self.a.store(op.opc == LdEnvI64, RCX, env(x[0]));
+            }
+            StEnvI32 | StEnvI64 => {
+                self.a.load(op.opc == StEnvI64, RCX, env(x[0]));
+                self.store_mem(env(x[1]), MemOp(x[2] as u16 & !0x10));
+            }
+            StI32 | StI64 | St2I64 | Call => {
+                self.slow(i);
+                self.set_stored();
+            }
+            _ => self.slow(i),
+        }
+    }
+
+    fn terminal(&mut self) {
+        match self.code.term.clone() {
+            Term::Jump(pc) => {
+                self.set_pc(pc);
+                self.ret(exit::JUMP0);
+            }
+            Term::Indirect(t) => {
+                self.a.load(true, RAX, env(t));
+                self.a.store(true, RAX, env(self.code.pc_off));
+                self.ret(exit::INDIRECT);
+            }
+            Term::Cond {
+                cond,
+                a,
+                b,
+                ty,
+                taken,
+                not_taken,
+            } => match cond {
+                Cond::Always => {
+                    self.set_pc(taken);
+                    self.ret(exit::JUMP0);
+                }
+                Cond::Never => {
+                    self.set_pc(not_taken);
+                    self.ret(exit::JUMP1);
+                }
+                c => {
+                    self.compare(ty != Type::I32, a, b, c);
+                    let j = self.a.jcc(x86_cc(c));
+                    self.set_pc(not_taken);
+                    self.ret(exit::JUMP1);
+                    let here = self.a.pos();
+                    self.a.patch(j, here);
+                    self.set_pc(taken);
+                    self.ret(exit::JUMP0);
+                }
+            },
+            Term::Exit { pc, reason } => {
+                self.set_pc(pc);
+                self.ret(exit::guest(reason));
+            }
+        }
+    }
+
+    /// The exits taken when an exit request is seen after a store.
+    fn cold_paths(&mut self) {
+        for (at, pc) in std::mem::take(&mut self.request_fix) {
+            let here = self.a.pos();
+            self.a.patch(at, here);
+            self.set_pc(pc);
+            self.ret(exit::REQUEST);
+        }
+    }
+}
