@@ -408,6 +408,8 @@ fn code_paddr(shift: u64) -> u64 {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Backend {
     Interp,
+    /// Template-tier code (calls `softmmu::load`/`store`).
+    Template,
     Jit,
     JitRegion,
     /// JIT code calling `softmmu::load`/`store` for every access.
@@ -464,6 +466,14 @@ impl World {
                 // SAFETY: env is the State the block was built for, with
                 // its softmmu installed.
                 unsafe { interp::exec(&code, env) }
+            }
+            Backend::Template => {
+                let mut code = interp::lower(ir).expect("lower");
+                let mut mem = tcg::backend::codemem::CodeMem::new(1 << 20).expect("code memory");
+                let bytes = tcg::backend::template::emit(&code).expect("template code");
+                code.native = mem.place(&bytes).expect("fits");
+                // SAFETY: as above; `mem` outlives the call.
+                unsafe { interp::run(&code, env) }
             }
             Backend::Jit | Backend::JitRegion | Backend::JitCall => {
                 let mut ir = ir.clone();
@@ -558,6 +568,7 @@ fn inline_tlb_hits_agree_with_the_reference_on_every_backend() {
     for seed in 1..150u64 {
         for backend in [
             Backend::Interp,
+            Backend::Template,
             Backend::Jit,
             Backend::JitRegion,
             Backend::JitCall,
@@ -593,6 +604,7 @@ fn warm_accesses_do_not_miss() {
     let ir = block(&ops);
     for backend in [
         Backend::Interp,
+        Backend::Template,
         Backend::Jit,
         Backend::JitRegion,
         Backend::JitCall,

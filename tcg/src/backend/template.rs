@@ -6,9 +6,10 @@
 //! interpreter's dispatch and operand decoding: one indirect jump and
 //! several loads per op.
 //!
-//! Ops it has no template for (division, bit counts, calls, 16-byte and
-//! softmmu memory accesses) call `interp::one_op`, the interpreter's own
-//! code for that op, with a pointer to the lowered op. Labels, branches,
+//! Ops it has no template for (division, bit counts, calls, 16-byte
+//! accesses) call `interp::one_op`, the interpreter's own code for that
+//! op, with a pointer to the lowered op. Softmmu loads and stores call
+//! `softmmu::load`/`store` directly. Labels, branches,
 //! instruction starts (the exit-request check after stores), guest exits
 //! and the terminal are native and return the interpreter's exit codes.
 //!
@@ -494,6 +495,27 @@ impl Emitter<'_> {
             StEnvI32 | StEnvI64 => {
                 self.a.load(op.opc == StEnvI64, RCX, env(x[0]));
                 self.store_mem(env(x[1]), MemOp(x[2] as u16 & !0x10));
+            }
+            LdI32 | LdI64 => {
+                // softmmu: `softmmu::load(env, vaddr, oi)`, TLB hit inlined
+                // in Rust.
+                let a = &mut self.a;
+                a.store(true, RBX, Rm::Reg(RDI)); // mov rdi, rbx
+                a.load(true, RSI, env(x[1]));
+                a.mov_imm(RDX, crate::softmmu::pack_oi(MemOp(x[2] as u16), x[3]));
+                a.mov_imm(RAX, crate::softmmu::load as *const () as u64);
+                a.call_rax();
+                a.store(op.opc == LdI64, RAX, env(x[0]));
+            }
+            StI32 | StI64 if softmmu => {
+                let a = &mut self.a;
+                a.store(true, RBX, Rm::Reg(RDI)); // mov rdi, rbx
+                a.load(true, RSI, env(x[1]));
+                a.load(op.opc == StI64, RDX, env(x[0]));
+                a.mov_imm(RCX, crate::softmmu::pack_oi(MemOp(x[2] as u16), x[3]));
+                a.mov_imm(RAX, crate::softmmu::store as *const () as u64);
+                a.call_rax();
+                self.set_stored();
             }
             StI32 | StI64 | St2I64 | Call => {
                 self.slow(i);
