@@ -1,6 +1,6 @@
 //! The translation cache: blocks keyed by (guest pc, decode flags), each with
-//! its interpreter code, optional JIT code, two chain slots and, while the
-//! JIT may still want it, its IR.
+//! its interpreter code, template-tier code, optional JIT code, two chain
+//! slots for each kind of code and, while the JIT may still want it, its IR.
 //!
 //! Invalidation is per guest page: the blocks on the page are marked dead,
 //! removed from the lookup map, and every chain slot that jumps into them is
@@ -16,33 +16,41 @@ use std::sync::Mutex;
 
 /// One translated block.
 ///
-/// `repr(C)` with the fields the cpu loop touches on every interpreted
-/// execution first (pc, flags, dead, successor hints, compiled code, count,
-/// interpreter code), so a block costs one or two cache lines to dispatch:
+/// `repr(C)` with the fields the cpu loop touches on every tier-0
+/// execution first (pc, flags, count, compiled and template code, dead,
+/// successor hints) in its first 64 bytes, cache-line aligned, so a block
+/// costs one cache line to dispatch:
 /// python3 start-up runs ~37k distinct blocks, far more than the caches hold.
-#[repr(C)]
+#[repr(C, align(64))]
 pub struct Tb {
     pub pc: u64,
     pub flags: u32,
-    /// Executions in the interpreter (drives tier-up). Only the owning
+    /// Executions in tier 0 (drives tier-up): counted by the cpu loop for
+    /// interpreted runs and by template code itself. Only the owning
     /// engine's thread counts (a plain load and store, no locked RMW).
     pub exec_count: AtomicU32,
     /// The execution count at which `auto` compiles it, 0 until decided
     /// (see `Engine::is_hot`).
     pub compile_at: AtomicU32,
-    /// Host address of compiled code, 0 while interpreted only.
-    pub jit: AtomicUsize,
-    /// The blocks last found at its direct-jump exits (`*const Tb`, 0 for
-    /// none): a hint that lets the cpu loop skip the jump-cache and map
-    /// lookups, checked (pc, flags, not dead) before use.
-    pub next: [AtomicUsize; 2],
     /// Set when the block's code was invalidated.
     pub dead: AtomicBool,
     /// Set when compiling failed, so it is not retried.
     pub jit_failed: AtomicBool,
+    /// Host address of compiled code, 0 while interpreted only.
+    pub jit: AtomicUsize,
+    /// Template-tier code (`backend::template`), 0 for none: its entry from
+    /// the cpu loop, and its entry for other template code chained to it.
+    pub tmpl: AtomicUsize,
+    pub tmpl_chained: AtomicUsize,
+    /// The blocks last found at its direct-jump exits (`*const Tb`, 0 for
+    /// none): a hint that lets the cpu loop skip the jump-cache and map
+    /// lookups, checked (pc, flags, not dead) before use.
+    pub next: [AtomicUsize; 2],
     pub interp: interp::Code,
     /// Compiled code of the direct-jump targets (0: not chained).
     pub chain: [AtomicUsize; 2],
+    /// The same for the template-tier code: the targets' `tmpl_chained`.
+    pub tchain: [AtomicUsize; 2],
     /// `CodeReader::phys_key` of `pc` (system mode: physical address).
     pub phys: u64,
     /// Guest bytes and instructions the block covers.
@@ -54,7 +62,8 @@ pub struct Tb {
     /// interpreted block drops it (most blocks never get hot) and the
     /// engine translates again when the block is to be compiled.
     pub ir: Mutex<Option<IrBlock>>,
-    /// Chain slots of other blocks that jump here: (`*const Tb`, slot).
+    /// Chain slots of other blocks that jump here: (`*const Tb`, slot),
+    /// slot 0/1 of `chain`, or `TCHAIN` + 0/1 of `tchain`.
     pub incoming: Mutex<Vec<(usize, u8)>>,
 }
 
@@ -78,10 +87,13 @@ impl Tb {
             ir: Mutex::new(keep_ir.then_some(ir)),
             interp,
             jit: AtomicUsize::new(0),
+            tmpl: AtomicUsize::new(0),
+            tmpl_chained: AtomicUsize::new(0),
             exec_count: AtomicU32::new(0),
             compile_at: AtomicU32::new(0),
             next: [AtomicUsize::new(0), AtomicUsize::new(0)],
             chain: [AtomicUsize::new(0), AtomicUsize::new(0)],
+            tchain: [AtomicUsize::new(0), AtomicUsize::new(0)],
             jit_failed: AtomicBool::new(false),
             dead: AtomicBool::new(false),
             incoming: Mutex::new(Vec::new()),
@@ -113,7 +125,18 @@ impl Tb {
             inc.push((from as *const Tb as usize, slot as u8));
         }
     }
+
+    /// Points `from`'s template chain slot at this block's template code.
+    pub fn template_chain_from(&self, from: &Tb, slot: usize) {
+        from.tchain[slot].store(self.tmpl_chained.load(Ordering::Relaxed), Ordering::Release);
+        if let Ok(mut inc) = self.incoming.lock() {
+            inc.push((from as *const Tb as usize, TCHAIN + slot as u8));
+        }
+    }
 }
+
+/// `Tb::incoming` slot numbers from this one on are `tchain` slots.
+pub const TCHAIN: u8 = 2;
 
 const PAGE_BITS: u32 = 12;
 
@@ -254,7 +277,11 @@ impl CodeCache {
                 // SAFETY: blocks are only freed by `flush`, so every
                 // recorded `from` is still allocated.
                 let from = unsafe { &*(from as *const Tb) };
-                from.chain[slot as usize].store(0, Ordering::Release);
+                if slot >= TCHAIN {
+                    from.tchain[(slot - TCHAIN) as usize].store(0, Ordering::Release);
+                } else {
+                    from.chain[slot as usize].store(0, Ordering::Release);
+                }
             }
         }
         dead.push(&**tb as *const Tb as usize);

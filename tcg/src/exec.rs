@@ -8,7 +8,7 @@ use crate::backend::jit::{BlockLinks, Jit};
 use crate::cache::{CodeCache, Tb};
 use crate::cpu::{exit, CpuCommon, JmpEntry, JMP_CACHE_SIZE};
 use crate::guest::{CodeReader, Frontend};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// Which backend runs blocks.
@@ -97,6 +97,9 @@ pub struct Engine {
     /// The template tier's code memory (reset with the cache), and whether
     /// it filled up (the cpu loop then flushes at its next block).
     template_mem: Option<CodeMem>,
+    /// Template code jumps straight to template code at direct jumps
+    /// (`MIMIC_TEMPLATE_CHAIN=0`: every block returns to the cpu loop).
+    template_chain: bool,
     template_full: bool,
     cache: CodeCache,
     jit: Option<Jit>,
@@ -160,7 +163,7 @@ pub struct MemFault {
 /// `guard::guarded_call`.
 extern "sysv64" fn interp_entry(env: *mut u8, code: usize) -> u64 {
     // SAFETY: `code` is a live block's `interp::Code` (see `Engine::run`).
-    unsafe { interp::run(&*(code as *const interp::Code), env) }
+    unsafe { interp::exec(&*(code as *const interp::Code), env) }
 }
 
 /// Interpreted executions before `auto` compiles a block. Cranelift costs
@@ -202,6 +205,7 @@ impl Engine {
             kind,
             inline_tlb: std::env::var("MIMIC_INLINE_TLB").is_ok_and(|v| v != "0"),
             template: std::env::var("MIMIC_TEMPLATE").map_or(true, |v| v != "0"),
+            template_chain: std::env::var("MIMIC_TEMPLATE_CHAIN").map_or(true, |v| v != "0"),
             template_mem: None,
             template_full: false,
             cache: CodeCache::default(),
@@ -337,6 +341,15 @@ impl Engine {
         self.region_factor = region_factor.max(1);
     }
 
+    /// Chaining of template code to template code on or off
+    /// (`MIMIC_TEMPLATE_CHAIN`). Changing it drops all translations.
+    pub fn set_template_chaining(&mut self, on: bool) {
+        if self.template_chain != on {
+            self.template_chain = on;
+            self.flush();
+        }
+    }
+
     /// Compiling on a second thread on or off (`MIMIC_BG_COMPILE`).
     pub fn set_background(&mut self, on: bool) {
         self.background = on;
@@ -464,7 +477,7 @@ impl Engine {
             ir.insns.shrink_to_fit();
             ir.temps.shrink_to_fit();
         }
-        let mut interp = match interp::lower(&ir) {
+        let interp = match interp::lower(&ir) {
             Some(c) => c,
             None => {
                 // Too many temps: retranslate as a shorter block.
@@ -475,7 +488,6 @@ impl Engine {
                 return tb;
             }
         };
-        interp.native = self.template_code(&interp);
         let phys = if self.system {
             self.code.phys_key(pc)
         } else {
@@ -484,12 +496,12 @@ impl Engine {
         Tb::new(pc, flags, phys, ir, interp, keep_ir)
     }
 
-    /// Template-tier code for a lowered block (not for `jit`, which
-    /// compiles every block), placed in the template arena; 0 when there is
-    /// none (the block is interpreted).
-    fn template_code(&mut self, code: &interp::Code) -> usize {
+    /// Gives a new block template-tier code (not for `jit`, which compiles
+    /// every block), placed in the template arena; without it (arena full,
+    /// `MIMIC_TEMPLATE=0`) the block is interpreted.
+    fn attach_template(&mut self, tb: &Tb) {
         if self.kind == BackendKind::Jit || !self.template || self.template_full {
-            return 0;
+            return;
         }
         if self.template_mem.is_none() {
             match CodeMem::new(TEMPLATE_ARENA) {
@@ -497,25 +509,43 @@ impl Engine {
                 Err(e) => {
                     tracing::warn!(target: "unimp", "template tier unavailable: {e}");
                     self.template = false;
-                    return 0;
+                    return;
                 }
             }
         }
-        let Some(bytes) = crate::backend::template::emit(code) else {
-            return 0;
+        let link = crate::backend::template::Link {
+            pc: tb.pc,
+            tb: tb as *const Tb as usize,
+            count: &tb.exec_count as *const AtomicU32 as usize,
+            hot_at: if self.kind == BackendKind::Auto {
+                self.threshold
+            } else {
+                u32::MAX
+            },
+            // Single-block mode: every block returns to the loop.
+            slots: if self.single_block || !self.template_chain {
+                [0, 0]
+            } else {
+                [
+                    &tb.tchain[0] as *const AtomicUsize as usize,
+                    &tb.tchain[1] as *const AtomicUsize as usize,
+                ]
+            },
+        };
+        let Some(out) = crate::backend::template::emit(&tb.interp, &link) else {
+            return;
         };
         let mem = self.template_mem.as_mut().expect("created above");
-        match mem.place(&bytes) {
+        match mem.place(&out.code) {
             Some(addr) => {
                 self.stats.templates += 1;
-                self.stats.template_bytes += bytes.len() as u64;
-                addr
+                self.stats.template_bytes += out.code.len() as u64;
+                tb.tmpl_chained
+                    .store(addr + out.chained_entry, Ordering::Relaxed);
+                tb.tmpl.store(addr, Ordering::Release);
             }
-            None => {
-                // Full: interpret until the cpu loop flushes everything.
-                self.template_full = true;
-                0
-            }
+            // Full: interpret until the cpu loop flushes everything.
+            None => self.template_full = true,
         }
     }
 
@@ -929,10 +959,13 @@ impl Engine {
             None => {
                 let t0 = self.profile.is_some().then(Instant::now);
                 let tb = self.translate(pc, flags);
+                let tb: *const Tb = self.cache.insert(tb);
+                // SAFETY: just inserted; blocks stay allocated until a flush.
+                self.attach_template(unsafe { &*tb });
                 if let (Some(t0), Some(pr)) = (t0, self.profile.as_mut()) {
                     pr.p.translate += t0.elapsed();
                 }
-                self.cache.insert(tb)
+                tb
             }
         };
         if self.system && phys == u64::MAX {
@@ -1077,6 +1110,22 @@ impl Engine {
                 {
                     to.chain_from(from, slot, code);
                     self.stats.chained += 1;
+                } else if code == 0
+                    && self.template_chain
+                    && from.jit_code() == 0
+                    && from.tchain[slot].load(Ordering::Relaxed)
+                        != to.tmpl_chained.load(Ordering::Relaxed)
+                    && from.tmpl.load(Ordering::Relaxed) != 0
+                    && to.tmpl.load(Ordering::Relaxed) != 0
+                    && from.flags == flags
+                    && !from.is_dead()
+                    && same_page
+                    && (self.kind != BackendKind::Auto || !self.is_hot(to))
+                {
+                    // Both run as template code: link them (the target's
+                    // chained entry leaves again once it is hot).
+                    to.template_chain_from(from, slot);
+                    self.stats.chained += 1;
                 }
             }
             if self.log.exec {
@@ -1086,11 +1135,21 @@ impl Engine {
                     if code != 0 { "jit" } else { "interp" }
                 );
             }
+            let tmpl = if code == 0 {
+                // SAFETY: tb is live.
+                unsafe { (*tb).tmpl.load(Ordering::Acquire) }
+            } else {
+                0
+            };
             let r = if self.precise {
                 let (f, arg) = if code != 0 {
                     self.stats.jit_entries += 1;
                     let jit = self.jit.as_ref().expect("compiled code without a JIT");
                     (jit.trampoline(), code)
+                } else if tmpl != 0 {
+                    // Template code counts its own executions.
+                    self.stats.interp_execs += 1;
+                    (tmpl, 0)
                 } else {
                     self.stats.interp_execs += 1;
                     // SAFETY: tb is live.
@@ -1121,7 +1180,7 @@ impl Engine {
                     });
                     return GuestExit::Interrupted;
                 }
-                if code != 0 && (r == exit::JUMP0 || r == exit::JUMP1) {
+                if (code != 0 || tmpl != 0) && (r == exit::JUMP0 || r == exit::JUMP1) {
                     tb = common.last_tb as *const Tb;
                 }
                 r
@@ -1142,9 +1201,21 @@ impl Engine {
                 self.stats.interp_execs += 1;
                 let t0 = self.profile.is_some().then(Instant::now);
                 // SAFETY: tb is live; env is the guest state it was built for.
-                let r = unsafe {
-                    (*tb).count_exec();
-                    interp::run(&(*tb).interp, env)
+                let r = if tmpl != 0 {
+                    // SAFETY: template code of this live block (it counts
+                    // its own executions).
+                    let r = unsafe { crate::backend::template::enter(tmpl, env) };
+                    if r == exit::JUMP0 || r == exit::JUMP1 {
+                        tb = common.last_tb as *const Tb;
+                    }
+                    r
+                } else {
+                    // SAFETY: tb is live; env is the guest state it was
+                    // built for.
+                    unsafe {
+                        (*tb).count_exec();
+                        interp::exec(&(*tb).interp, env)
+                    }
                 };
                 if let (Some(t0), Some(pr)) = (t0, self.profile.as_mut()) {
                     pr.p.interp += t0.elapsed();

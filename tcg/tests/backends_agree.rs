@@ -362,16 +362,15 @@ fn interpreter_optimizer_and_jit_agree_on_random_blocks() {
         let ra = unsafe { interp::exec(&code, &mut *sa as *mut State as *mut u8) };
 
         let mut sb = fresh_state(seed, &mut mem_b);
-        let mut code = interp::lower(&opt).expect("lower");
+        let code = interp::lower(&opt).expect("lower");
         let rb = unsafe { interp::exec(&code, &mut *sb as *mut State as *mut u8) };
 
         // The same lowered block as template-tier code.
         let mut sd = fresh_state(seed, &mut mem_d);
-        if let Some(bytes) = tcg::backend::template::emit(&code) {
-            code.native = template_mem.place(&bytes).expect("template arena full");
-            native_blocks += 1;
-        }
-        let rd = unsafe { interp::run(&code, &mut *sd as *mut State as *mut u8) };
+        let t = tcg::backend::template::emit(&code, &Default::default()).expect("template");
+        let at = template_mem.place(&t.code).expect("template arena full");
+        native_blocks += 1;
+        let rd = unsafe { tcg::backend::template::enter(at, &mut *sd as *mut State as *mut u8) };
 
         let mut sc = fresh_state(seed, &mut mem_c);
         let mut jit = Jit::new(sc.common.guest_base).expect("jit");
@@ -796,6 +795,8 @@ fn template_tier_agrees_with_the_interpreter_on_every_opcode() {
     let mut mem_b = vec![0u8; MEM];
     let mut arena = tcg::backend::codemem::CodeMem::new(256 << 20).expect("code memory");
     let mut requests = 0;
+    // Empty: indirect jumps probe it and miss.
+    let mut jmp_cache = vec![tcg::cpu::JmpEntry::default(); tcg::cpu::JMP_CACHE_SIZE];
     for seed in 1..3000u64 {
         let mut ir = every_op_block(seed);
         ir.precise = seed % 5 == 0;
@@ -807,12 +808,39 @@ fn template_tier_agrees_with_the_interpreter_on_every_opcode() {
             s.common
                 .exit_request
                 .store(request as u32, std::sync::atomic::Ordering::Relaxed);
+            s.common.jmp_cache = jmp_cache.as_mut_ptr();
         }
-        let mut code = interp::lower(&ir).expect("lower");
+        let code = interp::lower(&ir).expect("lower");
         let ra = unsafe { interp::exec(&code, &mut *sa as *mut State as *mut u8) };
-        let bytes = tcg::backend::template::emit(&code).expect("template code");
-        code.native = arena.place(&bytes).expect("arena full");
-        let rb = unsafe { interp::run(&code, &mut *sb as *mut State as *mut u8) };
+        // Counted, with chain slots that are not linked: the block leaves
+        // to the cpu loop as the interpreter does.
+        let count = std::sync::atomic::AtomicU32::new(0);
+        let slots = [
+            std::sync::atomic::AtomicUsize::new(0),
+            std::sync::atomic::AtomicUsize::new(0),
+        ];
+        let link = tcg::backend::template::Link {
+            pc: 0,
+            tb: 0x1234,
+            count: &count as *const _ as usize,
+            hot_at: 1000,
+            slots: [
+                &slots[0] as *const _ as usize,
+                &slots[1] as *const _ as usize,
+            ],
+        };
+        let t = tcg::backend::template::emit(&code, &link).expect("template code");
+        let at = arena.place(&t.code).expect("arena full");
+        let rb = unsafe { tcg::backend::template::enter(at, &mut *sb as *mut State as *mut u8) };
+        assert_eq!(
+            count.load(std::sync::atomic::Ordering::Relaxed),
+            1,
+            "seed {seed}: count"
+        );
+        if rb == tcg::cpu::exit::JUMP0 || rb == tcg::cpu::exit::JUMP1 {
+            assert_eq!(sb.common.last_tb, 0x1234, "seed {seed}: last_tb");
+            sb.common.last_tb = sa.common.last_tb;
+        }
         if ra == tcg::cpu::exit::REQUEST {
             requests += 1;
         }

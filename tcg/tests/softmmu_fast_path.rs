@@ -468,12 +468,13 @@ impl World {
                 unsafe { interp::exec(&code, env) }
             }
             Backend::Template => {
-                let mut code = interp::lower(ir).expect("lower");
+                let code = interp::lower(ir).expect("lower");
                 let mut mem = tcg::backend::codemem::CodeMem::new(1 << 20).expect("code memory");
-                let bytes = tcg::backend::template::emit(&code).expect("template code");
-                code.native = mem.place(&bytes).expect("fits");
-                // SAFETY: as above; `mem` outlives the call.
-                unsafe { interp::run(&code, env) }
+                let t = tcg::backend::template::emit(&code, &Default::default())
+                    .expect("template code");
+                let at = mem.place(&t.code).expect("fits");
+                // SAFETY: as above; `mem` and `code` outlive the call.
+                unsafe { tcg::backend::template::enter(at, env) }
             }
             Backend::Jit | Backend::JitRegion | Backend::JitCall => {
                 let mut ir = ir.clone();

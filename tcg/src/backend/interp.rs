@@ -49,11 +49,6 @@ pub struct Code {
     pub(crate) precise: bool,
     /// Memory ops go through `crate::softmmu`.
     pub(crate) softmmu: bool,
-    /// The same block as host code of the template tier
-    /// (`super::template`), 0 when there is none: an
-    /// `extern "sysv64" fn(env, _) -> u64` that `run` calls instead of
-    /// interpreting. It may call `one_op` with pointers into `ops`.
-    pub native: usize,
 }
 
 fn temp_off(b: &IrBlock, t: u32) -> u32 {
@@ -114,7 +109,6 @@ pub fn lower(b: &IrBlock) -> Option<Code> {
         pc_off: temp_off(b, b.pc_global.0),
         precise: b.precise,
         softmmu: b.softmmu,
-        native: 0,
     })
 }
 
@@ -184,23 +178,6 @@ fn lower_insn(b: &IrBlock, insn: &Insn, label_at: &[u32]) -> Op {
         r32: false,
         a,
         imm: insn.imm,
-    }
-}
-
-/// Runs a block: its template-tier code when it has some, else the
-/// interpreter.
-///
-/// # Safety
-/// As for [`exec`].
-#[inline(always)]
-pub unsafe fn run(code: &Code, env: *mut u8) -> u64 {
-    if code.native != 0 {
-        // SAFETY: `native` is template code emitted for this very block
-        // (see `Code::native`), in code memory that lives as long as it.
-        let f: extern "sysv64" fn(*mut u8, usize) -> u64 = std::mem::transmute(code.native);
-        f(env, 0)
-    } else {
-        exec(code, env)
     }
 }
 

@@ -19,25 +19,103 @@
 //! stack 16-byte aligned for calls). Host faults in guest accesses behave
 //! as in the interpreter (the fault guard of precise mode leaves through
 //! `guard::leave`; no frame here holds anything).
+//!
+//! Chaining: a direct jump whose target is template code too goes straight
+//! to the target's *chained entry* once the cpu loop has linked the two
+//! (`Tb::tchain`, a slot the jump loads; 0 returns to the loop). Every
+//! entry counts the block's execution in `Tb::exec_count` (tier-up still
+//! sees every run); the chained entry also leaves for the loop when the
+//! count reaches the `auto` threshold (the block is hot: the loop compiles
+//! it or runs its compiled code) or an exit is requested. A block returning
+//! to the loop from a direct jump stores its `Tb` in `CpuCommon::last_tb`,
+//! as JIT code does. An indirect jump probes the cpu's jump cache for a
+//! block with template code and goes to its chained entry on a hit.
 
 use super::interp::{Code, Op, Term};
 use super::x64::{cc, Asm, Rm, R12, R13, RAX, RBX, RCX, RDI, RDX, RSI};
-use crate::cpu::{exit, OFF_EXIT_REQUEST, OFF_GUEST_BASE, OFF_INSN_PC};
+use crate::cache::Tb;
+use crate::cpu::{
+    exit, JmpEntry, JMP_CACHE_SIZE, OFF_CUR_FLAGS, OFF_EXIT_REQUEST, OFF_GUEST_BASE, OFF_INSN_PC,
+    OFF_JMP_CACHE, OFF_LAST_TB,
+};
+
+const ENTRY_PC: u32 = std::mem::offset_of!(JmpEntry, pc) as u32;
+const ENTRY_FLAGS: u32 = std::mem::offset_of!(JmpEntry, flags) as u32;
+const ENTRY_TB: u32 = std::mem::offset_of!(JmpEntry, tb) as u32;
+const TB_CHAINED: u32 = std::mem::offset_of!(Tb, tmpl_chained) as u32;
+const _: () = assert!(std::mem::size_of::<JmpEntry>() == 32);
 use crate::ir::{Cond, MemOp, Opcode, Type};
+
+/// How a block's template code ties in with its `Tb` (all addresses; 0
+/// where there is none, as in tests that run lone blocks).
+#[derive(Clone, Copy, Default)]
+pub struct Link {
+    /// The block's guest pc.
+    pub pc: u64,
+    /// The `Tb`, for `CpuCommon::last_tb`.
+    pub tb: usize,
+    /// Its execution counter (`Tb::exec_count`, a u32).
+    pub count: usize,
+    /// The chained entry leaves for the cpu loop once the count is at
+    /// least this.
+    pub hot_at: u32,
+    /// Its two chain slots (`Tb::tchain`): jump targets' chained entries.
+    pub slots: [usize; 2],
+}
+
+/// A block's template code and where in it its chained entry is.
+pub struct Emitted {
+    pub code: Vec<u8>,
+    pub chained_entry: usize,
+}
+
+/// Runs template code at `code` on `env`; returns an `exit` code.
+///
+/// # Safety
+/// `code` is template code emitted for a block of `env`'s guest, in
+/// executable memory, with everything its `Link` names still alive.
+pub unsafe fn enter(code: usize, env: *mut u8) -> u64 {
+    // SAFETY: per the contract above; the code is a sysv64 function.
+    let f: extern "sysv64" fn(*mut u8, usize) -> u64 = unsafe { std::mem::transmute(code) };
+    f(env, 0)
+}
 
 /// Emits `code` as template-tier machine code (position independent:
 /// every address in it is absolute). `None` if the block has nothing the
 /// template tier can speed up.
-pub fn emit(code: &Code) -> Option<Vec<u8>> {
+pub fn emit(code: &Code, link: &Link) -> Option<Emitted> {
     let mut e = Emitter {
         a: Asm::default(),
         code,
+        link: *link,
         op_at: Vec::with_capacity(code.ops.len() + 1),
         label_fix: Vec::new(),
         request_fix: Vec::new(),
+        entry_fix: Vec::new(),
     };
-    e.a.buf.reserve(32 + code.ops.len() * 20);
+    e.a.buf.reserve(96 + code.ops.len() * 20);
     e.prologue();
+    e.count();
+    let to_body = e.a.jmp();
+    // The chained entry: leave before running (and counting) the block
+    // when an exit is requested or the block is hot.
+    let chained_entry = e.a.pos();
+    e.a.op(None, false, &[0x83], 7, env(OFF_EXIT_REQUEST as u32)); // cmp dword [req], 0
+    e.a.byte(0);
+    let j = e.a.jcc(cc::NE);
+    e.entry_fix.push((j, exit::REQUEST));
+    if e.link.count != 0 {
+        e.a.mov_imm(RAX, e.link.count as u64);
+        e.a.op(None, false, &[0x81], 7, Rm::AtRax); // cmp dword [rax], hot_at
+        e.a.u32(e.link.hot_at);
+        let j = e.a.jcc(cc::AE);
+        e.entry_fix.push((j, exit::INDIRECT));
+        e.a.op(None, false, &[0x83], 0, Rm::AtRax); // add dword [rax], 1
+        e.a.byte(1);
+    }
+    let body = e.a.pos();
+    e.a.patch(to_body, body);
+    e.a.op(None, false, &[0x31], R13, Rm::Reg(R13)); // xor r13d, r13d
     for (i, op) in code.ops.iter().enumerate() {
         e.op_at.push(e.a.pos());
         e.op(op, i);
@@ -49,12 +127,18 @@ pub fn emit(code: &Code) -> Option<Vec<u8>> {
         let to = e.op_at[target as usize];
         e.a.patch(at, to);
     }
-    Some(e.a.buf)
+    Some(Emitted {
+        code: e.a.buf,
+        chained_entry,
+    })
 }
 
 struct Emitter<'a> {
     a: Asm,
     code: &'a Code,
+    link: Link,
+    /// (rel32 position, exit code) of the chained entry's early exits.
+    entry_fix: Vec<(usize, u64)>,
     /// Code offset of each op (and of the terminal, last).
     op_at: Vec<usize>,
     /// (rel32 position, op index) of branches to labels.
@@ -89,7 +173,34 @@ impl Emitter<'_> {
         a.bytes(&[0x53, 0x41, 0x54, 0x41, 0x55]); // push rbx; push r12; push r13
         a.store(true, RDI, Rm::Reg(RBX)); // mov rbx, rdi
         a.load(true, R12, env(OFF_GUEST_BASE as u32));
-        a.op(None, false, &[0x31], R13, Rm::Reg(R13)); // xor r13d, r13d
+    }
+
+    /// Counts an execution (leaves the counter's address in rax).
+    fn count(&mut self) {
+        if self.link.count != 0 {
+            self.a.mov_imm(RAX, self.link.count as u64);
+            self.a.op(None, false, &[0x83], 0, Rm::AtRax); // add dword [rax], 1
+            self.a.byte(1);
+        }
+    }
+
+    /// Leaves through direct-jump slot `slot` to `pc`: to the chained
+    /// target if the slot is linked, else back to the cpu loop.
+    fn jump_out(&mut self, slot: usize, pc: u64) {
+        self.set_pc(pc);
+        if self.link.slots[slot] != 0 {
+            let a = &mut self.a;
+            a.mov_imm(RAX, self.link.slots[slot] as u64);
+            a.load(true, RAX, Rm::AtRax);
+            a.op(None, true, &[0x85], RAX, Rm::Reg(RAX)); // test rax, rax
+            a.bytes(&[0x74, 2]); // jz over the jmp
+            a.jmp_rax();
+        }
+        if self.link.tb != 0 {
+            self.a
+                .store_imm64(env(OFF_LAST_TB as u32), self.link.tb as u64);
+        }
+        self.ret(if slot == 0 { exit::JUMP0 } else { exit::JUMP1 });
     }
 
     /// Returns `rax` to the caller.
@@ -527,13 +638,13 @@ impl Emitter<'_> {
 
     fn terminal(&mut self) {
         match self.code.term.clone() {
-            Term::Jump(pc) => {
-                self.set_pc(pc);
-                self.ret(exit::JUMP0);
-            }
+            Term::Jump(pc) => self.jump_out(0, pc),
             Term::Indirect(t) => {
                 self.a.load(true, RAX, env(t));
                 self.a.store(true, RAX, env(self.code.pc_off));
+                if self.link.slots[0] != 0 {
+                    self.probe_jump_cache();
+                }
                 self.ret(exit::INDIRECT);
             }
             Term::Cond {
@@ -544,23 +655,15 @@ impl Emitter<'_> {
                 taken,
                 not_taken,
             } => match cond {
-                Cond::Always => {
-                    self.set_pc(taken);
-                    self.ret(exit::JUMP0);
-                }
-                Cond::Never => {
-                    self.set_pc(not_taken);
-                    self.ret(exit::JUMP1);
-                }
+                Cond::Always => self.jump_out(0, taken),
+                Cond::Never => self.jump_out(1, not_taken),
                 c => {
                     self.compare(ty != Type::I32, a, b, c);
                     let j = self.a.jcc(x86_cc(c));
-                    self.set_pc(not_taken);
-                    self.ret(exit::JUMP1);
+                    self.jump_out(1, not_taken);
                     let here = self.a.pos();
                     self.a.patch(j, here);
-                    self.set_pc(taken);
-                    self.ret(exit::JUMP0);
+                    self.jump_out(0, taken);
                 }
             },
             Term::Exit { pc, reason } => {
@@ -570,8 +673,45 @@ impl Emitter<'_> {
         }
     }
 
-    /// The exits taken when an exit request is seen after a store.
+    /// With the target pc in rax: jumps to the chained entry of the block
+    /// the jump cache holds for it (pc and flags equal, template code
+    /// present), or falls through on a miss.
+    fn probe_jump_cache(&mut self) {
+        let a = &mut self.a;
+        a.store(true, RAX, Rm::Reg(RCX)); // mov rcx, rax
+        a.shift_imm(true, 5, Rm::Reg(RCX), 2); // shr rcx, 2
+        a.op(None, false, &[0x81], 4, Rm::Reg(RCX)); // and ecx, size - 1
+        a.u32(JMP_CACHE_SIZE as u32 - 1);
+        a.shift_imm(true, 4, Rm::Reg(RCX), 5); // shl rcx, 5 (32-byte entries)
+        a.op(None, true, &[0x03], RCX, env(OFF_JMP_CACHE as u32)); // add rcx, [jmp_cache]
+        let mut miss = Vec::new();
+        a.op(None, true, &[0x3b], RAX, Rm::Mem(RCX, ENTRY_PC)); // cmp rax, [rcx].pc
+        miss.push(a.jcc(cc::NE));
+        a.load(false, RAX, env(OFF_CUR_FLAGS as u32)); // mov eax, [cur_flags]
+        a.op(None, true, &[0x3b], RAX, Rm::Mem(RCX, ENTRY_FLAGS)); // cmp rax, [rcx].flags
+        miss.push(a.jcc(cc::NE));
+        a.load(true, RAX, Rm::Mem(RCX, ENTRY_TB)); // mov rax, [rcx].tb
+        a.op(None, true, &[0x85], RAX, Rm::Reg(RAX)); // test rax, rax
+        miss.push(a.jcc(cc::E));
+        a.load(true, RAX, Rm::Mem(RAX, TB_CHAINED)); // mov rax, [tb].tmpl_chained
+        a.op(None, true, &[0x85], RAX, Rm::Reg(RAX)); // test rax, rax
+        miss.push(a.jcc(cc::E));
+        a.jmp_rax();
+        let here = a.pos();
+        for j in miss {
+            a.patch(j, here);
+        }
+    }
+
+    /// The exits taken when an exit request is seen after a store, and the
+    /// chained entry's exits (hot block, exit request) at the block's start.
     fn cold_paths(&mut self) {
+        for (at, code) in std::mem::take(&mut self.entry_fix) {
+            let here = self.a.pos();
+            self.a.patch(at, here);
+            self.set_pc(self.link.pc);
+            self.ret(code);
+        }
         for (at, pc) in std::mem::take(&mut self.request_fix) {
             let here = self.a.pos();
             self.a.patch(at, here);

@@ -22,6 +22,10 @@ pub enum Rm {
     Env(u32),
     /// `[r12 + rax]`: guest memory (r12 holds the guest base).
     Guest,
+    /// `[rax]`.
+    AtRax,
+    /// `[base + disp]` for a base other than rsp and r12.
+    Mem(u8, u32),
 }
 
 /// Condition codes (the low nibble of Jcc/SETcc/CMOVcc).
@@ -66,7 +70,8 @@ impl Asm {
         }
         let b = match rm {
             Rm::Reg(r) => r >> 3,
-            Rm::Env(_) => 0,
+            Rm::Env(_) | Rm::AtRax => 0,
+            Rm::Mem(b, _) => b >> 3,
             Rm::Guest => 1,
         };
         let rex = 0x40 | (w as u8) << 3 | (reg >> 3 & 1) << 2 | (b & 1);
@@ -89,6 +94,12 @@ impl Asm {
                 // mod 00, rm 100 (SIB): base r12 (REX.B), index rax, scale 1.
                 self.byte(r | 4);
                 self.byte(0x04);
+            }
+            Rm::AtRax => self.byte(r),
+            Rm::Mem(b, d) => {
+                debug_assert!(b & 7 != 4, "rsp/r12 bases need a SIB byte");
+                self.byte(0x80 | r | (b & 7));
+                self.u32(d);
             }
         }
     }
@@ -173,6 +184,10 @@ impl Asm {
     pub fn call_rax(&mut self) {
         self.bytes(&[0xff, 0xd0]);
     }
+    /// `jmp rax`.
+    pub fn jmp_rax(&mut self) {
+        self.bytes(&[0xff, 0xe0]);
+    }
 }
 
 #[cfg(test)]
@@ -244,6 +259,25 @@ mod tests {
         assert_eq!(
             enc(|a| a.mov_imm(RSI, 0x55_5557_c334)),
             [0x48, 0xbe, 0x34, 0xc3, 0x57, 0x55, 0x55, 0, 0, 0]
+        );
+        // add dword [rax], 1 ; cmp dword [rax], 1000
+        assert_eq!(
+            enc(|a| {
+                a.op(None, false, &[0x83], 0, Rm::AtRax);
+                a.byte(1);
+                a.op(None, false, &[0x81], 7, Rm::AtRax);
+                a.u32(1000);
+            }),
+            [0x83, 0x00, 0x01, 0x81, 0x38, 0xe8, 0x03, 0, 0]
+        );
+        // cmp rax, [rcx+8] ; mov rax, [rax+0x20]
+        assert_eq!(
+            enc(|a| a.op(None, true, &[0x3b], RAX, Rm::Mem(RCX, 8))),
+            [0x48, 0x3b, 0x81, 8, 0, 0, 0]
+        );
+        assert_eq!(
+            enc(|a| a.load(true, RAX, Rm::Mem(RAX, 0x20))),
+            [0x48, 0x8b, 0x80, 0x20, 0, 0, 0]
         );
         // mov qword [rbx+0x80], 7
         assert_eq!(
