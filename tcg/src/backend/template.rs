@@ -8,8 +8,9 @@
 //!
 //! Ops it has no template for (division, bit counts, calls, 16-byte
 //! accesses) call `interp::one_op`, the interpreter's own code for that
-//! op, with a pointer to the lowered op. Softmmu loads and stores call
-//! `softmmu::load`/`store` directly. Labels, branches,
+//! op, with a pointer to the lowered op. Softmmu loads and stores look the
+//! TLB up inline (as the JIT's inline lookup does) and call
+//! `softmmu::load`/`store` on a miss. Labels, branches,
 //! instruction starts (the exit-request check after stores), guest exits
 //! and the terminal are native and return the interpreter's exit codes.
 //!
@@ -313,6 +314,48 @@ impl Emitter<'_> {
         }
     }
 
+    /// The softmmu TLB lookup for an access of `m` at the vaddr in rsi
+    /// (kept): on a hit rax holds the host address; returns the rel32 of
+    /// the jump taken on a miss. The same tags as `softmmu::tlb_cmp` and
+    /// entries as `softmmu::tlb_offset`.
+    fn tlb_lookup(&mut self, m: MemOp, mmu_idx: u32, write: bool) -> usize {
+        use crate::softmmu::{
+            MMU_INDICES, PAGE_BITS, PAGE_MASK, TLB_ADDEND, TLB_ENTRY_BITS, TLB_READ, TLB_SIZE,
+            TLB_WRITE,
+        };
+        let a = &mut self.a;
+        let last = m.bytes() as u64 - 1;
+        // rdx = the tag to compare
+        if m.is_aligned() {
+            a.mov_imm(RDX, PAGE_MASK | last);
+            a.op(None, true, &[0x23], RDX, Rm::Reg(RSI)); // and rdx, rsi
+        } else {
+            a.op(None, true, &[0x8d], RDX, Rm::Mem(RSI, last as u32)); // lea rdx, [rsi + last]
+            a.op(None, true, &[0x81], 4, Rm::Reg(RDX)); // and rdx, PAGE_MASK (sign-extended)
+            a.u32(PAGE_MASK as u32);
+        }
+        // rcx = the entry
+        a.store(true, RSI, Rm::Reg(RCX)); // mov rcx, rsi
+        a.shift_imm(true, 5, Rm::Reg(RCX), PAGE_BITS as u8);
+        a.op(None, false, &[0x81], 4, Rm::Reg(RCX)); // and ecx, TLB_SIZE - 1
+        a.u32(TLB_SIZE as u32 - 1);
+        a.shift_imm(true, 4, Rm::Reg(RCX), TLB_ENTRY_BITS as u8);
+        a.op(None, true, &[0x03], RCX, env(crate::cpu::OFF_TLB as u32)); // add rcx, [tlb]
+        let base = (((mmu_idx as usize & (MMU_INDICES - 1)) * TLB_SIZE) << TLB_ENTRY_BITS) as u32;
+        let tag = if write { TLB_WRITE } else { TLB_READ } as u32;
+        a.op(None, true, &[0x3b], RDX, Rm::Mem(RCX, base + tag)); // cmp rdx, [entry].tag
+        let miss = a.jcc(cc::NE);
+        a.store(true, RSI, Rm::Reg(RAX)); // mov rax, rsi
+        a.op(
+            None,
+            true,
+            &[0x03],
+            RAX,
+            Rm::Mem(RCX, base + TLB_ADDEND as u32),
+        ); // add rax, [entry].addend
+        miss
+    }
+
     /// Calls `interp::one_op` for op `i`.
     fn slow(&mut self, i: usize) {
         let op: *const Op = &self.code.ops[i];
@@ -608,24 +651,41 @@ impl Emitter<'_> {
                 self.store_mem(env(x[1]), MemOp(x[2] as u16 & !0x10));
             }
             LdI32 | LdI64 => {
-                // softmmu: `softmmu::load(env, vaddr, oi)`, TLB hit inlined
-                // in Rust.
+                // softmmu: TLB hit inline, else `softmmu::load(env, vaddr, oi)`.
+                let (m, w) = (MemOp(x[2] as u16), op.opc == LdI64);
+                self.a.load(true, RSI, env(x[1]));
+                let miss = self.tlb_lookup(m, x[3], false);
+                self.load_mem(Rm::AtRax, m);
+                self.a.store(w, RCX, env(x[0]));
+                let done = self.a.jmp();
+                let here = self.a.pos();
+                self.a.patch(miss, here);
                 let a = &mut self.a;
                 a.store(true, RBX, Rm::Reg(RDI)); // mov rdi, rbx
-                a.load(true, RSI, env(x[1]));
-                a.mov_imm(RDX, crate::softmmu::pack_oi(MemOp(x[2] as u16), x[3]));
+                a.mov_imm(RDX, crate::softmmu::pack_oi(m, x[3]));
                 a.mov_imm(RAX, crate::softmmu::load as *const () as u64);
                 a.call_rax();
-                a.store(op.opc == LdI64, RAX, env(x[0]));
+                a.store(w, RAX, env(x[0]));
+                let here = a.pos();
+                a.patch(done, here);
             }
             StI32 | StI64 if softmmu => {
+                let (m, w) = (MemOp(x[2] as u16), op.opc == StI64);
+                self.a.load(true, RSI, env(x[1]));
+                let miss = self.tlb_lookup(m, x[3], true);
+                self.a.load(w, RCX, env(x[0]));
+                self.store_mem(Rm::AtRax, m);
+                let done = self.a.jmp();
+                let here = self.a.pos();
+                self.a.patch(miss, here);
                 let a = &mut self.a;
                 a.store(true, RBX, Rm::Reg(RDI)); // mov rdi, rbx
-                a.load(true, RSI, env(x[1]));
-                a.load(op.opc == StI64, RDX, env(x[0]));
-                a.mov_imm(RCX, crate::softmmu::pack_oi(MemOp(x[2] as u16), x[3]));
+                a.load(w, RDX, env(x[0]));
+                a.mov_imm(RCX, crate::softmmu::pack_oi(m, x[3]));
                 a.mov_imm(RAX, crate::softmmu::store as *const () as u64);
                 a.call_rax();
+                let here = a.pos();
+                a.patch(done, here);
                 self.set_stored();
             }
             StI32 | StI64 | St2I64 | Call => {
