@@ -84,12 +84,12 @@ pub struct Engine {
     frontend: Box<dyn Frontend + Send>,
     code: Box<dyn CodeReader + Send + Sync>,
     kind: BackendKind,
-    /// Whether system-mode JIT code inlines the TLB lookup
-    /// (`MIMIC_INLINE_TLB=1`). Off by default: system-mode blocks are
-    /// compiled by the quick (unoptimized) Cranelift pipeline, and in A/B
-    /// boots (-smp 1) the inline hit's extra blocks cost more compile time
-    /// than they saved (jit: 13.8 -> 18.9 s cpu, auto: 5.1 -> 5.8 s); the
-    /// call to `softmmu::load`/`store`, whose hit path is inlined Rust, won.
+    /// Whether system-mode JIT code inlines the TLB lookup (on unless
+    /// `MIMIC_INLINE_TLB=0`). It was off while cold code was interpreted:
+    /// the inline hit's extra Cranelift blocks then cost more compile
+    /// time than they saved (-smp 1 cpu s, auto: 5.1 -> 5.8). With the
+    /// template tier taking cold code it wins: boot wall (medians of 3)
+    /// 3.26 -> 2.82 s at -smp 1, 3.94 -> 3.58 s at -smp 2.
     inline_tlb: bool,
     /// Tier 0 (`interp`, and `auto` until a block is hot) runs blocks as
     /// template-tier code (`MIMIC_TEMPLATE=0` interprets them instead).
@@ -203,7 +203,7 @@ impl Engine {
             frontend,
             code,
             kind,
-            inline_tlb: std::env::var("MIMIC_INLINE_TLB").is_ok_and(|v| v != "0"),
+            inline_tlb: std::env::var("MIMIC_INLINE_TLB").map_or(true, |v| v != "0"),
             template: std::env::var("MIMIC_TEMPLATE").map_or(true, |v| v != "0"),
             template_chain: std::env::var("MIMIC_TEMPLATE_CHAIN").map_or(true, |v| v != "0"),
             template_mem: None,
