@@ -631,6 +631,14 @@ impl<'a> Translator<'a> {
     }
 
     fn chain_exit(&mut self, slot: usize, pc: u64, links: &BlockLinks) {
+        // System mode chains only within a page (the cpu loop would never
+        // fill this slot): probe the jump cache instead of going back to
+        // the loop every time.
+        if self.b.softmmu && (self.b.pc ^ pc) >> 12 != 0 {
+            let pcv = self.fb.ins().iconst(types::I64, pc as i64);
+            self.jump_cache_exit(pcv);
+            return;
+        }
         let pc_off = self.global_off(self.b.pc_global.0);
         let slot_addr = self.fb.ins().iconst(types::I64, links.slots[slot] as i64);
         let target = self

@@ -189,6 +189,14 @@ impl Emitter<'_> {
     /// target if the slot is linked, else back to the cpu loop.
     fn jump_out(&mut self, slot: usize, pc: u64) {
         self.set_pc(pc);
+        if self.link.slots[slot] != 0 && self.code.softmmu && (self.link.pc ^ pc) >> 12 != 0 {
+            // System mode links blocks only within a page: a jump to
+            // another page probes the jump cache instead.
+            self.a.mov_imm(RAX, pc);
+            self.probe_jump_cache();
+            self.ret(exit::INDIRECT);
+            return;
+        }
         if self.link.slots[slot] != 0 {
             let a = &mut self.a;
             a.mov_imm(RAX, self.link.slots[slot] as u64);
