@@ -166,11 +166,14 @@ extern "sysv64" fn interp_entry(env: *mut u8, code: usize) -> u64 {
     unsafe { interp::exec(&*(code as *const interp::Code), env) }
 }
 
-/// Interpreted executions before `auto` compiles a block. Cranelift costs
-/// ~100 us or more per block, so code that runs only hundreds of times
-/// (start-up: a Python interpreter runs ~40k distinct blocks before `pass`)
-/// is cheaper to interpret; hot loops reach 1000 within microseconds.
-pub const DEFAULT_JIT_THRESHOLD: u32 = 1000;
+/// Tier-0 executions before `auto` compiles a block. Cranelift costs
+/// ~100 us or more per block, so code that runs only hundreds or a few
+/// thousand times (start-up: a Python interpreter runs ~40k distinct
+/// blocks before `pass`) is cheaper as template code; hot loops get there
+/// within microseconds. With the template tier 3000 beat 1000 (A/B, cpu
+/// s: boot -smp 1 4.05 -> 3.59, python3 -c pass 0.63 -> 0.45, lua5.4
+/// cpu.lua 4.7 -> 4.3); 10000 was slower, and so was 300.
+pub const DEFAULT_JIT_THRESHOLD: u32 = 3000;
 
 /// Region compiles (Cranelift at `speed` over up to 24 blocks) cost
 /// milliseconds each; start-up code reaches the threshold in loops that
