@@ -185,7 +185,7 @@ impl CodeCache {
         self.map.get(&(pc, flags, phys)).map(|&i| &*self.blocks[i])
     }
 
-    pub fn insert(&mut self, tb: Tb) -> &Tb {
+    pub fn insert(&mut self, tb: Box<Tb>) -> &Tb {
         let first = tb.pc >> PAGE_BITS;
         let last = (tb.pc + tb.guest_size.max(1) as u64 - 1) >> PAGE_BITS;
         let idx = self.blocks.len();
@@ -199,7 +199,7 @@ impl CodeCache {
                 .or_default()
                 .push(idx);
         }
-        self.blocks.push(Box::new(tb));
+        self.blocks.push(tb);
         self.live += 1;
         &self.blocks[idx]
     }

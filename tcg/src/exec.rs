@@ -502,7 +502,7 @@ impl Engine {
     /// Gives a new block template-tier code (not for `jit`, which compiles
     /// every block), placed in the template arena; without it (arena full,
     /// `MIMIC_TEMPLATE=0`) the block is interpreted.
-    fn attach_template(&mut self, tb: &Tb) {
+    fn attach_template(&mut self, tb: &mut Tb) {
         if self.kind == BackendKind::Jit || !self.template || self.template_full {
             return;
         }
@@ -541,6 +541,17 @@ impl Engine {
         let mem = self.template_mem.as_mut().expect("created above");
         match mem.place(&out.code) {
             Some(addr) => {
+                // The block keeps only the ops its code calls the
+                // interpreter for; the code is repointed at their new
+                // places before anything can run it.
+                let idx: Vec<usize> = out.op_refs.iter().map(|&(_, i)| i).collect();
+                let moved = tb.interp.keep_only(&idx);
+                for (&(at, _), op) in out.op_refs.iter().zip(moved) {
+                    // SAFETY: `addr + at` is the 8-byte immediate emitted
+                    // for that op, inside the code just placed, which no
+                    // thread runs yet (it is published below).
+                    unsafe { ((addr + at) as *mut u64).write_unaligned(op as u64) };
+                }
                 self.stats.templates += 1;
                 self.stats.template_bytes += out.code.len() as u64;
                 tb.tmpl_chained
@@ -961,10 +972,9 @@ impl Engine {
             Some(tb) => tb,
             None => {
                 let t0 = self.profile.is_some().then(Instant::now);
-                let tb = self.translate(pc, flags);
+                let mut tb = Box::new(self.translate(pc, flags));
+                self.attach_template(&mut tb);
                 let tb: *const Tb = self.cache.insert(tb);
-                // SAFETY: just inserted; blocks stay allocated until a flush.
-                self.attach_template(unsafe { &*tb });
                 if let (Some(t0), Some(pr)) = (t0, self.profile.as_mut()) {
                     pr.p.translate += t0.elapsed();
                 }

@@ -49,6 +49,26 @@ pub struct Code {
     pub(crate) precise: bool,
     /// Memory ops go through `crate::softmmu`.
     pub(crate) softmmu: bool,
+    /// Only the ops template code calls `one_op` for are left
+    /// (`keep_only`): the block cannot be interpreted any more.
+    template_only: bool,
+}
+
+impl Code {
+    /// Keeps only the ops at `idx` (in that order), for template code that
+    /// refers to them and nothing else: a block's lowered ops are most of
+    /// its memory, and python3 start-up has ~37k blocks. Returns their new
+    /// addresses.
+    pub fn keep_only(&mut self, idx: &[usize]) -> Vec<usize> {
+        self.ops = idx.iter().map(|&i| self.ops[i]).collect();
+        self.template_only = true;
+        self.ops.iter().map(|o| o as *const Op as usize).collect()
+    }
+
+    /// Whether the block can still be interpreted (see `keep_only`).
+    pub fn interpretable(&self) -> bool {
+        !self.template_only
+    }
 }
 
 fn temp_off(b: &IrBlock, t: u32) -> u32 {
@@ -109,6 +129,7 @@ pub fn lower(b: &IrBlock) -> Option<Code> {
         pc_off: temp_off(b, b.pc_global.0),
         precise: b.precise,
         softmmu: b.softmmu,
+        template_only: false,
     })
 }
 
@@ -187,6 +208,7 @@ fn lower_insn(b: &IrBlock, insn: &Insn, label_at: &[u32]) -> Op {
 /// `env` must point to the guest state struct the block was translated for,
 /// whose `CpuCommon::guest_base` maps every guest address the block touches.
 pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
+    debug_assert!(code.interpretable(), "interpreting a template-only block");
     if let Some(r) = run_ops(&code.ops, code.precise, code.softmmu, code.pc_off, env) {
         return r;
     }

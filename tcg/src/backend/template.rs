@@ -68,6 +68,10 @@ pub struct Link {
 pub struct Emitted {
     pub code: Vec<u8>,
     pub chained_entry: usize,
+    /// (offset in `code` of a 64-bit immediate holding an op's address,
+    /// index of that op in `Code::ops`) for each op the code hands to
+    /// `interp::one_op`: `Code::keep_only` moves them and repoints these.
+    pub op_refs: Vec<(usize, usize)>,
 }
 
 /// Runs template code at `code` on `env`; returns an `exit` code.
@@ -93,6 +97,7 @@ pub fn emit(code: &Code, link: &Link) -> Option<Emitted> {
         label_fix: Vec::new(),
         request_fix: Vec::new(),
         entry_fix: Vec::new(),
+        op_refs: Vec::new(),
     };
     e.a.buf.reserve(96 + code.ops.len() * 20);
     e.prologue();
@@ -131,6 +136,7 @@ pub fn emit(code: &Code, link: &Link) -> Option<Emitted> {
     Some(Emitted {
         code: e.a.buf,
         chained_entry,
+        op_refs: e.op_refs,
     })
 }
 
@@ -140,6 +146,7 @@ struct Emitter<'a> {
     link: Link,
     /// (rel32 position, exit code) of the chained entry's early exits.
     entry_fix: Vec<(usize, u64)>,
+    op_refs: Vec<(usize, usize)>,
     /// Code offset of each op (and of the terminal, last).
     op_at: Vec<usize>,
     /// (rel32 position, op index) of branches to labels.
@@ -369,7 +376,11 @@ impl Emitter<'_> {
         let op: *const Op = &self.code.ops[i];
         let a = &mut self.a;
         a.store(true, RBX, Rm::Reg(RDI)); // mov rdi, rbx
-        a.mov_imm(RSI, op as u64);
+                                          // Always the 10-byte form: the address may be patched.
+        a.byte(0x48);
+        a.byte(0xb8 + RSI);
+        self.op_refs.push((a.pos(), i));
+        a.bytes(&(op as u64).to_le_bytes());
         a.mov_imm(RDX, self.code.softmmu as u64);
         a.mov_imm(RAX, super::interp::one_op as *const () as u64);
         a.call_rax();
