@@ -197,3 +197,31 @@ fn tiered_guest_programs() {
     cases.extend(asm_cases());
     run_cases_with("tiered guest program runs", cases, vec![runner]);
 }
+
+/// The IR interpreter itself (`MIMIC_TEMPLATE=0`): tier 0 normally runs
+/// blocks as template code, and the interpreter only when the template
+/// arena is full, so the other tests here would not notice it breaking.
+/// -O2 builds and the assembly tests.
+#[test]
+fn ir_interpreter_guest_programs() {
+    if std::env::var_os("MIMIC_TEST_RUNNER").is_some() {
+        return;
+    }
+    let runner = Runner {
+        label: "interp,MIMIC_TEMPLATE=0".into(),
+        argv: vec![
+            "env".into(),
+            "MIMIC_TEMPLATE=0".into(),
+            mimic_bin().to_string_lossy().into_owned(),
+            "run".into(),
+            "--backend".into(),
+            "interp".into(),
+        ],
+    };
+    let mut cases: Vec<Case> = c_cases()
+        .into_iter()
+        .filter(|c| c.name.ends_with("-O2"))
+        .collect();
+    cases.extend(asm_cases());
+    run_cases_with("IR interpreter guest program runs", cases, vec![runner]);
+}
