@@ -12,16 +12,30 @@
 use crate::helper::NO_SIDE_EFFECTS;
 use crate::ir::{IrBlock, Opcode, NO_TEMP};
 
+thread_local! {
+    /// The liveness, exit-point and keep vectors, reused from block to
+    /// block (every translated block runs this pass).
+    static SCRATCH: std::cell::Cell<[Vec<bool>; 3]> = Default::default();
+}
+
 pub fn dce(b: &mut IrBlock) {
+    let [mut live, mut exit_point, mut keep] = SCRATCH.take();
+    run(b, &mut live, &mut exit_point, &mut keep);
+    SCRATCH.set([live, exit_point, keep]);
+}
+
+fn run(b: &mut IrBlock, live: &mut Vec<bool>, exit_point: &mut Vec<bool>, keep: &mut Vec<bool>) {
     let n = b.temps.len();
     let ng = b.n_globals as usize;
-    let mut live = vec![false; n];
+    live.clear();
+    live.resize(n, false);
     live[..ng].fill(true);
     for t in b.terminal_uses() {
         live[t.index()] = true;
     }
     // Instruction starts after a store or call may exit with exact state.
-    let mut exit_point = vec![false; b.insns.len()];
+    exit_point.clear();
+    exit_point.resize(b.insns.len(), false);
     let mut stored = false;
     for (i, insn) in b.insns.iter().enumerate() {
         match insn.opc {
@@ -30,7 +44,8 @@ pub fn dce(b: &mut IrBlock) {
             _ => {}
         }
     }
-    let mut keep = vec![true; b.insns.len()];
+    keep.clear();
+    keep.resize(b.insns.len(), true);
     for (i, insn) in b.insns.iter().enumerate().rev() {
         let info = insn.info();
         let removable = match insn.opc {

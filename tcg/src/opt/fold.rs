@@ -160,9 +160,18 @@ pub fn fold(b: &mut IrBlock) {
         cur_epoch: 1,
         n_globals: b.n_globals,
     };
-    let mut out = Vec::with_capacity(b.insns.len());
-    let insns = std::mem::take(&mut b.insns);
-    for mut insn in insns {
+    // In place: every op read gives at most one op out, so the write index
+    // never passes the read index (no second vector per block).
+    let mut w = 0usize;
+    macro_rules! out {
+        ($e:expr) => {{
+            let v = $e;
+            b.insns[w] = v;
+            w += 1;
+        }};
+    }
+    for r in 0..b.insns.len() {
+        let mut insn = b.insns[r];
         // Substitute copies into inputs.
         let ty_of = |t: u32| b.temps[t as usize].ty;
         for slot in insn.ins_mut() {
@@ -176,7 +185,7 @@ pub fn fold(b: &mut IrBlock) {
         match insn.opc {
             Opcode::SetLabel => {
                 st.forget_all();
-                out.push(insn);
+                out!(insn);
                 continue;
             }
             Opcode::BrcondI32 | Opcode::BrcondI64 => {
@@ -191,7 +200,7 @@ pub fn fold(b: &mut IrBlock) {
                     if taken {
                         let mut args = [0u32; MAX_ARGS];
                         args[0] = insn.c(1);
-                        out.push(Insn {
+                        out!(Insn {
                             opc: Opcode::Br,
                             nargs: 0,
                             args,
@@ -200,7 +209,7 @@ pub fn fold(b: &mut IrBlock) {
                     }
                     continue;
                 }
-                out.push(insn);
+                out!(insn);
                 continue;
             }
             Opcode::Call => {
@@ -211,7 +220,7 @@ pub fn fold(b: &mut IrBlock) {
                 if insn.args[0] != NO_TEMP {
                     st.set(insn.args[0], Val::Unknown);
                 }
-                out.push(insn);
+                out!(insn);
                 continue;
             }
             _ => {}
@@ -225,7 +234,7 @@ pub fn fold(b: &mut IrBlock) {
             for &t in &outs[..n] {
                 st.set(t, Val::Unknown);
             }
-            out.push(insn);
+            out!(insn);
             continue;
         }
         let d = insn.args[0];
@@ -243,7 +252,7 @@ pub fn fold(b: &mut IrBlock) {
             Opcode::MoviI32 | Opcode::MoviI64 => {
                 let v = mask(ty, insn.imm);
                 st.set(d, Val::Const(v));
-                out.push(insn);
+                out!(insn);
                 continue;
             }
             Opcode::MovI32 | Opcode::MovI64 => {
@@ -254,7 +263,7 @@ pub fn fold(b: &mut IrBlock) {
                 match consts[0] {
                     Some(k) => {
                         st.set(d, Val::Const(k));
-                        out.push(mk(movi_op(ty), d, None, k));
+                        out!(mk(movi_op(ty), d, None, k));
                     }
                     None => {
                         let ver = st.version[s as usize];
@@ -262,7 +271,7 @@ pub fn fold(b: &mut IrBlock) {
                         // Only track the copy if `s` is not `d` (handled) and
                         // knowledge of `s` is current.
                         st.val[d as usize] = Val::Copy(s, ver);
-                        out.push(insn);
+                        out!(insn);
                     }
                 }
                 continue;
@@ -286,7 +295,7 @@ pub fn fold(b: &mut IrBlock) {
             if let Some(v) = eval(insn.opc, ty, &a[..nin], &c[..nc]) {
                 let v = mask(ty, v);
                 st.set(d, Val::Const(v));
-                out.push(mk(movi_op(ty), d, None, v));
+                out!(mk(movi_op(ty), d, None, v));
                 continue;
             }
         }
@@ -302,7 +311,7 @@ pub fn fold(b: &mut IrBlock) {
                     let ver = st.version[s as usize];
                     st.set(d, Val::Unknown);
                     st.val[d as usize] = Val::Copy(s, ver);
-                    out.push(mk(mov_op(ty), d, Some(s), 0));
+                    out!(mk(mov_op(ty), d, Some(s), 0));
                     continue;
                 }
                 if matches!(
@@ -311,15 +320,15 @@ pub fn fold(b: &mut IrBlock) {
                 ) && k == 0
                 {
                     st.set(d, Val::Const(0));
-                    out.push(mk(movi_op(ty), d, None, 0));
+                    out!(mk(movi_op(ty), d, None, 0));
                     continue;
                 }
             }
         }
         st.set(d, Val::Unknown);
-        out.push(insn);
+        out!(insn);
     }
-    b.insns = out;
+    b.insns.truncate(w);
     // A conditional terminal with known operands becomes a jump.
     if let Terminal::Cond {
         cond,
