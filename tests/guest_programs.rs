@@ -176,26 +176,12 @@ fn asm_guest_programs() {
 /// tcg/src/exec.rs `region_members`): -O2 builds and the assembly tests.
 #[test]
 fn tiered_guest_programs() {
-    if std::env::var_os("MIMIC_TEST_RUNNER").is_some() {
-        return;
-    }
-    let runner = Runner {
-        label: "auto,threshold=2".into(),
-        argv: vec![
-            "env".into(),
-            "MIMIC_JIT_THRESHOLD=2".into(),
-            mimic_bin().to_string_lossy().into_owned(),
-            "run".into(),
-            "--backend".into(),
-            "auto".into(),
-        ],
-    };
-    let mut cases: Vec<Case> = c_cases()
-        .into_iter()
-        .filter(|c| c.name.ends_with("-O2"))
-        .collect();
-    cases.extend(asm_cases());
-    run_cases_with("tiered guest program runs", cases, vec![runner]);
+    run_o2_and_asm(
+        "tiered",
+        "auto,threshold=2",
+        "MIMIC_JIT_THRESHOLD=2",
+        "auto",
+    );
 }
 
 /// The IR interpreter itself (`MIMIC_TEMPLATE=0`): tier 0 normally runs
@@ -204,18 +190,29 @@ fn tiered_guest_programs() {
 /// -O2 builds and the assembly tests.
 #[test]
 fn ir_interpreter_guest_programs() {
+    run_o2_and_asm(
+        "IR interpreter",
+        "interp,MIMIC_TEMPLATE=0",
+        "MIMIC_TEMPLATE=0",
+        "interp",
+    );
+}
+
+/// Runs the -O2 builds and the assembly tests with one `VAR=VALUE` in the
+/// environment on `backend` (not with a `MIMIC_TEST_RUNNER` of the caller's).
+fn run_o2_and_asm(what: &str, label: &str, var: &str, backend: &str) {
     if std::env::var_os("MIMIC_TEST_RUNNER").is_some() {
         return;
     }
     let runner = Runner {
-        label: "interp,MIMIC_TEMPLATE=0".into(),
+        label: label.into(),
         argv: vec![
             "env".into(),
-            "MIMIC_TEMPLATE=0".into(),
+            var.into(),
             mimic_bin().to_string_lossy().into_owned(),
             "run".into(),
             "--backend".into(),
-            "interp".into(),
+            backend.into(),
         ],
     };
     let mut cases: Vec<Case> = c_cases()
@@ -223,5 +220,5 @@ fn ir_interpreter_guest_programs() {
         .filter(|c| c.name.ends_with("-O2"))
         .collect();
     cases.extend(asm_cases());
-    run_cases_with("IR interpreter guest program runs", cases, vec![runner]);
+    run_cases_with(&format!("{what} guest program runs"), cases, vec![runner]);
 }

@@ -184,7 +184,7 @@ pub const DEFAULT_JIT_THRESHOLD: u32 = 3000;
 pub const DEFAULT_REGION_FACTOR: u32 = 4;
 
 /// Bytes reserved (not committed) for each engine's template-tier code:
-/// python3 -c pass fills about 9 MiB of it (37k blocks, ~250 bytes each).
+/// python3 -c pass fills about 15 MiB of it (37k blocks, ~400 bytes each).
 const TEMPLATE_ARENA: usize = 256 << 20;
 
 fn default_threshold() -> u32 {
@@ -535,9 +535,7 @@ impl Engine {
                 ]
             },
         };
-        let Some(out) = crate::backend::template::emit(&tb.interp, &link) else {
-            return;
-        };
+        let out = crate::backend::template::emit(&tb.interp, &link);
         let mem = self.template_mem.as_mut().expect("created above");
         match mem.place(&out.code) {
             Some(addr) => {
@@ -1213,7 +1211,6 @@ impl Engine {
             } else {
                 self.stats.interp_execs += 1;
                 let t0 = self.profile.is_some().then(Instant::now);
-                // SAFETY: tb is live; env is the guest state it was built for.
                 let r = if tmpl != 0 {
                     // SAFETY: template code of this live block (it counts
                     // its own executions).

@@ -470,8 +470,7 @@ impl World {
             Backend::Template => {
                 let code = interp::lower(ir).expect("lower");
                 let mut mem = tcg::backend::codemem::CodeMem::new(1 << 20).expect("code memory");
-                let t = tcg::backend::template::emit(&code, &Default::default())
-                    .expect("template code");
+                let t = tcg::backend::template::emit(&code, &Default::default());
                 let at = mem.place(&t.code).expect("fits");
                 // SAFETY: as above; `mem` and `code` outlive the call.
                 unsafe { tcg::backend::template::enter(at, env) }

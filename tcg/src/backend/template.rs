@@ -86,9 +86,8 @@ pub unsafe fn enter(code: usize, env: *mut u8) -> u64 {
 }
 
 /// Emits `code` as template-tier machine code (position independent:
-/// every address in it is absolute). `None` if the block has nothing the
-/// template tier can speed up.
-pub fn emit(code: &Code, link: &Link) -> Option<Emitted> {
+/// every address in it is absolute).
+pub fn emit(code: &Code, link: &Link) -> Emitted {
     let mut e = Emitter {
         a: Asm::default(),
         code,
@@ -133,11 +132,11 @@ pub fn emit(code: &Code, link: &Link) -> Option<Emitted> {
         let to = e.op_at[target as usize];
         e.a.patch(at, to);
     }
-    Some(Emitted {
+    Emitted {
         code: e.a.buf,
         chained_entry,
         op_refs: e.op_refs,
-    })
+    }
 }
 
 struct Emitter<'a> {
