@@ -113,6 +113,7 @@ fn run_system(args: &[OsString]) -> i32 {
     }
     let mut opts = parsed.opts;
     opts.log = logging::flags(&parsed.log_items);
+    opts.log.perfmap = parsed.perfmap;
     match softmmu::run(&opts) {
         Ok(code) => code,
         Err(e) => {

@@ -49,6 +49,7 @@ usage: mimic system [OPTIONS]        (or mimic-system-aarch64 [OPTIONS])
   -gdb tcp::PORT         GDB server (vCPUs are threads); -s is -gdb tcp::1234
   -S                     the cpus wait for GDB's first continue
   -d ITEMS, -D FILE      debug log (as in user mode; -d int shows exceptions)
+  -perfmap               write /tmp/perf-PID.map for perf to name generated code
   --backend interp|jit|auto  execution backend; interp = tier 0 only (template code;
                              MIMIC_TEMPLATE=0: IR interpreter) [MIMIC_BACKEND]
 ";
@@ -57,6 +58,7 @@ pub struct Parsed {
     pub opts: softmmu::Options,
     pub log_items: Vec<String>,
     pub log_file: Option<String>,
+    pub perfmap: bool,
 }
 
 pub enum Outcome {
@@ -115,6 +117,7 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
     let mut snapshot = false;
     let mut nics = 0;
     let mut log_items = Vec::new();
+    let mut perfmap = false;
     let mut log_file = None;
     let mut kernel = None;
     let mut it = args.iter();
@@ -199,6 +202,7 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
             },
             "d" => log_items.extend(value(name)?.split(',').map(str::to_string)),
             "D" => log_file = Some(value(name)?),
+            "perfmap" => perfmap = true,
             "backend" => o.backend = value(name)?.parse()?,
             "drive" => {
                 let v = value(name)?;
@@ -255,6 +259,7 @@ pub fn parse(args: &[OsString]) -> Result<Outcome, String> {
     Ok(Outcome::Run(Box::new(Parsed {
         opts: o,
         log_items,
+        perfmap,
         log_file,
     })))
 }

@@ -552,6 +552,9 @@ impl Engine {
                 }
                 self.stats.templates += 1;
                 self.stats.template_bytes += out.code.len() as u64;
+                if self.log.perfmap {
+                    self.write_perfmap(addr, out.code.len(), tb.pc, "tmpl");
+                }
                 tb.tmpl_chained
                     .store(addr + out.chained_entry, Ordering::Relaxed);
                 tb.tmpl.store(addr, Ordering::Release);
@@ -607,9 +610,9 @@ impl Engine {
     }
 
     /// The blocks `tb` compiles with (itself first), and whether as a
-    /// region: only where not every instruction must be a stopping point.
+    /// region (not in single-block mode, where every block returns).
     fn plan(&self, tb: &Tb) -> (Vec<*const Tb>, bool) {
-        let members = if self.regions && !self.precise && !self.single_block {
+        let members = if self.regions && !self.single_block {
             self.region_members(tb)
         } else {
             Vec::new()
@@ -695,7 +698,7 @@ impl Engine {
                     }
                 }
                 if self.log.perfmap {
-                    self.write_perfmap(code, len, tbr.pc);
+                    self.write_perfmap(code, len, tbr.pc, "guest");
                 }
                 code
             }
@@ -837,9 +840,24 @@ impl Engine {
                 if out.iter().any(|m| m.pc == pc) || out.len() >= MAX_REGION_BLOCKS {
                     continue;
                 }
-                let Some(tb) = self.cache.get(pc, head.flags, head.phys) else {
+                // System mode: only blocks in the head's virtual page, whose
+                // code lies at the same offset in the head's physical page
+                // (a mapping holds for a whole page; jumps to other pages
+                // go through the jump cache, as chaining does).
+                let phys = if self.system {
+                    if !same_page(pc, head.pc) || head.phys == u64::MAX {
+                        continue;
+                    }
+                    head.phys.wrapping_add(pc.wrapping_sub(head.pc))
+                } else {
+                    head.phys
+                };
+                let Some(tb) = self.cache.get(pc, head.flags, phys) else {
                     continue;
                 };
+                if self.system && !same_page(tb.pc + tb.guest_size.max(1) as u64 - 1, head.pc) {
+                    continue;
+                }
                 let hot = self.kind == BackendKind::Jit
                     || tb.jit_code() != 0
                     || tb.exec_count.load(Ordering::Relaxed) >= (self.threshold / 4).max(1);
@@ -899,7 +917,6 @@ impl Engine {
         }
         let wait = self.region_factor > 1
             && self.regions
-            && !self.precise
             && !self.single_block
             && !self.region_members(tb).is_empty();
         let at = if wait {
@@ -911,8 +928,9 @@ impl Engine {
         n >= at
     }
 
-    /// One `perf` map line: `START SIZE NAME` in hex, for JIT code.
-    fn write_perfmap(&mut self, code: usize, len: usize, pc: u64) {
+    /// One `perf` map line: `START SIZE NAME` in hex, for generated code
+    /// (`guest_PC` compiled, `tmpl_PC` template code).
+    fn write_perfmap(&mut self, code: usize, len: usize, pc: u64, tier: &str) {
         use std::io::Write;
         if self.perfmap.is_none() {
             let path = format!("/tmp/perf-{}.map", std::process::id());
@@ -924,7 +942,7 @@ impl Engine {
         }
         if let Some(f) = &mut self.perfmap {
             // One write per line: lines of several engines never interleave.
-            let line = format!("{code:x} {len:x} guest_{pc:x}\n");
+            let line = format!("{code:x} {len:x} {tier}_{pc:x}\n");
             let _ = f.write_all(line.as_bytes());
         }
     }
@@ -1258,4 +1276,10 @@ pub fn global_offset(f: &dyn Frontend, name: &str) -> Option<u32> {
         .iter()
         .find(|g| g.name == name)
         .map(|g| g.offset)
+}
+
+/// Whether two guest addresses lie in the same 4 KiB page (the smallest
+/// translation granule, so also the same page of any larger one).
+fn same_page(a: u64, b: u64) -> bool {
+    (a ^ b) >> 12 == 0
 }

@@ -45,8 +45,6 @@ pub struct Code {
     pub(crate) ops: Vec<Op>,
     pub(crate) term: Term,
     pub(crate) pc_off: u32,
-    /// Record each instruction's pc in `CpuCommon::insn_pc`.
-    pub(crate) precise: bool,
     /// Memory ops go through `crate::softmmu`.
     pub(crate) softmmu: bool,
     /// Only the ops template code calls `one_op` for are left
@@ -85,7 +83,9 @@ pub fn lower(b: &IrBlock) -> Option<Code> {
         return None;
     }
     // Which insns become ops, and label -> index of the op that follows it.
-    let keep = kept_insns(b);
+    let mut sync = Vec::new();
+    b.sync_starts(&mut sync);
+    let keep = kept_insns(b, &sync);
     let mut label_at = vec![0u32; b.n_labels as usize];
     let mut n = 0u32;
     for (insn, &k) in b.insns.iter().zip(&keep) {
@@ -97,9 +97,16 @@ pub fn lower(b: &IrBlock) -> Option<Code> {
     let ops = b
         .insns
         .iter()
-        .zip(&keep)
-        .filter(|(_, &k)| k)
-        .map(|(insn, _)| lower_insn(b, insn, &label_at))
+        .zip(keep.iter().zip(&sync))
+        .filter(|(_, (&k, _))| k)
+        .map(|(insn, (_, &sync))| {
+            let mut op = lower_insn(b, insn, &label_at);
+            if insn.opc == Opcode::InsnStart {
+                // Precise mode: whether this start records its pc.
+                op.a[0] = sync as u32;
+            }
+            op
+        })
         .collect();
     let term = match &b.terminal {
         Terminal::Jump(pc) => Term::Jump(*pc),
@@ -127,30 +134,30 @@ pub fn lower(b: &IrBlock) -> Option<Code> {
         ops,
         term,
         pc_off: temp_off(b, b.pc_global.0),
-        precise: b.precise,
         softmmu: b.softmmu,
         template_only: false,
     })
 }
 
 /// The insns that need an op. Labels need none (branches go to the op
-/// after them). An instruction start does work only in precise mode or
-/// when a store or call ran since the previous one (`exec` then checks for
-/// an exit request); outside precise mode it is dropped when no store or
-/// call comes between it and the previous instruction start in program
-/// order and no label does either (a label may be reached from a path that
-/// stored).
-fn kept_insns(b: &IrBlock) -> Vec<bool> {
+/// after them). An instruction start does work only when it is a precise
+/// sync point (`sync`, from `IrBlock::sync_starts`) or when a store or
+/// call ran since the previous one (`exec` then checks for an exit
+/// request); otherwise it is dropped when no store or call comes between it
+/// and the previous instruction start in program order and no label does
+/// either (a label may be reached from a path that stored).
+fn kept_insns(b: &IrBlock, sync: &[bool]) -> Vec<bool> {
     let mut may_have_stored = false;
     b.insns
         .iter()
-        .map(|insn| match insn.opc {
+        .zip(sync)
+        .map(|(insn, &sync)| match insn.opc {
             Opcode::SetLabel => {
                 may_have_stored = true;
                 false
             }
             Opcode::InsnStart => {
-                let keep = b.precise || may_have_stored;
+                let keep = sync || may_have_stored;
                 may_have_stored = false;
                 keep
             }
@@ -209,7 +216,7 @@ fn lower_insn(b: &IrBlock, insn: &Insn, label_at: &[u32]) -> Op {
 /// whose `CpuCommon::guest_base` maps every guest address the block touches.
 pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
     debug_assert!(code.interpretable(), "interpreting a template-only block");
-    if let Some(r) = run_ops(&code.ops, code.precise, code.softmmu, code.pc_off, env) {
+    if let Some(r) = run_ops(&code.ops, code.softmmu, code.pc_off, env) {
         return r;
     }
     // SAFETY: the terminal's offsets were computed like the ops'.
@@ -256,13 +263,7 @@ pub unsafe fn exec(code: &Code, env: *mut u8) -> u64 {
 /// # Safety
 /// `op` points into the `ops` of a live `Code` built for `env`'s guest.
 pub(crate) unsafe extern "sysv64" fn one_op(env: *mut u8, op: *const Op, softmmu: u64) {
-    run_ops(
-        std::slice::from_raw_parts(op, 1),
-        false,
-        softmmu != 0,
-        0,
-        env,
-    );
+    run_ops(std::slice::from_raw_parts(op, 1), softmmu != 0, 0, env);
 }
 
 #[inline(always)]
@@ -281,13 +282,7 @@ unsafe fn wr64(env: *mut u8, o: u32, v: u64) {
 /// Runs `ops` in order (following branches); `Some(exit)` when one leaves
 /// the block, `None` when control falls off the end (to the terminal).
 #[inline(always)]
-unsafe fn run_ops(
-    ops: &[Op],
-    precise: bool,
-    softmmu: bool,
-    pc_off: u32,
-    env: *mut u8,
-) -> Option<u64> {
+unsafe fn run_ops(ops: &[Op], softmmu: bool, pc_off: u32, env: *mut u8) -> Option<u64> {
     // SAFETY (whole function): operand offsets were computed from the guest's
     // globals and the scratch area, all inside the env struct.
     macro_rules! r64 {
@@ -444,7 +439,7 @@ unsafe fn run_ops(
 
             SetLabel => {}
             InsnStart => {
-                if precise {
+                if op.a[0] != 0 {
                     w64!(crate::cpu::OFF_INSN_PC, op.imm);
                 }
                 if stored {
@@ -739,8 +734,8 @@ mod tests {
     ];
 
     /// Instruction starts survive lowering exactly where a store, a call or
-    /// a label comes before them (or everywhere in precise mode); labels
-    /// never become ops.
+    /// a label comes before them (or, in precise mode, where their
+    /// instruction can fault); labels never become ops.
     #[test]
     fn instruction_starts_kept_only_after_stores_and_labels() {
         let mut b = Builder::new(&GLOBALS, 1);
@@ -757,13 +752,33 @@ mod tests {
         let mut ir = b.finish(0, 0, 20, 1, Terminal::Jump(20));
         let opcs: Vec<Opcode> = ir.insns.iter().map(|i| i.opc).collect();
         assert_eq!(opcs[5], Opcode::SetLabel);
-        let keep = kept_insns(&ir);
+        let mut sync = Vec::new();
+        ir.sync_starts(&mut sync);
+        let keep = kept_insns(&ir, &sync);
         assert_eq!(
             keep,
             vec![false, true, false, true, true, false, true, false]
         );
         ir.precise = true;
-        let keep = kept_insns(&ir);
-        assert_eq!(keep, vec![true, true, true, true, true, false, true, true]);
+        ir.sync_starts(&mut sync);
+        // Only the start of the storing instruction is a sync point.
+        assert_eq!(
+            sync,
+            vec![false, false, true, false, false, false, false, false]
+        );
+        let keep = kept_insns(&ir, &sync);
+        assert_eq!(
+            keep,
+            vec![false, true, true, true, true, false, true, false]
+        );
+        // Lowered, only that start records its pc.
+        let code = super::lower(&ir).unwrap();
+        let records: Vec<(u64, u32)> = code
+            .ops
+            .iter()
+            .filter(|o| o.opc == Opcode::InsnStart)
+            .map(|o| (o.imm, o.a[0]))
+            .collect();
+        assert_eq!(records, vec![(4, 1), (8, 0), (12, 0)]);
     }
 }

@@ -288,6 +288,11 @@ struct Translator<'a> {
     /// Per global: a helper may have changed the env field since the
     /// variable was loaded (reload at the next use).
     stale: Vec<bool>,
+    /// Precise mode: per op of `b`, whether it is an instruction start that
+    /// syncs (`IrBlock::sync_starts`).
+    sync: Vec<bool>,
+    /// Index in `b.insns` of the op being translated.
+    at: usize,
 }
 
 fn intcc(c: Cond) -> IntCC {
@@ -354,6 +359,8 @@ impl<'a> Translator<'a> {
             stored: false,
             dirty: vec![false; b.n_globals as usize],
             stale: vec![false; b.n_globals as usize],
+            sync: Vec::new(),
+            at: 0,
         }
     }
 
@@ -506,7 +513,9 @@ impl<'a> Translator<'a> {
             .map(|_| self.fb.create_block())
             .collect();
         self.load_globals();
-        for insn in &self.b.insns {
+        self.b.sync_starts(&mut self.sync);
+        for (i, insn) in self.b.insns.iter().enumerate() {
+            self.at = i;
             self.insn(insn);
         }
         self.terminal(links);
@@ -559,7 +568,9 @@ impl<'a> Translator<'a> {
             self.fb.ins().return_(&[code]);
             self.fb.switch_to_block(body);
             self.labels = (0..mb.n_labels).map(|_| self.fb.create_block()).collect();
-            for insn in &mb.insns {
+            mb.sync_starts(&mut self.sync);
+            for (i, insn) in mb.insns.iter().enumerate() {
+                self.at = i;
                 self.insn(insn);
             }
             self.region_terminal(links);
@@ -1056,9 +1067,9 @@ impl<'a> Translator<'a> {
                 if std::mem::take(&mut self.stored) {
                     self.exit_point(insn.imm);
                 }
-                if b.precise {
-                    // Precise faults: the env is exact at every instruction
-                    // start, with the instruction's pc recorded.
+                if self.sync[self.at] {
+                    // Precise faults: the env is exact at the start of an
+                    // instruction that can fault, with its pc recorded.
                     self.store_globals();
                     let pcv = self.fb.ins().iconst(types::I64, insn.imm as i64);
                     self.fb.ins().store(

@@ -615,7 +615,7 @@ impl Emitter<'_> {
 
             SetLabel => {}
             InsnStart => {
-                if self.code.precise {
+                if op.a[0] != 0 {
                     self.a.store_imm64(env(OFF_INSN_PC as u32), op.imm);
                 }
                 let a = &mut self.a;

@@ -148,8 +148,11 @@ pub struct IrBlock {
     pub globals: &'static [GlobalDef],
     /// The global holding the guest pc.
     pub pc_global: Temp,
-    /// Precise-fault mode: every instruction start is a sync point (all
-    /// globals exact in the env) and records its pc in `CpuCommon::insn_pc`.
+    /// Precise-fault mode: the start of every instruction that can fault
+    /// (see `sync_starts`) is a sync point: all globals exact in the env,
+    /// and the instruction's pc recorded in `CpuCommon::insn_pc`. An
+    /// instruction that cannot fault needs neither: a later fault syncs at
+    /// its own instruction's start, which covers everything before it.
     pub precise: bool,
     /// System mode: `ld`/`st` go through the softmmu TLB and slow path
     /// (`crate::softmmu`) instead of `guest_base + addr`.
@@ -170,6 +173,26 @@ impl IrBlock {
                 taken, not_taken, ..
             } => [Some(taken), Some(not_taken)],
             _ => [None, None],
+        }
+    }
+
+    /// Precise mode's sync points: `out[i]` tells whether `insns[i]` is an
+    /// `insn_start` whose instruction (its ops up to the next start) can
+    /// fault or observe its own pc: a guest memory access, a helper call
+    /// with effects, or an exit. All false outside precise mode.
+    pub fn sync_starts(&self, out: &mut Vec<bool>) {
+        out.clear();
+        out.resize(self.insns.len(), false);
+        if !self.precise {
+            return;
+        }
+        let mut faults = false;
+        for (i, insn) in self.insns.iter().enumerate().rev() {
+            match insn.opc {
+                Opcode::InsnStart => out[i] = std::mem::take(&mut faults),
+                Opcode::Call => faults |= insn.helper().flags & crate::helper::NO_SIDE_EFFECTS == 0,
+                _ => faults |= insn.info().has(MEM) || insn.info().has(EXIT),
+            }
         }
     }
 

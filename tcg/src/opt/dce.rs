@@ -6,8 +6,8 @@
 //! at `exit` ops, at helpers that touch the env, and at instruction starts
 //! that follow a store (possible exits, see `insn_start`). Guest memory ops
 //! themselves are not sync points; in precise-fault mode (`IrBlock::precise`)
-//! every instruction start is, so a faulting access sees the exact state as
-//! of its instruction's start.
+//! the start of every instruction that can fault is (`IrBlock::sync_starts`),
+//! so a faulting access sees the exact state as of its instruction's start.
 
 use crate::helper::NO_SIDE_EFFECTS;
 use crate::ir::{IrBlock, Opcode, NO_TEMP};
@@ -33,13 +33,13 @@ fn run(b: &mut IrBlock, live: &mut Vec<bool>, exit_point: &mut Vec<bool>, keep: 
     for t in b.terminal_uses() {
         live[t.index()] = true;
     }
-    // Instruction starts after a store or call may exit with exact state.
-    exit_point.clear();
-    exit_point.resize(b.insns.len(), false);
+    // Instruction starts after a store or call may exit with exact state,
+    // and in precise mode those of instructions that can fault.
+    b.sync_starts(exit_point);
     let mut stored = false;
     for (i, insn) in b.insns.iter().enumerate() {
         match insn.opc {
-            Opcode::InsnStart => exit_point[i] = std::mem::take(&mut stored) || b.precise,
+            Opcode::InsnStart => exit_point[i] |= std::mem::take(&mut stored),
             Opcode::StI32 | Opcode::StI64 | Opcode::St2I64 | Opcode::Call => stored = true,
             _ => {}
         }
