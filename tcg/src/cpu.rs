@@ -40,10 +40,13 @@ pub struct CpuCommon {
     /// The per-cpu jump cache (`JMP_CACHE_SIZE` entries).
     pub jmp_cache: *mut JmpEntry,
     /// Precise-fault mode (see `exec::Engine::set_precise`): the guest pc of
-    /// the instruction being executed, stored at every instruction start.
+    /// the instruction being executed, stored at the start of every
+    /// instruction that can fault (`ir::IrBlock::sync_starts`).
     pub insn_pc: u64,
     /// Non-zero while a block runs under the fault guard (precise mode);
     /// a host fault handler may then leave the block with `guard::leave`.
+    /// Written and read by the cpu's own thread only (and its signal
+    /// handlers), so relaxed accesses behind compiler fences suffice.
     pub in_guard: AtomicU32,
     /// The guard buffer of the running engine.
     pub guard: *mut crate::guard::GuardBuf,

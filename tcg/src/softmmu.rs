@@ -157,7 +157,7 @@ pub trait PhysBus: Send + Sync {
 /// and the log of such pages that were written since.
 #[derive(Default)]
 pub struct CodePages {
-    pages: Mutex<HashSet<u64>>,
+    pages: Mutex<HashSet<u64, std::hash::BuildHasherDefault<crate::cache::KeyHasher>>>,
     /// Page numbers written while they held code, in order (each cpu
     /// reads it from its own cursor).
     log: Mutex<Vec<u64>>,
@@ -207,9 +207,28 @@ impl CodePages {
     }
 }
 
+/// An instruction-fetch translation (`SystemCode`): virtual page `vpn` is
+/// physical page `ppn`, RAM at host address `host` (0: not RAM).
+#[derive(Copy, Clone)]
+struct FetchEntry {
+    vpn: u64,
+    ppn: u64,
+    host: usize,
+}
+
+const NO_FETCH: FetchEntry = FetchEntry {
+    vpn: INVALID,
+    ppn: 0,
+    host: 0,
+};
+
 /// Per-cpu system-mode memory state; `CpuCommon::softmmu` points at it.
 pub struct SoftMmu {
     pub tlb: Box<[[TlbEntry; TLB_SIZE]; MMU_INDICES]>,
+    /// The translator's instruction fetches (every block lookup that
+    /// misses the jump cache, and every instruction it decodes), cached
+    /// like the TLB and flushed with it.
+    fetch: Box<[[FetchEntry; TLB_SIZE]; MMU_INDICES]>,
     pub bus: Arc<dyn PhysBus>,
     pub walker: Arc<dyn Walker>,
     pub code_pages: Arc<CodePages>,
@@ -219,12 +238,20 @@ pub struct SoftMmu {
     /// Counters (for `-d exec` style reporting and tests).
     pub misses: u64,
     pub mmio: u64,
+    /// Slots (`mmu_idx * TLB_SIZE + i`) of `tlb` and `fetch` filled since
+    /// the last flush, so a flush clears only those; `None` once more were
+    /// filled than `FILLED_MAX` (a flush then clears everything).
+    filled: Option<Vec<u16>>,
 }
+
+/// Most slots `SoftMmu::flush` clears one by one (beyond, it clears all).
+const FILLED_MAX: usize = TLB_SIZE;
 
 impl SoftMmu {
     pub fn new(bus: Arc<dyn PhysBus>, walker: Arc<dyn Walker>, code_pages: Arc<CodePages>) -> Self {
         SoftMmu {
             tlb: Box::new([[TlbEntry::default(); TLB_SIZE]; MMU_INDICES]),
+            fetch: Box::new([[NO_FETCH; TLB_SIZE]; MMU_INDICES]),
             bus,
             walker,
             code_pages,
@@ -232,6 +259,7 @@ impl SoftMmu {
             log_cursor: 0,
             misses: 0,
             mmio: 0,
+            filled: Some(Vec::with_capacity(FILLED_MAX)),
         }
     }
 
@@ -244,8 +272,35 @@ impl SoftMmu {
 
     /// Drops every cached translation (TLBI ALL, translation registers changed).
     pub fn flush(&mut self) {
-        for idx in self.tlb.iter_mut() {
-            idx.fill(TlbEntry::default());
+        match &mut self.filled {
+            Some(slots) => {
+                for &k in slots.iter() {
+                    let (idx, i) = (k as usize / TLB_SIZE, k as usize % TLB_SIZE);
+                    self.tlb[idx][i] = TlbEntry::default();
+                    self.fetch[idx][i] = NO_FETCH;
+                }
+                slots.clear();
+            }
+            None => {
+                for idx in self.tlb.iter_mut() {
+                    idx.fill(TlbEntry::default());
+                }
+                for idx in self.fetch.iter_mut() {
+                    idx.fill(NO_FETCH);
+                }
+                self.filled = Some(Vec::with_capacity(FILLED_MAX));
+            }
+        }
+    }
+
+    /// Records that slot `i` of MMU index `idx` gets filled (see `filled`).
+    fn note_fill(&mut self, idx: usize, i: usize) {
+        if let Some(slots) = &mut self.filled {
+            if slots.len() < FILLED_MAX {
+                slots.push((idx * TLB_SIZE + i) as u16);
+            } else {
+                self.filled = None;
+            }
         }
     }
 
@@ -257,6 +312,11 @@ impl SoftMmu {
         for idx in self.tlb.iter_mut() {
             if idx[i].read == vpn || idx[i].write == vpn {
                 idx[i] = TlbEntry::default();
+            }
+        }
+        for idx in self.fetch.iter_mut() {
+            if idx[i].vpn == vpn {
+                idx[i] = NO_FETCH;
             }
         }
     }
@@ -352,6 +412,7 @@ fn resolve(env: *mut u8, vaddr: u64, access: Access, mmu_idx: u32) -> Target {
             let page_host = (p as u64).wrapping_sub(t.paddr & !PAGE_MASK);
             let addend = page_host.wrapping_sub(vpn);
             let code = m.code_pages.contains(t.paddr);
+            m.note_fill(mmu_idx as usize, i);
             let ent = &mut m.tlb[mmu_idx as usize][i];
             *ent = TlbEntry {
                 read: if t.read { vpn } else { INVALID },
@@ -622,19 +683,41 @@ impl SystemCode {
     /// fetch would fault (the frontend then ends the block with its
     /// prefetch-abort exit, and the guest re-walks to report the fault).
     pub fn phys(&self, vaddr: u64) -> Option<u64> {
+        self.fetch(vaddr).map(|e| e.ppn | (vaddr & !PAGE_MASK))
+    }
+
+    /// The fetch translation of `vaddr`'s page: cached, or walked (and
+    /// cached when the fetch succeeds).
+    fn fetch(&self, vaddr: u64) -> Option<FetchEntry> {
         // SAFETY: see the type's docs.
         let (_, m) = unsafe { parts(self.env) };
-        let w = m.walker.clone();
         let idx = self.mmu_idx.load(Ordering::Relaxed);
+        let vpn = vaddr & PAGE_MASK;
+        let i = (vaddr >> PAGE_BITS) as usize & (TLB_SIZE - 1);
+        let slot = m.fetch.get(idx as usize).map(|f| f[i]);
+        if let Some(e) = slot.filter(|e| e.vpn == vpn) {
+            return Some(e);
+        }
+        let w = m.walker.clone();
         let t = w.translate(self.env, vaddr, Access::Exec, idx).ok()?;
-        Some(t.paddr)
+        // SAFETY: as above (the walker only touched guest fields).
+        let (_, m) = unsafe { parts(self.env) };
+        let ppn = t.paddr & PAGE_MASK;
+        let e = FetchEntry {
+            vpn,
+            ppn,
+            host: m.bus.ram_ptr(ppn).map_or(0, |p| p as usize),
+        };
+        if let Some(f) = m.fetch.get_mut(idx as usize) {
+            f[i] = e;
+            m.note_fill(idx as usize, i);
+        }
+        Some(e)
     }
 
     fn host(&self, vaddr: u64) -> Option<*mut u8> {
-        let pa = self.phys(vaddr)?;
-        // SAFETY: see the type's docs.
-        let (_, m) = unsafe { parts(self.env) };
-        m.bus.ram_ptr(pa)
+        let e = self.fetch(vaddr)?;
+        (e.host != 0).then(|| (e.host + (vaddr & !PAGE_MASK) as usize) as *mut u8)
     }
 }
 
