@@ -173,10 +173,10 @@ pub struct CodeCache {
     blocks: Vec<Box<Tb>>,
     map: HashMap<(u64, u32, u64), usize, FastHash>,
     /// Guest page -> blocks with code on it.
-    pages: HashMap<u64, Vec<usize>>,
+    pages: HashMap<u64, Vec<usize>, FastHash>,
     /// Physical page of the block's pc -> blocks (system mode; blocks do
     /// not cross pages there).
-    phys_pages: HashMap<u64, Vec<usize>>,
+    phys_pages: HashMap<u64, Vec<usize>, FastHash>,
     live: usize,
 }
 

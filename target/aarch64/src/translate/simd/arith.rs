@@ -6,7 +6,7 @@
 use super::lanes::{
     self, clmul, elem, ones, sat, set_elem, shift, sx, val, vget, vset, vset_q, Desc,
 };
-use super::swar::{pairwise_inline, swar_addsub, swar_eqz};
+use super::swar::{pairwise_inline, swar_addsub, swar_cmp, swar_eqz};
 use super::{need, vread, vwrite, Ctx};
 use crate::decode::{pat, Insn, Pattern, Undef};
 use tcg::helper::{Env, ENV_FIELDS};
@@ -164,6 +164,28 @@ fn three_same(ctx: &mut Ctx, i: Insn) -> Result<(), Undef> {
             let x = ctx.b.temp_i64();
             ctx.b.xor_i64(x, a, b);
             swar_eqz(ctx, x, ebits)
+        }),
+        // CMTST: lanes where a & b is not zero.
+        0b10001 => inline2(ctx, &d, |ctx, a, b, _| {
+            let x = ctx.b.temp_i64();
+            ctx.b.and_i64(x, a, b);
+            let r = swar_eqz(ctx, x, ebits);
+            ctx.b.not_i64(r, r);
+            r
+        }),
+        // CMGT, CMHI (strict); CMGE, CMHS.
+        0b00110 | 0b00111 => inline2(ctx, &d, |ctx, a, b, _| {
+            swar_cmp(ctx, a, b, ebits, !d.u, opc == 0b00110)
+        }),
+        // SMAX/UMAX, SMIN/UMIN: a where it wins, else b.
+        0b01100 | 0b01101 if d.size < 3 => inline2(ctx, &d, |ctx, a, b, _| {
+            let ge = swar_cmp(ctx, a, b, ebits, !d.u, false);
+            let (x, r) = (ctx.b.temp_i64(), ctx.b.temp_i64());
+            ctx.b.xor_i64(x, a, b);
+            ctx.b.and_i64(x, x, ge);
+            // max: b ^ ((a ^ b) & ge); min: a ^ ((a ^ b) & ge).
+            ctx.b.xor_i64(r, if opc == 0b01100 { b } else { a }, x);
+            r
         }),
         _ => {
             let ok = match opc {

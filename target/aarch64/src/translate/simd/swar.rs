@@ -1,6 +1,6 @@
 //! Inline IR for lane-wise operations on 64-bit halves (SIMD within a
-//! register): add/sub, compare-equal-to-zero, pairwise max/min/add and lane
-//! packing. Used for the ops hot in glibc's string functions and vector
+//! register): add/sub, compare-equal-to-zero, ordered compares, pairwise
+//! max/min/add and lane packing. Used for the ops hot in glibc's string functions and vector
 //! loops, where a helper call would cost more than the arithmetic.
 
 use super::lanes::{ones, Desc};
@@ -72,6 +72,66 @@ pub(crate) fn swar_eqz(ctx: &mut Ctx, x: Temp, bits: u32) -> Temp {
     ctx.b.andi_i64(t, t, hm >> (bits - 1));
     let m = ctx.b.const_i64(ones(bits));
     ctx.b.mul_i64(r, t, m);
+    r
+}
+
+/// All-ones lanes where the lane of `a` is at least (`strict`: greater
+/// than) the lane of `b`, as signed or unsigned numbers (SWAR): CMHS, CMHI,
+/// CMGE, CMGT, and the selection of max/min.
+pub(crate) fn swar_cmp(
+    ctx: &mut Ctx,
+    a: Temp,
+    b: Temp,
+    bits: u32,
+    signed: bool,
+    strict: bool,
+) -> Temp {
+    if strict {
+        // a > b is not (b >= a).
+        let r = swar_cmp(ctx, b, a, bits, signed, false);
+        ctx.b.not_i64(r, r);
+        return r;
+    }
+    let r = ctx.b.temp_i64();
+    if bits == 64 {
+        let c = if signed {
+            tcg::ir::Cond::Ge
+        } else {
+            tcg::ir::Cond::Geu
+        };
+        ctx.b.setcond_i64(r, a, b, c);
+        ctx.b.neg_i64(r, r);
+        return r;
+    }
+    let hm = hmask(bits);
+    let h = ctx.b.const_i64(hm);
+    let (a, b) = if signed {
+        // Flipping the sign bits maps signed order onto unsigned order.
+        let (x, y) = (ctx.b.temp_i64(), ctx.b.temp_i64());
+        ctx.b.xor_i64(x, a, h);
+        ctx.b.xor_i64(y, b, h);
+        (x, y)
+    } else {
+        (a, b)
+    };
+    // Low bits of each lane: (a | H) - (b & !H) borrows nothing across
+    // lanes, and its top bit says low(a) >= low(b).
+    let t = ctx.b.temp_i64();
+    let u = ctx.b.temp_i64();
+    ctx.b.or_i64(t, a, h);
+    ctx.b.andc_i64(u, b, h);
+    ctx.b.sub_i64(t, t, u);
+    // Top bits decide where they differ: a's set and b's clear.
+    ctx.b.xor_i64(u, a, b);
+    ctx.b.andc_i64(t, t, u);
+    let w = ctx.b.temp_i64();
+    ctx.b.andc_i64(w, a, b);
+    ctx.b.or_i64(t, t, w);
+    ctx.b.and_i64(t, t, h);
+    // Spread each lane's top bit over the lane: H | (H - 1).
+    ctx.b.shri_i64(u, t, bits - 1);
+    ctx.b.sub_i64(u, t, u);
+    ctx.b.or_i64(r, t, u);
     r
 }
 
