@@ -114,7 +114,9 @@ fn run_system(args: &[OsString]) -> i32 {
     let mut opts = parsed.opts;
     opts.log = logging::flags(&parsed.log_items);
     opts.log.perfmap = parsed.perfmap;
-    match softmmu::run(&opts) {
+    let r = softmmu::run(&opts);
+    tcg::profile::report();
+    match r {
         Ok(code) => code,
         Err(e) => {
             eprintln!("mimic: {e}");

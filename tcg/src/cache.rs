@@ -29,6 +29,9 @@ pub struct Tb {
     /// interpreted runs and by template code itself. Only the owning
     /// engine's thread counts (a plain load and store, no locked RMW).
     pub exec_count: AtomicU32,
+    /// Template code's chained entry leaves for the cpu loop once
+    /// `exec_count` reaches this (see `template::Link::tier_up_at`).
+    pub tier_up_at: AtomicU32,
     /// The execution count at which `auto` compiles it, 0 until decided
     /// (see `Engine::is_hot`).
     pub compile_at: AtomicU32,
@@ -90,6 +93,7 @@ impl Tb {
             tmpl: AtomicUsize::new(0),
             tmpl_chained: AtomicUsize::new(0),
             exec_count: AtomicU32::new(0),
+            tier_up_at: AtomicU32::new(u32::MAX),
             compile_at: AtomicU32::new(0),
             next: [AtomicUsize::new(0), AtomicUsize::new(0)],
             chain: [AtomicUsize::new(0), AtomicUsize::new(0)],

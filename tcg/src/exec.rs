@@ -516,15 +516,19 @@ impl Engine {
                 }
             }
         }
-        let link = crate::backend::template::Link {
-            pc: tb.pc,
-            tb: tb as *const Tb as usize,
-            count: &tb.exec_count as *const AtomicU32 as usize,
-            hot_at: if self.kind == BackendKind::Auto {
+        tb.tier_up_at.store(
+            if self.kind == BackendKind::Auto {
                 self.threshold
             } else {
                 u32::MAX
             },
+            Ordering::Relaxed,
+        );
+        let link = crate::backend::template::Link {
+            pc: tb.pc,
+            tb: tb as *const Tb as usize,
+            count: &tb.exec_count as *const AtomicU32 as usize,
+            tier_up_at: &tb.tier_up_at as *const AtomicU32 as usize,
             // Single-block mode: every block returns to the loop.
             slots: if self.single_block || !self.template_chain {
                 [0, 0]
@@ -674,6 +678,9 @@ impl Engine {
         match result {
             Ok((code, len)) => {
                 tbr.jit.store(code, Ordering::Release);
+                // Template code chained to it leaves for the loop, which
+                // runs (and chains) the compiled code.
+                tbr.tier_up_at.store(0, Ordering::Relaxed);
                 if self.log.out_asm {
                     // SAFETY: `code..code+len` was just written by the JIT.
                     let bytes = unsafe { std::slice::from_raw_parts(code as *const u8, len) };
@@ -710,6 +717,7 @@ impl Engine {
             Err(e) => {
                 tracing::warn!(target: "unimp", "JIT failed for block {:#x}: {e}", tbr.pc);
                 tbr.jit_failed.store(true, Ordering::Relaxed);
+                tbr.tier_up_at.store(u32::MAX, Ordering::Relaxed);
                 self.stats.jit_failures += 1;
                 0
             }
@@ -728,7 +736,7 @@ impl Engine {
         if self.bg.as_ref().is_some_and(|w| !w.alive_here()) {
             // Forked (see `take_compiled`).
             std::mem::forget(self.bg.take());
-            self.queued.clear();
+            self.reset_queued();
         }
         if self.bg.is_none() {
             match crate::backend::background::Worker::spawn(Self::guest_base(env)) {
@@ -755,6 +763,9 @@ impl Engine {
         };
         if self.bg.as_mut().is_some_and(|w| w.submit(job)) {
             self.queued.insert(key);
+            // Its template code runs on (chained) while the compile thread
+            // works; `installed` sends it to the loop again.
+            tbr.tier_up_at.store(u32::MAX, Ordering::Relaxed);
         } else {
             self.background = false;
         }
@@ -762,6 +773,19 @@ impl Engine {
 
     /// Installs what the compile thread finished. Results from before the
     /// last flush, or for blocks that died since, are dropped.
+    /// Forgets the queued compile jobs (their thread is gone after a
+    /// fork): their blocks' template code leaves for the loop again when
+    /// hot, so they get queued anew.
+    fn reset_queued(&mut self) {
+        for &key in &self.queued {
+            // SAFETY: queued blocks are live (a flush clears the queue's
+            // results by generation, and blocks stay allocated until then).
+            let tb = unsafe { &*(key as *const Tb) };
+            tb.tier_up_at.store(self.threshold, Ordering::Relaxed);
+        }
+        self.queued.clear();
+    }
+
     fn take_compiled(&mut self, env: *mut u8) {
         loop {
             let Some(w) = self.bg.as_mut() else { return };
@@ -774,7 +798,7 @@ impl Engine {
                 // queues are leaked, not dropped: the thread may have held
                 // their locks at the fork.
                 std::mem::forget(self.bg.take());
-                self.queued.clear();
+                self.reset_queued();
                 return;
             }
             let Some(d) = w.try_take() else { return };
@@ -793,6 +817,11 @@ impl Engine {
                 .iter()
                 .any(|&m| unsafe { (*(m as *const Tb)).is_dead() })
             {
+                // SAFETY: as above.
+                let head = unsafe { &*(d.tb as *const Tb) };
+                // Plan it again when it gets hot again.
+                head.compile_at.store(0, Ordering::Relaxed);
+                head.tier_up_at.store(self.threshold, Ordering::Relaxed);
                 continue;
             }
             let result = match d.code {
@@ -925,6 +954,8 @@ impl Engine {
             self.threshold
         };
         tb.compile_at.store(at, Ordering::Relaxed);
+        // Template code runs on (chained) until then.
+        tb.tier_up_at.store(at, Ordering::Relaxed);
         n >= at
     }
 
@@ -977,6 +1008,12 @@ impl Engine {
         let idx = (pc >> 2) as usize & (JMP_CACHE_SIZE - 1);
         let e = self.jmp_cache[idx];
         if e.tb != 0 && e.pc == pc && e.flags == flags as u64 {
+            if e.code == 0 && !self.single_block {
+                // Compiled since it was cached: compiled code's indirect
+                // jumps find it from now on.
+                // SAFETY: jump-cache entries are live blocks.
+                self.jmp_cache[idx].code = unsafe { (*(e.tb as *const Tb)).jit_code() };
+            }
             return e.tb as *const Tb;
         }
         let phys = if self.system {

@@ -815,6 +815,7 @@ fn template_tier_agrees_with_the_interpreter_on_every_opcode() {
         // Counted, with chain slots that are not linked: the block leaves
         // to the cpu loop as the interpreter does.
         let count = std::sync::atomic::AtomicU32::new(0);
+        let tier_up_at = std::sync::atomic::AtomicU32::new(1000);
         let slots = [
             std::sync::atomic::AtomicUsize::new(0),
             std::sync::atomic::AtomicUsize::new(0),
@@ -823,7 +824,7 @@ fn template_tier_agrees_with_the_interpreter_on_every_opcode() {
             pc: 0,
             tb: 0x1234,
             count: &count as *const _ as usize,
-            hot_at: 1000,
+            tier_up_at: &tier_up_at as *const _ as usize,
             slots: [
                 &slots[0] as *const _ as usize,
                 &slots[1] as *const _ as usize,

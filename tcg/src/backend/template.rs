@@ -58,8 +58,10 @@ pub struct Link {
     /// Its execution counter (`Tb::exec_count`, a u32).
     pub count: usize,
     /// The chained entry leaves for the cpu loop once the count is at
-    /// least this.
-    pub hot_at: u32,
+    /// least the u32 at this address (`Tb::tier_up_at`, which the engine
+    /// moves: later for a block waiting to compile as a region or queued
+    /// for the compile thread, to 0 once compiled code is there).
+    pub tier_up_at: usize,
     /// Its two chain slots (`Tb::tchain`): jump targets' chained entries.
     pub slots: [usize; 2],
 }
@@ -110,9 +112,10 @@ pub fn emit(code: &Code, link: &Link) -> Emitted {
     let j = e.a.jcc(cc::NE);
     e.entry_fix.push((j, exit::REQUEST));
     if e.link.count != 0 {
+        e.a.mov_imm(RCX, e.link.tier_up_at as u64);
+        e.a.load(false, RCX, Rm::Mem(RCX, 0)); // mov ecx, [tier_up_at]
         e.a.mov_imm(RAX, e.link.count as u64);
-        e.a.op(None, false, &[0x81], 7, Rm::AtRax); // cmp dword [rax], hot_at
-        e.a.u32(e.link.hot_at);
+        e.a.op(None, false, &[0x39], RCX, Rm::AtRax); // cmp dword [rax], ecx
         let j = e.a.jcc(cc::AE);
         e.entry_fix.push((j, exit::INDIRECT));
         e.a.op(None, false, &[0x83], 0, Rm::AtRax); // add dword [rax], 1
