@@ -350,11 +350,19 @@ impl Vcpu {
             excp::ERET => exception::eret(self.cpu),
             excp::SYSREG => {
                 let flush = std::mem::take(&mut self.cpu.sys.tlb_flush);
-                if flush != 0 {
+                let page = std::mem::take(&mut self.cpu.sys.tlb_flush_page);
+                if flush == 3 && page & 1 != 0 {
+                    // One page (the other cpus still flush everything).
+                    if self.mmu.flush_page(page) {
+                        self.engine.flush_jump_cache();
+                    } else {
+                        self.engine.flush_jump_cache_page(page);
+                    }
+                } else if flush != 0 {
                     self.mmu.flush();
                     self.engine.flush_jump_cache();
                 }
-                if flush == 2 && self.machine.kicks.len() > 1 {
+                if flush >= 2 && self.machine.kicks.len() > 1 {
                     self.tlb_gen = self.machine.tlb_gen.fetch_add(1, Ordering::SeqCst) + 1;
                     for (i, k) in self.machine.kicks.iter().enumerate() {
                         if i != self.index {

@@ -292,6 +292,20 @@ impl Engine {
         }
     }
 
+    /// Forgets the (virtual pc -> block) shortcuts into the page holding
+    /// `vaddr` (a TLBI of that page): its entries sit at one run of
+    /// indices, `(pc >> 2) % JMP_CACHE_SIZE`.
+    pub fn flush_jump_cache_page(&mut self, vaddr: u64) {
+        let page = vaddr & !0xfff;
+        let first = (page >> 2) as usize & (JMP_CACHE_SIZE - 1);
+        for k in 0..(1024).min(JMP_CACHE_SIZE) {
+            let e = &mut self.jmp_cache[(first + k) & (JMP_CACHE_SIZE - 1)];
+            if e.tb != 0 && e.pc & !0xfff == page {
+                *e = JmpEntry::default();
+            }
+        }
+    }
+
     /// Clears the jump cache entries of the `dead` blocks.
     fn drop_from_jump_cache(&mut self, dead: &[usize]) {
         let clear = |e: &mut JmpEntry| {

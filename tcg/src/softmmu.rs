@@ -111,6 +111,10 @@ pub struct Translation {
     pub read: bool,
     pub write: bool,
     pub exec: bool,
+    /// log2 of the size of the page or block that maps it (12 for a
+    /// 4 KiB page; 64 when one mapping covers everything, as with the
+    /// MMU off): a TLBI of one page must drop all TLB entries of a block.
+    pub page_bits: u32,
 }
 
 /// A translation failed; the walker has recorded the fault in the guest's
@@ -242,6 +246,10 @@ pub struct SoftMmu {
     /// the last flush, so a flush clears only those; `None` once more were
     /// filled than `FILLED_MAX` (a flush then clears everything).
     filled: Option<Vec<u16>>,
+    /// The virtual range (first, last page address) of the entries filled
+    /// from mappings larger than a page since the last flush (empty when
+    /// first > last): a one-page flush inside it flushes everything.
+    large: (u64, u64),
 }
 
 /// Most slots `SoftMmu::flush` clears one by one (beyond, it clears all).
@@ -260,6 +268,7 @@ impl SoftMmu {
             misses: 0,
             mmio: 0,
             filled: Some(Vec::with_capacity(FILLED_MAX)),
+            large: (u64::MAX, 0),
         }
     }
 
@@ -272,6 +281,7 @@ impl SoftMmu {
 
     /// Drops every cached translation (TLBI ALL, translation registers changed).
     pub fn flush(&mut self) {
+        self.large = (u64::MAX, 0);
         match &mut self.filled {
             Some(slots) => {
                 for &k in slots.iter() {
@@ -293,6 +303,20 @@ impl SoftMmu {
         }
     }
 
+    /// Records a fill from a mapping of `1 << page_bits` bytes at `vpn`
+    /// (see `large`).
+    fn note_size(&mut self, vpn: u64, page_bits: u32) {
+        if page_bits > PAGE_BITS {
+            let mask = if page_bits >= 64 {
+                u64::MAX
+            } else {
+                (1u64 << page_bits) - 1
+            };
+            self.large.0 = self.large.0.min(vpn & !mask);
+            self.large.1 = self.large.1.max((vpn | mask) & PAGE_MASK);
+        }
+    }
+
     /// Records that slot `i` of MMU index `idx` gets filled (see `filled`).
     fn note_fill(&mut self, idx: usize, i: usize) {
         if let Some(slots) = &mut self.filled {
@@ -305,9 +329,15 @@ impl SoftMmu {
     }
 
     /// Drops the translations of the virtual page holding `vaddr` in every
-    /// MMU index.
-    pub fn flush_page(&mut self, vaddr: u64) {
+    /// MMU index (all of them when a mapping larger than a page may cover
+    /// it: its other pages' entries came from the same descriptor).
+    /// Returns whether it flushed everything.
+    pub fn flush_page(&mut self, vaddr: u64) -> bool {
         let vpn = vaddr & PAGE_MASK;
+        if self.large.0 <= vpn && vpn <= self.large.1 {
+            self.flush();
+            return true;
+        }
         let i = (vaddr >> PAGE_BITS) as usize & (TLB_SIZE - 1);
         for idx in self.tlb.iter_mut() {
             if idx[i].read == vpn || idx[i].write == vpn {
@@ -319,6 +349,7 @@ impl SoftMmu {
                 idx[i] = NO_FETCH;
             }
         }
+        false
     }
 
     /// Drops write tags if pages gained translations since the last call
@@ -413,6 +444,7 @@ fn resolve(env: *mut u8, vaddr: u64, access: Access, mmu_idx: u32) -> Target {
             let addend = page_host.wrapping_sub(vpn);
             let code = m.code_pages.contains(t.paddr);
             m.note_fill(mmu_idx as usize, i);
+            m.note_size(vpn, t.page_bits);
             let ent = &mut m.tlb[mmu_idx as usize][i];
             *ent = TlbEntry {
                 read: if t.read { vpn } else { INVALID },
@@ -711,6 +743,7 @@ impl SystemCode {
         if let Some(f) = m.fetch.get_mut(idx as usize) {
             f[i] = e;
             m.note_fill(idx as usize, i);
+            m.note_size(vpn, t.page_bits);
         }
         Some(e)
     }

@@ -99,6 +99,7 @@ impl Walker for TestWalker {
             read: true,
             write: true,
             exec: true,
+            page_bits: 12,
         })
     }
     fn alignment_fault(&self, _: *mut u8, vaddr: u64, _: Access, _: u32) {

@@ -135,6 +135,34 @@ udf_at:
         ldr     x3, =(TESTVA + 0x2000)
         ldr     x1, [x3, #8]
         check   x1, 0x1122334455667788, 14
+        // TLBI by VA: map entry 9 (TLB slot 9, which no other page of this
+        // program uses) and read through it, so its translation is cached;
+        // with the entry invalid again and just that page dropped, the
+        // access faults, and page 0 still translates.
+        adr     x3, l3
+        ldr     x4, [x3]
+        str     x4, [x3, #72]
+        tlbi    vmalle1
+        dsb     sy
+        isb
+        ldr     x3, =(TESTVA + 0x9000)
+        ldr     x1, [x3, #8]
+        check   x1, 0x1122334455667788, 20
+        adr     x3, l3
+        str     xzr, [x3, #72]
+        dsb     sy
+        ldr     x4, =((TESTVA + 0x9000) >> 12)
+        tlbi    vae1, x4
+        dsb     sy
+        isb
+        ldr     x3, =(TESTVA + 0x9000)
+        ldr     x4, [x3]
+        ldr     x2, =rec
+        ldr     x1, [x2]
+        check   x1, 0x96000007, 21
+        ldr     x3, =TESTVA
+        ldr     x1, [x3, #8]
+        check   x1, 0x1122334455667788, 22
         puts    msg_faults
 
         // EL0: ERET to the user page, which does SVC #1 with x0 = 7.

@@ -49,6 +49,7 @@ pub fn walk(
             read: true,
             write: true,
             exec: true,
+            page_bits: 64,
         });
     }
     let tcr = s.tcr_el1;
@@ -163,6 +164,7 @@ pub fn walk(
             read: read_ok,
             write: write_ok,
             exec: exec_ok,
+            page_bits: shift as u32,
         });
     }
 }

@@ -74,8 +74,9 @@ pub struct SysRegs {
     pub irq_line: bool,
     pub fiq_line: bool,
     /// Set by system-register writes that change address translation
-    /// (TTBR*, TCR, SCTLR: 1, this cpu) and by TLBI (2: every cpu): the
-    /// cpu loop flushes TLB and jump cache.
+    /// (TTBR*, TCR, SCTLR: 1, this cpu) and by TLBI (2: every cpu; 3: the
+    /// page `tlb_flush_page` on every cpu): the cpu loop flushes TLB and
+    /// jump cache.
     pub tlb_flush: u64,
     /// A page-granular TLBI: virtual address (bit 0 set when pending).
     pub tlb_flush_page: u64,

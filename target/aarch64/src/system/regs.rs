@@ -294,14 +294,32 @@ extern "C" fn write(env: Env, k: u64, v: u64) -> u64 {
 }
 tcg::helper!(pub HELPER_WRITE, "sysreg_write", A2(write), READS_ENV | WRITES_ENV);
 
-/// TLBI of any form: the cpu loop flushes the TLB and jump cache of every
-/// cpu (`SysRegs::tlb_flush` = 2: broadcast; ASIDs are not tagged, so
-/// by-ASID and by-VA forms flush everything too).
-extern "C" fn tlbi(env: Env) -> u64 {
-    cpu(env).sys.tlb_flush = 2;
+/// TLBI: `op` is the instruction's op1:CRm:op2 (`tlbi_op`), `xt` its
+/// register. The EL1 by-VA forms (VAE1, VAAE1, VALE1, VAALE1, inner and
+/// outer shareable or not) drop one page (`SysRegs::tlb_flush` = 3 with
+/// `tlb_flush_page`); every other form flushes everything (2; ASIDs are
+/// not tagged, so by-ASID forms do too). The cpu loop applies it to every
+/// cpu.
+extern "C" fn tlbi(env: Env, op: u64, xt: u64) -> u64 {
+    let s = &mut cpu(env).sys;
+    let (op1, crm, op2) = (op >> 7, op >> 3 & 0xf, op & 7);
+    let by_va = op1 == 0 && matches!(crm, 1 | 3 | 7) && op2 & 1 == 1;
+    if by_va && s.tlb_flush == 0 {
+        // VA[55:12] in bits 43:0; bit 55 selects the upper range.
+        let va = (xt & ((1 << 44) - 1)) << 12;
+        s.tlb_flush_page = (((va << 8) as i64 >> 8) as u64) | 1;
+        s.tlb_flush = 3;
+    } else {
+        s.tlb_flush = 2;
+    }
     0
 }
-tcg::helper!(pub HELPER_TLBI, "tlbi", A0(tlbi), 0);
+tcg::helper!(pub HELPER_TLBI, "tlbi", A2(tlbi), 0);
+
+/// The `op` argument of `HELPER_TLBI`.
+pub fn tlbi_op(op1: u32, crm: u32, op2: u32) -> u64 {
+    (op1 as u64) << 7 | (crm as u64) << 3 | op2 as u64
+}
 
 /// AT S1E1R/S1E1W/S1E0R/S1E0W: translates `va` and sets PAR_EL1.
 /// `op` bit 0: write, bit 1: EL0.

@@ -68,7 +68,9 @@ pub fn sys(ctx: &mut Ctx, op1: u32, crn: u32, crm: u32, op2: u32, rt: usize) -> 
     }
     match (op1, crn, crm, op2) {
         (0, 8, _, _) | (4, 8, _, _) => {
-            ctx.b.call(&regs::HELPER_TLBI, None, &[]);
+            let op = ctx.b.const_i64(regs::tlbi_op(op1, crm, op2));
+            let xt = ctx.x(rt);
+            ctx.b.call(&regs::HELPER_TLBI, None, &[op, xt]);
             end_sysreg(ctx);
         }
         (0, 7, 8, 0..=3) => {
