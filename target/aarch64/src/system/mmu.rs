@@ -164,7 +164,7 @@ pub fn walk(
             read: read_ok,
             write: write_ok,
             exec: exec_ok,
-            page_bits: shift as u32,
+            page_bits: shift,
         });
     }
 }
