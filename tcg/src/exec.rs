@@ -744,7 +744,11 @@ impl Engine {
         let key = tb as usize;
         // SAFETY: `tb` is a live block of the cache.
         let tbr = unsafe { &*tb };
-        if self.queued.contains(&key) || tbr.jit_failed.load(Ordering::Relaxed) {
+        if self.queued.contains(&key) {
+            Self::recheck_later(tbr);
+            return;
+        }
+        if tbr.jit_failed.load(Ordering::Relaxed) {
             return;
         }
         if self.bg.as_ref().is_some_and(|w| !w.alive_here()) {
@@ -777,9 +781,7 @@ impl Engine {
         };
         if self.bg.as_mut().is_some_and(|w| w.submit(job)) {
             self.queued.insert(key);
-            // Its template code runs on (chained) while the compile thread
-            // works; `installed` sends it to the loop again.
-            tbr.tier_up_at.store(u32::MAX, Ordering::Relaxed);
+            Self::recheck_later(tbr);
         } else {
             self.background = false;
         }
@@ -787,6 +789,17 @@ impl Engine {
 
     /// Installs what the compile thread finished. Results from before the
     /// last flush, or for blocks that died since, are dropped.
+    /// A block queued for the compile thread: its template code runs on
+    /// (chained) for `RECHECK` more executions before it comes back to the
+    /// loop, which then installs the code if it is ready (only the loop
+    /// does; a template loop that never left would never tier up).
+    fn recheck_later(tb: &Tb) {
+        const RECHECK: u32 = 1024;
+        let n = tb.exec_count.load(Ordering::Relaxed);
+        tb.tier_up_at
+            .store(n.saturating_add(RECHECK), Ordering::Relaxed);
+    }
+
     /// Forgets the queued compile jobs (their thread is gone after a
     /// fork): their blocks' template code leaves for the loop again when
     /// hot, so they get queued anew.

@@ -140,9 +140,9 @@ fn put(m: &Mem, at: usize, op: u32, r: u32, imm: u32) {
     v[at + 4..at + 8].copy_from_slice(&imm.to_le_bytes());
 }
 
-fn program(m: &Mem) {
+fn program(m: &Mem, iterations: u32) {
     // r0 = counter, r1 = accumulator, r2 = return address for jr
-    put(m, 0, 1, 0, 100_000); //   0: addi r0, 100000
+    put(m, 0, 1, 0, iterations); // 0: addi r0, iterations
     put(m, 8, 1, 1, 3); //         8: addi r1, 3        <- loop
     put(m, 16, 1, 2, 40); //      16: addi r2, 40 (r2 = 40 + ...)
     put(m, 24, 5, 2, 0); //       24: subi r2, 0
@@ -154,9 +154,17 @@ fn program(m: &Mem) {
 }
 
 fn run(kind: BackendKind) -> (u64, Engine, Box<State>, Mem) {
+    run_n(kind, 100_000, false)
+}
+
+/// The loop program with `iterations` iterations; `background`: `auto`
+/// compiles on the compile thread (otherwise inline, so what gets compiled
+/// does not depend on timing).
+fn run_n(kind: BackendKind, iterations: u32, background: bool) -> (u64, Engine, Box<State>, Mem) {
     let mem = Mem(Arc::new(Mutex::new(vec![0u8; 4096])));
-    program(&mem);
+    program(&mem, iterations);
     let mut e = Engine::new(Box::new(Toy), kind, Box::new(mem.clone()));
+    e.set_background(background);
     let mut s = Box::new(State {
         common: CpuCommon::default(),
         r: [0; 4],
@@ -165,6 +173,18 @@ fn run(kind: BackendKind) -> (u64, Engine, Box<State>, Mem) {
     let env = &mut *s as *mut State as *mut u8;
     assert_eq!(e.run(env), GuestExit::Guest(7));
     (s.r[1], e, s, mem)
+}
+
+/// With the compile thread, template code chained into a loop keeps
+/// running while the loop is compiled, and still comes back to the cpu
+/// loop to take the compiled code (`Tb::tier_up_at`): the rest of the
+/// iterations run compiled.
+#[test]
+fn background_compile_reaches_a_running_template_loop() {
+    let (acc, e, _, _) = run_n(BackendKind::Auto, 3_000_000, true);
+    assert_eq!(acc, 9_000_000);
+    assert!(e.stats.compiled > 0, "compiled nothing");
+    assert!(e.stats.jit_entries > 0, "never ran compiled code");
 }
 
 #[test]
