@@ -303,6 +303,15 @@ impl Vcpu {
                 let pc = self.cpu.pc;
                 exception::take(self.cpu, k, pc, 0, None);
             }
+            if self.machine.tlb_pages_pending[self.index].swap(false, Ordering::SeqCst) {
+                let pages = match self.machine.tlb_pages[self.index].lock() {
+                    Ok(mut q) => std::mem::take(&mut *q),
+                    Err(_) => Vec::new(),
+                };
+                for page in pages {
+                    self.flush_tlb_page(page);
+                }
+            }
             let g = self.machine.tlb_gen.load(Ordering::SeqCst);
             if g != self.tlb_gen {
                 self.tlb_gen = g;
@@ -334,6 +343,41 @@ impl Vcpu {
         }
     }
 
+    /// Drops one page's translations and pc shortcuts (TLBI by VA).
+    fn flush_tlb_page(&mut self, page: u64) {
+        if self.mmu.flush_page(page) {
+            self.engine.flush_jump_cache();
+        } else {
+            self.engine.flush_jump_cache_page(page);
+        }
+    }
+
+    /// A TLBI by VA is broadcast: queues the page for every other cpu
+    /// (or, when one has many queued already, has it flush everything)
+    /// and kicks them.
+    fn broadcast_tlb_page(&mut self, page: u64) {
+        const MAX_QUEUED: usize = 64;
+        let mut all = false;
+        for (i, q) in self.machine.tlb_pages.iter().enumerate() {
+            if i == self.index {
+                continue;
+            }
+            match q.lock() {
+                Ok(mut q) if q.len() < MAX_QUEUED => q.push(page),
+                _ => all = true,
+            }
+            self.machine.tlb_pages_pending[i].store(true, Ordering::SeqCst);
+        }
+        if all {
+            self.tlb_gen = self.machine.tlb_gen.fetch_add(1, Ordering::SeqCst) + 1;
+        }
+        for (i, k) in self.machine.kicks.iter().enumerate() {
+            if i != self.index {
+                k.kick();
+            }
+        }
+    }
+
     fn guest_exit(&mut self, reason: u32) {
         let pc = self.cpu.pc;
         let imm = self.cpu.syndrome;
@@ -352,17 +396,13 @@ impl Vcpu {
                 let flush = std::mem::take(&mut self.cpu.sys.tlb_flush);
                 let page = std::mem::take(&mut self.cpu.sys.tlb_flush_page);
                 if flush == 3 && page & 1 != 0 {
-                    // One page (the other cpus still flush everything).
-                    if self.mmu.flush_page(page) {
-                        self.engine.flush_jump_cache();
-                    } else {
-                        self.engine.flush_jump_cache_page(page);
-                    }
+                    self.flush_tlb_page(page);
+                    self.broadcast_tlb_page(page);
                 } else if flush != 0 {
                     self.mmu.flush();
                     self.engine.flush_jump_cache();
                 }
-                if flush >= 2 && self.machine.kicks.len() > 1 {
+                if flush == 2 && self.machine.kicks.len() > 1 {
                     self.tlb_gen = self.machine.tlb_gen.fetch_add(1, Ordering::SeqCst) + 1;
                     for (i, k) in self.machine.kicks.iter().enumerate() {
                         if i != self.index {

@@ -11,7 +11,7 @@ use crate::drive::Drive;
 use crate::irq::Kick;
 use crate::memory::MemoryMap;
 use crate::psci;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 use tcg::softmmu::CodePages;
@@ -114,6 +114,10 @@ pub struct Machine {
     /// Bumped by every TLBI: cpus flush their TLB when it moved (TLBI is
     /// broadcast to all cpus; the issuing cpu kicks the others).
     pub tlb_gen: AtomicU64,
+    /// Per cpu: pages other cpus' TLBI-by-VA dropped, for it to drop too
+    /// (`tlb_pages_pending` set when there are some).
+    pub tlb_pages: Vec<Mutex<Vec<u64>>>,
+    pub tlb_pages_pending: Vec<AtomicBool>,
     shutdown: Mutex<Option<Shutdown>>,
     run: Mutex<RunCtl>,
     run_cv: Condvar,
@@ -172,6 +176,8 @@ impl Machine {
             deadlines: (0..n).map(|_| AtomicU64::new(u64::MAX)).collect(),
             code_pages,
             tlb_gen: AtomicU64::new(0),
+            tlb_pages: (0..n).map(|_| Mutex::new(Vec::new())).collect(),
+            tlb_pages_pending: (0..n).map(|_| AtomicBool::new(false)).collect(),
             shutdown: Mutex::new(None),
             run: Mutex::new(RunCtl::default()),
             run_cv: Condvar::new(),
