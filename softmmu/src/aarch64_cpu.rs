@@ -303,7 +303,9 @@ impl Vcpu {
                 let pc = self.cpu.pc;
                 exception::take(self.cpu, k, pc, 0, None);
             }
-            if self.machine.tlb_pages_pending[self.index].swap(false, Ordering::SeqCst) {
+            let pending = &self.machine.tlb_pages_pending[self.index];
+            // (A plain load first: the swap is a locked instruction.)
+            if pending.load(Ordering::Relaxed) && pending.swap(false, Ordering::SeqCst) {
                 let pages = match self.machine.tlb_pages[self.index].lock() {
                     Ok(mut q) => std::mem::take(&mut *q),
                     Err(_) => Vec::new(),

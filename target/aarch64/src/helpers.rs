@@ -9,8 +9,7 @@ use std::sync::atomic::{
     fence, AtomicI16, AtomicI32, AtomicI64, AtomicI8, AtomicU16, AtomicU32, AtomicU64, AtomicU8,
     Ordering::SeqCst,
 };
-use std::sync::{Mutex, OnceLock};
-use std::time::Instant;
+use std::sync::Mutex;
 use tcg::helper::{Env, NO_SIDE_EFFECTS, READS_ENV, WRITES_ENV};
 
 /// Frequency of the generic timer as CNTFRQ_EL0 reports it (CNTVCT_EL0
@@ -38,10 +37,8 @@ fn host(env: Env, addr: u64) -> *mut u8 {
 static COUNTER_SHIFT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 fn host_count() -> u64 {
-    static START: OnceLock<Instant> = OnceLock::new();
-    let start = *START.get_or_init(Instant::now);
     // Offset so the counter does not start at zero.
-    (start.elapsed().as_nanos() as u64).wrapping_add(1 << 32)
+    crate::host_clock::now_ns().wrapping_add(1 << 32)
 }
 
 pub extern "C" fn cntvct(_env: Env) -> u64 {

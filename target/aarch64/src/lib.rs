@@ -9,6 +9,7 @@ pub mod flags;
 pub mod fpu;
 pub mod gdb;
 pub mod helpers;
+pub mod host_clock;
 pub mod model;
 pub mod system;
 pub mod translate;
