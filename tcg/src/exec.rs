@@ -576,6 +576,7 @@ impl Engine {
                 tb.tmpl_chained
                     .store(addr + out.chained_entry, Ordering::Relaxed);
                 tb.tmpl.store(addr, Ordering::Release);
+                crate::backend::template::recycle(out.code);
             }
             // Full: interpret until the cpu loop flushes everything.
             None => self.template_full = true,

@@ -87,11 +87,26 @@ pub unsafe fn enter(code: usize, env: *mut u8) -> u64 {
     f(env, 0)
 }
 
+thread_local! {
+    /// An emitted block's code buffer handed back by `recycle`: every
+    /// translated block is emitted, and growing a fresh vector each time
+    /// cost ~2% of a kernel boot in malloc and realloc.
+    static SPARE: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Gives `Emitted::code` back once it is placed, for the next `emit` on
+/// this thread to reuse.
+pub fn recycle(code: Vec<u8>) {
+    SPARE.set(code);
+}
+
 /// Emits `code` as template-tier machine code (position independent:
 /// every address in it is absolute).
 pub fn emit(code: &Code, link: &Link) -> Emitted {
+    let mut buf = SPARE.take();
+    buf.clear();
     let mut e = Emitter {
-        a: Asm::default(),
+        a: Asm { buf },
         code,
         link: *link,
         op_at: Vec::with_capacity(code.ops.len() + 1),
@@ -100,7 +115,7 @@ pub fn emit(code: &Code, link: &Link) -> Emitted {
         entry_fix: Vec::new(),
         op_refs: Vec::new(),
     };
-    e.a.buf.reserve(96 + code.ops.len() * 20);
+    e.a.buf.reserve(256 + code.ops.len() * 64);
     e.prologue();
     e.count();
     let to_body = e.a.jmp();
