@@ -375,7 +375,7 @@ impl Vcpu {
         }
         for (i, k) in self.machine.kicks.iter().enumerate() {
             if i != self.index {
-                k.kick();
+                k.nudge();
             }
         }
     }
@@ -408,7 +408,7 @@ impl Vcpu {
                     self.tlb_gen = self.machine.tlb_gen.fetch_add(1, Ordering::SeqCst) + 1;
                     for (i, k) in self.machine.kicks.iter().enumerate() {
                         if i != self.index {
-                            k.kick();
+                            k.nudge();
                         }
                     }
                 }
