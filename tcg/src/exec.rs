@@ -1261,12 +1261,21 @@ impl Engine {
                 // store cost ~4% of boot time here).
                 common.in_guard.store(1, Ordering::Relaxed);
                 std::sync::atomic::compiler_fence(Ordering::SeqCst);
+                let t0 = self.profile.is_some().then(Instant::now);
                 // SAFETY: JIT code (through its trampoline) and the
                 // interpreter hold no values with destructors (see
                 // `guard`); the buffer lives in this engine.
                 let r = unsafe { crate::guard::guarded_call(f, env, arg, buf) };
                 std::sync::atomic::compiler_fence(Ordering::SeqCst);
                 common.in_guard.store(0, Ordering::Relaxed);
+                if let (Some(t0), Some(pr)) = (t0, self.profile.as_mut()) {
+                    // (Chained code counts where it was entered.)
+                    if code != 0 {
+                        pr.p.jit += t0.elapsed();
+                    } else {
+                        pr.p.interp += t0.elapsed();
+                    }
+                }
                 if r == exit::FAULT {
                     let pc = common.insn_pc;
                     // SAFETY: pc_off is the pc global's offset.
