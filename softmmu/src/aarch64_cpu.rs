@@ -356,7 +356,7 @@ impl Vcpu {
 
     /// A TLBI by VA is broadcast: queues the page for every other cpu
     /// (or, when one has many queued already, has it flush everything)
-    /// and kicks them.
+    /// and nudges them.
     fn broadcast_tlb_page(&mut self, page: u64) {
         const MAX_QUEUED: usize = 64;
         let mut all = false;
@@ -373,6 +373,12 @@ impl Vcpu {
         if all {
             self.tlb_gen = self.machine.tlb_gen.fetch_add(1, Ordering::SeqCst) + 1;
         }
+        self.nudge_others();
+    }
+
+    /// Makes the other cpus leave guest code for their loop's TLB work
+    /// (see `Kick::nudge`).
+    fn nudge_others(&self) {
         for (i, k) in self.machine.kicks.iter().enumerate() {
             if i != self.index {
                 k.nudge();
@@ -406,11 +412,7 @@ impl Vcpu {
                 }
                 if flush == 2 && self.machine.kicks.len() > 1 {
                     self.tlb_gen = self.machine.tlb_gen.fetch_add(1, Ordering::SeqCst) + 1;
-                    for (i, k) in self.machine.kicks.iter().enumerate() {
-                        if i != self.index {
-                            k.nudge();
-                        }
-                    }
+                    self.nudge_others();
                 }
                 sys::update_flags(self.cpu);
             }

@@ -296,11 +296,10 @@ impl Engine {
     /// `vaddr` (a TLBI of that page): its entries sit at one run of
     /// indices, `(pc >> 2) % JMP_CACHE_SIZE`.
     pub fn flush_jump_cache_page(&mut self, vaddr: u64) {
-        let page = vaddr & !0xfff;
-        let first = (page >> 2) as usize & (JMP_CACHE_SIZE - 1);
+        let first = (vaddr >> 2) as usize & !1023 & (JMP_CACHE_SIZE - 1);
         for k in 0..(1024).min(JMP_CACHE_SIZE) {
             let e = &mut self.jmp_cache[(first + k) & (JMP_CACHE_SIZE - 1)];
-            if e.tb != 0 && e.pc & !0xfff == page {
+            if e.tb != 0 && same_page(e.pc, vaddr) {
                 *e = JmpEntry::default();
             }
         }
@@ -788,8 +787,6 @@ impl Engine {
         }
     }
 
-    /// Installs what the compile thread finished. Results from before the
-    /// last flush, or for blocks that died since, are dropped.
     /// A block queued for the compile thread: its template code runs on
     /// (chained) for `RECHECK` more executions before it comes back to the
     /// loop, which then installs the code if it is ready (only the loop
@@ -814,6 +811,8 @@ impl Engine {
         self.queued.clear();
     }
 
+    /// Installs what the compile thread finished. Results from before the
+    /// last flush, or for blocks that died since, are dropped.
     fn take_compiled(&mut self, env: *mut u8) {
         loop {
             let Some(w) = self.bg.as_mut() else { return };
@@ -1195,7 +1194,7 @@ impl Engine {
                 // System mode: a chain stays valid only while both blocks
                 // sit on one virtual page (whose mapping the source block's
                 // own lookup checked).
-                let same_page = !self.system || (from.pc ^ to.pc) >> 12 == 0;
+                let same_page = !self.system || same_page(from.pc, to.pc);
                 if code != 0
                     && from.jit_code() != 0
                     && from.flags == flags
