@@ -108,6 +108,15 @@ fn eval(opc: Opcode, ty: Type, a: &[u64], c: &[u32]) -> Option<u64> {
     })
 }
 
+/// `op a, b == op b, a`.
+fn commutative(opc: Opcode) -> bool {
+    use Opcode::*;
+    matches!(
+        opc,
+        AddI32 | AddI64 | OrI32 | OrI64 | XorI32 | XorI64 | AndI32 | AndI64 | MulI32 | MulI64
+    )
+}
+
 /// The input that makes `op x, k` equal to `x` (right identity), if any.
 fn right_identity(opc: Opcode, k: u64, ty: Type) -> bool {
     use Opcode::*;
@@ -299,11 +308,16 @@ pub fn fold(b: &mut IrBlock) {
                 continue;
             }
         }
-        // x op identity -> x
+        // x op identity -> x, and identity op x -> x for commutative ops
+        // (`mov xd, xm` is `orr xd, xzr, xm` on AArch64).
         if info.is_pure() && ins.len() == 2 && info.ins[0] == ty {
-            if let Some(k) = consts[1] {
+            let (k, s) = match (consts[0], consts[1]) {
+                (_, Some(k)) => (Some(k), ins[0]),
+                (Some(k), None) if commutative(insn.opc) => (Some(k), ins[1]),
+                _ => (None, 0),
+            };
+            if let Some(k) = k {
                 if right_identity(insn.opc, k, ty) {
-                    let s = ins[0];
                     if s == d {
                         st.set(d, Val::Unknown);
                         continue;

@@ -122,3 +122,42 @@ fn copy_is_invalidated_by_write_of_source() {
     assert_eq!(last.opc, Opcode::MovI64);
     assert_eq!(last.t(1), t);
 }
+
+/// `orr x1, xzr, x0` (AArch64's `mov`) is a copy: the constant on the left
+/// of a commutative op is an identity as well as on the right; not for
+/// `sub`, which is not commutative.
+#[test]
+fn identity_on_the_left_of_commutative_ops_is_a_copy() {
+    for (opc, k, copy) in [
+        (Opcode::OrI64, 0, true),
+        (Opcode::AddI64, 0, true),
+        (Opcode::XorI64, 0, true),
+        (Opcode::AndI64, u64::MAX, true),
+        (Opcode::MulI64, 1, true),
+        (Opcode::SubI64, 0, false),
+    ] {
+        let mut b = Builder::new(&GLOBALS, 2);
+        let r0 = b.global(0);
+        let flag = b.global(1);
+        let z = b.const_i64(k);
+        let t = b.temp_i64();
+        match opc {
+            Opcode::OrI64 => b.or_i64(t, z, r0),
+            Opcode::AddI64 => b.add_i64(t, z, r0),
+            Opcode::XorI64 => b.xor_i64(t, z, r0),
+            Opcode::AndI64 => b.and_i64(t, z, r0),
+            Opcode::MulI64 => b.mul_i64(t, z, r0),
+            _ => b.sub_i64(t, z, r0),
+        }
+        b.mov_i64(flag, t);
+        let mut ir = b.finish(0, 0, 4, 1, Terminal::Jump(4));
+        optimize(&mut ir);
+        if copy {
+            assert_eq!(ops(&ir), vec![Opcode::MovI64], "{opc:?}");
+            assert_eq!(ir.insns[0].t(0), flag);
+            assert_eq!(ir.insns[0].t(1), r0);
+        } else {
+            assert!(ops(&ir).contains(&opc), "{opc:?}: {:?}", ops(&ir));
+        }
+    }
+}
