@@ -87,7 +87,12 @@ impl Tb {
             guest_size: ir.guest_size,
             guest_insns: ir.guest_insns,
             targets: ir.direct_targets(),
-            ir: Mutex::new(keep_ir.then_some(ir)),
+            ir: Mutex::new(if keep_ir {
+                Some(ir)
+            } else {
+                crate::ir::recycle(ir);
+                None
+            }),
             interp,
             jit: AtomicUsize::new(0),
             tmpl: AtomicUsize::new(0),

@@ -559,9 +559,8 @@ impl Engine {
                 // The block keeps only the ops its code calls the
                 // interpreter for; the code is repointed at their new
                 // places before anything can run it.
-                let idx: Vec<usize> = out.op_refs.iter().map(|&(_, i)| i).collect();
-                let moved = tb.interp.keep_only(&idx);
-                for (&(at, _), op) in out.op_refs.iter().zip(moved) {
+                tb.interp.keep_only(out.op_refs.iter().map(|&(_, i)| i));
+                for (&(at, _), op) in out.op_refs.iter().zip(tb.interp.op_addrs()) {
                     // SAFETY: `addr + at` is the 8-byte immediate emitted
                     // for that op, inside the code just placed, which no
                     // thread runs yet (it is published below).
@@ -575,7 +574,7 @@ impl Engine {
                 tb.tmpl_chained
                     .store(addr + out.chained_entry, Ordering::Relaxed);
                 tb.tmpl.store(addr, Ordering::Release);
-                crate::backend::template::recycle(out.code);
+                crate::backend::template::recycle(out);
             }
             // Full: interpret until the cpu loop flushes everything.
             None => self.template_full = true,

@@ -835,10 +835,9 @@ fn template_tier_agrees_with_the_interpreter_on_every_opcode() {
         if seed % 2 == 0 {
             // As the engine does: keep only the ops the code hands to the
             // interpreter, and repoint the code at their new places.
-            let idx: Vec<usize> = t.op_refs.iter().map(|&(_, i)| i).collect();
-            let moved = code.keep_only(&idx);
+            code.keep_only(t.op_refs.iter().map(|&(_, i)| i));
             assert!(!code.interpretable());
-            for (&(off, _), op) in t.op_refs.iter().zip(moved) {
+            for (&(off, _), op) in t.op_refs.iter().zip(code.op_addrs()) {
                 // SAFETY: the immediate emitted for that op, in code placed
                 // above and not running.
                 unsafe { ((at + off) as *mut u64).write_unaligned(op as u64) };

@@ -55,12 +55,19 @@ pub struct Code {
 impl Code {
     /// Keeps only the ops at `idx` (in that order), for template code that
     /// refers to them and nothing else: a block's lowered ops are most of
-    /// its memory, and python3 start-up has ~37k blocks. Returns their new
-    /// addresses.
-    pub fn keep_only(&mut self, idx: &[usize]) -> Vec<usize> {
-        self.ops = idx.iter().map(|&i| self.ops[i]).collect();
+    /// its memory, and python3 start-up has ~37k blocks. Their new
+    /// addresses are `op_addrs`.
+    pub fn keep_only(&mut self, idx: impl ExactSizeIterator<Item = usize>) {
+        let mut kept = Vec::with_capacity(idx.len());
+        kept.extend(idx.map(|i| self.ops[i]));
+        self.ops = kept;
         self.template_only = true;
-        self.ops.iter().map(|o| o as *const Op as usize).collect()
+    }
+
+    /// The addresses of the ops (after `keep_only`: of the kept ones, in
+    /// its order).
+    pub fn op_addrs(&self) -> impl Iterator<Item = usize> + '_ {
+        self.ops.iter().map(|o| o as *const Op as usize)
     }
 
     /// Whether the block can still be interpreted (see `keep_only`).
@@ -82,11 +89,13 @@ pub fn lower(b: &IrBlock) -> Option<Code> {
     if b.temps.len() - b.n_globals as usize > crate::cpu::SCRATCH_SLOTS {
         return None;
     }
-    // Which insns become ops, and label -> index of the op that follows it.
-    let mut sync = Vec::new();
+    // Which insns become ops, and label -> index of the op that follows it
+    // (in vectors reused from block to block: every block is lowered).
+    let (mut sync, mut keep, mut label_at) = SCRATCH.take();
     b.sync_starts(&mut sync);
-    let keep = kept_insns(b, &sync);
-    let mut label_at = vec![0u32; b.n_labels as usize];
+    kept_insns(b, &sync, &mut keep);
+    label_at.clear();
+    label_at.resize(b.n_labels as usize, 0);
     let mut n = 0u32;
     for (insn, &k) in b.insns.iter().zip(&keep) {
         if insn.opc == Opcode::SetLabel {
@@ -94,20 +103,21 @@ pub fn lower(b: &IrBlock) -> Option<Code> {
         }
         n += k as u32;
     }
-    let ops = b
+    let mut ops = Vec::with_capacity(n as usize);
+    for (insn, (_, &sync)) in b
         .insns
         .iter()
         .zip(keep.iter().zip(&sync))
         .filter(|(_, (&k, _))| k)
-        .map(|(insn, (_, &sync))| {
-            let mut op = lower_insn(b, insn, &label_at);
-            if insn.opc == Opcode::InsnStart {
-                // Precise mode: whether this start records its pc.
-                op.a[0] = sync as u32;
-            }
-            op
-        })
-        .collect();
+    {
+        let mut op = lower_insn(b, insn, &label_at);
+        if insn.opc == Opcode::InsnStart {
+            // Precise mode: whether this start records its pc.
+            op.a[0] = sync as u32;
+        }
+        ops.push(op);
+    }
+    SCRATCH.set((sync, keep, label_at));
     let term = match &b.terminal {
         Terminal::Jump(pc) => Term::Jump(*pc),
         Terminal::Indirect(t) => Term::Indirect(temp_off(b, t.0)),
@@ -139,6 +149,12 @@ pub fn lower(b: &IrBlock) -> Option<Code> {
     })
 }
 
+thread_local! {
+    /// `lower`'s sync, keep and label vectors, reused from block to block.
+    #[allow(clippy::type_complexity)]
+    static SCRATCH: std::cell::Cell<(Vec<bool>, Vec<bool>, Vec<u32>)> = Default::default();
+}
+
 /// The insns that need an op. Labels need none (branches go to the op
 /// after them). An instruction start does work only when it is a precise
 /// sync point (`sync`, from `IrBlock::sync_starts`) or when a store or
@@ -146,28 +162,30 @@ pub fn lower(b: &IrBlock) -> Option<Code> {
 /// request); otherwise it is dropped when no store or call comes between it
 /// and the previous instruction start in program order and no label does
 /// either (a label may be reached from a path that stored).
-fn kept_insns(b: &IrBlock, sync: &[bool]) -> Vec<bool> {
+fn kept_insns(b: &IrBlock, sync: &[bool], keep: &mut Vec<bool>) {
     let mut may_have_stored = false;
-    b.insns
-        .iter()
-        .zip(sync)
-        .map(|(insn, &sync)| match insn.opc {
-            Opcode::SetLabel => {
-                may_have_stored = true;
-                false
-            }
-            Opcode::InsnStart => {
-                let keep = sync || may_have_stored;
-                may_have_stored = false;
-                keep
-            }
-            Opcode::StI32 | Opcode::StI64 | Opcode::St2I64 | Opcode::Call => {
-                may_have_stored = true;
-                true
-            }
-            _ => true,
-        })
-        .collect()
+    keep.clear();
+    keep.extend(
+        b.insns
+            .iter()
+            .zip(sync)
+            .map(|(insn, &sync)| match insn.opc {
+                Opcode::SetLabel => {
+                    may_have_stored = true;
+                    false
+                }
+                Opcode::InsnStart => {
+                    let keep = sync || may_have_stored;
+                    may_have_stored = false;
+                    keep
+                }
+                Opcode::StI32 | Opcode::StI64 | Opcode::St2I64 | Opcode::Call => {
+                    may_have_stored = true;
+                    true
+                }
+                _ => true,
+            }),
+    );
 }
 
 fn lower_insn(b: &IrBlock, insn: &Insn, label_at: &[u32]) -> Op {
@@ -754,7 +772,8 @@ mod tests {
         assert_eq!(opcs[5], Opcode::SetLabel);
         let mut sync = Vec::new();
         ir.sync_starts(&mut sync);
-        let keep = kept_insns(&ir, &sync);
+        let mut keep = Vec::new();
+        kept_insns(&ir, &sync, &mut keep);
         assert_eq!(
             keep,
             vec![false, true, false, true, true, false, true, false]
@@ -766,7 +785,7 @@ mod tests {
             sync,
             vec![false, false, true, false, false, false, false, false]
         );
-        let keep = kept_insns(&ir, &sync);
+        kept_insns(&ir, &sync, &mut keep);
         assert_eq!(
             keep,
             vec![false, true, true, true, true, false, true, false]

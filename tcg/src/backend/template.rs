@@ -87,34 +87,55 @@ pub unsafe fn enter(code: usize, env: *mut u8) -> u64 {
     f(env, 0)
 }
 
-thread_local! {
-    /// An emitted block's code buffer handed back by `recycle`: every
-    /// translated block is emitted, and growing a fresh vector each time
-    /// cost ~2% of a kernel boot in malloc and realloc.
-    static SPARE: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+/// The vectors one `emit` fills, kept per thread from block to block:
+/// every translated block is emitted, and growing fresh vectors each time
+/// cost ~2% of a kernel boot in malloc and realloc.
+#[derive(Default)]
+struct Spare {
+    code: Vec<u8>,
+    op_refs: Vec<(usize, usize)>,
+    op_at: Vec<usize>,
+    label_fix: Vec<(usize, u32)>,
+    request_fix: Vec<(usize, u64)>,
+    entry_fix: Vec<(usize, u64)>,
 }
 
-/// Gives `Emitted::code` back once it is placed, for the next `emit` on
-/// this thread to reuse.
-pub fn recycle(code: Vec<u8>) {
-    SPARE.set(code);
+thread_local! {
+    static SPARE: std::cell::Cell<Spare> = Default::default();
+}
+
+/// Gives an `Emitted`'s vectors back once its code is placed, for the
+/// next `emit` on this thread to reuse.
+pub fn recycle(e: Emitted) {
+    let mut s = SPARE.take();
+    s.code = e.code;
+    s.op_refs = e.op_refs;
+    SPARE.set(s);
 }
 
 /// Emits `code` as template-tier machine code (position independent:
 /// every address in it is absolute).
 pub fn emit(code: &Code, link: &Link) -> Emitted {
-    let mut buf = SPARE.take();
-    buf.clear();
+    let mut sp = SPARE.take();
+    sp.code.clear();
+    sp.op_refs.clear();
+    sp.op_at.clear();
+    sp.label_fix.clear();
+    sp.request_fix.clear();
+    sp.entry_fix.clear();
     let mut e = Emitter {
-        a: Asm { buf },
+        a: Asm {
+            buf: std::mem::take(&mut sp.code),
+        },
         code,
         link: *link,
-        op_at: Vec::with_capacity(code.ops.len() + 1),
-        label_fix: Vec::new(),
-        request_fix: Vec::new(),
-        entry_fix: Vec::new(),
-        op_refs: Vec::new(),
+        op_at: std::mem::take(&mut sp.op_at),
+        label_fix: std::mem::take(&mut sp.label_fix),
+        request_fix: std::mem::take(&mut sp.request_fix),
+        entry_fix: std::mem::take(&mut sp.entry_fix),
+        op_refs: std::mem::take(&mut sp.op_refs),
     };
+    e.op_at.reserve(code.ops.len() + 1);
     e.a.buf.reserve(256 + code.ops.len() * 64);
     e.prologue();
     e.count();
@@ -150,6 +171,11 @@ pub fn emit(code: &Code, link: &Link) -> Emitted {
         let to = e.op_at[target as usize];
         e.a.patch(at, to);
     }
+    sp.op_at = e.op_at;
+    sp.label_fix = e.label_fix;
+    sp.request_fix = e.request_fix;
+    sp.entry_fix = e.entry_fix;
+    SPARE.set(sp);
     Emitted {
         code: e.a.buf,
         chained_entry,

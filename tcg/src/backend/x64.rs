@@ -64,9 +64,19 @@ impl Asm {
     /// One instruction: optional legacy prefix, REX (W = 64-bit operand),
     /// opcode bytes, ModRM with `reg` in the reg field (a register or an
     /// opcode extension) and `rm`.
+    /// Assembled in a stack buffer and appended at once: one capacity
+    /// check per instruction instead of one per byte (this is the template
+    /// tier's hottest function while it translates).
+    #[inline]
     pub fn op(&mut self, prefix: Option<u8>, w: bool, opc: &[u8], reg: u8, rm: Rm) {
+        let mut i = [0u8; 16];
+        let mut n = 0;
+        let mut put = |b: u8| {
+            i[n] = b;
+            n += 1;
+        };
         if let Some(p) = prefix {
-            self.byte(p);
+            put(p);
         }
         let b = match rm {
             Rm::Reg(r) => r >> 3,
@@ -76,31 +86,55 @@ impl Asm {
         };
         let rex = 0x40 | (w as u8) << 3 | (reg >> 3 & 1) << 2 | (b & 1);
         if rex != 0x40 {
-            self.byte(rex);
+            put(rex);
         }
-        self.bytes(opc);
+        for &o in opc {
+            put(o);
+        }
         let r = (reg & 7) << 3;
         match rm {
-            Rm::Reg(x) => self.byte(0xc0 | r | (x & 7)),
+            Rm::Reg(x) => put(0xc0 | r | (x & 7)),
             Rm::Env(d) if d < 0x80 => {
-                self.byte(0x40 | r | RBX);
-                self.byte(d as u8);
+                put(0x40 | r | RBX);
+                put(d as u8);
             }
             Rm::Env(d) => {
-                self.byte(0x80 | r | RBX);
-                self.u32(d);
+                put(0x80 | r | RBX);
+                for x in d.to_le_bytes() {
+                    put(x);
+                }
             }
             Rm::Guest => {
                 // mod 00, rm 100 (SIB): base r12 (REX.B), index rax, scale 1.
-                self.byte(r | 4);
-                self.byte(0x04);
+                put(r | 4);
+                put(0x04);
             }
-            Rm::AtRax => self.byte(r),
+            Rm::AtRax => put(r),
             Rm::Mem(b, d) => {
                 debug_assert!(b & 7 != 4, "rsp/r12 bases need a SIB byte");
-                self.byte(0x80 | r | (b & 7));
-                self.u32(d);
+                put(0x80 | r | (b & 7));
+                for x in d.to_le_bytes() {
+                    put(x);
+                }
             }
+        }
+        self.put16(i, n);
+    }
+
+    /// Appends the first `n` bytes of `i` with one fixed-size 16-byte copy
+    /// (a variable-length `extend_from_slice` is a `memmove` call, which
+    /// showed in profiles of the template tier's emission).
+    #[inline]
+    fn put16(&mut self, i: [u8; 16], n: usize) {
+        debug_assert!(n <= 16);
+        self.buf.reserve(16);
+        let len = self.buf.len();
+        // SAFETY: `reserve` left room for 16 more bytes; only the first `n`
+        // of them become part of the vector (`u8` has no invalid values,
+        // and the rest stay spare capacity).
+        unsafe {
+            std::ptr::copy_nonoverlapping(i.as_ptr(), self.buf.as_mut_ptr().add(len), 16);
+            self.buf.set_len(len + n.min(16));
         }
     }
 

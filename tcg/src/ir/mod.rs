@@ -8,7 +8,7 @@ mod print;
 mod types;
 mod verify;
 
-pub use builder::Builder;
+pub use builder::{recycle, Builder};
 pub use ops::{ConstKind, OpInfo, Opcode, BRANCH, CALL, ENV, EXIT, MEM, OP_INFO, PURE, SIDE};
 pub use types::{Cond, Label, MemOp, Temp, Type};
 pub use verify::{verify, VerifyError};

@@ -160,15 +160,34 @@ fn mk(opc: Opcode, d: u32, a: Option<u32>, imm: u64) -> Insn {
     }
 }
 
+thread_local! {
+    /// `State`'s vectors, reused from block to block (every translated
+    /// block runs this pass; allocating them was a visible part of
+    /// translation time).
+    static SCRATCH: std::cell::Cell<(Vec<Val>, Vec<u32>, Vec<u32>)> = Default::default();
+}
+
 pub fn fold(b: &mut IrBlock) {
     let n = b.temps.len();
+    let (mut val, mut version, mut epoch) = SCRATCH.take();
+    val.clear();
+    val.resize(n, Val::Unknown);
+    version.clear();
+    version.resize(n, 0);
+    epoch.clear();
+    epoch.resize(n, 0);
     let mut st = State {
-        val: vec![Val::Unknown; n],
-        version: vec![0; n],
-        epoch: vec![0; n],
+        val,
+        version,
+        epoch,
         cur_epoch: 1,
         n_globals: b.n_globals,
     };
+    run(b, &mut st);
+    SCRATCH.set((st.val, st.version, st.epoch));
+}
+
+fn run(b: &mut IrBlock, st: &mut State) {
     // In place: every op read gives at most one op out, so the write index
     // never passes the read index (no second vector per block).
     let mut w = 0usize;
