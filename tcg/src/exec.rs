@@ -108,6 +108,11 @@ pub struct Engine {
     /// it (system mode does at every TLB flush: context switches, TLBI)
     /// touches only those; `None` once too many to list (clear it all).
     jmp_used: Option<Vec<u32>>,
+    /// A filter of the virtual pages the jump cache has entries for (bit
+    /// `page_bit(pc)`): set when an entry is filled, cleared only when the
+    /// whole jump cache is, so a clear bit proves the page has none and a
+    /// TLBI of a data page (most of them) skips the scan of 1024 entries.
+    jmp_pages: [u64; 64],
     pc_off: usize,
     threshold: u32,
     /// A block that would compile as a region waits until it has run this
@@ -215,6 +220,7 @@ impl Engine {
             jit: None,
             jmp_cache: vec![JmpEntry::default(); JMP_CACHE_SIZE].into_boxed_slice(),
             jmp_used: Some(Vec::new()),
+            jmp_pages: [0; 64],
             pc_off,
             threshold: default_threshold(),
             region_factor: std::env::var("MIMIC_REGION_FACTOR")
@@ -276,6 +282,7 @@ impl Engine {
     /// the direct chains between blocks. For system mode when the guest's
     /// virtual-to-physical mapping changes; the blocks themselves stay.
     pub fn flush_jump_cache(&mut self) {
+        self.jmp_pages = [0; 64];
         match self.jmp_used.take() {
             Some(used) => {
                 for &i in &used {
@@ -296,6 +303,10 @@ impl Engine {
     /// `vaddr` (a TLBI of that page): its entries sit at one run of
     /// indices, `(pc >> 2) % JMP_CACHE_SIZE`.
     pub fn flush_jump_cache_page(&mut self, vaddr: u64) {
+        let bit = page_bit(vaddr);
+        if self.jmp_pages[bit / 64] & 1 << (bit % 64) == 0 {
+            return;
+        }
         let first = (vaddr >> 2) as usize & !1023 & (JMP_CACHE_SIZE - 1);
         for k in 0..(1024).min(JMP_CACHE_SIZE) {
             let e = &mut self.jmp_cache[(first + k) & (JMP_CACHE_SIZE - 1)];
@@ -1089,6 +1100,8 @@ impl Engine {
             code,
             tb: tb as usize,
         };
+        let bit = page_bit(pc);
+        self.jmp_pages[bit / 64] |= 1 << (bit % 64);
         tb
     }
 
@@ -1357,6 +1370,12 @@ pub fn global_offset(f: &dyn Frontend, name: &str) -> Option<u32> {
 
 /// Whether two guest addresses lie in the same 4 KiB page (the smallest
 /// translation granule, so also the same page of any larger one).
+/// The bit of `Engine::jmp_pages` for the 4 KiB page holding `pc`.
+fn page_bit(pc: u64) -> usize {
+    let p = pc >> 12;
+    ((p ^ p >> 12) & 4095) as usize
+}
+
 fn same_page(a: u64, b: u64) -> bool {
     (a ^ b) >> 12 == 0
 }
