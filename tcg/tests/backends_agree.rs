@@ -98,6 +98,30 @@ extern "C" fn mix(env: *mut u8, a: u64, b: u64) -> u64 {
 }
 tcg::helper!(HELPER_MIX, "mix", A2(mix), READS_ENV | WRITES_ENV);
 
+/// Five arguments, each mixed in at its own weight (so swapped argument
+/// registers show), and a result wider than 32 bits.
+extern "C" fn mix5(env: *mut u8, a: u64, b: u64, c: u64, d: u64, e: u64) -> u64 {
+    // SAFETY: env is a State in these tests.
+    let s = unsafe { &mut *(env as *mut State) };
+    s.extra = s.extra.rotate_left(3)
+        ^ a
+        ^ b.wrapping_mul(3)
+        ^ c.wrapping_mul(5)
+        ^ d.wrapping_mul(7)
+        ^ e.wrapping_mul(11);
+    s.extra.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+tcg::helper!(HELPER_MIX5, "mix5", A5(mix5), READS_ENV | WRITES_ENV);
+
+/// No arguments and no result: only its effect on the env shows.
+extern "C" fn tick(env: *mut u8) -> u64 {
+    // SAFETY: env is a State in these tests.
+    let s = unsafe { &mut *(env as *mut State) };
+    s.r[5] = s.r[5].wrapping_add(0x1_0000_0001);
+    0xdead
+}
+tcg::helper!(HELPER_TICK, "tick", A0(tick), READS_ENV | WRITES_ENV);
+
 struct Rng(u64);
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -756,6 +780,11 @@ fn every_op_block(seed: u64) -> IrBlock {
                     b.set_label(l);
                 }
             }
+            99 => match r.below(3) {
+                0 => b.call(&HELPER_MIX5, Some(d), &[a, c, v, d, a]),
+                1 => b.call(&HELPER_MIX5, Some(d32), &[v, a, c, a, d]),
+                _ => b.call(&HELPER_TICK, None, &[]),
+            },
             _ => {
                 if r.below(8) == 0 {
                     b.exit(3);

@@ -16,7 +16,7 @@ use crate::ir::{Cond, Insn, IrBlock, MemOp, Opcode, TempKind, Terminal, Type, NO
 pub(crate) struct Op {
     pub(crate) opc: Opcode,
     /// Calls: the result temp is 32-bit.
-    r32: bool,
+    pub(crate) r32: bool,
     /// Operand env offsets / constants, in `Insn::args` order.
     pub(crate) a: [u32; 6],
     pub(crate) imm: u64,

@@ -6,9 +6,9 @@
 //! interpreter's dispatch and operand decoding: one indirect jump and
 //! several loads per op.
 //!
-//! Ops it has no template for (division, bit counts, calls, 16-byte
-//! accesses) call `interp::one_op`, the interpreter's own code for that
-//! op, with a pointer to the lowered op. Softmmu loads and stores look the
+//! Helper calls are made directly. Ops it has no template for (division,
+//! bit counts, 16-byte accesses) call `interp::one_op`, the interpreter's
+//! own code for that op, with a pointer to the lowered op. Softmmu loads and stores look the
 //! TLB up inline (as the JIT's inline lookup does) and call
 //! `softmmu::load`/`store` on a miss. Labels, branches,
 //! instruction starts (the exit-request check after stores), guest exits
@@ -33,7 +33,7 @@
 //! block with template code and goes to its chained entry on a hit.
 
 use super::interp::{Code, Op, Term};
-use super::x64::{cc, Asm, Rm, R12, R13, RAX, RBX, RCX, RDI, RDX, RSI};
+use super::x64::{cc, Asm, Rm, R12, R13, R8, R9, RAX, RBX, RCX, RDI, RDX, RSI};
 use crate::cache::Tb;
 use crate::cpu::{
     exit, JmpEntry, JMP_CACHE_SIZE, OFF_CUR_FLAGS, OFF_EXIT_REQUEST, OFF_GUEST_BASE, OFF_INSN_PC,
@@ -414,6 +414,27 @@ impl Emitter<'_> {
         miss
     }
 
+    /// A helper call, made directly (not through `interp::one_op`): env and
+    /// the arguments, read from their env slots, in the SysV argument
+    /// registers; the result stored as the interpreter stores it (4 bytes
+    /// for an i32 result). Guest state is in the env all along, so no
+    /// effect flag needs syncing.
+    fn call_helper(&mut self, op: &Op) {
+        // SAFETY: a call op's immediate is a `&'static Helper` (`Builder::call`).
+        let h = unsafe { &*(op.imm as *const crate::helper::Helper) };
+        const ARGS: [u8; 5] = [RSI, RDX, RCX, R8, R9];
+        let a = &mut self.a;
+        a.store(true, RBX, Rm::Reg(RDI)); // mov rdi, rbx
+        for (k, &r) in ARGS.iter().enumerate().take(h.nargs as usize) {
+            a.load(true, r, env(op.a[k + 1]));
+        }
+        a.mov_imm(RAX, h.addr() as u64);
+        a.call_rax();
+        if op.a[0] != crate::ir::NO_TEMP {
+            a.store(!op.r32, RAX, env(op.a[0]));
+        }
+    }
+
     /// Calls `interp::one_op` for op `i`.
     fn slow(&mut self, i: usize) {
         let op: *const Op = &self.code.ops[i];
@@ -750,7 +771,11 @@ impl Emitter<'_> {
                 a.patch(done, here);
                 self.set_stored();
             }
-            StI32 | StI64 | St2I64 | Call => {
+            Call => {
+                self.call_helper(op);
+                self.set_stored();
+            }
+            StI32 | StI64 | St2I64 => {
                 self.slow(i);
                 self.set_stored();
             }

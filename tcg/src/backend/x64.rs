@@ -10,6 +10,8 @@ pub const RDX: u8 = 2;
 pub const RBX: u8 = 3;
 pub const RSI: u8 = 6;
 pub const RDI: u8 = 7;
+pub const R8: u8 = 8;
+pub const R9: u8 = 9;
 pub const R12: u8 = 12;
 pub const R13: u8 = 13;
 
