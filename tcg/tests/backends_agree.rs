@@ -652,7 +652,7 @@ fn every_op_block(seed: u64) -> IrBlock {
             b.and_i64(t, x, m);
             t
         };
-        match r.below(100) {
+        match r.below(102) {
             0 => b.mov_i32(d32, a32),
             1 => b.mov_i64(d, a),
             2 => b.movi_i32(d32, interesting(&mut r)),
@@ -778,6 +778,21 @@ fn every_op_block(seed: u64) -> IrBlock {
             98 => {
                 if let Some(l) = pending.pop() {
                     b.set_label(l);
+                }
+            }
+            100 | 101 => {
+                // 16-byte pair access: 16-byte aligned (one host access)
+                // half the time, else at any alignment.
+                let t = addr(&mut b, a);
+                if r.below(2) == 0 {
+                    let m = b.const_i64(!15);
+                    b.and_i64(t, t, m);
+                }
+                let memop = MemOp::UQ.with_big_endian(r.below(4) == 0);
+                if r.below(2) == 0 {
+                    b.ld2_i64(d, v, t, memop, 0);
+                } else {
+                    b.st2_i64(c, v, t, memop, 0);
                 }
             }
             99 => match r.below(3) {

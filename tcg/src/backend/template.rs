@@ -6,8 +6,9 @@
 //! interpreter's dispatch and operand decoding: one indirect jump and
 //! several loads per op.
 //!
-//! Helper calls are made directly. Ops it has no template for (division,
-//! bit counts, 16-byte accesses) call `interp::one_op`, the interpreter's
+//! Helper calls are made directly, user-mode 16-byte accesses inline. Ops
+//! it has no template for (division, bit counts, softmmu or big-endian
+//! 16-byte accesses) call `interp::one_op`, the interpreter's
 //! own code for that op, with a pointer to the lowered op. Softmmu loads and stores look the
 //! TLB up inline (as the JIT's inline lookup does) and call
 //! `softmmu::load`/`store` on a miss. Labels, branches,
@@ -414,6 +415,55 @@ impl Emitter<'_> {
         miss
     }
 
+    /// rax = host address of the guest address in env slot `addr`, and a
+    /// branch taken when it is not 16-byte aligned (returned for patching).
+    fn host16(&mut self, addr: u32) -> usize {
+        let a = &mut self.a;
+        a.load(true, RAX, env(addr));
+        a.op(None, true, &[0x8d], RAX, Rm::Guest); // lea rax, [r12 + rax]
+        a.bytes(&[0xa8, 15]); // test al, 15
+        a.jcc(cc::NE)
+    }
+
+    /// `ld2_i64` (user mode, little-endian) as the interpreter does it
+    /// (`guest_load2`): one MOVDQA when the host address is 16-byte aligned
+    /// (single-copy atomic), else two 8-byte loads.
+    fn load16(&mut self, lo: u32, hi: u32, addr: u32) {
+        let split = self.host16(addr);
+        let a = &mut self.a;
+        a.op(Some(0x66), false, &[0x0f, 0x6f], 0, Rm::AtRax); // movdqa xmm0, [rax]
+        a.op(Some(0x66), false, &[0x0f, 0xd6], 0, env(lo)); // movq [lo], xmm0
+        a.op(None, false, &[0x0f, 0x17], 0, env(hi)); // movhps [hi], xmm0
+        let done = a.jmp();
+        let here = a.pos();
+        a.patch(split, here);
+        a.load(true, RCX, Rm::AtRax); // mov rcx, [rax]
+        a.load(true, RDX, Rm::Mem(RAX, 8)); // mov rdx, [rax + 8]
+        a.store(true, RCX, env(lo));
+        a.store(true, RDX, env(hi));
+        let here = a.pos();
+        a.patch(done, here);
+    }
+
+    /// `st2_i64` (user mode, little-endian), as `guest_store2`: one MOVDQA
+    /// when aligned, else the low half then the high half.
+    fn store16(&mut self, lo: u32, hi: u32, addr: u32) {
+        let split = self.host16(addr);
+        let a = &mut self.a;
+        a.op(Some(0xf3), false, &[0x0f, 0x7e], 0, env(lo)); // movq xmm0, [lo]
+        a.op(None, false, &[0x0f, 0x16], 0, env(hi)); // movhps xmm0, [hi]
+        a.op(Some(0x66), false, &[0x0f, 0x7f], 0, Rm::AtRax); // movdqa [rax], xmm0
+        let done = a.jmp();
+        let here = a.pos();
+        a.patch(split, here);
+        a.load(true, RCX, env(lo));
+        a.store(true, RCX, Rm::AtRax); // mov [rax], rcx
+        a.load(true, RCX, env(hi));
+        a.store(true, RCX, Rm::Mem(RAX, 8)); // mov [rax + 8], rcx
+        let here = a.pos();
+        a.patch(done, here);
+    }
+
     /// A helper call, made directly (not through `interp::one_op`): env and
     /// the arguments, read from their env slots, in the SysV argument
     /// registers; the result stored as the interpreter stores it (4 bytes
@@ -773,6 +823,11 @@ impl Emitter<'_> {
             }
             Call => {
                 self.call_helper(op);
+                self.set_stored();
+            }
+            Ld2I64 if !softmmu && !MemOp(x[3] as u16).is_be() => self.load16(x[0], x[1], x[2]),
+            St2I64 if !softmmu && !MemOp(x[3] as u16).is_be() => {
+                self.store16(x[0], x[1], x[2]);
                 self.set_stored();
             }
             StI32 | StI64 | St2I64 => {
