@@ -181,7 +181,12 @@ fn random_ops(b: &mut Builder, r: &mut Rng, writable64: u64) -> Vec<Temp> {
     // Open loops: (top label, counter temp).
     let mut loops: Vec<(tcg::ir::Label, Temp)> = vec![];
     let n = 20 + r.below(60);
-    for _ in 0..n {
+    for i in 0..n {
+        // Guest instruction boundaries: exit points after stores, and in
+        // precise mode the sync points of instructions that can fault.
+        if r.below(3) == 0 {
+            b.insn_start(0x100 + 4 * i);
+        }
         let pick64 = |r: &mut Rng, v: &Vec<Temp>| v[r.below(v.len() as u64) as usize];
         let a64 = pick64(r, &t64);
         let c64 = pick64(r, &t64);
@@ -549,6 +554,9 @@ fn region_compiled_loops_agree_with_the_interpreter() {
         let n = 1 + seed % 5;
         let mut members: Vec<IrBlock> = (0..n).map(|i| random_member(seed, i, n)).collect();
         for m in members.iter_mut() {
+            // Precise mode (system mode's): sync points inside the loops
+            // decide which globals the region's members start dirty with.
+            m.precise = seed % 3 == 0;
             tcg::opt::optimize(m);
             tcg::ir::verify(m).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{m}"));
         }

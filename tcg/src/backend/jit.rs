@@ -295,6 +295,61 @@ struct Translator<'a> {
     at: usize,
 }
 
+/// Region mode: per member, the globals that may be dirty (changed in
+/// their variable, not yet stored to the env) when it starts, as a fixed
+/// point over the region's internal edges. The translator's rules, run
+/// ahead: every op that writes a global makes it dirty, a label makes
+/// everything the region writes dirty (`join_point`), and a precise sync
+/// point or a helper that touches the env stores them all. The region's
+/// entry from outside has everything stored. Before this every member
+/// started with everything the region writes dirty, and in precise mode
+/// (system mode) the first sync point of each loop iteration stored all
+/// of it again.
+fn entry_dirty(members: &[&IrBlock], written: &[u32]) -> Vec<Vec<bool>> {
+    let ng = members[0].n_globals as usize;
+    let mut d_in = vec![vec![false; ng]; members.len()];
+    let mut sync = Vec::new();
+    let mut d = vec![false; ng];
+    loop {
+        let mut changed = false;
+        for (m, b) in members.iter().enumerate() {
+            d.copy_from_slice(&d_in[m]);
+            b.sync_starts(&mut sync);
+            for (i, insn) in b.insns.iter().enumerate() {
+                match insn.opc {
+                    Opcode::SetLabel => written.iter().for_each(|&g| d[g as usize] = true),
+                    Opcode::InsnStart if sync[i] => d.fill(false),
+                    Opcode::Call => {
+                        let h = insn.helper();
+                        if h.reads_env() || h.writes_env() {
+                            d.fill(false);
+                        }
+                    }
+                    _ => {}
+                }
+                for t in insn.outs() {
+                    if b.is_global(t) {
+                        d[t.index()] = true;
+                    }
+                }
+            }
+            for pc in b.direct_targets().into_iter().flatten() {
+                if let Some(k) = members.iter().position(|x| x.pc == pc) {
+                    for (to, &from) in d_in[k].iter_mut().zip(&d) {
+                        if from && !*to {
+                            *to = true;
+                            changed = true;
+                        }
+                    }
+                }
+            }
+        }
+        if !changed {
+            return d_in;
+        }
+    }
+}
+
 fn intcc(c: Cond) -> IntCC {
     match c {
         Cond::Eq => IntCC::Equal,
@@ -522,8 +577,9 @@ impl<'a> Translator<'a> {
     }
 
     /// Region mode: every member starts at `member_entry[m]` in a canonical
-    /// state (all used globals loaded into variables, every written global
-    /// possibly dirty), checks `exit_request`, then runs its ops.
+    /// state (all used globals loaded into variables, the globals
+    /// `entry_dirty` finds possibly dirty), checks `exit_request`, then
+    /// runs its ops.
     fn translate_region(&mut self, links: &BlockLinks) {
         let entry = self.fb.create_block();
         self.fb.append_block_params_for_function_params(entry);
@@ -538,6 +594,7 @@ impl<'a> Translator<'a> {
         }
         self.fb.ins().jump(self.member_entry[0], &[]);
         let members = self.members;
+        let entry_dirty = entry_dirty(members, &self.written_globals);
         for (m, mb) in members.iter().enumerate() {
             self.b = mb;
             for v in self.vars[mb.n_globals as usize..].iter_mut() {
@@ -546,7 +603,7 @@ impl<'a> Translator<'a> {
             self.stored = false;
             self.fb.switch_to_block(self.member_entry[m]);
             self.stale.iter_mut().for_each(|s| *s = false);
-            self.join_point();
+            self.dirty.copy_from_slice(&entry_dirty[m]);
             let req = self.fb.ins().load(
                 types::I32,
                 MemFlagsData::trusted(),
