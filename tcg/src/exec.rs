@@ -135,6 +135,9 @@ pub struct Engine {
     bg: Option<crate::backend::background::Worker>,
     /// Blocks handed to the compile thread and not installed yet.
     queued: std::collections::HashSet<usize>,
+    /// The JIT's entry trampoline once there is a JIT (0 before), where
+    /// template code finds it (`template::Link::trampoline`).
+    tramp_cell: Box<AtomicUsize>,
     guard: Box<crate::guard::GuardBuf>,
     fault: Option<MemFault>,
     pub log: LogFlags,
@@ -237,6 +240,7 @@ impl Engine {
             background: std::env::var("MIMIC_BG_COMPILE").map_or(true, |v| v != "0"),
             bg: None,
             queued: Default::default(),
+            tramp_cell: Box::new(AtomicUsize::new(0)),
             guard: Box::default(),
             fault: None,
             log: LogFlags::default(),
@@ -449,7 +453,10 @@ impl Engine {
     fn jit(&mut self, env: *mut u8) -> Option<&mut Jit> {
         if self.jit.is_none() {
             match Jit::new(Self::guest_base(env)) {
-                Ok(j) => self.jit = Some(j),
+                Ok(j) => {
+                    self.tramp_cell.store(j.trampoline(), Ordering::Relaxed);
+                    self.jit = Some(j)
+                }
                 Err(e) => {
                     tracing::warn!(target: "unimp", "JIT unavailable, interpreting: {e}");
                     self.kind = BackendKind::Interp;
@@ -562,6 +569,12 @@ impl Engine {
                     &tb.tchain[1] as *const AtomicUsize as usize,
                 ]
             },
+            jit: if self.kind == BackendKind::Auto {
+                &tb.jit as *const AtomicUsize as usize
+            } else {
+                0
+            },
+            trampoline: &*self.tramp_cell as *const AtomicUsize as usize,
         };
         let out = crate::backend::template::emit(&tb.interp, &link);
         let mem = self.template_mem.as_mut().expect("created above");

@@ -881,6 +881,8 @@ fn template_tier_agrees_with_the_interpreter_on_every_opcode() {
                 &slots[0] as *const _ as usize,
                 &slots[1] as *const _ as usize,
             ],
+            jit: 0,
+            trampoline: 0,
         };
         let t = tcg::backend::template::emit(&code, &link);
         let at = arena.place(&t.code).expect("arena full");
@@ -920,4 +922,100 @@ fn template_tier_agrees_with_the_interpreter_on_every_opcode() {
         );
     }
     assert!(requests > 50, "only {requests} exit requests seen");
+}
+
+/// What the fake trampoline of `chained_entry_of_a_compiled_block_enters_its_code`
+/// was called with.
+static TRAMPOLINE_ARGS: std::sync::Mutex<Option<(usize, usize)>> = std::sync::Mutex::new(None);
+
+extern "sysv64" fn fake_trampoline(env: *mut u8, code: usize) -> u64 {
+    *TRAMPOLINE_ARGS.lock().unwrap() = Some((env as usize, code));
+    0x77
+}
+
+/// Template code chained to a block that has compiled code by now (its
+/// count at `tier_up_at`) tail-calls the JIT's trampoline with that code
+/// and the env, and its result is what the template code returns; while
+/// the block has no compiled code (or there is no trampoline yet), it
+/// returns to the cpu loop at the block's pc.
+#[test]
+fn chained_entry_of_a_compiled_block_enters_its_code() {
+    let mut mem = vec![0u8; MEM];
+    let mut arena = tcg::backend::codemem::CodeMem::new(1 << 20).expect("code memory");
+    let block = |pc: u64, term: Terminal| {
+        let mut b = Builder::new(&GLOBALS, 12);
+        b.insn_start(pc);
+        let r0 = b.global(0);
+        b.addi_i64(r0, r0, 1);
+        let mut ir = b.finish(pc, 0, 4, 1, term);
+        tcg::opt::optimize(&mut ir);
+        interp::lower(&ir).expect("lower")
+    };
+    for (compiled, tramp) in [(true, true), (false, true), (true, false)] {
+        let (a, b) = (
+            block(0x1000, Terminal::Jump(0x2000)),
+            block(0x2000, Terminal::Jump(0x3000)),
+        );
+        let zero = || std::sync::atomic::AtomicU32::new(0);
+        let (count_a, count_b, up_a, up_b) = (zero(), zero(), zero(), zero());
+        up_a.store(1000, std::sync::atomic::Ordering::Relaxed);
+        let slot_a = std::sync::atomic::AtomicUsize::new(0);
+        let none = std::sync::atomic::AtomicUsize::new(0);
+        let jit_b = std::sync::atomic::AtomicUsize::new(if compiled { 0xc0de } else { 0 });
+        let cell = std::sync::atomic::AtomicUsize::new(if tramp {
+            fake_trampoline as *const () as usize
+        } else {
+            0
+        });
+        let link = |pc,
+                    count: &std::sync::atomic::AtomicU32,
+                    up: &std::sync::atomic::AtomicU32,
+                    slot: &std::sync::atomic::AtomicUsize,
+                    jit: &std::sync::atomic::AtomicUsize| {
+            tcg::backend::template::Link {
+                pc,
+                tb: 0x1234,
+                count: count as *const _ as usize,
+                tier_up_at: up as *const _ as usize,
+                slots: [slot as *const _ as usize, slot as *const _ as usize],
+                jit: jit as *const _ as usize,
+                trampoline: &cell as *const _ as usize,
+            }
+        };
+        let eb = tcg::backend::template::emit(&b, &link(0x2000, &count_b, &up_b, &none, &jit_b));
+        let at_b = arena.place(&eb.code).expect("arena");
+        let ea = tcg::backend::template::emit(&a, &link(0x1000, &count_a, &up_a, &slot_a, &none));
+        let at_a = arena.place(&ea.code).expect("arena");
+        // A's jump is chained to B's chained entry.
+        slot_a.store(
+            at_b + eb.chained_entry,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        *TRAMPOLINE_ARGS.lock().unwrap() = None;
+        let mut s = fresh_state(1, &mut mem);
+        let r0 = s.r[0];
+        let env = &mut *s as *mut State as *mut u8;
+        // SAFETY: code emitted above for this guest state.
+        let r = unsafe { tcg::backend::template::enter(at_a, env) };
+        let what = format!("compiled {compiled}, trampoline {tramp}");
+        // A ran; B's chained entry found B hot and did not run B.
+        assert_eq!(s.r[0], r0.wrapping_add(1), "{what}");
+        assert_eq!(
+            count_b.load(std::sync::atomic::Ordering::Relaxed),
+            0,
+            "{what}"
+        );
+        if compiled && tramp {
+            assert_eq!(r, 0x77, "{what}");
+            assert_eq!(
+                *TRAMPOLINE_ARGS.lock().unwrap(),
+                Some((env as usize, 0xc0de)),
+                "{what}"
+            );
+        } else {
+            assert_eq!(r, tcg::cpu::exit::INDIRECT, "{what}");
+            assert_eq!(s.pc, 0x2000, "{what}");
+            assert_eq!(*TRAMPOLINE_ARGS.lock().unwrap(), None, "{what}");
+        }
+    }
 }

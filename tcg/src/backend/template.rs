@@ -65,6 +65,12 @@ pub struct Link {
     pub tier_up_at: usize,
     /// Its two chain slots (`Tb::tchain`): jump targets' chained entries.
     pub slots: [usize; 2],
+    /// Its compiled code's address (`Tb::jit`, 0 while it has none) and a
+    /// cell holding the JIT's entry trampoline (0 until there is a JIT):
+    /// the chained entry of a block that has been compiled goes there
+    /// (0 here: it returns to the loop).
+    pub jit: usize,
+    pub trampoline: usize,
 }
 
 /// A block's template code and where in it its chained entry is.
@@ -908,17 +914,56 @@ impl Emitter<'_> {
     /// The exits taken when an exit request is seen after a store, and the
     /// chained entry's exits (hot block, exit request) at the block's start.
     fn cold_paths(&mut self) {
-        for (at, code) in std::mem::take(&mut self.entry_fix) {
+        let mut fixes = std::mem::take(&mut self.entry_fix);
+        for &(at, code) in &fixes {
             let here = self.a.pos();
             self.a.patch(at, here);
+            if code == exit::INDIRECT {
+                self.enter_compiled();
+            }
             self.set_pc(self.link.pc);
             self.ret(code);
         }
-        for (at, pc) in std::mem::take(&mut self.request_fix) {
+        fixes.clear();
+        self.entry_fix = fixes;
+        let mut fixes = std::mem::take(&mut self.request_fix);
+        for &(at, pc) in &fixes {
             let here = self.a.pos();
             self.a.patch(at, here);
             self.set_pc(pc);
             self.ret(exit::REQUEST);
+        }
+        fixes.clear();
+        self.request_fix = fixes;
+    }
+
+    /// The chained entry of a block whose count reached `tier_up_at`: when
+    /// the block has compiled code by now, leaves this frame and tail-calls
+    /// the JIT's entry trampoline with it (`fn(env, code)`, as the cpu loop
+    /// would call it next), instead of returning to the loop only for it to
+    /// do that; falls through otherwise (the loop compiles the block). A
+    /// boot went through the loop ~1.4M times from template code, largely
+    /// for this.
+    fn enter_compiled(&mut self) {
+        if self.link.jit == 0 || self.link.trampoline == 0 {
+            return;
+        }
+        let a = &mut self.a;
+        let mut no = Vec::new();
+        a.mov_imm(RSI, self.link.jit as u64);
+        a.load(true, RSI, Rm::Mem(RSI, 0)); // mov rsi, [tb.jit]
+        a.op(None, true, &[0x85], RSI, Rm::Reg(RSI)); // test rsi, rsi
+        no.push(a.jcc(cc::E));
+        a.mov_imm(RCX, self.link.trampoline as u64);
+        a.load(true, RCX, Rm::Mem(RCX, 0)); // mov rcx, [trampoline]
+        a.op(None, true, &[0x85], RCX, Rm::Reg(RCX)); // test rcx, rcx
+        no.push(a.jcc(cc::E));
+        a.store(true, RBX, Rm::Reg(RDI)); // mov rdi, rbx
+        a.bytes(&[0x41, 0x5d, 0x41, 0x5c, 0x5b]); // pop r13; pop r12; pop rbx
+        a.bytes(&[0xff, 0xe1]); // jmp rcx
+        let here = a.pos();
+        for j in no {
+            a.patch(j, here);
         }
     }
 }
