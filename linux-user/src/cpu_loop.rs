@@ -456,6 +456,10 @@ fn thread_loop<G: UserGuest>(
                     Some(SyscallOutcome::Exit(code)) => {
                         crate::gdb::report_exit(code);
                         if main {
+                            // The process ends: freeing the translation
+                            // cache block by block (tens of thousands of
+                            // blocks) would only delay the exit.
+                            std::mem::forget(engine);
                             return code;
                         }
                         tcg::profile::report();
