@@ -456,10 +456,7 @@ fn thread_loop<G: UserGuest>(
                     Some(SyscallOutcome::Exit(code)) => {
                         crate::gdb::report_exit(code);
                         if main {
-                            // The process ends: freeing the translation
-                            // cache block by block (tens of thousands of
-                            // blocks) would only delay the exit.
-                            std::mem::forget(engine);
+                            engine.forget_cache();
                             return code;
                         }
                         tcg::profile::report();

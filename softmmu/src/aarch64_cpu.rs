@@ -227,6 +227,11 @@ impl Vcpu {
         gic.set_ppi(self.index, timer::PPI_PHYS, self.timer_levels.1);
     }
 
+    /// The process ends: leaks the translation cache (`Engine::forget_cache`).
+    pub fn forget_cache(&mut self) {
+        self.engine.forget_cache();
+    }
+
     pub fn reset(&mut self) {
         let mpidr = self.cpu.sys.mpidr;
         self.cpu.sys.reset(mpidr);

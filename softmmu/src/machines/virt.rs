@@ -516,7 +516,14 @@ pub fn run(opts: &Options) -> Result<i32, Error> {
                     v.reset();
                 }
             }
-            _ => break Ok(0),
+            _ => {
+                // The process ends after this: no point freeing every
+                // cpu's blocks.
+                for v in &mut vcpus {
+                    v.forget_cache();
+                }
+                break Ok(0);
+            }
         }
     };
     if let Some(d) = &machine.debug {
