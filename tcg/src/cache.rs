@@ -54,6 +54,10 @@ pub struct Tb {
     pub chain: [AtomicUsize; 2],
     /// The same for the template-tier code: the targets' `tmpl_chained`.
     pub tchain: [AtomicUsize; 2],
+    /// Template code's entry for compiled code's chain slots: a block with
+    /// only template code is chained to from compiled code through it
+    /// (`chain` then holds this address until the block is compiled).
+    pub tmpl_jit_entry: AtomicUsize,
     /// `CodeReader::phys_key` of `pc` (system mode: physical address).
     pub phys: u64,
     /// Guest bytes and instructions the block covers.
@@ -103,6 +107,7 @@ impl Tb {
             next: [AtomicUsize::new(0), AtomicUsize::new(0)],
             chain: [AtomicUsize::new(0), AtomicUsize::new(0)],
             tchain: [AtomicUsize::new(0), AtomicUsize::new(0)],
+            tmpl_jit_entry: AtomicUsize::new(0),
             jit_failed: AtomicBool::new(false),
             dead: AtomicBool::new(false),
             incoming: Mutex::new(Vec::new()),

@@ -606,6 +606,8 @@ impl Engine {
                 }
                 tb.tmpl_chained
                     .store(addr + out.chained_entry, Ordering::Relaxed);
+                tb.tmpl_jit_entry
+                    .store(addr + out.jit_entry, Ordering::Relaxed);
                 tb.tmpl.store(addr, Ordering::Release);
                 crate::backend::template::recycle(out);
             }
@@ -724,6 +726,26 @@ impl Engine {
         match result {
             Ok((code, len)) => {
                 tbr.jit.store(code, Ordering::Release);
+                // Compiled code chained to its template code goes to the
+                // compiled code from now on.
+                let via = tbr.tmpl_jit_entry.load(Ordering::Relaxed);
+                if via != 0 {
+                    if let Ok(inc) = tbr.incoming.lock() {
+                        for &(from, slot) in inc.iter() {
+                            if slot < crate::cache::TCHAIN {
+                                // SAFETY: blocks are only freed by a flush,
+                                // so every recorded `from` is allocated.
+                                let from = unsafe { &*(from as *const Tb) };
+                                let _ = from.chain[slot as usize].compare_exchange(
+                                    via,
+                                    code,
+                                    Ordering::AcqRel,
+                                    Ordering::Relaxed,
+                                );
+                            }
+                        }
+                    }
+                }
                 // Template code chained to it leaves for the loop, which
                 // runs (and chains) the compiled code.
                 tbr.tier_up_at.store(0, Ordering::Relaxed);
@@ -1252,6 +1274,23 @@ impl Engine {
                     // Both run as template code: link them (the target's
                     // chained entry leaves again once it is hot).
                     to.template_chain_from(from, slot);
+                    self.stats.chained += 1;
+                } else if code == 0
+                    && self.template_chain
+                    && self.kind == BackendKind::Auto
+                    && from.jit_code() != 0
+                    && from.chain[slot].load(Ordering::Relaxed) == 0
+                    && to.tmpl_jit_entry.load(Ordering::Relaxed) != 0
+                    && from.flags == flags
+                    && !from.is_dead()
+                    && same_page
+                    && !self.is_hot(to)
+                {
+                    // Compiled code to a block with only template code:
+                    // through the template code's entry for compiled code
+                    // (repointed at the block's own code once it has some,
+                    // see `installed`).
+                    to.chain_from(from, slot, to.tmpl_jit_entry.load(Ordering::Relaxed));
                     self.stats.chained += 1;
                 }
             }

@@ -304,3 +304,39 @@ fn loop_heads_wait_for_the_region_factor() {
     // The loop block's runs plus the first and the exit block.
     assert_eq!(execs, [102, 402]);
 }
+
+/// Compiled code jumps straight into template code and template code into
+/// compiled code: a hot inner loop (compiled) leaves to an outer loop that
+/// stays below the threshold (template code), which jumps back into the
+/// inner loop, all without returning to the cpu loop for each transition.
+#[test]
+fn compiled_and_template_code_chain_both_ways() {
+    const OUTER: u32 = 1500;
+    let mem = Mem(Arc::new(Mutex::new(vec![0u8; 4096])));
+    put(&mem, 0, 1, 2, OUTER); //   0: addi r2, OUTER
+    put(&mem, 8, 1, 0, 10); //      8: addi r0, 10     <- outer loop
+    put(&mem, 16, 1, 1, 3); //     16: addi r1, 3      <- inner loop
+    put(&mem, 24, 5, 0, 1); //     24: subi r0, 1
+    put(&mem, 32, 2, 0, 16); //    32: bnz r0, 16
+    put(&mem, 40, 5, 2, 1); //     40: subi r2, 1
+    put(&mem, 48, 2, 2, 8); //     48: bnz r2, 8
+    put(&mem, 56, 4, 0, 7); //     56: exit 7
+    let mut e = Engine::new(Box::new(Toy), BackendKind::Auto, Box::new(mem));
+    e.set_background(false);
+    e.set_regions(true);
+    e.set_tiering(2000, 1);
+    let mut s = Box::new(State {
+        common: CpuCommon::default(),
+        r: [0; 4],
+        pc: 0,
+    });
+    let env = &mut *s as *mut State as *mut u8;
+    assert_eq!(e.run(env), GuestExit::Guest(7));
+    assert_eq!(s.r[1], 3 * 10 * OUTER as u64);
+    assert!(e.stats.compiled > 0, "the inner loop was not compiled");
+    let loop_trips = e.stats.jit_entries + e.stats.interp_execs;
+    assert!(
+        loop_trips < OUTER as u64 / 2,
+        "{loop_trips} entries from the cpu loop for {OUTER} outer iterations"
+    );
+}

@@ -77,6 +77,8 @@ pub struct Link {
 pub struct Emitted {
     pub code: Vec<u8>,
     pub chained_entry: usize,
+    /// Where compiled code's chain slots enter it (`Tb::tmpl_jit_entry`).
+    pub jit_entry: usize,
     /// (offset in `code` of a 64-bit immediate holding an op's address,
     /// index of that op in `Code::ops`) for each op the code hands to
     /// `interp::one_op`: `Code::keep_only` moves them and repoints these.
@@ -147,6 +149,12 @@ pub fn emit(code: &Code, link: &Link) -> Emitted {
     e.prologue();
     e.count();
     let to_body = e.a.jmp();
+    // The entry for compiled code's chain slots: a function entry (the
+    // JIT's tail calls pass env first, in rdi, as SysV does, and expect
+    // the SysV callee-saved registers kept), then the chained entry's
+    // checks.
+    let jit_entry = e.a.pos();
+    e.prologue();
     // The chained entry: leave before running (and counting) the block
     // when an exit is requested or the block is hot.
     let chained_entry = e.a.pos();
@@ -186,6 +194,7 @@ pub fn emit(code: &Code, link: &Link) -> Emitted {
     Emitted {
         code: e.a.buf,
         chained_entry,
+        jit_entry,
         op_refs: e.op_refs,
     }
 }
