@@ -16,9 +16,10 @@
 //! and the terminal are native and return the interpreter's exit codes.
 //!
 //! Code shape: `extern "sysv64" fn(env, _) -> u64`; rbx holds env, r12 the
-//! guest base, r13 the "stored since the last instruction start" flag, all
-//! three callee-saved and pushed in the prologue (which also leaves the
-//! stack 16-byte aligned for calls). Host faults in guest accesses behave
+//! guest base, r13 the "stored since the last instruction start" flag, r14
+//! and r15 two more pointers into the env (`bases`: env operands near them
+//! take an 8-bit displacement), all five callee-saved and pushed in the
+//! prologue (which also leaves the stack 16-byte aligned for calls). Host faults in guest accesses behave
 //! as in the interpreter (the fault guard of precise mode leaves through
 //! `guard::leave`; no frame here holds anything).
 //!
@@ -34,7 +35,7 @@
 //! block with template code and goes to its chained entry on a hit.
 
 use super::interp::{Code, Op, Term};
-use super::x64::{cc, Asm, Rm, R12, R13, R8, R9, RAX, RBX, RCX, RDI, RDX, RSI};
+use super::x64::{cc, Asm, Rm, R12, R13, R14, R15, R8, R9, RAX, RBX, RCX, RDI, RDX, RSI};
 use crate::cache::Tb;
 use crate::cpu::{
     exit, JmpEntry, JMP_CACHE_SIZE, OFF_CUR_FLAGS, OFF_EXIT_REQUEST, OFF_GUEST_BASE, OFF_INSN_PC,
@@ -47,6 +48,21 @@ const ENTRY_TB: u32 = std::mem::offset_of!(JmpEntry, tb) as u32;
 const TB_CHAINED: u32 = std::mem::offset_of!(Tb, tmpl_chained) as u32;
 const _: () = assert!(std::mem::size_of::<JmpEntry>() == 32);
 use crate::ir::{Cond, MemOp, Opcode, Type};
+
+/// The prologue's pushes undone: pop r15; pop r14; pop r13; pop r12; pop rbx.
+const POP_FRAME: [u8; 9] = [0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5b];
+
+/// The env offsets r14 and r15 hold in template code, so the operands an
+/// op touches most take an 8-bit displacement: r14 the first 32 scratch
+/// slots (the IR's locals), r15 the guest globals around the pc (on
+/// AArch64 x5-x30, pc and NZCV). The same for every block of an engine
+/// (chained blocks share the registers): fixed by the layout.
+fn bases(code: &Code) -> [(u8, u32); 2] {
+    [
+        (R14, crate::cpu::OFF_SCRATCH + 0x80),
+        (R15, code.pc_off.wrapping_sub(0x58)),
+    ]
+}
 
 /// How a block's template code ties in with its `Tb` (all addresses; 0
 /// where there is none, as in tests that run lone blocks).
@@ -135,6 +151,7 @@ pub fn emit(code: &Code, link: &Link) -> Emitted {
     let mut e = Emitter {
         a: Asm {
             buf: std::mem::take(&mut sp.code),
+            bases: bases(code),
         },
         code,
         link: *link,
@@ -237,9 +254,16 @@ fn env(o: u32) -> Rm {
 impl Emitter<'_> {
     fn prologue(&mut self) {
         let a = &mut self.a;
-        a.bytes(&[0x53, 0x41, 0x54, 0x41, 0x55]); // push rbx; push r12; push r13
+        // push rbx; push r12; push r13; push r14; push r15
+        a.bytes(&[0x53, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57]);
         a.store(true, RDI, Rm::Reg(RBX)); // mov rbx, rdi
         a.load(true, R12, env(OFF_GUEST_BASE as u32));
+        // The env bases of short operands (`bases`): lea r14/r15, [rbx + at].
+        let [(_, lo), (_, hi)] = a.bases;
+        a.bases = [(0, 0); 2];
+        a.op(None, true, &[0x8d], R14, Rm::Env(lo));
+        a.op(None, true, &[0x8d], R15, Rm::Env(hi));
+        a.bases = [(R14, lo), (R15, hi)];
     }
 
     /// Counts an execution (leaves the counter's address in rax).
@@ -280,7 +304,8 @@ impl Emitter<'_> {
 
     /// Returns `rax` to the caller.
     fn epilogue(&mut self) {
-        self.a.bytes(&[0x41, 0x5d, 0x41, 0x5c, 0x5b, 0xc3]); // pop r13; pop r12; pop rbx; ret
+        self.a.bytes(&POP_FRAME);
+        self.a.byte(0xc3); // ret
     }
 
     fn ret(&mut self, v: u64) {
@@ -968,7 +993,7 @@ impl Emitter<'_> {
         a.op(None, true, &[0x85], RCX, Rm::Reg(RCX)); // test rcx, rcx
         no.push(a.jcc(cc::E));
         a.store(true, RBX, Rm::Reg(RDI)); // mov rdi, rbx
-        a.bytes(&[0x41, 0x5d, 0x41, 0x5c, 0x5b]); // pop r13; pop r12; pop rbx
+        a.bytes(&POP_FRAME);
         a.bytes(&[0xff, 0xe1]); // jmp rcx
         let here = a.pos();
         for j in no {

@@ -14,6 +14,8 @@ pub const R8: u8 = 8;
 pub const R9: u8 = 9;
 pub const R12: u8 = 12;
 pub const R13: u8 = 13;
+pub const R14: u8 = 14;
+pub const R15: u8 = 15;
 
 /// The r/m operand of an instruction.
 #[derive(Clone, Copy)]
@@ -28,6 +30,8 @@ pub enum Rm {
     AtRax,
     /// `[base + disp]` for a base other than rsp and r12.
     Mem(u8, u32),
+    /// `[base + disp8]` (an `Env` operand rebased on `Asm::bases`).
+    Near(u8, i8),
 }
 
 /// Condition codes (the low nibble of Jcc/SETcc/CMOVcc).
@@ -47,6 +51,12 @@ pub mod cc {
 #[derive(Default)]
 pub struct Asm {
     pub buf: Vec<u8>,
+    /// Extra base registers for env operands: (register, env offset it
+    /// holds). An `Rm::Env` operand within a signed byte of one of them is
+    /// encoded against it with an 8-bit displacement instead of against
+    /// rbx with a 32-bit one (three bytes less; the template tier's code is
+    /// mostly such operands). Registers must not be rsp, rbp, r12 or r13.
+    pub bases: [(u8, u32); 2],
 }
 
 impl Asm {
@@ -80,10 +90,19 @@ impl Asm {
         if let Some(p) = prefix {
             put(p);
         }
+        // An env operand near one of the extra bases: [base + disp8].
+        let rm = match rm {
+            Rm::Env(d) => self
+                .bases
+                .iter()
+                .find(|&&(r, at)| r != 0 && d.wrapping_sub(at).wrapping_add(128) <= 255)
+                .map_or(rm, |&(r, at)| Rm::Near(r, d.wrapping_sub(at) as i32 as i8)),
+            _ => rm,
+        };
         let b = match rm {
             Rm::Reg(r) => r >> 3,
             Rm::Env(_) | Rm::AtRax => 0,
-            Rm::Mem(b, _) => b >> 3,
+            Rm::Mem(b, _) | Rm::Near(b, _) => b >> 3,
             Rm::Guest => 1,
         };
         let rex = 0x40 | (w as u8) << 3 | (reg >> 3 & 1) << 2 | (b & 1);
@@ -112,6 +131,20 @@ impl Asm {
                 put(0x04);
             }
             Rm::AtRax => put(r),
+            Rm::Near(b, d) => {
+                put(0x40 | r | (b & 7));
+                put(d as u8);
+            }
+            Rm::Mem(b, 0) if b & 7 != 5 => {
+                // [base] (rbp/r13 have no form without a displacement).
+                debug_assert!(b & 7 != 4, "rsp/r12 bases need a SIB byte");
+                put(r | (b & 7));
+            }
+            Rm::Mem(b, d) if d < 0x80 => {
+                debug_assert!(b & 7 != 4, "rsp/r12 bases need a SIB byte");
+                put(0x40 | r | (b & 7));
+                put(d as u8);
+            }
             Rm::Mem(b, d) => {
                 debug_assert!(b & 7 != 4, "rsp/r12 bases need a SIB byte");
                 put(0x80 | r | (b & 7));
@@ -306,14 +339,49 @@ mod tests {
             }),
             [0x83, 0x00, 0x01, 0x81, 0x38, 0xe8, 0x03, 0, 0]
         );
-        // cmp rax, [rcx+8] ; mov rax, [rax+0x20]
+        // cmp rax, [rcx+8] ; mov rax, [rax+0x20] ; mov rax, [rax+0x2010]
         assert_eq!(
             enc(|a| a.op(None, true, &[0x3b], RAX, Rm::Mem(RCX, 8))),
-            [0x48, 0x3b, 0x81, 8, 0, 0, 0]
+            [0x48, 0x3b, 0x41, 8]
         );
         assert_eq!(
             enc(|a| a.load(true, RAX, Rm::Mem(RAX, 0x20))),
-            [0x48, 0x8b, 0x80, 0x20, 0, 0, 0]
+            [0x48, 0x8b, 0x40, 0x20]
+        );
+        assert_eq!(
+            enc(|a| a.load(true, RAX, Rm::Mem(RAX, 0x2010))),
+            [0x48, 0x8b, 0x80, 0x10, 0x20, 0, 0]
+        );
+        // mov rcx, [rcx] ; mov rax, [r13] (r13 needs a displacement byte)
+        assert_eq!(
+            enc(|a| a.load(true, RCX, Rm::Mem(RCX, 0))),
+            [0x48, 0x8b, 0x09]
+        );
+        assert_eq!(
+            enc(|a| a.load(true, RAX, Rm::Mem(R13, 0))),
+            [0x49, 0x8b, 0x45, 0]
+        );
+        // Env operands near an extra base: mov rax, [r14+8] ; [r15-0x80] ;
+        // out of reach of both: [rbx+disp32].
+        let based = |f: &dyn Fn(&mut Asm)| {
+            let mut a = Asm {
+                bases: [(R14, 0x100), (R15, 0x10000)],
+                ..Asm::default()
+            };
+            f(&mut a);
+            a.buf
+        };
+        assert_eq!(
+            based(&|a| a.load(true, RAX, Rm::Env(0x108))),
+            [0x49, 0x8b, 0x46, 8]
+        );
+        assert_eq!(
+            based(&|a| a.load(true, RCX, Rm::Env(0xff80))),
+            [0x49, 0x8b, 0x4f, 0x80]
+        );
+        assert_eq!(
+            based(&|a| a.load(true, RAX, Rm::Env(0x180))),
+            [0x48, 0x8b, 0x83, 0x80, 1, 0, 0]
         );
         // mov qword [rbx+0x80], 7
         assert_eq!(
