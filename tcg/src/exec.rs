@@ -608,7 +608,7 @@ impl Engine {
                     .store(addr + out.chained_entry, Ordering::Relaxed);
                 tb.tmpl_jit_entry
                     .store(addr + out.jit_entry, Ordering::Relaxed);
-                tb.tmpl.store(addr, Ordering::Release);
+                tb.tmpl.store(addr + out.entry, Ordering::Release);
                 crate::backend::template::recycle(out);
             }
             // Full: interpret until the cpu loop flushes everything.

@@ -399,7 +399,9 @@ fn interpreter_optimizer_and_jit_agree_on_random_blocks() {
         let t = tcg::backend::template::emit(&code, &Default::default());
         let at = template_mem.place(&t.code).expect("template arena full");
         native_blocks += 1;
-        let rd = unsafe { tcg::backend::template::enter(at, &mut *sd as *mut State as *mut u8) };
+        let rd = unsafe {
+            tcg::backend::template::enter(at + t.entry, &mut *sd as *mut State as *mut u8)
+        };
 
         let mut sc = fresh_state(seed, &mut mem_c);
         let mut jit = Jit::new(sc.common.guest_base).expect("jit");
@@ -897,7 +899,9 @@ fn template_tier_agrees_with_the_interpreter_on_every_opcode() {
                 unsafe { ((at + off) as *mut u64).write_unaligned(op as u64) };
             }
         }
-        let rb = unsafe { tcg::backend::template::enter(at, &mut *sb as *mut State as *mut u8) };
+        let rb = unsafe {
+            tcg::backend::template::enter(at + t.entry, &mut *sb as *mut State as *mut u8)
+        };
         assert_eq!(
             count.load(std::sync::atomic::Ordering::Relaxed),
             1,
@@ -996,7 +1000,7 @@ fn chained_entry_of_a_compiled_block_enters_its_code() {
         let r0 = s.r[0];
         let env = &mut *s as *mut State as *mut u8;
         // SAFETY: code emitted above for this guest state.
-        let r = unsafe { tcg::backend::template::enter(at_a, env) };
+        let r = unsafe { tcg::backend::template::enter(at_a + ea.entry, env) };
         let what = format!("compiled {compiled}, trampoline {tramp}");
         // A ran; B's chained entry found B hot and did not run B.
         assert_eq!(s.r[0], r0.wrapping_add(1), "{what}");

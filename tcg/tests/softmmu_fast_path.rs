@@ -474,7 +474,7 @@ impl World {
                 let t = tcg::backend::template::emit(&code, &Default::default());
                 let at = mem.place(&t.code).expect("fits");
                 // SAFETY: as above; `mem` and `code` outlive the call.
-                unsafe { tcg::backend::template::enter(at, env) }
+                unsafe { tcg::backend::template::enter(at + t.entry, env) }
             }
             Backend::Jit | Backend::JitRegion | Backend::JitCall => {
                 let mut ir = ir.clone();

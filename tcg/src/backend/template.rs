@@ -92,6 +92,9 @@ pub struct Link {
 /// A block's template code and where in it its chained entry is.
 pub struct Emitted {
     pub code: Vec<u8>,
+    /// The function entry (`enter`, the cpu loop's), an offset in `code`
+    /// as are the other entries.
+    pub entry: usize,
     pub chained_entry: usize,
     /// Where compiled code's chain slots enter it (`Tb::tmpl_jit_entry`).
     pub jit_entry: usize,
@@ -163,17 +166,10 @@ pub fn emit(code: &Code, link: &Link) -> Emitted {
     };
     e.op_at.reserve(code.ops.len() + 1);
     e.a.buf.reserve(256 + code.ops.len() * 64);
-    e.prologue();
-    e.count();
-    let to_body = e.a.jmp();
-    // The entry for compiled code's chain slots: a function entry (the
-    // JIT's tail calls pass env first, in rdi, as SysV does, and expect
-    // the SysV callee-saved registers kept), then the chained entry's
-    // checks.
-    let jit_entry = e.a.pos();
-    e.prologue();
-    // The chained entry: leave before running (and counting) the block
-    // when an exit is requested or the block is hot.
+    // The chained entry first (the code runs from it when chained, so the
+    // function entries go after the cold paths, off the hot lines): leave
+    // before running (and counting) the block when an exit is requested or
+    // the block is hot.
     let chained_entry = e.a.pos();
     e.a.op(None, false, &[0x83], 7, env(OFF_EXIT_REQUEST as u32)); // cmp dword [req], 0
     e.a.byte(0);
@@ -190,7 +186,6 @@ pub fn emit(code: &Code, link: &Link) -> Emitted {
         e.a.byte(1);
     }
     let body = e.a.pos();
-    e.a.patch(to_body, body);
     e.a.op(None, false, &[0x31], R13, Rm::Reg(R13)); // xor r13d, r13d
     for (i, op) in code.ops.iter().enumerate() {
         e.op_at.push(e.a.pos());
@@ -199,6 +194,20 @@ pub fn emit(code: &Code, link: &Link) -> Emitted {
     e.op_at.push(e.a.pos());
     e.terminal();
     e.cold_paths();
+    // The function entry (the cpu loop's): counts and runs the body.
+    let entry = e.a.pos();
+    e.prologue();
+    e.count();
+    let j = e.a.jmp();
+    e.a.patch(j, body);
+    // The entry for compiled code's chain slots: a function entry (the
+    // JIT's tail calls pass env first, in rdi, as SysV does, and expect
+    // the SysV callee-saved registers kept), then the chained entry's
+    // checks.
+    let jit_entry = e.a.pos();
+    e.prologue();
+    let j = e.a.jmp();
+    e.a.patch(j, chained_entry);
     for &(at, target) in &e.label_fix {
         let to = e.op_at[target as usize];
         e.a.patch(at, to);
@@ -210,6 +219,7 @@ pub fn emit(code: &Code, link: &Link) -> Emitted {
     SPARE.set(sp);
     Emitted {
         code: e.a.buf,
+        entry,
         chained_entry,
         jit_entry,
         op_refs: e.op_refs,
