@@ -955,13 +955,28 @@ fn chained_entry_of_a_compiled_block_enters_its_code() {
         tcg::opt::optimize(&mut ir);
         interp::lower(&ir).expect("lower")
     };
-    for (compiled, tramp) in [(true, true), (false, true), (true, false)] {
+    // (B's count and mark side by side, as in `Tb`, half the time: the
+    // emitter then addresses both through one pointer.)
+    for (compiled, tramp, pair) in [
+        (true, true, false),
+        (false, true, false),
+        (true, false, false),
+        (true, true, true),
+        (false, true, true),
+    ] {
         let (a, b) = (
             block(0x1000, Terminal::Jump(0x2000)),
             block(0x2000, Terminal::Jump(0x3000)),
         );
         let zero = || std::sync::atomic::AtomicU32::new(0);
-        let (count_a, count_b, up_a, up_b) = (zero(), zero(), zero(), zero());
+        let (count_a, up_a) = (zero(), zero());
+        let b_pair = [zero(), zero()];
+        let b_apart = (zero(), zero());
+        let (count_b, up_b) = if pair {
+            (&b_pair[0], &b_pair[1])
+        } else {
+            (&b_apart.0, &b_apart.1)
+        };
         up_a.store(1000, std::sync::atomic::Ordering::Relaxed);
         let slot_a = std::sync::atomic::AtomicUsize::new(0);
         let none = std::sync::atomic::AtomicUsize::new(0);
@@ -986,7 +1001,7 @@ fn chained_entry_of_a_compiled_block_enters_its_code() {
                 trampoline: &cell as *const _ as usize,
             }
         };
-        let eb = tcg::backend::template::emit(&b, &link(0x2000, &count_b, &up_b, &none, &jit_b));
+        let eb = tcg::backend::template::emit(&b, &link(0x2000, count_b, up_b, &none, &jit_b));
         let at_b = arena.place(&eb.code).expect("arena");
         let ea = tcg::backend::template::emit(&a, &link(0x1000, &count_a, &up_a, &slot_a, &none));
         let at_a = arena.place(&ea.code).expect("arena");
@@ -1001,7 +1016,7 @@ fn chained_entry_of_a_compiled_block_enters_its_code() {
         let env = &mut *s as *mut State as *mut u8;
         // SAFETY: code emitted above for this guest state.
         let r = unsafe { tcg::backend::template::enter(at_a + ea.entry, env) };
-        let what = format!("compiled {compiled}, trampoline {tramp}");
+        let what = format!("compiled {compiled}, trampoline {tramp}, side by side {pair}");
         // A ran; B's chained entry found B hot and did not run B.
         assert_eq!(s.r[0], r0.wrapping_add(1), "{what}");
         assert_eq!(
@@ -1021,5 +1036,66 @@ fn chained_entry_of_a_compiled_block_enters_its_code() {
             assert_eq!(s.pc, 0x2000, "{what}");
             assert_eq!(*TRAMPOLINE_ARGS.lock().unwrap(), None, "{what}");
         }
+    }
+}
+
+/// A chained entry whose block is not hot counts the run and runs the
+/// block, with the count and its mark apart or side by side (as in `Tb`).
+#[test]
+fn chained_entry_counts_and_runs_a_block_below_its_mark() {
+    let mut mem = vec![0u8; MEM];
+    let mut arena = tcg::backend::codemem::CodeMem::new(1 << 20).expect("code memory");
+    let block = |pc: u64, term: Terminal| {
+        let mut b = Builder::new(&GLOBALS, 12);
+        b.insn_start(pc);
+        let r0 = b.global(0);
+        b.addi_i64(r0, r0, 1);
+        let mut ir = b.finish(pc, 0, 4, 1, term);
+        tcg::opt::optimize(&mut ir);
+        interp::lower(&ir).expect("lower")
+    };
+    use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering::Relaxed};
+    for pair in [false, true] {
+        let (a, b) = (
+            block(0x1000, Terminal::Jump(0x2000)),
+            block(0x2000, Terminal::Jump(0x3000)),
+        );
+        let counts = [AtomicU32::new(0), AtomicU32::new(1000)];
+        let apart = (AtomicU32::new(0), AtomicU32::new(1000));
+        let (count_b, up_b) = if pair {
+            (&counts[0], &counts[1])
+        } else {
+            (&apart.0, &apart.1)
+        };
+        let (count_a, up_a) = (AtomicU32::new(0), AtomicU32::new(1000));
+        let (slot_a, none) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let link = |pc, count: &AtomicU32, up: &AtomicU32, slot: &AtomicUsize| {
+            tcg::backend::template::Link {
+                pc,
+                tb: 0x1234,
+                count: count as *const _ as usize,
+                tier_up_at: up as *const _ as usize,
+                slots: [slot as *const _ as usize, slot as *const _ as usize],
+                jit: 0,
+                trampoline: 0,
+            }
+        };
+        let eb = tcg::backend::template::emit(&b, &link(0x2000, count_b, up_b, &none));
+        let at_b = arena.place(&eb.code).expect("arena");
+        let ea = tcg::backend::template::emit(&a, &link(0x1000, &count_a, &up_a, &slot_a));
+        let at_a = arena.place(&ea.code).expect("arena");
+        slot_a.store(at_b + eb.chained_entry, Relaxed);
+        let mut s = fresh_state(2, &mut mem);
+        let r0 = s.r[0];
+        // SAFETY: code emitted above for this guest state.
+        let r = unsafe {
+            tcg::backend::template::enter(at_a + ea.entry, &mut *s as *mut State as *mut u8)
+        };
+        // Both ran; B left through its unlinked slot for 0x3000.
+        assert_eq!(s.r[0], r0.wrapping_add(2), "side by side {pair}");
+        assert_eq!(r, tcg::cpu::exit::JUMP0, "side by side {pair}");
+        assert_eq!(s.pc, 0x3000, "side by side {pair}");
+        assert_eq!(count_b.load(Relaxed), 1, "side by side {pair}");
+        assert_eq!(count_a.load(Relaxed), 1, "side by side {pair}");
     }
 }

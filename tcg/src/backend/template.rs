@@ -176,9 +176,15 @@ pub fn emit(code: &Code, link: &Link) -> Emitted {
     let j = e.a.jcc(cc::NE);
     e.entry_fix.push((j, exit::REQUEST));
     if e.link.count != 0 {
-        e.a.mov_imm(RCX, e.link.tier_up_at as u64);
-        e.a.load(false, RCX, Rm::Mem(RCX, 0)); // mov ecx, [tier_up_at]
-        e.a.mov_imm(RAX, e.link.count as u64);
+        if e.link.tier_up_at == e.link.count + 4 {
+            // Side by side (as in `Tb`): one address for both.
+            e.a.mov_imm(RAX, e.link.count as u64);
+            e.a.load(false, RCX, Rm::Mem(RAX, 4)); // mov ecx, [rax + 4]
+        } else {
+            e.a.mov_imm(RCX, e.link.tier_up_at as u64);
+            e.a.load(false, RCX, Rm::Mem(RCX, 0)); // mov ecx, [tier_up_at]
+            e.a.mov_imm(RAX, e.link.count as u64);
+        }
         e.a.op(None, false, &[0x39], RCX, Rm::AtRax); // cmp dword [rax], ecx
         let j = e.a.jcc(cc::AE);
         e.entry_fix.push((j, exit::INDIRECT));
