@@ -140,6 +140,25 @@ impl Tb {
         }
     }
 
+    /// Repoints the compiled-code chain slots that jump here at `old` (the
+    /// template code's entry for them) at `new` (this block's compiled
+    /// code).
+    pub fn repoint_chains(&self, old: usize, new: usize) {
+        if let Ok(inc) = self.incoming.lock() {
+            for &(from, slot) in inc.iter().filter(|&&(_, slot)| slot < TCHAIN) {
+                // SAFETY: blocks are only freed by `CodeCache::flush`, so
+                // every recorded `from` is still allocated.
+                let from = unsafe { &*(from as *const Tb) };
+                let _ = from.chain[slot as usize].compare_exchange(
+                    old,
+                    new,
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                );
+            }
+        }
+    }
+
     /// Points `from`'s template chain slot at this block's template code.
     pub fn template_chain_from(&self, from: &Tb, slot: usize) {
         from.tchain[slot].store(self.tmpl_chained.load(Ordering::Relaxed), Ordering::Release);

@@ -730,21 +730,7 @@ impl Engine {
                 // compiled code from now on.
                 let via = tbr.tmpl_jit_entry.load(Ordering::Relaxed);
                 if via != 0 {
-                    if let Ok(inc) = tbr.incoming.lock() {
-                        for &(from, slot) in inc.iter() {
-                            if slot < crate::cache::TCHAIN {
-                                // SAFETY: blocks are only freed by a flush,
-                                // so every recorded `from` is allocated.
-                                let from = unsafe { &*(from as *const Tb) };
-                                let _ = from.chain[slot as usize].compare_exchange(
-                                    via,
-                                    code,
-                                    Ordering::AcqRel,
-                                    Ordering::Relaxed,
-                                );
-                            }
-                        }
-                    }
+                    tbr.repoint_chains(via, code);
                 }
                 // Template code chained to it leaves for the loop, which
                 // runs (and chains) the compiled code.
@@ -1250,40 +1236,31 @@ impl Engine {
                 // System mode: a chain stays valid only while both blocks
                 // sit on one virtual page (whose mapping the source block's
                 // own lookup checked).
-                let same_page = !self.system || same_page(from.pc, to.pc);
-                if code != 0
-                    && from.jit_code() != 0
-                    && from.flags == flags
+                let linkable = from.flags == flags
                     && !from.is_dead()
-                    && same_page
-                {
+                    && (!self.system || same_page(from.pc, to.pc));
+                // `to` runs as template code this time.
+                let to_template = linkable && code == 0 && self.template_chain;
+                if linkable && code != 0 && from.jit_code() != 0 {
                     to.chain_from(from, slot, code);
                     self.stats.chained += 1;
-                } else if code == 0
-                    && self.template_chain
+                } else if to_template
                     && from.jit_code() == 0
                     && from.tchain[slot].load(Ordering::Relaxed)
                         != to.tmpl_chained.load(Ordering::Relaxed)
                     && from.tmpl.load(Ordering::Relaxed) != 0
                     && to.tmpl.load(Ordering::Relaxed) != 0
-                    && from.flags == flags
-                    && !from.is_dead()
-                    && same_page
                     && (self.kind != BackendKind::Auto || !self.is_hot(to))
                 {
                     // Both run as template code: link them (the target's
                     // chained entry leaves again once it is hot).
                     to.template_chain_from(from, slot);
                     self.stats.chained += 1;
-                } else if code == 0
-                    && self.template_chain
+                } else if to_template
                     && self.kind == BackendKind::Auto
                     && from.jit_code() != 0
                     && from.chain[slot].load(Ordering::Relaxed) == 0
                     && to.tmpl_jit_entry.load(Ordering::Relaxed) != 0
-                    && from.flags == flags
-                    && !from.is_dead()
-                    && same_page
                     && !self.is_hot(to)
                 {
                     // Compiled code to a block with only template code:
@@ -1429,14 +1406,14 @@ pub fn global_offset(f: &dyn Frontend, name: &str) -> Option<u32> {
         .map(|g| g.offset)
 }
 
-/// Whether two guest addresses lie in the same 4 KiB page (the smallest
-/// translation granule, so also the same page of any larger one).
 /// The bit of `Engine::jmp_pages` for the 4 KiB page holding `pc`.
 fn page_bit(pc: u64) -> usize {
     let p = pc >> 12;
     ((p ^ p >> 12) & 4095) as usize
 }
 
+/// Whether two guest addresses lie in the same 4 KiB page (the smallest
+/// translation granule, so also the same page of any larger one).
 fn same_page(a: u64, b: u64) -> bool {
     (a ^ b) >> 12 == 0
 }

@@ -928,6 +928,17 @@ fn template_tier_agrees_with_the_interpreter_on_every_opcode() {
     assert!(requests > 50, "only {requests} exit requests seen");
 }
 
+/// A lowered one-instruction block at `pc`: r0 += 1, then `term`.
+fn add_one_block(pc: u64, term: Terminal) -> interp::Code {
+    let mut b = Builder::new(&GLOBALS, 12);
+    b.insn_start(pc);
+    let r0 = b.global(0);
+    b.addi_i64(r0, r0, 1);
+    let mut ir = b.finish(pc, 0, 4, 1, term);
+    tcg::opt::optimize(&mut ir);
+    interp::lower(&ir).expect("lower")
+}
+
 /// What the fake trampoline of `chained_entry_of_a_compiled_block_enters_its_code`
 /// was called with.
 static TRAMPOLINE_ARGS: std::sync::Mutex<Option<(usize, usize)>> = std::sync::Mutex::new(None);
@@ -946,15 +957,6 @@ extern "sysv64" fn fake_trampoline(env: *mut u8, code: usize) -> u64 {
 fn chained_entry_of_a_compiled_block_enters_its_code() {
     let mut mem = vec![0u8; MEM];
     let mut arena = tcg::backend::codemem::CodeMem::new(1 << 20).expect("code memory");
-    let block = |pc: u64, term: Terminal| {
-        let mut b = Builder::new(&GLOBALS, 12);
-        b.insn_start(pc);
-        let r0 = b.global(0);
-        b.addi_i64(r0, r0, 1);
-        let mut ir = b.finish(pc, 0, 4, 1, term);
-        tcg::opt::optimize(&mut ir);
-        interp::lower(&ir).expect("lower")
-    };
     // (B's count and mark side by side, as in `Tb`, half the time: the
     // emitter then addresses both through one pointer.)
     for (compiled, tramp, pair) in [
@@ -965,8 +967,8 @@ fn chained_entry_of_a_compiled_block_enters_its_code() {
         (false, true, true),
     ] {
         let (a, b) = (
-            block(0x1000, Terminal::Jump(0x2000)),
-            block(0x2000, Terminal::Jump(0x3000)),
+            add_one_block(0x1000, Terminal::Jump(0x2000)),
+            add_one_block(0x2000, Terminal::Jump(0x3000)),
         );
         let zero = || std::sync::atomic::AtomicU32::new(0);
         let (count_a, up_a) = (zero(), zero());
@@ -1045,20 +1047,11 @@ fn chained_entry_of_a_compiled_block_enters_its_code() {
 fn chained_entry_counts_and_runs_a_block_below_its_mark() {
     let mut mem = vec![0u8; MEM];
     let mut arena = tcg::backend::codemem::CodeMem::new(1 << 20).expect("code memory");
-    let block = |pc: u64, term: Terminal| {
-        let mut b = Builder::new(&GLOBALS, 12);
-        b.insn_start(pc);
-        let r0 = b.global(0);
-        b.addi_i64(r0, r0, 1);
-        let mut ir = b.finish(pc, 0, 4, 1, term);
-        tcg::opt::optimize(&mut ir);
-        interp::lower(&ir).expect("lower")
-    };
     use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering::Relaxed};
     for pair in [false, true] {
         let (a, b) = (
-            block(0x1000, Terminal::Jump(0x2000)),
-            block(0x2000, Terminal::Jump(0x3000)),
+            add_one_block(0x1000, Terminal::Jump(0x2000)),
+            add_one_block(0x2000, Terminal::Jump(0x3000)),
         );
         let counts = [AtomicU32::new(0), AtomicU32::new(1000)];
         let apart = (AtomicU32::new(0), AtomicU32::new(1000));

@@ -134,6 +134,15 @@ impl CodeReader for Mem {
     }
 }
 
+/// A cpu state at pc 0 with every register 0.
+fn fresh_state() -> Box<State> {
+    Box::new(State {
+        common: CpuCommon::default(),
+        r: [0; 4],
+        pc: 0,
+    })
+}
+
 fn put(m: &Mem, at: usize, op: u32, r: u32, imm: u32) {
     let mut v = m.0.lock().unwrap();
     v[at..at + 4].copy_from_slice(&(op | r << 8).to_le_bytes());
@@ -165,11 +174,7 @@ fn run_n(kind: BackendKind, iterations: u32, background: bool) -> (u64, Engine, 
     program(&mem, iterations);
     let mut e = Engine::new(Box::new(Toy), kind, Box::new(mem.clone()));
     e.set_background(background);
-    let mut s = Box::new(State {
-        common: CpuCommon::default(),
-        r: [0; 4],
-        pc: 0,
-    });
+    let mut s = fresh_state();
     let env = &mut *s as *mut State as *mut u8;
     assert_eq!(e.run(env), GuestExit::Guest(7));
     (s.r[1], e, s, mem)
@@ -249,11 +254,7 @@ fn exit_request_stops(kind: BackendKind) {
     put(&mem, 0, 1, 0, 1);
     put(&mem, 8, 2, 0, 0);
     let mut e = Engine::new(Box::new(Toy), kind, Box::new(mem));
-    let mut s = Box::new(State {
-        common: CpuCommon::default(),
-        r: [0; 4],
-        pc: 0,
-    });
+    let mut s = fresh_state();
     let flag: *const CpuCommon = &s.common;
     let addr = flag as usize;
     let t = std::thread::spawn(move || {
@@ -290,11 +291,7 @@ fn loop_heads_wait_for_the_region_factor() {
         e.set_tiering(100, factor);
         // Every tier-0 run through the cpu loop, so its count is exact.
         e.set_template_chaining(false);
-        let mut s = Box::new(State {
-            common: CpuCommon::default(),
-            r: [0; 4],
-            pc: 0,
-        });
+        let mut s = fresh_state();
         let env = &mut *s as *mut State as *mut u8;
         assert_eq!(e.run(env), GuestExit::Guest(7));
         assert_eq!(s.r[1], 300_000, "factor {factor}");
@@ -325,11 +322,7 @@ fn compiled_and_template_code_chain_both_ways() {
     e.set_background(false);
     e.set_regions(true);
     e.set_tiering(2000, 1);
-    let mut s = Box::new(State {
-        common: CpuCommon::default(),
-        r: [0; 4],
-        pc: 0,
-    });
+    let mut s = fresh_state();
     let env = &mut *s as *mut State as *mut u8;
     assert_eq!(e.run(env), GuestExit::Guest(7));
     assert_eq!(s.r[1], 3 * 10 * OUTER as u64);

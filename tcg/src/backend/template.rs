@@ -275,11 +275,9 @@ impl Emitter<'_> {
         a.store(true, RDI, Rm::Reg(RBX)); // mov rbx, rdi
         a.load(true, R12, env(OFF_GUEST_BASE as u32));
         // The env bases of short operands (`bases`): lea r14/r15, [rbx + at].
-        let [(_, lo), (_, hi)] = a.bases;
-        a.bases = [(0, 0); 2];
-        a.op(None, true, &[0x8d], R14, Rm::Env(lo));
-        a.op(None, true, &[0x8d], R15, Rm::Env(hi));
-        a.bases = [(R14, lo), (R15, hi)];
+        for (r, at) in a.bases {
+            a.op(None, true, &[0x8d], r, Rm::Mem(RBX, at));
+        }
     }
 
     /// Counts an execution (leaves the counter's address in rax).
@@ -999,21 +997,19 @@ impl Emitter<'_> {
             return;
         }
         let a = &mut self.a;
-        let mut no = Vec::new();
         a.mov_imm(RSI, self.link.jit as u64);
         a.load(true, RSI, Rm::Mem(RSI, 0)); // mov rsi, [tb.jit]
         a.op(None, true, &[0x85], RSI, Rm::Reg(RSI)); // test rsi, rsi
-        no.push(a.jcc(cc::E));
+        let no_code = a.jcc(cc::E);
         a.mov_imm(RCX, self.link.trampoline as u64);
         a.load(true, RCX, Rm::Mem(RCX, 0)); // mov rcx, [trampoline]
         a.op(None, true, &[0x85], RCX, Rm::Reg(RCX)); // test rcx, rcx
-        no.push(a.jcc(cc::E));
+        let no_jit = a.jcc(cc::E);
         a.store(true, RBX, Rm::Reg(RDI)); // mov rdi, rbx
         a.bytes(&POP_FRAME);
         a.bytes(&[0xff, 0xe1]); // jmp rcx
         let here = a.pos();
-        for j in no {
-            a.patch(j, here);
-        }
+        a.patch(no_code, here);
+        a.patch(no_jit, here);
     }
 }

@@ -96,12 +96,15 @@ impl Asm {
                 .bases
                 .iter()
                 .find(|&&(r, at)| r != 0 && d.wrapping_sub(at).wrapping_add(128) <= 255)
-                .map_or(rm, |&(r, at)| Rm::Near(r, d.wrapping_sub(at) as i32 as i8)),
+                .map_or(Rm::Mem(RBX, d), |&(r, at)| {
+                    Rm::Near(r, d.wrapping_sub(at) as i32 as i8)
+                }),
             _ => rm,
         };
         let b = match rm {
             Rm::Reg(r) => r >> 3,
-            Rm::Env(_) | Rm::AtRax => 0,
+            Rm::Env(_) => unreachable!("rebased above"),
+            Rm::AtRax => 0,
             Rm::Mem(b, _) | Rm::Near(b, _) => b >> 3,
             Rm::Guest => 1,
         };
@@ -115,16 +118,7 @@ impl Asm {
         let r = (reg & 7) << 3;
         match rm {
             Rm::Reg(x) => put(0xc0 | r | (x & 7)),
-            Rm::Env(d) if d < 0x80 => {
-                put(0x40 | r | RBX);
-                put(d as u8);
-            }
-            Rm::Env(d) => {
-                put(0x80 | r | RBX);
-                for x in d.to_le_bytes() {
-                    put(x);
-                }
-            }
+            Rm::Env(_) => unreachable!("rebased above"),
             Rm::Guest => {
                 // mod 00, rm 100 (SIB): base r12 (REX.B), index rax, scale 1.
                 put(r | 4);
