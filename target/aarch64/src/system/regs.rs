@@ -5,7 +5,7 @@
 //! Writes end the block (`excp::SYSREG`) so the cpu loop sees translation,
 //! mask and timer changes at once.
 
-use super::{icc, timer};
+use super::{icc, timer, SysRegs};
 use crate::cpu::CpuState;
 use crate::model::CpuModel;
 use tcg::helper::{Env, READS_ENV, WRITES_ENV};
@@ -175,11 +175,48 @@ pub fn set_model(m: &'static CpuModel) {
     let _ = MODEL.set(m);
 }
 
+/// The env offset of a register whose MRS only reads its field (no side
+/// effects, no computed bits): the translator loads it inline instead of
+/// calling `HELPER_READ`. Linux reads SP_EL0 (`current`) constantly.
+pub fn field_offset(k: u32) -> Option<u32> {
+    use std::mem::offset_of;
+    let f = match k {
+        SCTLR_EL1 => offset_of!(SysRegs, sctlr_el1),
+        ACTLR_EL1 => offset_of!(SysRegs, actlr_el1),
+        CPACR_EL1 => offset_of!(SysRegs, cpacr_el1),
+        TTBR0_EL1 => offset_of!(SysRegs, ttbr0_el1),
+        TTBR1_EL1 => offset_of!(SysRegs, ttbr1_el1),
+        TCR_EL1 => offset_of!(SysRegs, tcr_el1),
+        SPSR_EL1 => offset_of!(SysRegs, spsr_el1),
+        ELR_EL1 => offset_of!(SysRegs, elr_el1),
+        SP_EL0 => offset_of!(SysRegs, sp_el0),
+        SPSEL => offset_of!(SysRegs, spsel),
+        DAIF => offset_of!(SysRegs, daif),
+        AFSR0_EL1 => offset_of!(SysRegs, afsr0_el1),
+        AFSR1_EL1 => offset_of!(SysRegs, afsr1_el1),
+        ESR_EL1 => offset_of!(SysRegs, esr_el1),
+        FAR_EL1 => offset_of!(SysRegs, far_el1),
+        PAR_EL1 => offset_of!(SysRegs, par_el1),
+        MAIR_EL1 => offset_of!(SysRegs, mair_el1),
+        AMAIR_EL1 => offset_of!(SysRegs, amair_el1),
+        VBAR_EL1 => offset_of!(SysRegs, vbar_el1),
+        CONTEXTIDR_EL1 => offset_of!(SysRegs, contextidr_el1),
+        TPIDR_EL1 => offset_of!(SysRegs, tpidr_el1),
+        CNTKCTL_EL1 => offset_of!(SysRegs, cntkctl_el1),
+        CSSELR_EL1 => offset_of!(SysRegs, csselr_el1),
+        MDSCR_EL1 => offset_of!(SysRegs, mdscr_el1),
+        OSLSR_EL1 => offset_of!(SysRegs, oslsr_el1),
+        _ => return None,
+    };
+    Some((offset_of!(CpuState, sys) + f) as u32)
+}
+
 extern "C" fn read(env: Env, k: u64) -> u64 {
     let c = cpu(env);
     let s = &c.sys;
     let k = k as u32;
-    let now = timer::now();
+    // Only the timer registers need the count (a TSC read).
+    let now = || timer::now();
     match k {
         SCTLR_EL1 => s.sctlr_el1,
         ACTLR_EL1 => s.actlr_el1,
@@ -209,13 +246,13 @@ extern "C" fn read(env: Env, k: u64) -> u64 {
         // caches (LoC = LoUU = 0), so set/way loops do nothing.
         CCSIDR_EL1 | CLIDR_EL1 => 0,
         CSSELR_EL1 => s.csselr_el1,
-        CNTP_TVAL_EL0 => s.timer.phys.read_tval(now),
-        CNTP_CTL_EL0 => s.timer.phys.read_ctl(now),
+        CNTP_TVAL_EL0 => s.timer.phys.read_tval(now()),
+        CNTP_CTL_EL0 => s.timer.phys.read_ctl(now()),
         CNTP_CVAL_EL0 => s.timer.phys.cval,
-        CNTV_TVAL_EL0 => s.timer.virt.read_tval(now),
-        CNTV_CTL_EL0 => s.timer.virt.read_ctl(now),
+        CNTV_TVAL_EL0 => s.timer.virt.read_tval(now()),
+        CNTV_CTL_EL0 => s.timer.virt.read_ctl(now()),
         CNTV_CVAL_EL0 => s.timer.virt.cval,
-        CNTPCT_EL0 => now,
+        CNTPCT_EL0 => now(),
         MDSCR_EL1 => s.mdscr_el1,
         OSLSR_EL1 => s.oslsr_el1,
         _ if icc::readable(k) => icc::get().map_or(0, |i| i.read(k)),

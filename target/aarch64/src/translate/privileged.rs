@@ -9,7 +9,7 @@ use super::Ctx;
 use crate::cpu::excp;
 use crate::decode::Undef;
 use crate::system::regs;
-use tcg::ir::Terminal;
+use tcg::ir::{MemOp, Terminal};
 
 type R = Result<(), Undef>;
 
@@ -28,9 +28,19 @@ pub fn mrs_msr(ctx: &mut Ctx, read: bool, k: u32, rt: usize) -> R {
         if !regs::readable(k, el) {
             return Err(Undef);
         }
-        let t = ctx.b.temp_i64();
-        let kv = ctx.b.const_i64(k as u64);
-        ctx.b.call(&regs::HELPER_READ, Some(t), &[kv]);
+        let t = if k == regs::CURRENT_EL {
+            ctx.b.const_i64(u64::from(el) << 2)
+        } else {
+            let t = ctx.b.temp_i64();
+            match regs::field_offset(k) {
+                Some(off) => ctx.b.ld_env_i64(t, off, MemOp::UQ),
+                None => {
+                    let kv = ctx.b.const_i64(k as u64);
+                    ctx.b.call(&regs::HELPER_READ, Some(t), &[kv]);
+                }
+            }
+            t
+        };
         ctx.set_x(rt, t);
         return Ok(());
     }
