@@ -9,6 +9,7 @@
 
 use crate::backend::interp;
 use crate::ir::IrBlock;
+use std::cell::UnsafeCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
@@ -49,7 +50,8 @@ pub struct Tb {
     /// none): a hint that lets the cpu loop skip the jump-cache and map
     /// lookups, checked (pc, flags, not dead) before use.
     pub next: [AtomicUsize; 2],
-    pub interp: interp::Code,
+    /// Its lowered ops (see `interp`).
+    interp: UnsafeCell<interp::Code>,
     /// Compiled code of the direct-jump targets (0: not chained).
     pub chain: [AtomicUsize; 2],
     /// The same for the template-tier code: the targets' `tmpl_chained`.
@@ -74,6 +76,11 @@ pub struct Tb {
     pub incoming: Mutex<Vec<(usize, u8)>>,
 }
 
+// SAFETY: every field is thread-safe except `interp`, which only the
+// owning engine's thread reads or writes (`interp_mut`); other threads
+// (the compile thread) see a `Tb` only for its atomics and mutexes.
+unsafe impl Sync for Tb {}
+
 impl Tb {
     /// A block; `keep_ir` keeps its IR for a compilation to come.
     pub fn new(
@@ -97,7 +104,7 @@ impl Tb {
                 crate::ir::recycle(ir);
                 None
             }),
-            interp,
+            interp: UnsafeCell::new(interp),
             jit: AtomicUsize::new(0),
             tmpl: AtomicUsize::new(0),
             tmpl_chained: AtomicUsize::new(0),
@@ -112,6 +119,25 @@ impl Tb {
             dead: AtomicBool::new(false),
             incoming: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Its lowered ops: what the interpreter runs and what its template
+    /// code is emitted from.
+    pub fn interp(&self) -> &interp::Code {
+        // SAFETY: only `interp_mut` changes it, under its contract.
+        unsafe { &*self.interp.get() }
+    }
+
+    /// The lowered ops, to trim once template code is placed.
+    ///
+    /// # Safety
+    /// Only the engine that owns the block calls this (no other thread
+    /// ever reads the ops), and no reference from `interp` is alive: the
+    /// block is not running.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn interp_mut(&self) -> &mut interp::Code {
+        // SAFETY: the caller's contract.
+        unsafe { &mut *self.interp.get() }
     }
 
     pub fn jit_code(&self) -> usize {

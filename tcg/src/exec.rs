@@ -539,10 +539,13 @@ impl Engine {
         Tb::new(pc, flags, phys, ir, interp, keep_ir)
     }
 
-    /// Gives a new block template-tier code (not for `jit`, which compiles
+    /// Gives a block template-tier code (not for `jit`, which compiles
     /// every block), placed in the template arena; without it (arena full,
-    /// `MIMIC_TEMPLATE=0`) the block is interpreted.
-    fn attach_template(&mut self, tb: &mut Tb) {
+    /// `MIMIC_TEMPLATE=0`) the block is interpreted. The cpu loop calls it
+    /// when the block is about to run a second time (`run_blocks`): a
+    /// third of a kernel boot's blocks run only once, and interpreting
+    /// those once is cheaper than emitting their code.
+    fn attach_template(&mut self, tb: &Tb) {
         if self.kind == BackendKind::Jit || !self.template || self.template_full {
             return;
         }
@@ -585,15 +588,18 @@ impl Engine {
             },
             trampoline: &*self.tramp_cell as *const AtomicUsize as usize,
         };
-        let out = crate::backend::template::emit(&tb.interp, &link);
+        let out = crate::backend::template::emit(tb.interp(), &link);
         let mem = self.template_mem.as_mut().expect("created above");
         match mem.place(&out.code) {
             Some(addr) => {
                 // The block keeps only the ops its code calls the
                 // interpreter for; the code is repointed at their new
                 // places before anything can run it.
-                tb.interp.keep_only(out.op_refs.iter().map(|&(_, i)| i));
-                for (&(at, _), op) in out.op_refs.iter().zip(tb.interp.op_addrs()) {
+                // SAFETY: this engine owns the block, which is not
+                // running (the cpu loop is between blocks).
+                let ops = unsafe { tb.interp_mut() };
+                ops.keep_only(out.op_refs.iter().map(|&(_, i)| i));
+                for (&(at, _), op) in out.op_refs.iter().zip(ops.op_addrs()) {
                     // SAFETY: `addr + at` is the 8-byte immediate emitted
                     // for that op, inside the code just placed, which no
                     // thread runs yet (it is published below).
@@ -1092,8 +1098,7 @@ impl Engine {
             Some(tb) => tb,
             None => {
                 let t0 = self.profile.is_some().then(Instant::now);
-                let mut tb = Box::new(self.translate(pc, flags));
-                self.attach_template(&mut tb);
+                let tb = Box::new(self.translate(pc, flags));
                 let tb: *const Tb = self.cache.insert(tb);
                 if let (Some(t0), Some(pr)) = (t0, self.profile.as_mut()) {
                     pr.p.translate += t0.elapsed();
@@ -1227,6 +1232,19 @@ impl Engine {
                     }
                 }
             }
+            if code == 0 {
+                // SAFETY: tb is live.
+                let t = unsafe { &*tb };
+                if t.tmpl.load(Ordering::Relaxed) == 0 && t.exec_count.load(Ordering::Relaxed) != 0
+                {
+                    // Its second run: template code from now on.
+                    let t0 = self.profile.is_some().then(Instant::now);
+                    self.attach_template(t);
+                    if let (Some(t0), Some(pr)) = (t0, self.profile.as_mut()) {
+                        pr.p.translate += t0.elapsed();
+                    }
+                }
+            }
             if let Some((from, slot)) = chain_from.take() {
                 // SAFETY: `from` was live at the previous iteration and no
                 // flush happened since (checked above).
@@ -1300,7 +1318,7 @@ impl Engine {
                     (
                         interp_entry as *const () as usize,
                         // SAFETY: tb is live.
-                        unsafe { &(*tb).interp as *const interp::Code as usize },
+                        unsafe { (*tb).interp() as *const interp::Code as usize },
                     )
                 };
                 let buf: *mut crate::guard::GuardBuf = &mut *self.guard;
@@ -1370,7 +1388,7 @@ impl Engine {
                     // built for.
                     unsafe {
                         (*tb).count_exec();
-                        interp::exec(&(*tb).interp, env)
+                        interp::exec((*tb).interp(), env)
                     }
                 };
                 if let (Some(t0), Some(pr)) = (t0, self.profile.as_mut()) {

@@ -206,7 +206,9 @@ fn loop_runs_the_same_on_every_backend() {
             // Template code chained to template code, directly and
             // through the jump cache: the loop's 100k iterations do not
             // come back to the cpu loop each time.
-            assert_eq!(e.stats.templates, e.stats.translated);
+            // Blocks get template code on their second run: all but the
+            // two that run once (the entry at 0, the exit at 64).
+            assert_eq!(e.stats.templates, e.stats.translated - 2);
             assert!(
                 e.stats.interp_execs < 1000,
                 "{} tier-0 entries",
