@@ -293,14 +293,34 @@ struct Translator<'a> {
     sync: Vec<bool>,
     /// Index in `b.insns` of the op being translated.
     at: usize,
+    /// `lazy_sync` of the block being translated.
+    lazy: bool,
+    /// Lazy sync: the pc of the instruction being translated when it can
+    /// fault, and the values its dirty globals had at its start; the slow
+    /// paths that can fault store them (`store_snapshot`).
+    snap_pc: Option<u64>,
+    snap: Vec<(u32, Value)>,
+}
+
+/// Whether precise state is synced lazily in `b`: only on the paths that
+/// can fault (system mode's TLB-miss calls, helpers), with the values
+/// the globals had at the instruction's start, instead of storing every
+/// dirty global before each instruction that accesses memory. Needs the
+/// inline TLB (the fast path cannot fault) and straight-line ops (no
+/// label between an instruction's start and its access, so the start's
+/// values dominate the slow path). User mode's accesses fault in host
+/// code, where no slow path can store: it syncs eagerly.
+fn lazy_sync(b: &IrBlock) -> bool {
+    b.precise && b.softmmu && b.inline_tlb && !b.insns.iter().any(|i| i.opc == Opcode::SetLabel)
 }
 
 /// Region mode: per member, the globals that may be dirty (changed in
 /// their variable, not yet stored to the env) when it starts, as a fixed
 /// point over the region's internal edges. The translator's rules, run
 /// ahead: every op that writes a global makes it dirty, a label makes
-/// everything the region writes dirty (`join_point`), and a precise sync
-/// point or a helper that touches the env stores them all. The region's
+/// everything the region writes dirty (`join_point`), and an eager
+/// precise sync point (see `lazy_sync`) or a helper that touches the env
+/// stores them all. The region's
 /// entry from outside has everything stored. Before this every member
 /// started with everything the region writes dirty, and in precise mode
 /// (system mode) the first sync point of each loop iteration stored all
@@ -315,10 +335,11 @@ fn entry_dirty(members: &[&IrBlock], written: &[u32]) -> Vec<Vec<bool>> {
         for (m, b) in members.iter().enumerate() {
             d.copy_from_slice(&d_in[m]);
             b.sync_starts(&mut sync);
+            let eager = !lazy_sync(b);
             for (i, insn) in b.insns.iter().enumerate() {
                 match insn.opc {
                     Opcode::SetLabel => written.iter().for_each(|&g| d[g as usize] = true),
-                    Opcode::InsnStart if sync[i] => d.fill(false),
+                    Opcode::InsnStart if sync[i] && eager => d.fill(false),
                     Opcode::Call => {
                         let h = insn.helper();
                         if h.reads_env() || h.writes_env() {
@@ -416,6 +437,9 @@ impl<'a> Translator<'a> {
             stale: vec![false; b.n_globals as usize],
             sync: Vec::new(),
             at: 0,
+            lazy: lazy_sync(b),
+            snap_pc: None,
+            snap: Vec::new(),
         }
     }
 
@@ -597,6 +621,8 @@ impl<'a> Translator<'a> {
         let entry_dirty = entry_dirty(members, &self.written_globals);
         for (m, mb) in members.iter().enumerate() {
             self.b = mb;
+            self.lazy = lazy_sync(mb);
+            self.snap_pc = None;
             for v in self.vars[mb.n_globals as usize..].iter_mut() {
                 *v = None;
             }
@@ -821,6 +847,31 @@ impl<'a> Translator<'a> {
         self.fb.switch_to_block(out);
         let r = self.fb.ins().iconst(types::I64, exit::INDIRECT as i64);
         self.fb.ins().return_(&[r]);
+    }
+
+    fn store_insn_pc(&mut self, pc: u64) {
+        let pcv = self.fb.ins().iconst(types::I64, pc as i64);
+        self.fb.ins().store(
+            MemFlagsData::trusted(),
+            pcv,
+            self.env,
+            crate::cpu::OFF_INSN_PC,
+        );
+    }
+
+    /// Lazy sync (`lazy_sync`), on a path that can fault: the env gets
+    /// the state at the start of the instruction, and its pc. Does not
+    /// change what the translator believes is dirty.
+    fn store_snapshot(&mut self) {
+        let Some(pc) = self.snap_pc else { return };
+        for i in 0..self.snap.len() {
+            let (g, v) = self.snap[i];
+            let off = self.global_off(g);
+            self.fb
+                .ins()
+                .store(MemFlagsData::trusted(), v, self.env, off);
+        }
+        self.store_insn_pc(pc);
     }
 
     /// Leaves with exact state at instruction `pc` if an exit was requested.
@@ -1113,6 +1164,9 @@ impl<'a> Translator<'a> {
             }
             Exit => {
                 self.store_globals_for_exit();
+                if let Some(pc) = self.snap_pc {
+                    self.store_insn_pc(pc);
+                }
                 let r = self
                     .fb
                     .ins()
@@ -1124,17 +1178,24 @@ impl<'a> Translator<'a> {
                 if std::mem::take(&mut self.stored) {
                     self.exit_point(insn.imm);
                 }
-                if self.sync[self.at] {
+                self.snap_pc = None;
+                if self.sync[self.at] && self.lazy {
+                    // Precise faults, lazily: remember the state at the
+                    // start for the paths that can fault.
+                    self.snap.clear();
+                    for i in 0..self.written_globals.len() {
+                        let g = self.written_globals[i];
+                        if self.dirty[g as usize] {
+                            let v = self.get(Temp(g));
+                            self.snap.push((g, v));
+                        }
+                    }
+                    self.snap_pc = Some(insn.imm);
+                } else if self.sync[self.at] {
                     // Precise faults: the env is exact at the start of an
                     // instruction that can fault, with its pc recorded.
                     self.store_globals();
-                    let pcv = self.fb.ins().iconst(types::I64, insn.imm as i64);
-                    self.fb.ins().store(
-                        MemFlagsData::trusted(),
-                        pcv,
-                        self.env,
-                        crate::cpu::OFF_INSN_PC,
-                    );
+                    self.store_insn_pc(insn.imm);
                 }
             }
             LdI32 | LdI64 if b.softmmu => {
@@ -1375,6 +1436,7 @@ impl<'a> Translator<'a> {
         let v = self.load_mem(ty, host, 0, m, MemFlagsData::new());
         self.fb.ins().jump(done, &[v.into()]);
         self.fb.switch_to_block(miss);
+        self.store_snapshot();
         let v = self.soft_load_call(ty, addr, m, mmu_idx);
         self.fb.ins().jump(done, &[v.into()]);
         self.fb.switch_to_block(done);
@@ -1403,6 +1465,7 @@ impl<'a> Translator<'a> {
         self.store_mem(v, host, 0, m, MemFlagsData::new());
         self.fb.ins().jump(done, &[]);
         self.fb.switch_to_block(miss);
+        self.store_snapshot();
         self.soft_store_call(v, addr, m, mmu_idx);
         self.fb.ins().jump(done, &[]);
         self.fb.switch_to_block(done);
@@ -1447,6 +1510,11 @@ impl<'a> Translator<'a> {
         let touches_env = h.reads_env() || h.writes_env();
         if touches_env {
             self.store_globals();
+            if let Some(pc) = self.snap_pc {
+                self.store_insn_pc(pc);
+            }
+        } else if h.flags & crate::helper::NO_SIDE_EFFECTS == 0 {
+            self.store_snapshot();
         }
         let mut sig = Signature::new(CallConv::SystemV);
         sig.params.push(AbiParam::new(types::I64));

@@ -119,6 +119,23 @@ udf_at:
         ldr     x2, =rec
         ldr     x1, [x2]
         check   x1, 0x96000007, 12
+        // Precise state at a fault in mid-block: what earlier instructions
+        // of the block wrote (registers, NZCV) reaches the handler and its
+        // ERET, and a faulting post-indexed load leaves its base alone.
+        ldr     x3, =(TESTVA + 0x2000)
+        mov     x5, #0x55
+        mov     x6, #0x66
+        cmp     x5, #0x55
+        ldr     x7, [x3], #8
+        cset    x8, eq
+        check   x8, 1, 30
+        check   x5, 0x55, 31
+        check   x6, 0x66, 32
+        ldr     x8, =(TESTVA + 0x2000)
+        checkr  x3, x8, 33
+        ldr     x2, =rec
+        ldr     x1, [x2]
+        check   x1, 0x96000007, 34
         // Access flag clear: level-3 access flag fault.
         ldr     x3, =(TESTVA + 0x4000)
         ldr     x4, [x3]
