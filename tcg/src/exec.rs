@@ -612,8 +612,13 @@ impl Engine {
                 }
                 tb.tmpl_chained
                     .store(addr + out.chained_entry, Ordering::Relaxed);
-                tb.tmpl_jit_entry
-                    .store(addr + out.jit_entry, Ordering::Relaxed);
+                // (Not in single-block mode, where compiled code must not
+                // go on to the next block: compiled code's indirect jumps
+                // take this entry from the jump cache.)
+                if !self.single_block {
+                    tb.tmpl_jit_entry
+                        .store(addr + out.jit_entry, Ordering::Relaxed);
+                }
                 tb.tmpl.store(addr + out.entry, Ordering::Release);
                 crate::backend::template::recycle(out);
             }

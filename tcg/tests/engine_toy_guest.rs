@@ -304,6 +304,44 @@ fn loop_heads_wait_for_the_region_factor() {
     assert_eq!(execs, [102, 402]);
 }
 
+/// Compiled code's indirect jumps go on into template code through the
+/// jump cache (`Tb::tmpl_jit_entry`): a hot block ends with `jr` to one of
+/// two blocks that each run half as often, below the threshold, so they
+/// stay template code while the `jr` block is compiled.
+#[test]
+fn compiled_code_jumps_indirectly_into_template_code() {
+    const OUTER: u32 = 1500;
+    let mem = Mem(Arc::new(Mutex::new(vec![0u8; 4096])));
+    put(&mem, 0, 1, 2, OUTER); //   0: addi r2, OUTER
+    put(&mem, 8, 1, 3, 64); //      8: addi r3, 64
+    put(&mem, 16, 1, 0, 10); //    16: addi r0, 10     <- outer loop
+    put(&mem, 24, 1, 1, 3); //     24: addi r1, 3      <- inner loop
+    put(&mem, 32, 5, 0, 1); //     32: subi r0, 1
+    put(&mem, 40, 2, 0, 24); //    40: bnz r0, 24
+    put(&mem, 48, 3, 3, 0); //     48: jr r3 (64, 80, 64, ...)
+    put(&mem, 56, 4, 0, 9); //     56: exit 9 (not reached)
+    put(&mem, 64, 1, 3, 16); //    64: addi r3, 16     (next time 80)
+    put(&mem, 72, 2, 2, 96); //    72: bnz r2, 96
+    put(&mem, 80, 5, 3, 16); //    80: subi r3, 16     (next time 64)
+    put(&mem, 88, 2, 2, 96); //    88: bnz r2, 96
+    put(&mem, 96, 5, 2, 1); //     96: subi r2, 1
+    put(&mem, 104, 2, 2, 16); //  104: bnz r2, 16
+    put(&mem, 112, 4, 0, 7); //   112: exit 7
+    let mut e = Engine::new(Box::new(Toy), BackendKind::Auto, Box::new(mem));
+    e.set_background(false);
+    e.set_tiering(1000, 1);
+    let mut s = fresh_state();
+    let env = &mut *s as *mut State as *mut u8;
+    assert_eq!(e.run(env), GuestExit::Guest(7));
+    assert_eq!(s.r[1], 3 * 10 * OUTER as u64);
+    assert!(e.stats.compiled > 0, "nothing was compiled");
+    let loop_trips = e.stats.jit_entries + e.stats.interp_execs;
+    assert!(
+        loop_trips < 100,
+        "{loop_trips} entries from the cpu loop for {OUTER} outer iterations"
+    );
+}
+
 /// Compiled code jumps straight into template code and template code into
 /// compiled code: a hot inner loop (compiled) leaves to an outer loop that
 /// stays below the threshold (template code), which jumps back into the

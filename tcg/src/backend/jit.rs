@@ -371,6 +371,9 @@ fn entry_dirty(members: &[&IrBlock], written: &[u32]) -> Vec<Vec<bool>> {
     }
 }
 
+/// Where a jump-cache entry keeps its block (`JmpEntry::tb`).
+const ENTRY_TB: i32 = std::mem::offset_of!(JmpEntry, tb) as i32;
+
 fn intcc(c: Cond) -> IntCC {
     match c {
         Cond::Eq => IntCC::Equal,
@@ -835,15 +838,41 @@ impl<'a> Translator<'a> {
             .uload32(MemFlagsData::trusted(), self.env, OFF_CUR_FLAGS);
         let m1 = self.fb.ins().icmp(IntCC::Equal, epc, pc);
         let m2 = self.fb.ins().icmp(IntCC::Equal, eflags, flags);
-        let m3 = self.fb.ins().icmp_imm_s(IntCC::NotEqual, code, 0);
         let m = self.fb.ins().band(m1, m2);
-        let m = self.fb.ins().band(m, m3);
+        let hit = self.fb.create_block();
         let go = self.fb.create_block();
+        let target = self.fb.append_block_param(go, types::I64);
+        let no_code = self.fb.create_block();
         let out = self.fb.create_block();
-        self.fb.ins().brif(m, go, &[], out, &[]);
+        self.fb.ins().brif(m, hit, &[], out, &[]);
+        self.fb.switch_to_block(hit);
+        self.fb.ins().brif(code, go, &[code.into()], no_code, &[]);
+        // The block has no compiled code: its template code's entry for
+        // compiled code (`Tb::tmpl_jit_entry`, 0 without one), as a chain
+        // slot would hold it. Without this every return from compiled code
+        // into template-tier code went through the cpu loop (~0.9M times
+        // in a kernel boot).
+        self.fb.switch_to_block(no_code);
+        self.fb.set_cold_block(no_code);
+        let tb = self
+            .fb
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), e, ENTRY_TB);
+        let tb_ok = self.fb.create_block();
+        self.fb.ins().brif(tb, tb_ok, &[], out, &[]);
+        self.fb.switch_to_block(tb_ok);
+        let entry = self.fb.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            tb,
+            std::mem::offset_of!(crate::cache::Tb, tmpl_jit_entry) as i32,
+        );
+        self.fb.ins().brif(entry, go, &[entry.into()], out, &[]);
         self.fb.switch_to_block(go);
         let sref = self.fb.import_signature(block_sig());
-        self.fb.ins().return_call_indirect(sref, code, &[self.env]);
+        self.fb
+            .ins()
+            .return_call_indirect(sref, target, &[self.env]);
         self.fb.switch_to_block(out);
         let r = self.fb.ins().iconst(types::I64, exit::INDIRECT as i64);
         self.fb.ins().return_(&[r]);
