@@ -126,6 +126,7 @@ struct Spare {
     label_fix: Vec<(usize, u32)>,
     request_fix: Vec<(usize, u64)>,
     entry_fix: Vec<(usize, u64)>,
+    targets: Vec<bool>,
 }
 
 thread_local! {
@@ -151,6 +152,18 @@ pub fn emit(code: &Code, link: &Link) -> Emitted {
     sp.label_fix.clear();
     sp.request_fix.clear();
     sp.entry_fix.clear();
+    // Ops that branches jump to (and the terminal, last): no register
+    // holds a known value there.
+    let mut targets = std::mem::take(&mut sp.targets);
+    targets.clear();
+    targets.resize(code.ops.len() + 1, false);
+    for op in &code.ops {
+        match op.opc {
+            Opcode::Br => targets[op.a[0] as usize] = true,
+            Opcode::BrcondI32 | Opcode::BrcondI64 => targets[op.a[3] as usize] = true,
+            _ => {}
+        }
+    }
     let mut e = Emitter {
         a: Asm {
             buf: std::mem::take(&mut sp.code),
@@ -163,6 +176,8 @@ pub fn emit(code: &Code, link: &Link) -> Emitted {
         request_fix: std::mem::take(&mut sp.request_fix),
         entry_fix: std::mem::take(&mut sp.entry_fix),
         op_refs: std::mem::take(&mut sp.op_refs),
+        held: None,
+        avail: None,
     };
     e.op_at.reserve(code.ops.len() + 1);
     e.a.buf.reserve(256 + code.ops.len() * 64);
@@ -195,9 +210,16 @@ pub fn emit(code: &Code, link: &Link) -> Emitted {
     e.a.op(None, false, &[0x31], R13, Rm::Reg(R13)); // xor r13d, r13d
     for (i, op) in code.ops.iter().enumerate() {
         e.op_at.push(e.a.pos());
+        if targets[i] {
+            e.held = None;
+        }
         e.op(op, i);
     }
     e.op_at.push(e.a.pos());
+    if targets[code.ops.len()] {
+        e.held = None;
+    }
+    e.avail = e.held.take();
     e.terminal();
     e.cold_paths();
     // The function entry (the cpu loop's): counts and runs the body.
@@ -222,6 +244,7 @@ pub fn emit(code: &Code, link: &Link) -> Emitted {
     sp.label_fix = e.label_fix;
     sp.request_fix = e.request_fix;
     sp.entry_fix = e.entry_fix;
+    sp.targets = targets;
     SPARE.set(sp);
     Emitted {
         code: e.a.buf,
@@ -245,6 +268,24 @@ struct Emitter<'a> {
     label_fix: Vec<(usize, u32)>,
     /// (rel32 position, guest pc) of exit-request checks.
     request_fix: Vec<(usize, u64)>,
+    /// The register the last op left an env slot's value in (`st`).
+    held: Option<Held>,
+    /// `held` as the op being emitted found it, for its first load only
+    /// (`ld`): later instructions of the op may clobber the register.
+    avail: Option<Held>,
+}
+
+/// A register that holds the value an op just stored to an env slot:
+/// the next op's first load of that slot becomes a register move (or
+/// nothing), so a chain of ops passes values in registers instead of
+/// through a store and a load each (store-to-load forwarding costs ~5
+/// cycles per link). The stores stay: the env is the state.
+#[derive(Clone, Copy)]
+struct Held {
+    reg: u8,
+    slot: u32,
+    /// Stored as 64 bits (else only the low 32 bits are the slot's).
+    w64: bool,
 }
 
 fn x86_cc(c: Cond) -> u8 {
@@ -268,6 +309,28 @@ fn env(o: u32) -> Rm {
 }
 
 impl Emitter<'_> {
+    /// `mov reg, [slot]` (32 bits unless `w`), from the register the
+    /// previous op left the slot's value in when it can: the first load
+    /// an op makes only.
+    fn ld(&mut self, w: bool, reg: u8, slot: u32) {
+        if let Some(h) = self.avail.take() {
+            if h.slot == slot && (h.w64 || !w) {
+                if h.reg != reg || !w {
+                    self.a.store(w, h.reg, Rm::Reg(reg)); // mov reg, h.reg
+                }
+                return;
+            }
+        }
+        self.a.load(w, reg, env(slot));
+    }
+
+    /// `mov [slot], reg` as an op's last instruction: `reg` holds the
+    /// slot's value for the next op.
+    fn st(&mut self, w: bool, reg: u8, slot: u32) {
+        self.a.store(w, reg, env(slot));
+        self.held = Some(Held { reg, slot, w64: w });
+    }
+
     fn prologue(&mut self) {
         let a = &mut self.a;
         // push rbx; push r12; push r13; push r14; push r15
@@ -339,7 +402,7 @@ impl Emitter<'_> {
     /// Compares `a` with `b` (32 or 64 bits) for `c`; false for constant
     /// conditions (the caller handles those).
     fn compare(&mut self, w: bool, a: u32, b: u32, c: Cond) {
-        self.a.load(w, RAX, env(a));
+        self.ld(w, RAX, a);
         if matches!(c, Cond::TstEq | Cond::TstNe) {
             self.a.op(None, w, &[0x85], RAX, env(b)); // test [b], rax
         } else {
@@ -530,12 +593,12 @@ impl Emitter<'_> {
         let a = &mut self.a;
         a.store(true, RBX, Rm::Reg(RDI)); // mov rdi, rbx
         for (k, &r) in ARGS.iter().enumerate().take(h.nargs as usize) {
-            a.load(true, r, env(op.a[k + 1]));
+            self.ld(true, r, op.a[k + 1]);
         }
-        a.mov_imm(RAX, h.addr() as u64);
-        a.call_rax();
+        self.a.mov_imm(RAX, h.addr() as u64);
+        self.a.call_rax();
         if op.a[0] != crate::ir::NO_TEMP {
-            a.store(!op.r32, RAX, env(op.a[0]));
+            self.st(!op.r32, RAX, op.a[0]);
         }
     }
 
@@ -556,16 +619,23 @@ impl Emitter<'_> {
 
     /// rax = [x] op [y] for the ALU ops with an `op r, r/m` form.
     fn alu(&mut self, w: bool, opc: &[u8], d: u32, x: u32, y: u32) {
-        self.a.load(w, RAX, env(x));
+        // add, and, or, xor, imul commute: start from y when the last op
+        // left it in a register.
+        let commutes = matches!(opc, [0x03] | [0x23] | [0x0b] | [0x33] | [0x0f, 0xaf]);
+        let (x, y) = match self.avail {
+            Some(h) if commutes && h.slot == y && h.slot != x => (y, x),
+            _ => (x, y),
+        };
+        self.ld(w, RAX, x);
         self.a.op(None, w, opc, RAX, env(y));
-        self.a.store(w, RAX, env(d));
+        self.st(w, RAX, d);
     }
 
     /// d = [x] op ~[y] (andc, orc) or ~([x] op [y]) (eqv), with `op r, r/m`
     /// opcodes.
     fn alu_not(&mut self, w: bool, opc: &[u8], d: u32, x: u32, y: u32, not_result: bool) {
+        self.ld(w, RAX, x);
         let a = &mut self.a;
-        a.load(w, RAX, env(x));
         a.load(w, RCX, env(y));
         if !not_result {
             a.op(None, w, &[0xf7], 2, Rm::Reg(RCX)); // not rcx
@@ -574,28 +644,33 @@ impl Emitter<'_> {
         if not_result {
             a.op(None, w, &[0xf7], 2, Rm::Reg(RAX)); // not rax
         }
-        a.store(w, RAX, env(d));
+        self.st(w, RAX, d);
     }
 
     fn shift(&mut self, w: bool, ext: u8, d: u32, x: u32, y: u32) {
-        let a = &mut self.a;
-        a.load(w, RAX, env(x));
-        a.load(false, RCX, env(y));
-        a.shift_cl(w, ext, Rm::Reg(RAX));
-        a.store(w, RAX, env(d));
+        self.ld(w, RAX, x);
+        self.a.load(false, RCX, env(y));
+        self.a.shift_cl(w, ext, Rm::Reg(RAX));
+        self.st(w, RAX, d);
     }
 
     /// d = f(rm) for a one-operand instruction `opc /ext` on rax.
     fn unary(&mut self, w: bool, opc: &[u8], ext: u8, d: u32, x: u32) {
-        self.a.load(w, RAX, env(x));
+        self.ld(w, RAX, x);
         self.a.op(None, w, opc, ext, Rm::Reg(RAX));
-        self.a.store(w, RAX, env(d));
+        self.st(w, RAX, d);
     }
 
     /// d (width `wd`) = extension of x by `opc` (movzx/movsx/movsxd form).
     fn extend(&mut self, w_op: bool, opc: &[u8], wd: bool, d: u32, x: u32) {
-        self.a.op(None, w_op, opc, RAX, env(x));
-        self.a.store(wd, RAX, env(d));
+        // It reads at most the low 32 bits, which the register holds
+        // whatever width the slot was stored with.
+        let src = match self.avail.take() {
+            Some(h) if h.slot == x => Rm::Reg(h.reg),
+            _ => env(x),
+        };
+        self.a.op(None, w_op, opc, RAX, src);
+        self.st(wd, RAX, d);
     }
 
     /// Masks rax to its low `len` bits (1..=64).
@@ -629,13 +704,14 @@ impl Emitter<'_> {
 
     fn op(&mut self, op: &Op, i: usize) {
         use Opcode::*;
+        self.avail = self.held.take();
         let x = &op.a;
         let softmmu = self.code.softmmu;
         match op.opc {
             MovI32 | MovI64 => {
                 let w = op.opc == MovI64;
-                self.a.load(w, RAX, env(x[1]));
-                self.a.store(w, RAX, env(x[0]));
+                self.ld(w, RAX, x[1]);
+                self.st(w, RAX, x[0]);
             }
             MoviI32 => {
                 self.a.op(None, false, &[0xc7], 0, env(x[0]));
@@ -658,17 +734,16 @@ impl Emitter<'_> {
             RotlI32 | RotlI64 => self.shift(op.opc == RotlI64, 0, x[0], x[1], x[2]),
             RotrI32 | RotrI64 => self.shift(op.opc == RotrI64, 1, x[0], x[1], x[2]),
             MulhsI64 | MulhuI64 => {
-                let a = &mut self.a;
-                a.load(true, RAX, env(x[1]));
+                self.ld(true, RAX, x[1]);
                 // imul / mul qword [y]: rdx:rax = rax * [y]
-                a.op(
+                self.a.op(
                     None,
                     true,
                     &[0xf7],
                     if op.opc == MulhsI64 { 5 } else { 4 },
                     env(x[2]),
                 );
-                a.store(true, RDX, env(x[0]));
+                self.st(true, RDX, x[0]);
             }
             NegI32 | NegI64 => self.unary(op.opc == NegI64, &[0xf7], 3, x[0], x[1]),
             NotI32 | NotI64 => self.unary(op.opc == NotI64, &[0xf7], 2, x[0], x[1]),
@@ -691,32 +766,32 @@ impl Emitter<'_> {
                 a.op(None, false, &[0x0f, 0xb7], RAX, env(x[1])); // movzx eax, word [x]
                 a.bswap(false, RAX);
                 a.shift_imm(false, 5, Rm::Reg(RAX), 16); // shr eax, 16
-                a.store(op.opc == Bswap16I64, RAX, env(x[0]));
+                self.st(op.opc == Bswap16I64, RAX, x[0]);
             }
             Bswap32I32 | Bswap32I64 => {
-                self.a.load(false, RAX, env(x[1]));
+                self.ld(false, RAX, x[1]);
                 self.a.bswap(false, RAX);
-                self.a.store(op.opc == Bswap32I64, RAX, env(x[0]));
+                self.st(op.opc == Bswap32I64, RAX, x[0]);
             }
             Bswap64I64 => {
-                self.a.load(true, RAX, env(x[1]));
+                self.ld(true, RAX, x[1]);
                 self.a.bswap(true, RAX);
-                self.a.store(true, RAX, env(x[0]));
+                self.st(true, RAX, x[0]);
             }
 
             ExtractI32 | ExtractI64 if (1..=64).contains(&x[3]) && x[2] < 64 => {
                 let w = op.opc == ExtractI64;
-                self.a.load(w, RAX, env(x[1]));
+                self.ld(w, RAX, x[1]);
                 if x[2] != 0 {
                     self.a.shift_imm(true, 5, Rm::Reg(RAX), x[2] as u8);
                 }
                 self.mask_rax(x[3]);
-                self.a.store(w, RAX, env(x[0]));
+                self.st(w, RAX, x[0]);
             }
             SextractI32 | SextractI64 if (1..=64).contains(&x[3]) && x[2] < 64 => {
                 let w = op.opc == SextractI64;
+                self.ld(w, RAX, x[1]);
                 let a = &mut self.a;
-                a.load(w, RAX, env(x[1]));
                 if x[2] != 0 {
                     a.shift_imm(true, 5, Rm::Reg(RAX), x[2] as u8);
                 }
@@ -724,13 +799,13 @@ impl Emitter<'_> {
                     a.shift_imm(true, 4, Rm::Reg(RAX), (64 - x[3]) as u8);
                     a.shift_imm(true, 7, Rm::Reg(RAX), (64 - x[3]) as u8);
                 }
-                a.store(w, RAX, env(x[0]));
+                self.st(w, RAX, x[0]);
             }
             DepositI32 | DepositI64 if (1..=64).contains(&x[4]) && x[3] < 64 => {
                 let w = op.opc == DepositI64;
                 let mask = (u64::MAX >> (64 - x[4])) << x[3];
+                self.ld(w, RAX, x[1]);
                 let a = &mut self.a;
-                a.load(w, RAX, env(x[1]));
                 a.load(w, RCX, env(x[2]));
                 if x[3] != 0 {
                     a.shift_imm(true, 4, Rm::Reg(RCX), x[3] as u8);
@@ -740,7 +815,7 @@ impl Emitter<'_> {
                 a.op(None, true, &[0xf7], 2, Rm::Reg(RDX)); // not rdx
                 a.op(None, true, &[0x21], RDX, Rm::Reg(RAX)); // and rax, rdx
                 a.op(None, true, &[0x09], RCX, Rm::Reg(RAX)); // or rax, rcx
-                a.store(w, RAX, env(x[0]));
+                self.st(w, RAX, x[0]);
             }
             SetcondI32 | SetcondI64 => {
                 let w = op.opc == SetcondI64;
@@ -753,14 +828,14 @@ impl Emitter<'_> {
                         self.a.setcc_eax(x86_cc(c));
                     }
                 }
-                self.a.store(w, RAX, env(x[0]));
+                self.st(w, RAX, x[0]);
             }
             MovcondI32 | MovcondI64 => {
                 let w = op.opc == MovcondI64;
                 match Cond::from_u32(x[5]) {
                     c @ (Cond::Never | Cond::Always) => {
                         let src = if c == Cond::Always { x[3] } else { x[4] };
-                        self.a.load(w, RAX, env(src));
+                        self.ld(w, RAX, src);
                     }
                     c => {
                         self.compare(w, x[1], x[2], c);
@@ -770,7 +845,7 @@ impl Emitter<'_> {
                             .op(None, w, &[0x0f, 0x40 | x86_cc(c)], RAX, env(x[3]));
                     }
                 }
-                self.a.store(w, RAX, env(x[0]));
+                self.st(w, RAX, x[0]);
             }
 
             FaddF64 => self.fp(0xf2, 0x58, x[0], x[1], x[2]),
@@ -785,8 +860,12 @@ impl Emitter<'_> {
             SetLabel => {}
             InsnStart => {
                 if op.a[0] != 0 {
-                    self.a.store_imm64(env(OFF_INSN_PC as u32), op.imm);
+                    // Through rdi, which never holds a value (`held`).
+                    self.a.mov_imm(RDI, op.imm);
+                    self.a.store(true, RDI, env(OFF_INSN_PC as u32));
                 }
+                // Touches no register a value is held in.
+                self.held = self.avail;
                 let a = &mut self.a;
                 a.op(None, false, &[0x85], R13, Rm::Reg(R13)); // test r13d, r13d
                 a.bytes(&[0x74, 0]); // jz over the check
@@ -818,12 +897,12 @@ impl Emitter<'_> {
             Exit => self.ret(exit::guest(op.imm as u32)),
 
             LdI32 | LdI64 if !softmmu => {
-                self.a.load(true, RAX, env(x[1]));
+                self.ld(true, RAX, x[1]);
                 self.load_mem(Rm::Guest, MemOp(x[2] as u16));
-                self.a.store(op.opc == LdI64, RCX, env(x[0]));
+                self.st(op.opc == LdI64, RCX, x[0]);
             }
             StI32 | StI64 if !softmmu => {
-                self.a.load(true, RAX, env(x[1]));
+                self.ld(true, RAX, x[1]);
                 self.a.load(op.opc == StI64, RCX, env(x[0]));
                 self.store_mem(Rm::Guest, MemOp(x[2] as u16));
                 self.set_stored();
@@ -831,16 +910,16 @@ impl Emitter<'_> {
             LdEnvI32 | LdEnvI64 => {
                 // The env is host memory: no byte swap (as `env_load`).
                 self.load_mem(env(x[1]), MemOp(x[2] as u16 & !0x10));
-                self.a.store(op.opc == LdEnvI64, RCX, env(x[0]));
+                self.st(op.opc == LdEnvI64, RCX, x[0]);
             }
             StEnvI32 | StEnvI64 => {
-                self.a.load(op.opc == StEnvI64, RCX, env(x[0]));
+                self.ld(op.opc == StEnvI64, RCX, x[0]);
                 self.store_mem(env(x[1]), MemOp(x[2] as u16 & !0x10));
             }
             LdI32 | LdI64 => {
                 // softmmu: TLB hit inline, else `softmmu::load(env, vaddr, oi)`.
                 let (m, w) = (MemOp(x[2] as u16), op.opc == LdI64);
-                self.a.load(true, RSI, env(x[1]));
+                self.ld(true, RSI, x[1]);
                 let miss = self.tlb_lookup(m, x[3], false);
                 self.load_mem(Rm::AtRax, m);
                 self.a.store(w, RCX, env(x[0]));
@@ -852,13 +931,20 @@ impl Emitter<'_> {
                 a.mov_imm(RDX, crate::softmmu::pack_oi(m, x[3]));
                 a.mov_imm(RAX, crate::softmmu::load as *const () as u64);
                 a.call_rax();
-                a.store(w, RAX, env(x[0]));
+                a.store(true, RAX, Rm::Reg(RCX)); // mov rcx, rax
+                a.store(w, RCX, env(x[0]));
                 let here = a.pos();
                 a.patch(done, here);
+                // rcx holds the value on both paths.
+                self.held = Some(Held {
+                    reg: RCX,
+                    slot: x[0],
+                    w64: w,
+                });
             }
             StI32 | StI64 if softmmu => {
                 let (m, w) = (MemOp(x[2] as u16), op.opc == StI64);
-                self.a.load(true, RSI, env(x[1]));
+                self.ld(true, RSI, x[1]);
                 let miss = self.tlb_lookup(m, x[3], true);
                 self.a.load(w, RCX, env(x[0]));
                 self.store_mem(Rm::AtRax, m);
@@ -896,7 +982,7 @@ impl Emitter<'_> {
         match self.code.term.clone() {
             Term::Jump(pc) => self.jump_out(0, pc),
             Term::Indirect(t) => {
-                self.a.load(true, RAX, env(t));
+                self.ld(true, RAX, t);
                 self.a.store(true, RAX, env(self.code.pc_off));
                 if self.link.slots[0] != 0 {
                     self.probe_jump_cache();
