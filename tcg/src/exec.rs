@@ -183,6 +183,14 @@ extern "sysv64" fn interp_entry(env: *mut u8, code: usize) -> u64 {
 /// cpu.lua 4.7 -> 4.3); 10000 was slower, and so was 300.
 pub const DEFAULT_JIT_THRESHOLD: u32 = 3000;
 
+/// The same in system mode. A kernel boot has many blocks that run some
+/// thousands of times and then rarely again, each vCPU compiles its own,
+/// and with `-smp 2` the compile thread competes with two vCPU threads
+/// for two host cores. A/B at 10000 against 3000 (bench-boot's boot,
+/// interleaved runs): -smp 2 wall 1.41 -> 1.34 s, cpu 2.03 -> 1.68 s;
+/// -smp 1 wall within noise, cpu -10%.
+pub const SYSTEM_JIT_THRESHOLD: u32 = 10000;
+
 /// Region compiles (Cranelift at `speed` over up to 24 blocks) cost
 /// milliseconds each; start-up code reaches the threshold in loops that
 /// never run again (lua5.4 -e 'print(1)' compiled 19 regions, ~90% of its
@@ -195,11 +203,16 @@ pub const DEFAULT_REGION_FACTOR: u32 = 4;
 /// python3 -c pass fills about 15 MiB of it (37k blocks, ~400 bytes each).
 const TEMPLATE_ARENA: usize = 256 << 20;
 
-fn default_threshold() -> u32 {
+/// `MIMIC_JIT_THRESHOLD`, else the mode's default.
+fn default_threshold(system: bool) -> u32 {
     std::env::var("MIMIC_JIT_THRESHOLD")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_JIT_THRESHOLD)
+        .unwrap_or(if system {
+            SYSTEM_JIT_THRESHOLD
+        } else {
+            DEFAULT_JIT_THRESHOLD
+        })
 }
 
 impl Engine {
@@ -225,7 +238,7 @@ impl Engine {
             jmp_used: Some(Vec::new()),
             jmp_pages: [0; 64],
             pc_off,
-            threshold: default_threshold(),
+            threshold: default_threshold(false),
             region_factor: std::env::var("MIMIC_REGION_FACTOR")
                 .ok()
                 .and_then(|v| v.parse().ok())
@@ -274,11 +287,13 @@ impl Engine {
     /// (`CpuCommon::softmmu` must be set before `run`), blocks are keyed
     /// by the physical address of their code too (`CodeReader::phys_key`),
     /// blocks chain only within their own virtual page, and precise mode
-    /// is on (guest MMU faults leave blocks with exact state). Whoever
+    /// is on (guest MMU faults leave blocks with exact state), and blocks
+    /// compile later (`SYSTEM_JIT_THRESHOLD`). Whoever
     /// changes the guest's address translation calls `flush_jump_cache`.
     pub fn set_system(&mut self, on: bool) {
         self.system = on;
         self.precise = on;
+        self.threshold = default_threshold(on);
         self.flush();
     }
 
