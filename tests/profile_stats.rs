@@ -64,8 +64,9 @@ fn stats_report_tiering_regions_and_background_compiles() {
         let translated = field(&err, " translated (");
         let templates = field(&err, " as template code,");
         assert!(translated > 0 && compiled > 0, "bg={bg}:\n{err}");
-        // Every block that is translated gets template code.
-        assert_eq!(templates, translated, "bg={bg}:\n{err}");
+        // Blocks get template code on their second run: some, not all
+        // (start-up code runs once).
+        assert!(templates > 0 && templates < translated, "bg={bg}:\n{err}");
         if bg == "0" {
             // Inline compilation is deterministic: the sieve's loops
             // become regions.
