@@ -1118,7 +1118,7 @@ impl Engine {
             Some(tb) => tb,
             None => {
                 let t0 = self.profile.is_some().then(Instant::now);
-                let tb = Box::new(self.translate(pc, flags));
+                let tb = self.translate(pc, flags);
                 let tb: *const Tb = self.cache.insert(tb);
                 if let (Some(t0), Some(pr)) = (t0, self.profile.as_mut()) {
                     pr.p.translate += t0.elapsed();
