@@ -15,6 +15,7 @@ pub mod dma;
 pub mod drive;
 pub mod dump;
 pub mod fdt;
+pub mod filemap;
 pub mod gdb;
 pub mod irq;
 pub mod loader;

@@ -34,7 +34,25 @@ pub struct Kernel {
 
 const IMAGE_MAGIC: u32 = 0x644d_5241;
 
+/// Copies the kernel into RAM; returns where it went.
 pub fn load_kernel(ram: &Ram, name: &str, data: &[u8]) -> Result<Kernel, LoadError> {
+    place_kernel(ram, name, data, true)
+}
+
+/// Where `load_kernel` would put the kernel, without copying it (the
+/// boot places it once, when the machine starts).
+pub fn kernel_extent(ram: &Ram, name: &str, data: &[u8]) -> Result<Kernel, LoadError> {
+    place_kernel(ram, name, data, false)
+}
+
+fn place_kernel(ram: &Ram, name: &str, data: &[u8], write: bool) -> Result<Kernel, LoadError> {
+    let put = |pa: u64, bytes: &[u8]| {
+        if write {
+            ram.write(pa, bytes)
+        } else {
+            ram.contains(pa, bytes.len() as u64)
+        }
+    };
     if let Some(c) = crate::unpack::compression(data) {
         // (`unpack::unpack` inflates gzip before this.)
         return Err(LoadError::Compressed(name.into(), c));
@@ -50,7 +68,7 @@ pub fn load_kernel(ram: &Ram, name: &str, data: &[u8]) -> Result<Kernel, LoadErr
         }
         let base = (ram.base + 0x1f_ffff) & !0x1f_ffff;
         let load = base + text_offset;
-        if !ram.write(load, data) {
+        if !put(load, data) {
             return Err(LoadError::NoRoom(name.into(), load));
         }
         let size = image_size.max(data.len() as u64);
@@ -73,11 +91,17 @@ pub fn load_kernel(ram: &Ram, name: &str, data: &[u8]) -> Result<Kernel, LoadErr
             let bytes = data
                 .get(off..off + fsz)
                 .ok_or_else(|| LoadError::Elf(name.into(), "segment past end of file".into()))?;
-            if !ram.write(ph.p_paddr, bytes) {
+            if !put(ph.p_paddr, bytes) {
                 return Err(LoadError::NoRoom(name.into(), ph.p_paddr));
             }
-            let zeros = vec![0u8; (ph.p_memsz as usize).saturating_sub(fsz)];
-            if !ram.write(ph.p_paddr + fsz as u64, &zeros) {
+            let bss = (ph.p_memsz as usize).saturating_sub(fsz);
+            let at = ph.p_paddr + fsz as u64;
+            let fits = if write {
+                ram.write(at, &vec![0u8; bss])
+            } else {
+                ram.contains(at, bss as u64)
+            };
+            if !fits {
                 return Err(LoadError::NoRoom(name.into(), ph.p_paddr));
             }
             end = end.max(ph.p_paddr + ph.p_memsz);
@@ -102,7 +126,10 @@ mod tests {
         img[16..24].copy_from_slice(&0x10000u64.to_le_bytes());
         img[56..60].copy_from_slice(&IMAGE_MAGIC.to_le_bytes());
         img[64] = 0xaa;
+        let planned = kernel_extent(&ram, "k", &img).unwrap();
+        assert_eq!(ram.read(0x4000_1040, 1).unwrap()[0], 0, "copied early");
         let k = load_kernel(&ram, "k", &img).unwrap();
+        assert_eq!((planned.entry, planned.end), (k.entry, k.end));
         assert_eq!(k.entry, 0x4000_1000);
         assert_eq!(k.end, 0x4001_1000);
         assert_eq!(ram.read(0x4000_1040, 1).unwrap()[0], 0xaa);

@@ -608,7 +608,12 @@ mod tests {
                 assert!(Instant::now() < end, "request not completed");
                 std::thread::sleep(Duration::from_millis(1));
             }
-            assert!(self.line.0.load(Ordering::SeqCst), "used-buffer interrupt");
+            // The worker raises the interrupt just after publishing the
+            // used entry: give it that moment.
+            while !self.line.0.load(Ordering::SeqCst) {
+                assert!(Instant::now() < end, "no used-buffer interrupt");
+                std::thread::sleep(Duration::from_millis(1));
+            }
             assert_eq!(self.t.read(0x060, 4) & INT_USED as u64, INT_USED as u64);
             self.t.write(0x064, 4, INT_USED as u64);
             let mut st = [0u8];

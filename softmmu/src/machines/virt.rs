@@ -17,6 +17,7 @@ use crate::devices::virtio_net::{self, VirtioNet};
 use crate::dma::GuestRam;
 use crate::drive::{Drive, Interface};
 use crate::fdt::{self, BootInfo};
+use crate::filemap::FileMap;
 use crate::irq::{IrqLine, IrqSink, Kick};
 use crate::machine::{self, Event, Machine, Shutdown};
 use crate::memory::{MemoryMap, Ram};
@@ -96,10 +97,26 @@ fn spi(n: u32) -> u32 {
     32 + n
 }
 
+/// A kernel as read: the file mapped, or its inflated contents.
+enum Image {
+    Mapped(FileMap),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for Image {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Image::Mapped(m) => m,
+            Image::Owned(v) => v,
+        }
+    }
+}
+
 /// The boot images, kept to load them again at every reset.
 struct Boot {
     kernel_name: String,
-    kernel: Vec<u8>,
+    kernel: Image,
     initrd: Option<(u64, Vec<u8>)>,
     dtb: Vec<u8>,
     dtb_addr: u64,
@@ -108,6 +125,14 @@ struct Boot {
 impl Boot {
     /// Writes the images into RAM; returns the kernel's entry point.
     fn place(&self, ram: &Ram) -> Result<u64, Error> {
+        if let Image::Mapped(m) = &self.kernel {
+            if !m.intact() {
+                return Err(Error::Config(format!(
+                    "{}: the kernel file shrank while the machine ran",
+                    self.kernel_name
+                )));
+            }
+        }
         let k = loader::load_kernel(ram, &self.kernel_name, &self.kernel)?;
         if let Some((at, d)) = &self.initrd {
             ram.write(*at, d);
@@ -119,10 +144,16 @@ impl Boot {
 
 /// Reads the images, places the initrd and builds (or reads) the DTB.
 fn prepare_boot(opts: &Options, layout: &Layout, ram: &Ram, cpu: &str) -> Result<Boot, Error> {
-    let kdata = std::fs::read(&opts.kernel).map_err(|e| Error::File(opts.kernel.clone(), e))?;
     let kname = opts.kernel.display().to_string();
-    let kdata = crate::unpack::unpack(&kname, kdata, layout.ram_size)?;
-    let kernel = loader::load_kernel(ram, &kname, &kdata)?;
+    let kfile = |e| Error::File(opts.kernel.clone(), e);
+    let kdata = match FileMap::open(&opts.kernel).map_err(kfile)? {
+        Some(m) if crate::unpack::compression(&m).is_none() => Image::Mapped(m),
+        _ => {
+            let d = std::fs::read(&opts.kernel).map_err(kfile)?;
+            Image::Owned(crate::unpack::unpack(&kname, d, layout.ram_size)?)
+        }
+    };
+    let kernel = loader::kernel_extent(ram, &kname, &kdata)?;
     let ram_end = layout.ram_base + layout.ram_size;
     let mut initrd = None;
     if let Some(p) = &opts.initrd {
