@@ -598,7 +598,17 @@ impl BlockDriver for Qed {
             }
         }
         self.l2.clear();
-        for c in 0..nclusters {
+        // Clusters past the last one in use were allocated by a write
+        // that a crash cut short before its table update (allocation
+        // appends): a repair gives them back by truncating the file.
+        let end = used.iter().max().map_or(0, |&c| c + 1);
+        if fix != Fix::None && !self.f.read_only && end < nclusters {
+            self.f.set_len(end * cs)?;
+            self.f.sync()?;
+            r.leaks_fixed += nclusters - end;
+            self.file_end = end * cs;
+        }
+        for c in 0..self.file_end / cs {
             if !used.contains(&c) {
                 r.leaks += 1;
             }
