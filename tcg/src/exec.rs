@@ -561,7 +561,7 @@ impl Engine {
     /// third of a kernel boot's blocks run only once, and interpreting
     /// those once is cheaper than emitting their code.
     fn attach_template(&mut self, tb: &Tb) {
-        if self.kind == BackendKind::Jit || !self.template || self.template_full {
+        if !self.template_tier() {
             return;
         }
         if self.template_mem.is_none() {
@@ -640,6 +640,12 @@ impl Engine {
             // Full: interpret until the cpu loop flushes everything.
             None => self.template_full = true,
         }
+    }
+
+    /// Whether blocks get template code (not for `jit`, with
+    /// `MIMIC_TEMPLATE=0`, or while the arena is full).
+    fn template_tier(&self) -> bool {
+        self.kind != BackendKind::Jit && self.template && !self.template_full
     }
 
     /// The optimized IR of `tb`, translated again if the block dropped it.
@@ -1252,7 +1258,7 @@ impl Engine {
                     }
                 }
             }
-            if code == 0 {
+            if code == 0 && self.template_tier() {
                 // SAFETY: tb is live.
                 let t = unsafe { &*tb };
                 if t.tmpl.load(Ordering::Relaxed) == 0 && t.exec_count.load(Ordering::Relaxed) != 0

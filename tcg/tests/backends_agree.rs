@@ -929,6 +929,27 @@ fn template_tier_agrees_with_the_interpreter_on_every_opcode() {
 }
 
 /// A lowered one-instruction block at `pc`: r0 += 1, then `term`.
+/// A template `Link` for a lone test block: its counter, mark and (both)
+/// chain slots at these cells, `jit` and `trampoline` as given.
+fn test_link(
+    pc: u64,
+    count: &std::sync::atomic::AtomicU32,
+    up: &std::sync::atomic::AtomicU32,
+    slot: &std::sync::atomic::AtomicUsize,
+    jit: usize,
+    trampoline: usize,
+) -> tcg::backend::template::Link {
+    tcg::backend::template::Link {
+        pc,
+        tb: 0x1234,
+        count: count as *const _ as usize,
+        tier_up_at: up as *const _ as usize,
+        slots: [slot as *const _ as usize, slot as *const _ as usize],
+        jit,
+        trampoline,
+    }
+}
+
 fn add_one_block(pc: u64, term: Terminal) -> interp::Code {
     let mut b = Builder::new(&GLOBALS, 12);
     b.insn_start(pc);
@@ -988,24 +1009,13 @@ fn chained_entry_of_a_compiled_block_enters_its_code() {
         } else {
             0
         });
-        let link = |pc,
-                    count: &std::sync::atomic::AtomicU32,
-                    up: &std::sync::atomic::AtomicU32,
-                    slot: &std::sync::atomic::AtomicUsize,
-                    jit: &std::sync::atomic::AtomicUsize| {
-            tcg::backend::template::Link {
-                pc,
-                tb: 0x1234,
-                count: count as *const _ as usize,
-                tier_up_at: up as *const _ as usize,
-                slots: [slot as *const _ as usize, slot as *const _ as usize],
-                jit: jit as *const _ as usize,
-                trampoline: &cell as *const _ as usize,
-            }
-        };
-        let eb = tcg::backend::template::emit(&b, &link(0x2000, count_b, up_b, &none, &jit_b));
+        let cell_at = &cell as *const _ as usize;
+        let jit_at = |j: &std::sync::atomic::AtomicUsize| j as *const _ as usize;
+        let lb = test_link(0x2000, count_b, up_b, &none, jit_at(&jit_b), cell_at);
+        let eb = tcg::backend::template::emit(&b, &lb);
         let at_b = arena.place(&eb.code).expect("arena");
-        let ea = tcg::backend::template::emit(&a, &link(0x1000, &count_a, &up_a, &slot_a, &none));
+        let la = test_link(0x1000, &count_a, &up_a, &slot_a, jit_at(&none), cell_at);
+        let ea = tcg::backend::template::emit(&a, &la);
         let at_a = arena.place(&ea.code).expect("arena");
         // A's jump is chained to B's chained entry.
         slot_a.store(
@@ -1062,20 +1072,10 @@ fn chained_entry_counts_and_runs_a_block_below_its_mark() {
         };
         let (count_a, up_a) = (AtomicU32::new(0), AtomicU32::new(1000));
         let (slot_a, none) = (AtomicUsize::new(0), AtomicUsize::new(0));
-        let link = |pc, count: &AtomicU32, up: &AtomicU32, slot: &AtomicUsize| {
-            tcg::backend::template::Link {
-                pc,
-                tb: 0x1234,
-                count: count as *const _ as usize,
-                tier_up_at: up as *const _ as usize,
-                slots: [slot as *const _ as usize, slot as *const _ as usize],
-                jit: 0,
-                trampoline: 0,
-            }
-        };
-        let eb = tcg::backend::template::emit(&b, &link(0x2000, count_b, up_b, &none));
+        let eb = tcg::backend::template::emit(&b, &test_link(0x2000, count_b, up_b, &none, 0, 0));
         let at_b = arena.place(&eb.code).expect("arena");
-        let ea = tcg::backend::template::emit(&a, &link(0x1000, &count_a, &up_a, &slot_a));
+        let ea =
+            tcg::backend::template::emit(&a, &test_link(0x1000, &count_a, &up_a, &slot_a, 0, 0));
         let at_a = arena.place(&ea.code).expect("arena");
         slot_a.store(at_b + eb.chained_entry, Relaxed);
         let mut s = fresh_state(2, &mut mem);

@@ -327,19 +327,27 @@ fn compiled_code_jumps_indirectly_into_template_code() {
     put(&mem, 96, 5, 2, 1); //     96: subi r2, 1
     put(&mem, 104, 2, 2, 16); //  104: bnz r2, 16
     put(&mem, 112, 4, 0, 7); //   112: exit 7
-    let mut e = Engine::new(Box::new(Toy), BackendKind::Auto, Box::new(mem));
-    e.set_background(false);
-    e.set_tiering(1000, 1);
-    let mut s = fresh_state();
-    let env = &mut *s as *mut State as *mut u8;
-    assert_eq!(e.run(env), GuestExit::Guest(7));
-    assert_eq!(s.r[1], 3 * 10 * OUTER as u64);
-    assert!(e.stats.compiled > 0, "nothing was compiled");
-    let loop_trips = e.stats.jit_entries + e.stats.interp_execs;
+    let loop_trips = run_nested_loops(mem, OUTER, 1000);
     assert!(
         loop_trips < 100,
         "{loop_trips} entries from the cpu loop for {OUTER} outer iterations"
     );
+}
+
+/// Runs a program of `outer` iterations of a 10-iteration inner loop that
+/// adds 3 to r1 each time and exits with 7, `auto` compiling inline at
+/// `threshold`; returns the entries from the cpu loop.
+fn run_nested_loops(mem: Mem, outer: u32, threshold: u32) -> u64 {
+    let mut e = Engine::new(Box::new(Toy), BackendKind::Auto, Box::new(mem));
+    e.set_background(false);
+    e.set_regions(true);
+    e.set_tiering(threshold, 1);
+    let mut s = fresh_state();
+    let env = &mut *s as *mut State as *mut u8;
+    assert_eq!(e.run(env), GuestExit::Guest(7));
+    assert_eq!(s.r[1], 3 * 10 * outer as u64);
+    assert!(e.stats.compiled > 0, "nothing was compiled");
+    e.stats.jit_entries + e.stats.interp_execs
 }
 
 /// Compiled code jumps straight into template code and template code into
@@ -358,16 +366,7 @@ fn compiled_and_template_code_chain_both_ways() {
     put(&mem, 40, 5, 2, 1); //     40: subi r2, 1
     put(&mem, 48, 2, 2, 8); //     48: bnz r2, 8
     put(&mem, 56, 4, 0, 7); //     56: exit 7
-    let mut e = Engine::new(Box::new(Toy), BackendKind::Auto, Box::new(mem));
-    e.set_background(false);
-    e.set_regions(true);
-    e.set_tiering(2000, 1);
-    let mut s = fresh_state();
-    let env = &mut *s as *mut State as *mut u8;
-    assert_eq!(e.run(env), GuestExit::Guest(7));
-    assert_eq!(s.r[1], 3 * 10 * OUTER as u64);
-    assert!(e.stats.compiled > 0, "the inner loop was not compiled");
-    let loop_trips = e.stats.jit_entries + e.stats.interp_execs;
+    let loop_trips = run_nested_loops(mem, OUTER, 2000);
     assert!(
         loop_trips < OUTER as u64 / 2,
         "{loop_trips} entries from the cpu loop for {OUTER} outer iterations"

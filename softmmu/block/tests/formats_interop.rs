@@ -271,6 +271,22 @@ fn backing_files_for_qed_and_vmdk() {
     );
 }
 
+/// Sets a QED image's need-check feature bit, as a crash mid-allocation
+/// leaves it; returns the open file and the 64-byte header read before.
+fn qed_set_need_check(img: &Path) -> (std::fs::File, [u8; 64]) {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(img)
+        .unwrap();
+    let mut h = [0u8; 64];
+    f.read_exact_at(&mut h, 0).unwrap();
+    let feats = u64::from_le_bytes(h[16..24].try_into().unwrap()) | 2;
+    f.write_all_at(&feats.to_le_bytes(), 16).unwrap();
+    (f, h)
+}
+
 #[test]
 fn qed_need_check_repaired_on_open() {
     require_qemu();
@@ -285,15 +301,7 @@ fn qed_need_check_repaired_on_open() {
     }
     // Simulate a crash: need-check set and an L2 entry pointing past EOF.
     use std::os::unix::fs::FileExt;
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&img)
-        .unwrap();
-    let mut h = [0u8; 64];
-    f.read_exact_at(&mut h, 0).unwrap();
-    let feats = u64::from_le_bytes(h[16..24].try_into().unwrap()) | 2;
-    f.write_all_at(&feats.to_le_bytes(), 16).unwrap();
+    let (f, h) = qed_set_need_check(&img);
     let l1 = u64::from_le_bytes(h[40..48].try_into().unwrap());
     let mut e = [0u8; 8];
     f.read_exact_at(&mut e, l1).unwrap();
@@ -345,16 +353,8 @@ fn qed_repair_truncates_clusters_a_crash_left_behind() {
     }
     let len = std::fs::metadata(&img).unwrap().len();
     use std::os::unix::fs::FileExt;
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&img)
-        .unwrap();
+    let (f, _) = qed_set_need_check(&img);
     f.write_all_at(&[9u8; 65536], len).unwrap();
-    let mut h = [0u8; 24];
-    f.read_exact_at(&mut h, 0).unwrap();
-    let feats = u64::from_le_bytes(h[16..24].try_into().unwrap()) | 2;
-    f.write_all_at(&feats.to_le_bytes(), 16).unwrap();
     drop(f);
     let (rc, _, _) = qemu_img(&["check", &img.to_string_lossy()]);
     assert_eq!(rc, 3, "the appended cluster is a leak before the repair");
